@@ -1,0 +1,1 @@
+"""The pure dispute domain: no I/O, no persistence, no chain access."""

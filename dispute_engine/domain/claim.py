@@ -1,0 +1,143 @@
+"""What the claimant says happened: validated value objects."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Annotated, Literal, Self
+
+from eth_utils import is_checksum_address, to_checksum_address
+from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field, model_validator
+
+from dispute_engine.domain.money import MAX_DECIMALS, AmountError, Money, asset_decimals
+from dispute_engine.domain.value_object import FieldError, ValueObject
+
+Channel = Literal["app", "chat", "email", "social", "phone"]
+Priority = Literal["low", "normal", "high", "urgent"]
+Reason = Literal[
+    "not_received",
+    "wrong_recipient",
+    "wrong_amount",
+    "duplicate",
+    "unauthorized",
+    "failed_but_debited",
+    "other",
+]
+SUPPORTED_LANGUAGES = ("en", "zh", "es")
+
+_TX_HASH = re.compile(r"0x[0-9a-fA-F]{64}")
+_ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
+_BCP47 = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*")
+_JURISDICTION = re.compile(r"[A-Za-z]{2}(-[A-Za-z0-9]{1,3})?")
+_NO_CONTROL = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
+
+
+def _tx_hash(value: str) -> str:
+    # web3 silently zero-pads a short hash, which would look up some other transaction.
+    if not _TX_HASH.fullmatch(value):
+        raise ValueError("must be 0x followed by exactly 64 hex digits")
+    return value.lower()
+
+
+def _address(value: str) -> str:
+    if not _ADDRESS.fullmatch(value):
+        raise ValueError("must be 0x followed by 40 hex digits")
+    body = value[2:]
+    if body != body.lower() and body != body.upper() and not is_checksum_address(value):
+        raise ValueError("mixed-case address fails its EIP-55 checksum")
+    return str(to_checksum_address(value))
+
+
+def _language(value: str) -> str:
+    if not _BCP47.fullmatch(value):
+        raise ValueError("must be a BCP 47 language tag such as en, zh-CN or es-419")
+    primary, *rest = value.split("-")
+    subtags = [s.upper() if len(s) == 2 else s.title() if len(s) == 4 else s for s in rest]
+    return "-".join([primary.lower(), *subtags])
+
+
+def _jurisdiction(value: str) -> str:
+    if not _JURISDICTION.fullmatch(value):
+        raise ValueError("must be an ISO 3166 country code, optionally with a region: US, US-CA")
+    return value.upper()
+
+
+def _utc(value: datetime) -> datetime:
+    return value.astimezone(UTC)
+
+
+def _exact(value: object) -> object:
+    if isinstance(value, float):
+        raise ValueError("amounts are exact: pass a string or Decimal, not a float")
+    return value
+
+
+TxHash = Annotated[str, AfterValidator(_tx_hash)]
+Address = Annotated[str, AfterValidator(_address)]
+Language = Annotated[str, Field(max_length=35), AfterValidator(_language)]
+Jurisdiction = Annotated[str, AfterValidator(_jurisdiction)]
+UtcDatetime = Annotated[AwareDatetime, AfterValidator(_utc)]
+ExactDecimal = Annotated[Decimal, BeforeValidator(_exact)]
+ShortText = Annotated[str, Field(min_length=1, max_length=200, pattern=_NO_CONTROL)]
+LongText = Annotated[str, Field(min_length=1, max_length=4000, pattern=_NO_CONTROL)]
+AssetSymbol = Annotated[str, Field(pattern=r"^[A-Za-z0-9.]{1,16}$"), AfterValidator(str.upper)]
+
+
+class ClaimedTransaction(ValueObject):
+    """The transaction the claimant disputes, as the claimant describes it."""
+
+    chain_id: Annotated[int, Field(gt=0, lt=2**53)]
+    tx_hash: TxHash
+    asset: AssetSymbol
+    token_address: Address | None = None
+    decimals: Annotated[int, Field(ge=0, le=MAX_DECIMALS)] | None = None
+    amount: ExactDecimal
+    sender: Address
+    recipient: Address
+    occurred_at: UtcDatetime
+
+    @model_validator(mode="after")
+    def _amount_fits_the_asset(self) -> Self:
+        decimals = self.decimals
+        if decimals is None:
+            decimals = asset_decimals(self.asset, self.chain_id)
+            if decimals is None:
+                raise FieldError("decimals", f"unknown asset {self.asset}: give its decimals")
+            object.__setattr__(self, "decimals", decimals)
+        try:
+            money = Money.parse(self.amount, asset=self.asset, decimals=decimals)
+        except AmountError as exc:
+            raise FieldError("amount", str(exc)) from None
+        object.__setattr__(self, "amount", money.amount.normalize())
+        return self
+
+    @property
+    def money(self) -> Money:
+        """The claimed amount as exact base units."""
+        assert self.decimals is not None  # filled in by validation
+        return Money.parse(self.amount, asset=self.asset, decimals=self.decimals)
+
+    @property
+    def is_native(self) -> bool:
+        """Whether the asset is the chain's own coin rather than a token contract."""
+        return self.token_address is None
+
+
+class Claim(ValueObject):
+    """What one claimant says happened to one transaction, and how to reach them."""
+
+    claimant_id: ShortText
+    channel: Channel
+    language: Language = "en"
+    jurisdiction: Jurisdiction | None = None
+    priority: Priority = "normal"
+    reason: Reason
+    transaction: ClaimedTransaction
+    description: LongText
+
+    @property
+    def notice_language(self) -> str:
+        """The language notices are written in: the claimant's, else English."""
+        primary = self.language.split("-")[0]
+        return primary if primary in SUPPORTED_LANGUAGES else "en"

@@ -1,0 +1,107 @@
+"""The errors every caller of the engine sees.
+
+DisputeEngineError
+├── InvalidInput (ValueError)            bad input; nothing was written
+│   └── IdempotencyKeyReused             same key, different filing
+├── InvalidTransition                    command not allowed in the current status
+├── NotAuthorized (PermissionError)      missing role, or four-eyes rule broken
+├── DisputeNotFound (LookupError)        no dispute with that id (at that moment)
+├── ConcurrencyConflict                  another writer saved first; reload and retry
+├── ChainUnavailable (ConnectionError)   node down, refusing or too slow; retriable
+└── PayoutFailed                         the payout rail refused; nothing was recorded
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+from uuid import UUID
+
+
+class DisputeEngineError(Exception):
+    """Base of every error the engine raises on purpose."""
+
+    def __init__(self, message: str, *, dispute_id: UUID | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.dispute_id = dispute_id
+
+
+class InvalidInput(DisputeEngineError, ValueError):
+    """Raised when a command's input is malformed; nothing was written.
+
+    ``errors`` lists each problem as ``{"field": "transaction.tx_hash", "message": ...}``.
+    """
+
+    def __init__(
+        self,
+        errors: Iterable[Mapping[str, Any]],
+        *,
+        dispute_id: UUID | None = None,
+    ) -> None:
+        self.errors: list[dict[str, Any]] = [dict(e) for e in errors]
+        message = "; ".join(f"{e['field']}: {e['message']}" for e in self.errors)
+        super().__init__(f"invalid input: {message}", dispute_id=dispute_id)
+
+    @classmethod
+    def of(cls, field: str, message: str, *, dispute_id: UUID | None = None) -> InvalidInput:
+        """One problem with one field."""
+        return cls([{"field": field, "message": message}], dispute_id=dispute_id)
+
+    @property
+    def fields(self) -> list[str]:
+        """The dotted paths of the fields at fault."""
+        return [str(e["field"]) for e in self.errors]
+
+
+class IdempotencyKeyReused(InvalidInput):
+    """Raised when an idempotency key comes back with a different filing."""
+
+
+class InvalidTransition(DisputeEngineError):
+    """Raised when a command is not allowed in the dispute's current status."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        action: str,
+        status: str,
+        allowed: Iterable[str],
+        dispute_id: UUID | None = None,
+    ) -> None:
+        super().__init__(message, dispute_id=dispute_id)
+        self.action = action
+        self.status = status
+        self.allowed = tuple(allowed)
+
+
+class NotAuthorized(DisputeEngineError, PermissionError):
+    """Raised when the actor lacks the role, or the four-eyes rule would be broken."""
+
+    def __init__(self, message: str, *, actor: str, dispute_id: UUID | None = None) -> None:
+        super().__init__(message, dispute_id=dispute_id)
+        self.actor = actor
+
+
+class DisputeNotFound(DisputeEngineError, LookupError):
+    """Raised when no dispute has the id (or none existed at the moment asked for)."""
+
+
+class ConcurrencyConflict(DisputeEngineError):
+    """Raised when another writer saved the dispute first; reload and retry is safe."""
+
+
+class ChainUnavailable(DisputeEngineError, ConnectionError):
+    """Raised when a chain node is down, refuses, answers garbage or times out.
+
+    Retriable: nothing was recorded.
+    """
+
+    def __init__(self, message: str, *, chain_id: int | None = None) -> None:
+        super().__init__(message)
+        self.chain_id = chain_id
+
+
+class PayoutFailed(DisputeEngineError):
+    """Raised when the payout rail refuses an instruction; nothing was recorded."""
