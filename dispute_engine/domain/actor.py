@@ -57,6 +57,4 @@ def require_permission(actor: Actor, action: Action | str) -> None:
     allowed = PERMISSIONS[action]
     if not actor.roles & allowed:
         roles = " or ".join(sorted(allowed))
-        raise NotAuthorized(
-            f"{actor.id} may not {action}: needs the role {roles}", actor=actor.id
-        )
+        raise NotAuthorized(f"{actor.id} may not {action}: needs the role {roles}", actor=actor.id)

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Literal, Self
 
-from eth_utils import is_checksum_address, to_checksum_address
+from eth_utils.address import is_checksum_address, to_checksum_address
 from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field, model_validator
 
 from dispute_engine.domain.money import MAX_DECIMALS, AmountError, Money, asset_decimals

@@ -1,0 +1,421 @@
+"""DisputeEngine: the public Python API over the event-sourced Dispute aggregate."""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any, TypeVar, cast
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import IntegrityError
+from pydantic_core import to_jsonable_python
+
+from dispute_engine.commands import AddEvidence, FileDispute, Name, ProposeDecision, Reason
+from dispute_engine.database import Database, StorageUrl
+from dispute_engine.domain.actor import Actor
+from dispute_engine.domain.dispute import Dispute
+from dispute_engine.domain.errors import (
+    ConcurrencyConflict,
+    DisputeNotFound,
+    IdempotencyKeyReused,
+    InvalidInput,
+)
+from dispute_engine.domain.lifecycle import Status
+from dispute_engine.evidence_store import SqlEvidenceStore
+from dispute_engine.payout_ledger import PayoutLedger
+from dispute_engine.ports import Clock, EvidenceStore, PayoutGateway, PayoutInstruction
+from dispute_engine.settings import Settings
+from dispute_engine.views import DisputeView, HistoryEntry
+
+T = TypeVar("T")
+_EVENT_FIELDS = frozenset({"originator_id", "originator_version", "timestamp", "originator_topic"})
+
+
+def system_clock() -> datetime:
+    """The wall clock, in UTC."""
+    return datetime.now(UTC)
+
+
+class DisputeEngine(Application[UUID]):
+    """Files, investigates, decides and closes disputes; every change is an event."""
+
+    name = "disputes"
+
+    def __init__(
+        self,
+        storage: StorageUrl,
+        *,
+        settings: Settings | None = None,
+        clock: Clock | None = None,
+        payout_gateway: PayoutGateway | None = None,
+    ) -> None:
+        self.settings = settings or Settings()
+        self.storage = storage
+        self.clock: Clock = clock or system_clock
+        with storage.creation_lock():
+            super().__init__(env={**storage.env, "CREATE_TABLE": "y"})
+            self.db = Database(cast(Any, self.factory).datastore, storage)
+            self.evidence_store: EvidenceStore = SqlEvidenceStore(self.db)
+            self.payout_gateway: PayoutGateway = payout_gateway or PayoutLedger(self.db)
+
+    @classmethod
+    def open(
+        cls,
+        url: str | None = None,
+        *,
+        chains: dict[int, str] | None = None,
+        clock: Clock | None = None,
+        settings: Settings | None = None,
+        payout_gateway: PayoutGateway | None = None,
+    ) -> DisputeEngine:
+        """Open the engine on ``memory:``, ``sqlite:///path`` or ``postgresql://...``.
+
+        ``None`` takes the URL from settings (``DISPUTE_ENGINE_DB``), else
+        ``sqlite:///./disputes.db``. Tables are created on first use.
+        Raises InvalidInput for an unsupported URL.
+        """
+        settings = settings or Settings()
+        if chains is not None:
+            settings = settings.model_copy(update={"chains": chains})
+        storage = StorageUrl.parse(url or settings.db, pool_size=settings.postgres_pool_size)
+        return cls(storage, settings=settings, clock=clock, payout_gateway=payout_gateway)
+
+    def now(self) -> datetime:
+        """The engine's "now", from its clock. Raises InvalidInput for a naive clock."""
+        now = self.clock()
+        if now.tzinfo is None:
+            raise InvalidInput.of("clock", "the clock must return a timezone-aware datetime")
+        return now.astimezone(UTC)
+
+    # -- loading and saving -----------------------------------------------------
+
+    def _get(self, dispute_id: UUID, version: int | None = None) -> Dispute:
+        try:
+            dispute: object = self.repository.get(dispute_id, version=version)
+        except AggregateNotFoundError:
+            raise DisputeNotFound(f"no dispute {dispute_id}", dispute_id=dispute_id) from None
+        if not isinstance(dispute, Dispute):
+            raise DisputeNotFound(f"no dispute {dispute_id}", dispute_id=dispute_id)
+        return dispute
+
+    def _save(self, dispute: Dispute) -> None:
+        try:
+            self.save(dispute)
+        except IntegrityError:
+            raise ConcurrencyConflict(
+                f"dispute {dispute.id} was changed by someone else; reload and retry",
+                dispute_id=dispute.id,
+            ) from None
+
+    def _command(
+        self, dispute_id: UUID, apply: Callable[[Dispute], T], *, retry: bool = False
+    ) -> T:
+        """Load, apply the command, save; optionally retry on a conflict.
+
+        Retrying is for commands whose precondition still holds on the fresh state (adding
+        evidence or a note), so concurrent investigators both succeed.
+        """
+        attempts = 1 + (self.settings.conflict_retries if retry else 0)
+        for attempt in range(attempts):
+            dispute = self._get(dispute_id)
+            result = apply(dispute)
+            try:
+                self._save(dispute)
+            except ConcurrencyConflict:
+                if attempt + 1 == attempts:
+                    raise
+                # Jittered backoff, so writers that collided do not collide again in step.
+                time.sleep(random.uniform(0, min(0.1, 0.002 * 2**attempt)))
+                continue
+            return result
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    # -- filing -------------------------------------------------------------------
+
+    def file_dispute(self, command: FileDispute, *, by: Actor) -> UUID:
+        """File a dispute; the same idempotency key returns the same id and writes nothing.
+
+        Raises InvalidInput, IdempotencyKeyReused (same key, different claim), NotAuthorized.
+        """
+        claim = command.claim
+        if claim.jurisdiction is None:
+            claim = claim.model_copy(update={"jurisdiction": self.settings.default_jurisdiction})
+        command = FileDispute.model_validate(
+            {**claim.model_dump(), "idempotency_key": command.idempotency_key}
+        )
+        fingerprint = command.fingerprint()
+        dispute_id = Dispute.create_id(command.idempotency_key)
+        try:
+            existing = self._get(dispute_id)
+        except DisputeNotFound:
+            dispute = Dispute.file(
+                command.claim,
+                idempotency_key=command.idempotency_key,
+                fingerprint=fingerprint,
+                by=by,
+                now=self.now(),
+            )
+            try:
+                self._save(dispute)
+                return dispute.id
+            except ConcurrencyConflict:
+                existing = self._get(dispute_id)  # a concurrent retry of the same filing won
+        if existing.fingerprint != fingerprint:
+            raise IdempotencyKeyReused(
+                [
+                    {
+                        "field": "idempotency_key",
+                        "message": f"already used for dispute {dispute_id} with a different claim",
+                    }
+                ],
+                dispute_id=dispute_id,
+            )
+        return existing.id
+
+    # -- investigation ------------------------------------------------------------
+
+    def assign(self, dispute_id: UUID, *, investigator: str, by: Actor) -> None:
+        """Give the dispute to an investigator."""
+        name = Name(text=investigator).text
+        self._command(dispute_id, lambda d: d.assign(name, by=by, now=self.now()))
+
+    def verify_identity(self, dispute_id: UUID, *, method: str, by: Actor) -> None:
+        """Record that the claimant's identity was checked, and how."""
+        name = Name(text=method).text
+        self._command(dispute_id, lambda d: d.verify_identity(name, by=by, now=self.now()))
+
+    def request_evidence(self, dispute_id: UUID, *, what: str, by: Actor) -> None:
+        """Ask the claimant for evidence; SLA clocks pause until they answer."""
+        text = Reason(text=what).text
+        self._command(dispute_id, lambda d: d.request_evidence(text, by=by, now=self.now()))
+
+    def add_evidence(self, dispute_id: UUID, evidence: AddEvidence, *, by: Actor) -> str:
+        """Store the evidence bytes (once per content) and attach them; returns the sha256.
+
+        Raises InvalidInput (too large, unknown media type), InvalidTransition, NotAuthorized.
+        """
+        if len(evidence.content) > self.settings.max_evidence_bytes:
+            raise InvalidInput.of(
+                "content", f"evidence is limited to {self.settings.max_evidence_bytes} bytes"
+            )
+        self._get(dispute_id).require_evidence_allowed(evidence.source, by=by)
+        sha256 = self.evidence_store.put(evidence.content)
+        self._command(
+            dispute_id,
+            lambda d: d.add_evidence(
+                sha256=sha256,
+                size=len(evidence.content),
+                media_type=evidence.media_type,
+                filename=evidence.filename,
+                kind=evidence.kind,
+                source=evidence.source,
+                by=by,
+                now=self.now(),
+            ),
+            retry=True,
+        )
+        return sha256
+
+    def evidence_content(self, sha256: str) -> bytes:
+        """The bytes of a piece of evidence. Raises KeyError when unknown."""
+        return self.evidence_store.get(sha256)
+
+    def add_note(self, dispute_id: UUID, text: str, *, by: Actor) -> None:
+        """Keep an internal note; concurrent notes all land."""
+        note = Reason(text=text).text
+        self._command(dispute_id, lambda d: d.add_note(note, by=by, now=self.now()), retry=True)
+
+    # -- decision -----------------------------------------------------------------
+
+    def propose_decision(self, dispute_id: UUID, decision: ProposeDecision, *, by: Actor) -> None:
+        """Propose refund, partial refund, adjustment or rejection (which resolves at once)."""
+        self._command(
+            dispute_id,
+            lambda d: d.propose_decision(
+                decision.outcome, decision.amount, decision.rationale, by=by, now=self.now()
+            ),
+        )
+
+    def approve_decision(self, dispute_id: UUID, *, by: Actor) -> None:
+        """Approve the proposed decision; the approver must not be its proposer."""
+        self._command(dispute_id, lambda d: d.approve_decision(by=by, now=self.now()))
+
+    def send_back(self, dispute_id: UUID, *, reason: str, by: Actor) -> None:
+        """Return the proposed decision to investigation, with the approver's reason."""
+        text = Reason(text=reason).text
+        self._command(dispute_id, lambda d: d.send_back(text, by=by, now=self.now()))
+
+    def execute_decision(self, dispute_id: UUID, *, by: Actor) -> str:
+        """Pay the approved decision exactly once through the PayoutGateway; returns its reference.
+
+        The gateway is keyed on dispute id + decision number: a retry after a crash, or a
+        second executor racing this one, finds the first payment instead of paying again.
+        Raises InvalidTransition, NotAuthorized, PayoutFailed, ChainUnavailable.
+        """
+        dispute = self._get(dispute_id)
+        decision = dispute.require_executable(by=by)
+        tx = dispute.claim.transaction
+        receipt = self.payout_gateway.pay(
+            PayoutInstruction(
+                key=f"{dispute.id}:{decision.number}",
+                dispute_id=dispute.id,
+                decision_number=decision.number,
+                outcome=decision.outcome,
+                claimant_id=dispute.claim.claimant_id,
+                chain_id=tx.chain_id,
+                asset=tx.asset,
+                token_address=tx.token_address,
+                decimals=dispute.disputed.decimals,
+                units=decision.units,
+                to_address=tx.sender,
+            )
+        )
+        dispute.record_execution(receipt.reference, by=by, now=self.now())
+        self._save(dispute)
+        return receipt.reference
+
+    # -- the claimant and the end -------------------------------------------------
+
+    def notify_claimant(self, dispute_id: UUID, *, by: Actor) -> str:
+        """Record a notice to the claimant in their language; returns its text."""
+        return self._command(
+            dispute_id,
+            lambda d: d.notify_claimant(
+                by=by, now=self.now(), appeal_window=self.settings.appeal_window
+            ),
+        )
+
+    def close(self, dispute_id: UUID | None = None, *, by: Actor | None = None) -> None:
+        """Close a resolved dispute; with no dispute, release the database connections."""
+        if dispute_id is None:
+            super().close()
+            return
+        if by is None:
+            raise InvalidInput.of("by", "closing a dispute needs the actor who closes it")
+        actor = by
+        self._command(dispute_id, lambda d: d.close(by=actor, now=self.now()))
+
+    def reopen(self, dispute_id: UUID, *, reason: str, by: Actor) -> None:
+        """Reopen a resolved or closed dispute on appeal, within the appeal window."""
+        text = Reason(text=reason).text
+        self._command(
+            dispute_id,
+            lambda d: d.reopen(
+                text, by=by, now=self.now(), appeal_window=self.settings.appeal_window
+            ),
+        )
+
+    def withdraw(self, dispute_id: UUID, *, by: Actor, reason: str = "claimant withdrew") -> None:
+        """Withdraw the dispute; nothing more can happen to it."""
+        text = Reason(text=reason).text
+        self._command(dispute_id, lambda d: d.withdraw(text, by=by, now=self.now()))
+
+    # -- reading ------------------------------------------------------------------
+
+    def get(self, dispute_id: UUID) -> DisputeView:
+        """The dispute as it stands. Raises DisputeNotFound."""
+        return DisputeView.of(self._get(dispute_id))
+
+    def list_disputes(
+        self, *, status: Status | str | None = None, assignee: str | None = None
+    ) -> list[DisputeView]:
+        """Disputes, oldest first, optionally only those in a status or with an assignee."""
+        try:
+            wanted = Status(status) if status is not None else None
+        except ValueError:
+            raise InvalidInput.of("status", f"must be one of {', '.join(Status)}") from None
+        views = []
+        for dispute_id in self._dispute_ids():
+            view = self.get(dispute_id)
+            if (wanted is None or view.status == wanted) and (
+                assignee is None or view.assignee == assignee
+            ):
+                views.append(view)
+        return views
+
+    def _dispute_ids(self) -> list[UUID]:
+        topic = f"{Dispute.__module__}:{Dispute.__qualname__}.Filed"
+        ids: list[UUID] = []
+        start = 1
+        while True:
+            page = self.recorder.select_notifications(start, 500, topics=[topic])
+            ids += [UUID(str(n.originator_id)) for n in page]
+            if len(page) < 500:
+                return ids
+            start = page[-1].id + 1
+
+    def history(self, dispute_id: UUID) -> list[HistoryEntry]:
+        """Every recorded event of the dispute, oldest first, hash-chained.
+
+        Raises DisputeNotFound.
+        """
+        stored = self.recorder.select_events(dispute_id)
+        if not stored:
+            raise DisputeNotFound(f"no dispute {dispute_id}", dispute_id=dispute_id)
+        positions = self._positions(dispute_id)
+        entries = []
+        previous = ""
+        for record in stored:
+            domain_event = cast(Dispute.Event, self.mapper.to_domain_event(record))
+            digest = hashlib.sha256()
+            for part in (previous, record.topic, str(record.originator_version)):
+                digest.update(part.encode() + b"\0")
+            digest.update(record.state)
+            previous = digest.hexdigest()
+            data = {k: v for k, v in vars(domain_event).items() if k not in _EVENT_FIELDS}
+            entries.append(
+                HistoryEntry(
+                    position=positions.get(record.originator_version, 0),
+                    version=record.originator_version,
+                    name=type(domain_event).__name__,
+                    at=domain_event.timestamp,
+                    actor=str(data.get("actor", "")),
+                    data=to_jsonable_python(data),
+                    hash=previous,
+                )
+            )
+        return entries
+
+    def _positions(self, dispute_id: UUID) -> dict[int, int]:
+        table = self.db.table(self.recorder.events_table_name)  # type: ignore[attr-defined]
+        key = dispute_id.hex if self.storage.kind == "sqlite" else dispute_id  # as stored
+        rows = self.db.fetchall(
+            f"SELECT originator_version, {self.db.notification_id} AS notification_id "
+            f"FROM {table} WHERE originator_id = ?",
+            (key,),
+        )
+        return {int(r["originator_version"]): int(r["notification_id"]) for r in rows}
+
+    def state_at(
+        self,
+        dispute_id: UUID,
+        *,
+        at: datetime | None = None,
+        version: int | None = None,
+    ) -> DisputeView:
+        """The dispute as it stood at a moment or after a version.
+
+        Raises InvalidInput unless exactly one of ``at`` and ``version`` is given,
+        DisputeNotFound when the dispute did not exist yet.
+        """
+        if (at is None) == (version is None):
+            raise InvalidInput.of("at", "give exactly one of at= and version=")
+        if at is not None:
+            if at.tzinfo is None:
+                raise InvalidInput.of("at", "must be timezone-aware")
+            versions = [e.version for e in self.history(dispute_id) if e.at <= at]
+            if not versions:
+                raise DisputeNotFound(
+                    f"dispute {dispute_id} was not filed yet at {at.isoformat()}",
+                    dispute_id=dispute_id,
+                )
+            version = versions[-1]
+        assert version is not None
+        dispute = self._get(dispute_id, version=version)
+        if not 1 <= version <= dispute.version:
+            raise InvalidInput.of("version", f"must be between 1 and {dispute.version}")
+        return DisputeView.of(dispute)

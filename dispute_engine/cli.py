@@ -1,0 +1,233 @@
+"""``dispute-engine``: a thin command-line layer over the public Python API."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+from uuid import UUID
+
+import typer
+from pydantic_core import to_jsonable_python
+
+from dispute_engine.application import DisputeEngine
+from dispute_engine.commands import ClaimedTransaction, FileDispute
+from dispute_engine.demo import run_demo
+from dispute_engine.domain.actor import Actor, Role
+from dispute_engine.domain.errors import DisputeEngineError, InvalidInput
+from dispute_engine.views import DisputeView
+
+app = typer.Typer(
+    help="Resolve wallet transaction disputes: file, investigate, decide, audit.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+
+Db = Annotated[
+    str | None,
+    typer.Option(
+        "--db",
+        help="Database URL: sqlite:///path, postgresql://..., memory:. "
+        "Default: $DISPUTE_ENGINE_DB, else sqlite:///./disputes.db",
+    ),
+]
+AsJson = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+ActorId = Annotated[
+    str,
+    typer.Option("--actor", envvar="DISPUTE_ENGINE_ACTOR", help="Who is acting (recorded)."),
+]
+DisputeId = Annotated[str, typer.Argument(help="The dispute's id (a UUID).")]
+
+
+@contextmanager
+def _engine(db: str | None) -> Iterator[DisputeEngine]:
+    """Open the engine; any engine error becomes one line on stderr and exit code 1."""
+    try:
+        engine = DisputeEngine.open(db)
+        try:
+            yield engine
+        finally:
+            engine.close()
+    except DisputeEngineError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2 if isinstance(exc, InvalidInput) else 1) from None
+
+
+def _dispute_id(text: str) -> UUID:
+    try:
+        return UUID(text)
+    except ValueError:
+        raise InvalidInput.of("id", f"not a dispute id: {text!r}") from None
+
+
+def _print(data: Any, as_json: bool, table: Callable[[], None]) -> None:
+    if as_json:
+        typer.echo(json.dumps(to_jsonable_python(data), indent=2, ensure_ascii=False))
+    else:
+        table()
+
+
+def _table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
+    cells = [[str(c) for c in row] for row in rows]
+    widths = [max([len(h), *(len(r[i]) for r in cells)]) for i, h in enumerate(headers)]
+    for row in [list(headers), ["-" * w for w in widths], *cells]:
+        typer.echo("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+
+
+def _show_dispute(view: DisputeView) -> None:
+    tx = view.claim.transaction
+    pairs: list[tuple[str, object]] = [
+        ("id", view.id),
+        ("status", view.status),
+        ("version", view.version),
+        ("claimant", f"{view.claim.claimant_id} ({view.claim.language}, {view.claim.channel})"),
+        ("reason", view.claim.reason),
+        ("priority", view.claim.priority),
+        ("transaction", f"chain {tx.chain_id} {tx.tx_hash}"),
+        ("amount", f"{view.disputed_amount} {tx.asset} (paid {view.paid_amount})"),
+        ("filed", f"{view.filed_at.isoformat()} by {view.filed_by}"),
+        ("assignee", view.assignee or "-"),
+        ("evidence", len(view.evidence)),
+        ("notes", len(view.notes)),
+    ]
+    if view.decision:
+        d = view.decision
+        pairs.append(("decision", f"#{d.number} {d.outcome} {d.amount} by {d.proposed_by}"))
+    for clock in view.sla_clocks:
+        pairs.append((f"sla {clock.metric}", f"{clock.state}, due {clock.due_at}"))
+    width = max(len(k) for k, _ in pairs)
+    for key, value in pairs:
+        typer.echo(f"{key.ljust(width)}  {value}")
+
+
+@app.command()
+def demo(db: Db = None) -> None:
+    """Walk several disputes (English, Chinese, Spanish claimants) through their lives."""
+    with _engine(db) as engine:
+        run_demo(engine, typer.echo)
+
+
+@app.command("file")
+def file_(
+    db: Db = None,
+    actor: ActorId = "investigator",
+    from_json: Annotated[
+        Path | None,
+        typer.Option(
+            "--from-json", exists=True, dir_okay=False, help="A JSON file holding the whole filing."
+        ),
+    ] = None,
+    claimant: Annotated[str | None, typer.Option(help="The claimant's user id.")] = None,
+    channel: Annotated[str, typer.Option(help="app | chat | email | social | phone")] = "app",
+    language: Annotated[str, typer.Option(help="BCP 47 tag: en, zh, es, ...")] = "en",
+    jurisdiction: Annotated[str | None, typer.Option(help="ISO 3166, e.g. US or US-CA")] = None,
+    priority: Annotated[str, typer.Option(help="low | normal | high | urgent")] = "normal",
+    reason: Annotated[str, typer.Option(help="not_received | wrong_recipient | ...")] = "other",
+    chain_id: Annotated[int, typer.Option(help="The chain's id, e.g. 1")] = 1,
+    tx_hash: Annotated[str, typer.Option(help="0x + 64 hex digits")] = "",
+    asset: Annotated[str, typer.Option(help="e.g. ETH, USDT")] = "ETH",
+    token_address: Annotated[str | None, typer.Option(help="The token contract, if any")] = None,
+    amount: Annotated[str, typer.Option(help="Exact amount, e.g. 125.50")] = "",
+    sender: Annotated[str, typer.Option(help="The sending address")] = "",
+    recipient: Annotated[str, typer.Option(help="The receiving address")] = "",
+    occurred_at: Annotated[str, typer.Option(help="ISO 8601 with zone")] = "",
+    description: Annotated[str, typer.Option(help="What the claimant says")] = "",
+    idempotency_key: Annotated[str, typer.Option(help="Same key, same dispute")] = "",
+    as_json: AsJson = False,
+) -> None:
+    """File a dispute from flags or from a JSON file; prints its id."""
+    with _engine(db) as engine:
+        if from_json is not None:
+            command = FileDispute.model_validate_json(from_json.read_bytes())
+        else:
+            command = FileDispute(
+                claimant_id=claimant or "",
+                channel=channel,
+                language=language,
+                jurisdiction=jurisdiction,
+                priority=priority,
+                reason=reason,
+                transaction=ClaimedTransaction(
+                    chain_id=chain_id,
+                    tx_hash=tx_hash,
+                    asset=asset,
+                    token_address=token_address,
+                    amount=amount,
+                    sender=sender,
+                    recipient=recipient,
+                    occurred_at=occurred_at,
+                ),
+                description=description,
+                idempotency_key=idempotency_key,
+            )
+        dispute_id = engine.file_dispute(command, by=Actor(id=actor, roles={Role.INVESTIGATOR}))
+        _print({"id": dispute_id}, as_json, lambda: typer.echo(str(dispute_id)))
+
+
+@app.command()
+def show(dispute_id: DisputeId, db: Db = None, as_json: AsJson = False) -> None:
+    """Show a dispute as it stands."""
+    with _engine(db) as engine:
+        view = engine.get(_dispute_id(dispute_id))
+        _print(view, as_json, lambda: _show_dispute(view))
+
+
+@app.command()
+def history(dispute_id: DisputeId, db: Db = None, as_json: AsJson = False) -> None:
+    """List every recorded event of a dispute, with actor, time and hash."""
+    with _engine(db) as engine:
+        entries = engine.history(_dispute_id(dispute_id))
+        rows = [(e.version, e.at.isoformat(), e.name, e.actor, e.hash[:12]) for e in entries]
+        _print(
+            entries,
+            as_json,
+            lambda: _table(("version", "at", "event", "actor", "hash"), rows),
+        )
+
+
+@app.command("state-at")
+def state_at(
+    dispute_id: DisputeId,
+    db: Db = None,
+    version: Annotated[int | None, typer.Option(help="The state after this version.")] = None,
+    at: Annotated[
+        datetime | None,
+        typer.Option(help="The state at this moment (ISO 8601, with zone).", formats=None),
+    ] = None,
+    as_json: AsJson = False,
+) -> None:
+    """Show a dispute as it stood after a version or at a moment."""
+    with _engine(db) as engine:
+        view = engine.state_at(_dispute_id(dispute_id), at=at, version=version)
+        _print(view, as_json, lambda: _show_dispute(view))
+
+
+@app.command("list")
+def list_(
+    db: Db = None,
+    status: Annotated[str | None, typer.Option(help="Only disputes in this status.")] = None,
+    assignee: Annotated[str | None, typer.Option(help="Only this investigator's.")] = None,
+    as_json: AsJson = False,
+) -> None:
+    """List disputes, optionally by status and assignee."""
+    with _engine(db) as engine:
+        views = engine.list_disputes(status=status, assignee=assignee)
+        rows = [
+            (
+                v.id,
+                v.status,
+                v.claim.priority,
+                v.assignee or "-",
+                f"{v.disputed_amount} {v.claim.transaction.asset}",
+                v.filed_at.isoformat(timespec="minutes"),
+            )
+            for v in views
+        ]
+        _print(
+            [v.model_dump() for v in views],
+            as_json,
+            lambda: _table(("id", "status", "priority", "assignee", "amount", "filed"), rows),
+        )

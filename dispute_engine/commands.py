@@ -1,0 +1,94 @@
+"""Input models for the engine's commands, validated at the edge.
+
+Every model is frozen, refuses unknown fields, and raises
+:class:`~dispute_engine.errors.InvalidInput` naming the field at fault.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Annotated, Self
+
+from pydantic import Field, field_validator, model_validator
+
+from dispute_engine.domain.claim import Claim, ClaimedTransaction, ExactDecimal, LongText, ShortText
+from dispute_engine.domain.decision import Outcome
+from dispute_engine.domain.evidence import (
+    MAX_EVIDENCE_BYTES,
+    MEDIA_TYPES,
+    EvidenceKind,
+    EvidenceSource,
+)
+from dispute_engine.domain.value_object import FieldError, ValueObject
+
+__all__ = ["AddEvidence", "ClaimedTransaction", "FileDispute", "ProposeDecision"]
+
+IdempotencyKey = Annotated[str, Field(min_length=1, max_length=255, pattern=r"^[\x21-\x7e]+$")]
+
+
+class FileDispute(Claim):
+    """File a dispute: the claim, plus a key that makes a retried filing harmless."""
+
+    idempotency_key: IdempotencyKey
+
+    @property
+    def claim(self) -> Claim:
+        """The claim this filing makes."""
+        return Claim.model_validate(self.model_dump(exclude={"idempotency_key"}))
+
+    def fingerprint(self) -> str:
+        """A digest of the claim, to tell a retried filing from a different one."""
+        canonical = json.dumps(self.claim.model_dump(mode="json"), sort_keys=True)
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+class AddEvidence(ValueObject):
+    """Attach evidence: a file from the claimant or found by the investigator."""
+
+    kind: EvidenceKind
+    media_type: str
+    filename: Annotated[str, Field(min_length=1, max_length=255, pattern=r"^[^/\\\x00-\x1f\x7f]+$")]
+    content: Annotated[bytes, Field(min_length=1, max_length=MAX_EVIDENCE_BYTES)]
+    source: EvidenceSource = "investigator"
+
+    @field_validator("media_type")
+    @classmethod
+    def _known_media_type(cls, value: str) -> str:
+        media_type = value.lower()
+        if media_type not in MEDIA_TYPES:
+            raise ValueError(f"must be one of {', '.join(sorted(MEDIA_TYPES))}")
+        return media_type
+
+
+class ProposeDecision(ValueObject):
+    """Propose a decision: refund, partial refund, adjustment or rejection, with reasons."""
+
+    outcome: Outcome
+    amount: ExactDecimal | None = None
+    rationale: LongText
+
+    @field_validator("amount")
+    @classmethod
+    def _positive(cls, value: ExactDecimal | None) -> ExactDecimal | None:
+        if value is not None and (not value.is_finite() or value <= 0):
+            raise ValueError("must be a finite amount greater than zero")
+        return value
+
+    @model_validator(mode="after")
+    def _rejection_pays_nothing(self) -> Self:
+        if self.outcome is Outcome.REJECT and self.amount is not None:
+            raise FieldError("amount", "a rejection pays nothing: leave the amount out")
+        return self
+
+
+class Reason(ValueObject):
+    """A short free-text reason (sending back, reopening, withdrawing), validated."""
+
+    text: LongText
+
+
+class Name(ValueObject):
+    """A short identifier-like text (an investigator, an identity-check method)."""
+
+    text: ShortText

@@ -1,0 +1,181 @@
+"""Where the engine stores things: one URL picks SQLite, PostgreSQL or memory.
+
+``memory:`` is an SQLite database held in memory, private to one engine, so every kind of
+storage runs the same SQL. The engine's own tables (evidence, payout instructions) live beside
+the event store and use its connection pool.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol
+from urllib.parse import parse_qs, unquote, urlsplit
+
+import psycopg
+
+from dispute_engine.domain.errors import InvalidInput
+
+Kind = Literal["sqlite", "postgres"]
+
+
+class Cursor(Protocol):
+    """What both libraries' cursors offer: DB-API execute and fetch."""
+
+    def execute(self, statement: Any, params: Any = ..., /) -> Any: ...
+
+    def fetchone(self) -> Any: ...
+
+    def fetchall(self) -> Any: ...
+
+
+class Datastore(Protocol):
+    """What the eventsourcing SQLite and PostgreSQL datastores both offer."""
+
+    def transaction(self, *, commit: bool) -> Any: ...
+
+
+@dataclass(frozen=True)
+class StorageUrl:
+    """A parsed database URL and the eventsourcing environment that selects it."""
+
+    kind: Kind
+    env: dict[str, str]
+    display: str
+
+    @classmethod
+    def parse(cls, url: str, *, pool_size: int = 5) -> StorageUrl:
+        """Parse ``memory:``, ``sqlite:///path`` or ``postgresql://user@host:port/db``.
+
+        ``?schema=NAME`` on a PostgreSQL URL keeps the tables in that schema.
+        Raises InvalidInput for anything else.
+        """
+        if url in ("memory:", "memory://"):
+            name = f"file:disputes-{uuid.uuid4().hex}?mode=memory&cache=shared"
+            return cls("sqlite", _sqlite_env(name), "memory:")
+        parts = urlsplit(url)
+        if parts.scheme == "sqlite":
+            path = unquote(parts.path)[1:] if parts.path.startswith("/") else ""
+            if not path:
+                raise InvalidInput.of("db", "an SQLite URL needs a path: sqlite:///disputes.db")
+            return cls("sqlite", _sqlite_env(path), url)
+        if parts.scheme in ("postgresql", "postgres", "postgresql+psycopg"):
+            query = parse_qs(parts.query)
+            env = {
+                "PERSISTENCE_MODULE": "eventsourcing.postgres",
+                "POSTGRES_DBNAME": unquote(parts.path.lstrip("/")) or "postgres",
+                "POSTGRES_HOST": parts.hostname or "127.0.0.1",
+                "POSTGRES_PORT": str(parts.port or 5432),
+                "POSTGRES_USER": unquote(parts.username or "postgres"),
+                "POSTGRES_PASSWORD": unquote(parts.password or ""),
+                "POSTGRES_SCHEMA": query.get("schema", ["public"])[0],
+                "POSTGRES_ENABLE_DB_FUNCTIONS": "y",
+                "POSTGRES_POOL_SIZE": str(pool_size),
+                "POSTGRES_MAX_OVERFLOW": str(pool_size),
+                "POSTGRES_CONNECT_TIMEOUT": "10",
+                "POSTGRES_LOCK_TIMEOUT": "10",
+            }
+            safe = parts._replace(netloc=parts.hostname or "").geturl() if parts.password else url
+            return cls("postgres", env, safe)
+        raise InvalidInput.of(
+            "db",
+            f"unsupported database URL {url!r}: use memory:, sqlite:///... or postgresql://...",
+        )
+
+    @property
+    def schema(self) -> str:
+        """The PostgreSQL schema of the tables ("" on SQLite)."""
+        return self.env.get("POSTGRES_SCHEMA", "")
+
+    def connect(self) -> psycopg.Connection[Any]:
+        """A plain PostgreSQL connection (for locks and schema set-up)."""
+        e = self.env
+        return psycopg.connect(
+            dbname=e["POSTGRES_DBNAME"],
+            host=e["POSTGRES_HOST"],
+            port=e["POSTGRES_PORT"],
+            user=e["POSTGRES_USER"],
+            password=e["POSTGRES_PASSWORD"] or None,
+            connect_timeout=10,
+            autocommit=True,
+        )
+
+    @contextmanager
+    def creation_lock(self) -> Iterator[None]:
+        """Serialise table creation across processes opening one new PostgreSQL database.
+
+        PostgreSQL's ``CREATE ... IF NOT EXISTS`` is not safe when run concurrently ("tuple
+        concurrently updated"), so creators queue on an advisory lock.
+        """
+        if self.kind != "postgres":
+            yield
+            return
+        with self.connect() as conn:
+            conn.execute(
+                "SELECT pg_advisory_lock(hashtext(%s))", (f"dispute-engine:{self.schema}",)
+            )
+            conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"')
+            try:
+                yield
+            finally:
+                conn.execute(
+                    "SELECT pg_advisory_unlock(hashtext(%s))", (f"dispute-engine:{self.schema}",)
+                )
+
+
+def _sqlite_env(name: str) -> dict[str, str]:
+    return {
+        "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+        "SQLITE_DBNAME": name,
+        "SQLITE_LOCK_TIMEOUT": "10",
+    }
+
+
+class Database:
+    """The engine's own tables, in the event store's database and transactions' style."""
+
+    def __init__(self, datastore: Datastore, url: StorageUrl) -> None:
+        self.datastore = datastore
+        self.kind = url.kind
+        self.schema = url.schema
+
+    def table(self, name: str) -> str:
+        """The table's name, qualified by the schema on PostgreSQL."""
+        return f'"{self.schema}".{name}' if self.kind == "postgres" else name
+
+    @property
+    def blob(self) -> str:
+        """The column type of raw bytes."""
+        return "BYTEA" if self.kind == "postgres" else "BLOB"
+
+    @property
+    def notification_id(self) -> str:
+        """The events table's column that holds the global position of an event."""
+        return "notification_id" if self.kind == "postgres" else "rowid"
+
+    def _sql(self, statement: str) -> str:
+        return statement.replace("?", "%s") if self.kind == "postgres" else statement
+
+    @contextmanager
+    def transaction(self) -> Iterator[Cursor]:
+        """A cursor in a transaction that commits when the block ends without error."""
+        with self.datastore.transaction(commit=True) as cursor:
+            yield cursor
+
+    def execute(self, cursor: Cursor, statement: str, params: Sequence[Any] = ()) -> None:
+        """Run one statement written with ``?`` placeholders, on either database."""
+        cursor.execute(self._sql(statement), tuple(params))
+
+    def fetchall(self, statement: str, params: Sequence[Any] = ()) -> list[Any]:
+        """Rows (addressable by column name) of one query."""
+        with self.datastore.transaction(commit=False) as cursor:
+            cursor.execute(self._sql(statement), tuple(params))
+            return list(cursor.fetchall())
+
+    def create(self, *statements: str) -> None:
+        """Create tables and indexes (idempotent statements) in one transaction."""
+        with self.transaction() as cursor:
+            for statement in statements:
+                cursor.execute(statement)

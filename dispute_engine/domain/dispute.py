@@ -1,0 +1,520 @@
+"""The Dispute aggregate: commands as public methods, events as private ``@event`` methods.
+
+Public methods check roles, the lifecycle table and the money rules, then trigger one event;
+event bodies only change state, because they rerun on every replay.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any, cast
+from uuid import UUID, uuid5
+
+from eventsourcing.domain import Aggregate, event
+
+from dispute_engine.domain.actor import FILE, Actor, require_permission
+from dispute_engine.domain.claim import Claim
+from dispute_engine.domain.decision import Decision, Outcome, Payout
+from dispute_engine.domain.errors import InvalidInput, InvalidTransition, NotAuthorized
+from dispute_engine.domain.evidence import Evidence, EvidenceRequest
+from dispute_engine.domain.lifecycle import Action, Status, allowed_from, next_status, refusal
+from dispute_engine.domain.money import AmountError, Money
+from dispute_engine.domain.notice import Template, render
+
+DISPUTES = UUID("6f1c6c3e-4f5e-4f43-9d0a-6d2b9a1d7c11")
+
+
+class Dispute(Aggregate):
+    """One user's dispute about one transaction."""
+
+    status: Status
+    last_actor: str
+
+    class Event(Aggregate.Event):
+        """Every dispute event records who acted and the status it left the dispute in."""
+
+        actor: str
+        status: str
+
+        def mutate(self, aggregate: Any) -> Any:
+            """Apply the event, then the status it records."""
+            dispute = cast("Dispute", super().mutate(aggregate))
+            dispute.status = Status(self.status)
+            dispute.last_actor = self.actor
+            return dispute
+
+    class Created(Event, Aggregate.Created):
+        """The event that creates a dispute."""
+
+    @staticmethod
+    def create_id(idempotency_key: str) -> UUID:
+        """The dispute id for an idempotency key: a retried filing finds the same dispute."""
+        return uuid5(DISPUTES, idempotency_key)
+
+    @classmethod
+    def file(
+        cls,
+        claim: Claim,
+        *,
+        idempotency_key: str,
+        fingerprint: str,
+        by: Actor,
+        now: datetime,
+    ) -> Dispute:
+        """File a new dispute. Raises NotAuthorized, InvalidInput (a future transaction)."""
+        require_permission(by, FILE)
+        if claim.transaction.occurred_at > now:
+            raise InvalidInput.of("transaction.occurred_at", "must not be in the future")
+        return cls(
+            idempotency_key=idempotency_key,
+            fingerprint=fingerprint,
+            claim=claim.model_dump(mode="json"),
+            actor=by.id,
+            status=Status.FILED,
+            timestamp=now,
+        )
+
+    @event("Filed")
+    def __init__(
+        self,
+        idempotency_key: str,
+        fingerprint: str,
+        claim: dict[str, Any],
+        actor: str,
+        status: str,
+        timestamp: datetime,
+    ) -> None:
+        self.idempotency_key = idempotency_key
+        self.fingerprint = fingerprint
+        self.claim = Claim.model_validate(claim)
+        self.filed_by = actor
+        self.filed_at = timestamp
+        self.assignee: str | None = None
+        self.identity_verified_by: str | None = None
+        self.identity_method: str | None = None
+        self.evidence: list[Evidence] = []
+        self.evidence_requests: list[EvidenceRequest] = []
+        self.notes: list[tuple[str, str, datetime]] = []
+        self.decision: Decision | None = None
+        self.decisions_proposed = 0
+        self.payouts: list[Payout] = []
+        self.notices: list[tuple[str, str, str, datetime]] = []
+        self.resolved_at: datetime | None = None
+        self.closed_at: datetime | None = None
+        self.reopen_count = 0
+        self.sla_alerts: set[str] = set()
+
+    # -- money ---------------------------------------------------------------
+
+    @property
+    def disputed(self) -> Money:
+        """The amount the claimant disputes."""
+        return self.claim.transaction.money
+
+    @property
+    def paid(self) -> Money:
+        """Everything paid to the claimant so far, across decisions and reopenings."""
+        total = Money.zero(asset=self.disputed.asset, decimals=self.disputed.decimals)
+        for payout in self.payouts:
+            total += Money(payout.units, total.decimals, total.asset)
+        return total
+
+    @property
+    def refundable(self) -> Money:
+        """What may still be paid: the disputed amount less what was already paid."""
+        return self.disputed - self.paid
+
+    # -- rules ---------------------------------------------------------------
+
+    def _next(self, action: Action, by: Actor) -> Status:
+        require_permission(by, action)
+        to = next_status(action, self.status)
+        if to is None:
+            raise InvalidTransition(
+                refusal(action, self.status),
+                action=action,
+                status=self.status,
+                allowed=allowed_from(action),
+                dispute_id=self.id,
+            )
+        return to
+
+    def _require_decision(self) -> Decision:
+        assert self.decision is not None  # the lifecycle table only allows this with one
+        return self.decision
+
+    # -- investigation -------------------------------------------------------
+
+    def assign(self, investigator: str, *, by: Actor, now: datetime) -> None:
+        """Give the dispute to an investigator. Raises InvalidTransition, NotAuthorized."""
+        status = self._next(Action.ASSIGN, by)
+        self._assigned(investigator=investigator, actor=by.id, status=status, timestamp=now)
+
+    @event("Assigned")
+    def _assigned(self, investigator: str, actor: str, status: str, timestamp: datetime) -> None:
+        self.assignee = investigator
+
+    def verify_identity(self, method: str, *, by: Actor, now: datetime) -> None:
+        """Record that the claimant's identity was checked, and how."""
+        status = self._next(Action.VERIFY_IDENTITY, by)
+        self._identity_verified(method=method, actor=by.id, status=status, timestamp=now)
+
+    @event("IdentityVerified")
+    def _identity_verified(self, method: str, actor: str, status: str, timestamp: datetime) -> None:
+        self.identity_verified_by = actor
+        self.identity_method = method
+
+    def request_evidence(self, what: str, *, by: Actor, now: datetime) -> None:
+        """Ask the claimant for something; the dispute then awaits the claimant."""
+        status = self._next(Action.REQUEST_EVIDENCE, by)
+        self._evidence_requested(what=what, actor=by.id, status=status, timestamp=now)
+
+    @event("EvidenceRequested")
+    def _evidence_requested(self, what: str, actor: str, status: str, timestamp: datetime) -> None:
+        self.evidence_requests.append(EvidenceRequest(what, actor, timestamp))
+
+    def add_evidence(
+        self,
+        *,
+        sha256: str,
+        size: int,
+        media_type: str,
+        filename: str,
+        kind: str,
+        source: str,
+        by: Actor,
+        now: datetime,
+    ) -> None:
+        """Attach stored evidence; the claimant's answer moves the dispute back to work."""
+        status = self.require_evidence_allowed(source, by=by)
+        self._evidence_added(
+            sha256=sha256,
+            size=size,
+            media_type=media_type,
+            filename=filename,
+            kind=kind,
+            source=source,
+            actor=by.id,
+            status=status,
+            timestamp=now,
+        )
+
+    def require_evidence_allowed(self, source: str, *, by: Actor) -> Status:
+        """The status after adding evidence from the source; raises when not allowed now."""
+        action = Action.RECEIVE_CLAIMANT_EVIDENCE if source == "claimant" else Action.ADD_EVIDENCE
+        return self._next(action, by)
+
+    @event("EvidenceAdded")
+    def _evidence_added(
+        self,
+        sha256: str,
+        size: int,
+        media_type: str,
+        filename: str,
+        kind: str,
+        source: str,
+        actor: str,
+        status: str,
+        timestamp: datetime,
+    ) -> None:
+        self.evidence.append(
+            Evidence(sha256, size, media_type, filename, kind, source, actor, timestamp)
+        )
+        if source == "claimant":
+            self.evidence_requests = [
+                r if r.answered_at else replace(r, answered_at=timestamp)
+                for r in self.evidence_requests
+            ]
+
+    def add_note(self, text: str, *, by: Actor, now: datetime) -> None:
+        """Keep an internal note on the dispute."""
+        status = self._next(Action.ADD_NOTE, by)
+        self._note_added(text=text, actor=by.id, status=status, timestamp=now)
+
+    @event("NoteAdded")
+    def _note_added(self, text: str, actor: str, status: str, timestamp: datetime) -> None:
+        self.notes.append((actor, text, timestamp))
+
+    # -- decision ------------------------------------------------------------
+
+    def propose_decision(
+        self,
+        outcome: Outcome,
+        amount: Decimal | None,
+        rationale: str,
+        *,
+        by: Actor,
+        now: datetime,
+    ) -> None:
+        """Propose what to do. A rejection resolves at once; money waits for an approver.
+
+        Raises InvalidInput when the amount breaks the money rules.
+        """
+        action = Action.PROPOSE_DECISION if outcome.moves_money else Action.PROPOSE_REJECTION
+        status = self._next(action, by)
+        units = self._decision_units(outcome, amount) if outcome.moves_money else 0
+        self._decision_proposed(
+            number=self.decisions_proposed + 1,
+            outcome=outcome.value,
+            units=units,
+            rationale=rationale,
+            actor=by.id,
+            status=status,
+            timestamp=now,
+        )
+
+    def _decision_units(self, outcome: Outcome, amount: Decimal | None) -> int:
+        remaining = self.refundable
+        if remaining.units == 0:
+            raise InvalidInput.of("amount", "the disputed amount has already been paid in full")
+        if amount is None:
+            if outcome is not Outcome.REFUND:
+                raise InvalidInput.of("amount", f"a {outcome} needs an amount")
+            return remaining.units
+        try:
+            money = Money.parse(amount, asset=remaining.asset, decimals=remaining.decimals)
+        except AmountError as exc:
+            raise InvalidInput.of("amount", str(exc)) from None
+        if money.units > remaining.units:
+            raise InvalidInput.of(
+                "amount", f"{money} exceeds what may still be paid on this dispute: {remaining}"
+            )
+        if outcome is Outcome.REFUND and money != remaining:
+            raise InvalidInput.of(
+                "amount", f"a refund pays {remaining}; use partial_refund for less"
+            )
+        if outcome is Outcome.PARTIAL_REFUND and money == remaining:
+            raise InvalidInput.of("amount", "a partial refund must be less than the full amount")
+        return money.units
+
+    @event("DecisionProposed")
+    def _decision_proposed(
+        self,
+        number: int,
+        outcome: str,
+        units: int,
+        rationale: str,
+        actor: str,
+        status: str,
+        timestamp: datetime,
+    ) -> None:
+        self.decisions_proposed = number
+        self.decision = Decision(number, Outcome(outcome), units, rationale, actor, timestamp)
+        if status == Status.RESOLVED:
+            self.resolved_at = timestamp
+
+    def approve_decision(self, *, by: Actor, now: datetime) -> None:
+        """Approve the proposed decision. Raises NotAuthorized for the proposer (four eyes)."""
+        status = self._next(Action.APPROVE_DECISION, by)
+        decision = self._require_decision()
+        if by.id == decision.proposed_by:
+            raise NotAuthorized(
+                "a decision that moves money needs a second approver, not its proposer",
+                actor=by.id,
+                dispute_id=self.id,
+            )
+        self._decision_approved(number=decision.number, actor=by.id, status=status, timestamp=now)
+
+    @event("DecisionApproved")
+    def _decision_approved(self, number: int, actor: str, status: str, timestamp: datetime) -> None:
+        self.decision = replace(self._require_decision(), approved_by=actor, approved_at=timestamp)
+
+    def send_back(self, reason: str, *, by: Actor, now: datetime) -> None:
+        """Return the proposed decision to the investigator with a reason."""
+        status = self._next(Action.SEND_BACK, by)
+        number = self._require_decision().number
+        self._decision_sent_back(
+            number=number, reason=reason, actor=by.id, status=status, timestamp=now
+        )
+
+    @event("DecisionSentBack")
+    def _decision_sent_back(
+        self, number: int, reason: str, actor: str, status: str, timestamp: datetime
+    ) -> None:
+        self.decision = None
+
+    def require_executable(self, *, by: Actor) -> Decision:
+        """The approved decision to execute. Raises InvalidTransition, NotAuthorized."""
+        self._next(Action.EXECUTE_DECISION, by)
+        decision = self._require_decision()
+        if decision.units > self.refundable.units:
+            raise InvalidInput.of("amount", "the payout would exceed the disputed amount")
+        return decision
+
+    def record_execution(self, reference: str, *, by: Actor, now: datetime) -> None:
+        """Record that the approved decision was paid, under the payout rail's reference."""
+        status = self._next(Action.EXECUTE_DECISION, by)
+        decision = self.require_executable(by=by)
+        self._decision_executed(
+            number=decision.number,
+            units=decision.units,
+            reference=reference,
+            actor=by.id,
+            status=status,
+            timestamp=now,
+        )
+
+    @event("DecisionExecuted")
+    def _decision_executed(
+        self,
+        number: int,
+        units: int,
+        reference: str,
+        actor: str,
+        status: str,
+        timestamp: datetime,
+    ) -> None:
+        self.payouts.append(Payout(number, units, reference, actor, timestamp))
+        self.resolved_at = timestamp
+
+    # -- the claimant ------------------------------------------------------------
+
+    def notify_claimant(self, *, by: Actor, now: datetime, appeal_window: timedelta) -> str:
+        """Record a notice to the claimant in their language, fitting the status; returns it."""
+        status = self._next(Action.NOTIFY_CLAIMANT, by)
+        template, values = self._notice(appeal_window)
+        language = self.claim.notice_language
+        text = render(template, language, ref=str(self.id)[:8], **values)
+        self._claimant_notified(
+            template=template,
+            language=language,
+            channel=self.claim.channel,
+            text=text,
+            actor=by.id,
+            status=status,
+            timestamp=now,
+        )
+        return text
+
+    def _notice(self, appeal_window: timedelta) -> tuple[Template, dict[str, str]]:
+        if self.status is Status.AWAITING_CLAIMANT:
+            return "evidence_requested", {"what": self.evidence_requests[-1].what}
+        if self.status in (Status.PENDING_APPROVAL, Status.APPROVED):
+            return "in_review", {}
+        if self.status is Status.RESOLVED and self.decision is not None:
+            if self.decision.outcome is Outcome.REJECT:
+                return "rejected", {"days": str(appeal_window.days)}
+            paid = Money(self.decision.units, self.disputed.decimals, self.disputed.asset)
+            return "refunded", {"amount": str(paid)}
+        return "received", {}
+
+    @event("ClaimantNotified")
+    def _claimant_notified(
+        self,
+        template: str,
+        language: str,
+        channel: str,
+        text: str,
+        actor: str,
+        status: str,
+        timestamp: datetime,
+    ) -> None:
+        self.notices.append((template, language, text, timestamp))
+
+    # -- ending and appeal -------------------------------------------------------
+
+    def close(self, *, by: Actor, now: datetime) -> None:
+        """Close a resolved dispute; it can be reopened within the appeal window."""
+        status = self._next(Action.CLOSE, by)
+        self._closed(actor=by.id, status=status, timestamp=now)
+
+    @event("Closed")
+    def _closed(self, actor: str, status: str, timestamp: datetime) -> None:
+        self.closed_at = timestamp
+
+    def reopen(self, reason: str, *, by: Actor, now: datetime, appeal_window: timedelta) -> None:
+        """Reopen a resolved or closed dispute on appeal, within the appeal window."""
+        status = self._next(Action.REOPEN, by)
+        ended = self.closed_at or self.resolved_at
+        if ended is not None and now - ended > appeal_window:
+            raise InvalidTransition(
+                f"the appeal window of {appeal_window.days} days closed on "
+                f"{(ended + appeal_window).isoformat()}",
+                action=Action.REOPEN,
+                status=self.status,
+                allowed=allowed_from(Action.REOPEN),
+                dispute_id=self.id,
+            )
+        self._reopened(reason=reason, actor=by.id, status=status, timestamp=now)
+
+    @event("Reopened")
+    def _reopened(self, reason: str, actor: str, status: str, timestamp: datetime) -> None:
+        self.reopen_count += 1
+        self.decision = None
+        self.resolved_at = None
+        self.closed_at = None
+
+    def withdraw(self, reason: str, *, by: Actor, now: datetime) -> None:
+        """Withdraw the dispute at the claimant's request; nothing more can happen to it."""
+        status = self._next(Action.WITHDRAW, by)
+        self._withdrawn(reason=reason, actor=by.id, status=status, timestamp=now)
+
+    @event("Withdrawn")
+    def _withdrawn(self, reason: str, actor: str, status: str, timestamp: datetime) -> None:
+        self.decision = None
+
+    # -- service levels ----------------------------------------------------------
+
+    def record_sla_alert(
+        self,
+        clock: str,
+        threshold: int,
+        due_at: datetime,
+        *,
+        by: Actor,
+        now: datetime,
+    ) -> bool:
+        """Record a warning (threshold < 100 %) or the breach (100 %) of a clock, once.
+
+        Returns False, recording nothing, when that alert is already recorded.
+        """
+        status = self._next(Action.RECORD_SLA, by)
+        if f"{clock}@{threshold}" in self.sla_alerts:
+            return False
+        if threshold >= 100:
+            self._sla_breached(
+                clock=clock,
+                due_at=due_at,
+                detected_at=now,
+                actor=by.id,
+                status=status,
+                timestamp=now,
+            )
+        else:
+            self._sla_warning_raised(
+                clock=clock,
+                threshold=threshold,
+                due_at=due_at,
+                detected_at=now,
+                actor=by.id,
+                status=status,
+                timestamp=now,
+            )
+        return True
+
+    @event("SlaWarningRaised")
+    def _sla_warning_raised(
+        self,
+        clock: str,
+        threshold: int,
+        due_at: datetime,
+        detected_at: datetime,
+        actor: str,
+        status: str,
+        timestamp: datetime,
+    ) -> None:
+        self.sla_alerts.add(f"{clock}@{threshold}")
+
+    @event("SlaBreached")
+    def _sla_breached(
+        self,
+        clock: str,
+        due_at: datetime,
+        detected_at: datetime,
+        actor: str,
+        status: str,
+        timestamp: datetime,
+    ) -> None:
+        self.sla_alerts.add(f"{clock}@100")

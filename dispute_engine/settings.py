@@ -1,0 +1,34 @@
+"""Settings from the environment (``DISPUTE_ENGINE_*``) with sensible embedded defaults."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from dispute_engine.domain.evidence import MAX_EVIDENCE_BYTES
+
+DEFAULT_DB = "sqlite:///./disputes.db"
+
+
+class Settings(BaseSettings):
+    """How the engine is configured: database, chains, policies.
+
+    ``DISPUTE_ENGINE_DB=postgresql://...``, ``DISPUTE_ENGINE_CHAINS='{"1": "http://..."}'``.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="DISPUTE_ENGINE_", frozen=True)
+
+    db: str = DEFAULT_DB
+    chains: dict[int, str] = Field(default_factory=dict)
+    default_jurisdiction: str = "US"
+    appeal_window_days: int = Field(default=30, ge=0)
+    conflict_retries: int = Field(default=10, ge=0, le=50)
+    max_evidence_bytes: int = Field(default=MAX_EVIDENCE_BYTES, gt=0, le=MAX_EVIDENCE_BYTES)
+    postgres_pool_size: int = Field(default=5, ge=1)
+
+    @property
+    def appeal_window(self) -> timedelta:
+        """How long after resolution a dispute may be reopened."""
+        return timedelta(days=self.appeal_window_days)

@@ -1,0 +1,190 @@
+"""Read models returned to callers: frozen pydantic views of disputes and their history."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict
+
+from dispute_engine.domain.claim import Claim
+from dispute_engine.domain.dispute import Dispute
+from dispute_engine.domain.lifecycle import Status
+from dispute_engine.domain.money import Money
+
+
+class View(BaseModel):
+    """Base of the read models: frozen, built from domain objects' attributes."""
+
+    model_config = ConfigDict(frozen=True, from_attributes=True)
+
+
+class EvidenceView(View):
+    """One piece of evidence, without its bytes."""
+
+    sha256: str
+    size: int
+    media_type: str
+    filename: str
+    kind: str
+    source: str
+    added_by: str
+    added_at: datetime
+
+
+class EvidenceRequestView(View):
+    """Something asked of the claimant, and when they answered."""
+
+    what: str
+    requested_by: str
+    requested_at: datetime
+    answered_at: datetime | None
+
+
+class NoteView(View):
+    """An investigator's internal note."""
+
+    author: str
+    text: str
+    at: datetime
+
+
+class DecisionView(View):
+    """The current decision on a dispute."""
+
+    number: int
+    outcome: str
+    amount: Decimal
+    rationale: str
+    proposed_by: str
+    proposed_at: datetime
+    approved_by: str | None
+    approved_at: datetime | None
+
+
+class PayoutView(View):
+    """Money paid to the claimant for one decision."""
+
+    decision_number: int
+    amount: Decimal
+    reference: str
+    executed_by: str
+    executed_at: datetime
+
+
+class NoticeView(View):
+    """A notice sent to the claimant."""
+
+    template: str
+    language: str
+    text: str
+    sent_at: datetime
+
+
+class SlaClockView(View):
+    """One service-level clock of a dispute."""
+
+    metric: str
+    state: str
+    started_at: datetime
+    due_at: datetime | None
+    policy_version: str
+
+
+class DisputeView(View):
+    """A dispute as it stands (or stood, for ``state_at``)."""
+
+    id: UUID
+    version: int
+    status: Status
+    claim: Claim
+    filed_by: str
+    filed_at: datetime
+    updated_at: datetime
+    assignee: str | None
+    identity_verified: bool
+    identity_method: str | None
+    evidence: list[EvidenceView]
+    evidence_requests: list[EvidenceRequestView]
+    notes: list[NoteView]
+    decision: DecisionView | None
+    payouts: list[PayoutView]
+    notices: list[NoticeView]
+    disputed_amount: Decimal
+    paid_amount: Decimal
+    reopen_count: int
+    sla_clocks: list[SlaClockView] = []
+
+    @classmethod
+    def of(cls, dispute: Dispute) -> DisputeView:
+        """The view of an aggregate."""
+        asset, decimals = dispute.disputed.asset, dispute.disputed.decimals
+
+        def amount(units: int) -> Decimal:
+            return Money(units, decimals, asset).amount.normalize()
+
+        decision = dispute.decision
+        return cls(
+            id=dispute.id,
+            version=dispute.version,
+            status=dispute.status,
+            claim=dispute.claim,
+            filed_by=dispute.filed_by,
+            filed_at=dispute.filed_at,
+            updated_at=dispute.modified_on,
+            assignee=dispute.assignee,
+            identity_verified=dispute.identity_method is not None,
+            identity_method=dispute.identity_method,
+            evidence=[EvidenceView.model_validate(e) for e in dispute.evidence],
+            evidence_requests=[
+                EvidenceRequestView.model_validate(r) for r in dispute.evidence_requests
+            ],
+            notes=[NoteView(author=a, text=t, at=at) for a, t, at in dispute.notes],
+            decision=None
+            if decision is None
+            else DecisionView(
+                number=decision.number,
+                outcome=decision.outcome,
+                amount=amount(decision.units),
+                rationale=decision.rationale,
+                proposed_by=decision.proposed_by,
+                proposed_at=decision.proposed_at,
+                approved_by=decision.approved_by,
+                approved_at=decision.approved_at,
+            ),
+            payouts=[
+                PayoutView(
+                    decision_number=p.decision_number,
+                    amount=amount(p.units),
+                    reference=p.reference,
+                    executed_by=p.executed_by,
+                    executed_at=p.executed_at,
+                )
+                for p in dispute.payouts
+            ],
+            notices=[
+                NoticeView(template=t, language=lang, text=text, sent_at=at)
+                for t, lang, text, at in dispute.notices
+            ],
+            disputed_amount=amount(dispute.disputed.units),
+            paid_amount=amount(dispute.paid.units),
+            reopen_count=dispute.reopen_count,
+        )
+
+
+class HistoryEntry(View):
+    """One recorded event of a dispute, as an auditor reads it.
+
+    ``hash`` chains every event to the one before it (sha256 over the previous hash and the
+    stored event), so an altered or deleted event changes every later hash.
+    """
+
+    position: int
+    version: int
+    name: str
+    at: datetime
+    actor: str
+    data: dict[str, Any]
+    hash: str

@@ -1,0 +1,108 @@
+"""Fixtures shared by every test: clocks, actors, and engines on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from dispute_engine import Actor, DisputeEngine, Role
+
+PG_URL = os.environ.get("DISPUTE_ENGINE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+BACKENDS = ["sqlite", "postgres"]
+
+
+class FakeClock:
+    """A clock the test moves by hand; each reading is one second after the last."""
+
+    def __init__(self, start: datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        self.now += timedelta(seconds=1)
+        return self.now
+
+    def advance(self, delta: timedelta) -> None:
+        """Move the clock forward."""
+        self.now += delta
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(datetime(2026, 11, 21, 9, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+def alice() -> Actor:
+    return Actor(id="alice", roles={Role.INVESTIGATOR})
+
+
+@pytest.fixture
+def carol() -> Actor:
+    return Actor(id="carol", roles={Role.INVESTIGATOR})
+
+
+@pytest.fixture
+def bob() -> Actor:
+    return Actor(id="bob", roles={Role.APPROVER})
+
+
+@pytest.fixture
+def auditor() -> Actor:
+    return Actor(id="audrey", roles={Role.AUDITOR})
+
+
+def postgres_available() -> bool:
+    try:
+        with psycopg.connect(PG_URL, connect_timeout=3):
+            return True
+    except psycopg.OperationalError:
+        return False
+
+
+def require_postgres() -> None:
+    """Skip without PostgreSQL, except in CI, where its absence is a failure."""
+    if postgres_available():
+        return
+    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+        pytest.fail(f"PostgreSQL is required in CI and is not reachable at {PG_URL}")
+    pytest.skip(f"PostgreSQL not reachable at {PG_URL}")
+
+
+@pytest.fixture
+def pg_schema_url() -> Iterator[str]:
+    """A PostgreSQL URL whose tables live in a fresh schema, dropped afterwards."""
+    require_postgres()
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    yield f"{PG_URL}?schema={schema}"
+    with psycopg.connect(PG_URL, autocommit=True) as conn:
+        conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+@pytest.fixture(params=BACKENDS)
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh database URL, once for SQLite and once for PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'disputes.db'}"
+    return str(request.getfixturevalue("pg_schema_url"))
+
+
+@pytest.fixture
+def engine(db_url: str, clock: FakeClock) -> Iterator[DisputeEngine]:
+    """An engine on a fresh database, once on SQLite and once on PostgreSQL."""
+    engine = DisputeEngine.open(db_url, clock=clock)
+    yield engine
+    engine.close()
+
+
+@pytest.fixture
+def memory_engine(clock: FakeClock) -> Iterator[DisputeEngine]:
+    """An engine on a private in-memory database."""
+    engine = DisputeEngine.open("memory:", clock=clock)
+    yield engine
+    engine.close()

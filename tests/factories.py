@@ -1,0 +1,60 @@
+"""Valid inputs to start from; tests override the field they are about."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from dispute_engine import DisputeEngine, FileDispute
+
+USDT = "0xdAC17F958D2ee523a2206206994597C13D831ec7"
+SENDER = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"
+RECIPIENT = "0xfB6916095ca1df60bB79Ce92cE3Ea74c37c5d359"
+
+
+def transaction(**overrides: Any) -> dict[str, Any]:
+    """A claimed USDT transfer on Ethereum."""
+    return {
+        "chain_id": 1,
+        "tx_hash": "0x" + "ab" * 32,
+        "asset": "USDT",
+        "token_address": USDT,
+        "amount": "125.50",
+        "sender": SENDER,
+        "recipient": RECIPIENT,
+        "occurred_at": "2026-11-20T08:15:00Z",
+        **overrides,
+    }
+
+
+def filing(**overrides: Any) -> dict[str, Any]:
+    """The fields of a valid FileDispute, as plain data."""
+    tx = transaction(**overrides.pop("transaction", {}))
+    return {
+        "claimant_id": "user-1842",
+        "channel": "chat",
+        "language": "zh",
+        "jurisdiction": "US",
+        "priority": "normal",
+        "reason": "not_received",
+        "transaction": tx,
+        "description": "Sent 125.50 USDT to the exchange, never credited",
+        "idempotency_key": f"key-{uuid.uuid4()}",
+        **overrides,
+    }
+
+
+def file_dispute(engine: DisputeEngine, by: Any, **overrides: Any) -> uuid.UUID:
+    """File a valid dispute (with overrides) and return its id."""
+    return engine.file_dispute(FileDispute.model_validate(filing(**overrides)), by=by)
+
+
+def stored_rows(engine: DisputeEngine) -> tuple[int, int, int]:
+    """Counts of stored events, evidence blobs and payout instructions: the whole footprint."""
+    db = engine.db
+    events = db.table(engine.recorder.events_table_name)  # type: ignore[attr-defined]
+    counts = tuple(
+        int(db.fetchall(f"SELECT COUNT(*) AS n FROM {table}")[0]["n"])
+        for table in (events, db.table("evidence_blobs"), db.table("payout_instructions"))
+    )
+    return counts[0], counts[1], counts[2]
