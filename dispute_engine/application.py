@@ -14,7 +14,13 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError
 from pydantic_core import to_jsonable_python
 
-from dispute_engine.commands import AddEvidence, FileDispute, Name, ProposeDecision, Reason
+from dispute_engine.commands import (
+    AddEvidence,
+    FileDispute,
+    Name,
+    ProposeDecision,
+    Reason,
+)
 from dispute_engine.database import Database, StorageUrl
 from dispute_engine.domain.actor import Actor
 from dispute_engine.domain.dispute import Dispute
@@ -144,35 +150,23 @@ class DisputeEngine(Application[UUID]):
         claim = command.claim
         if claim.jurisdiction is None:
             claim = claim.model_copy(update={"jurisdiction": self.settings.default_jurisdiction})
-        command = FileDispute.model_validate(
-            {**claim.model_dump(), "idempotency_key": command.idempotency_key}
+        dispute = Dispute.file(
+            claim, idempotency_key=command.idempotency_key, by=by, now=self.now()
         )
-        fingerprint = command.fingerprint()
-        dispute_id = Dispute.create_id(command.idempotency_key)
         try:
-            existing = self._get(dispute_id)
-        except DisputeNotFound:
-            dispute = Dispute.file(
-                command.claim,
-                idempotency_key=command.idempotency_key,
-                fingerprint=fingerprint,
-                by=by,
-                now=self.now(),
-            )
-            try:
-                self._save(dispute)
-                return dispute.id
-            except ConcurrencyConflict:
-                existing = self._get(dispute_id)  # a concurrent retry of the same filing won
-        if existing.fingerprint != fingerprint:
+            self._save(dispute)  # most filings are new: try first, look only on a clash
+            return dispute.id
+        except ConcurrencyConflict:
+            existing = self._get(dispute.id)
+        if existing.fingerprint != dispute.fingerprint:
             raise IdempotencyKeyReused(
                 [
                     {
                         "field": "idempotency_key",
-                        "message": f"already used for dispute {dispute_id} with a different claim",
+                        "message": f"already used for dispute {existing.id} with another claim",
                     }
                 ],
-                dispute_id=dispute_id,
+                dispute_id=existing.id,
             )
         return existing.id
 

@@ -14,10 +14,11 @@ import typer
 from pydantic_core import to_jsonable_python
 
 from dispute_engine.application import DisputeEngine
-from dispute_engine.commands import ClaimedTransaction, FileDispute
+from dispute_engine.commands import FileDispute
 from dispute_engine.demo import run_demo
 from dispute_engine.domain.actor import Actor, Role
 from dispute_engine.domain.errors import DisputeEngineError, InvalidInput
+from dispute_engine.domain.lifecycle import markdown_table
 from dispute_engine.views import DisputeView
 
 app = typer.Typer(
@@ -104,6 +105,12 @@ def _show_dispute(view: DisputeView) -> None:
 
 
 @app.command()
+def lifecycle() -> None:
+    """Print the table of allowed transitions (Markdown)."""
+    typer.echo(markdown_table(), nl=False)
+
+
+@app.command()
 def demo(db: Db = None) -> None:
     """Walk several disputes (English, Chinese, Spanish claimants) through their lives."""
     with _engine(db) as engine:
@@ -143,25 +150,27 @@ def file_(
         if from_json is not None:
             command = FileDispute.model_validate_json(from_json.read_bytes())
         else:
-            command = FileDispute(
-                claimant_id=claimant or "",
-                channel=channel,
-                language=language,
-                jurisdiction=jurisdiction,
-                priority=priority,
-                reason=reason,
-                transaction=ClaimedTransaction(
-                    chain_id=chain_id,
-                    tx_hash=tx_hash,
-                    asset=asset,
-                    token_address=token_address,
-                    amount=amount,
-                    sender=sender,
-                    recipient=recipient,
-                    occurred_at=occurred_at,
-                ),
-                description=description,
-                idempotency_key=idempotency_key,
+            command = FileDispute.model_validate(
+                {
+                    "claimant_id": claimant or "",
+                    "channel": channel,
+                    "language": language,
+                    "jurisdiction": jurisdiction,
+                    "priority": priority,
+                    "reason": reason,
+                    "transaction": {
+                        "chain_id": chain_id,
+                        "tx_hash": tx_hash,
+                        "asset": asset,
+                        "token_address": token_address,
+                        "amount": amount,
+                        "sender": sender,
+                        "recipient": recipient,
+                        "occurred_at": occurred_at,
+                    },
+                    "description": description,
+                    "idempotency_key": idempotency_key,
+                }
             )
         dispute_id = engine.file_dispute(command, by=Actor(id=actor, roles={Role.INVESTIGATOR}))
         _print({"id": dispute_id}, as_json, lambda: typer.echo(str(dispute_id)))

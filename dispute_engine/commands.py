@@ -6,8 +6,6 @@ Every model is frozen, refuses unknown fields, and raises
 
 from __future__ import annotations
 
-import hashlib
-import json
 from typing import Annotated, Self
 
 from pydantic import Field, field_validator, model_validator
@@ -35,12 +33,8 @@ class FileDispute(Claim):
     @property
     def claim(self) -> Claim:
         """The claim this filing makes."""
-        return Claim.model_validate(self.model_dump(exclude={"idempotency_key"}))
-
-    def fingerprint(self) -> str:
-        """A digest of the claim, to tell a retried filing from a different one."""
-        canonical = json.dumps(self.claim.model_dump(mode="json"), sort_keys=True)
-        return hashlib.sha256(canonical.encode()).hexdigest()
+        fields = {name: getattr(self, name) for name in Claim.model_fields}
+        return Claim.model_construct(**fields)  # already validated as part of this filing
 
 
 class AddEvidence(ValueObject):

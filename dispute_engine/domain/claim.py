@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import Annotated, Literal, Self
 
 from eth_utils.address import is_checksum_address, to_checksum_address
@@ -40,6 +41,7 @@ def _tx_hash(value: str) -> str:
     return value.lower()
 
 
+@lru_cache(maxsize=65536)  # checksums cost a keccak each; the same addresses recur a lot
 def _address(value: str) -> str:
     if not _ADDRESS.fullmatch(value):
         raise ValueError("must be 0x followed by 40 hex digits")

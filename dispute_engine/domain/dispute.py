@@ -6,6 +6,8 @@ event bodies only change state, because they rerun on every replay.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import replace
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -59,7 +61,6 @@ class Dispute(Aggregate):
         claim: Claim,
         *,
         idempotency_key: str,
-        fingerprint: str,
         by: Actor,
         now: datetime,
     ) -> Dispute:
@@ -67,10 +68,12 @@ class Dispute(Aggregate):
         require_permission(by, FILE)
         if claim.transaction.occurred_at > now:
             raise InvalidInput.of("transaction.occurred_at", "must not be in the future")
+        data = claim.model_dump(mode="json")
+        canonical = json.dumps(data, sort_keys=True, separators=(",", ":"))
         return cls(
             idempotency_key=idempotency_key,
-            fingerprint=fingerprint,
-            claim=claim.model_dump(mode="json"),
+            fingerprint=hashlib.sha256(canonical.encode()).hexdigest(),
+            claim=data,
             actor=by.id,
             status=Status.FILED,
             timestamp=now,
@@ -88,7 +91,8 @@ class Dispute(Aggregate):
     ) -> None:
         self.idempotency_key = idempotency_key
         self.fingerprint = fingerprint
-        self.claim = Claim.model_validate(claim)
+        self._claim_data = claim
+        self._claim: Claim | None = None
         self.filed_by = actor
         self.filed_at = timestamp
         self.assignee: str | None = None
@@ -105,6 +109,13 @@ class Dispute(Aggregate):
         self.closed_at: datetime | None = None
         self.reopen_count = 0
         self.sla_alerts: set[str] = set()
+
+    @property
+    def claim(self) -> Claim:
+        """The claim as filed (validated once when first needed, not on every replay)."""
+        if self._claim is None:
+            self._claim = Claim.model_validate(self._claim_data)
+        return self._claim
 
     # -- money ---------------------------------------------------------------
 

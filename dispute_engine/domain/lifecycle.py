@@ -123,3 +123,16 @@ def refusal(action: Action, current: Status) -> str:
     """The message for an action refused in a status."""
     allowed = ", ".join(allowed_from(action))
     return f"cannot {VERBS[action]} a dispute that is {current}; allowed: {allowed}"
+
+
+def markdown_table() -> str:
+    """The transition table as Markdown: per action, where it is allowed and what it changes."""
+    lines = ["| action | allowed in | changes the status |", "|---|---|---|"]
+    for action, row in TRANSITIONS.items():
+        moves = [f"{source} → {target}" for source, target in row.items() if source != target]
+        if not moves:
+            change = "no"
+        else:
+            change = ", ".join(moves) + ("; otherwise no" if len(moves) < len(row) else "")
+        lines.append(f"| `{action}` | {', '.join(allowed_from(action))} | {change} |")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,124 @@
+"""The command line over the same API: tables for people, JSON for scripts, one-line errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from dispute_engine.cli import app
+from tests.factories import filing
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def db(db_url: str) -> str:
+    return db_url
+
+
+def invoke(*args: str) -> tuple[int, str, str]:
+    result = runner.invoke(app, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_demo_walks_disputes_in_three_languages(db: str):
+    code, out, _ = invoke("demo", "--db", db)
+    assert code == 0
+    assert "已退还" in out
+    assert "Puede apelar" in out
+    assert "To continue" in out
+    assert "four eyes" in out
+    code, out, _ = invoke("list", "--db", db, "--json")
+    assert sorted(d["status"] for d in json.loads(out)) == ["closed", "closed", "withdrawn"]
+
+
+def test_file_from_json_then_show_history_and_state_at(db: str, tmp_path: Path):
+    path = tmp_path / "filing.json"
+    path.write_text(json.dumps(filing()), encoding="utf-8")
+    code, out, _ = invoke("file", "--db", db, "--from-json", str(path), "--json")
+    assert code == 0
+    dispute_id = json.loads(out)["id"]
+
+    code, out, _ = invoke("show", dispute_id, "--db", db)
+    assert code == 0
+    assert "status" in out
+    assert "filed" in out
+    assert "125.5 USDT" in out
+
+    code, out, _ = invoke("history", dispute_id, "--db", db, "--json")
+    (entry,) = json.loads(out)
+    assert entry["name"] == "Filed"
+    assert entry["version"] == 1
+    assert len(entry["hash"]) == 64
+
+    code, out, _ = invoke("state-at", dispute_id, "--db", db, "--version", "1", "--json")
+    assert code == 0
+    assert json.loads(out)["status"] == "filed"
+
+    code, out, _ = invoke("list", "--db", db, "--status", "filed")
+    assert dispute_id in out
+
+
+def test_file_from_flags(db: str):
+    tx = filing()["transaction"]
+    code, out, err = invoke(
+        "file",
+        "--db",
+        db,
+        "--claimant",
+        "user-9",
+        "--channel",
+        "phone",
+        "--reason",
+        "unauthorized",
+        "--chain-id",
+        "1",
+        "--tx-hash",
+        tx["tx_hash"],
+        "--asset",
+        "ETH",
+        "--amount",
+        "0.5",
+        "--sender",
+        tx["sender"],
+        "--recipient",
+        tx["recipient"],
+        "--occurred-at",
+        "2026-11-20T08:15:00Z",
+        "--description",
+        "I did not make this",
+        "--idempotency-key",
+        "phone-call-1",
+    )
+    assert code == 0, err
+    code, out, _ = invoke("show", out.strip(), "--db", db, "--json")
+    assert json.loads(out)["claim"]["reason"] == "unauthorized"
+
+
+def test_errors_are_one_line_and_a_non_zero_exit(db: str):
+    code, out, err = invoke("file", "--db", db, "--claimant", "u", "--tx-hash", "0x12")
+    assert code == 2
+    assert err.startswith("error: invalid input:")
+    assert "transaction.tx_hash" in err
+    assert "Traceback" not in err + out
+
+    code, _, err = invoke("show", "not-a-uuid", "--db", db)
+    assert code == 2
+    assert err.count("\n") == 1
+
+    code, _, err = invoke("show", "00000000-0000-0000-0000-000000000007", "--db", db)
+    assert code == 1
+    assert err.startswith("error: no dispute")
+
+    code, _, err = invoke("list", "--db", "mysql://nowhere")
+    assert code == 2
+    assert "unsupported database URL" in err
+
+
+def test_lifecycle_prints_the_transition_table():
+    code, out, _ = invoke("lifecycle")
+    assert code == 0
+    assert "| `approve_decision` | pending_approval |" in out

@@ -1,0 +1,56 @@
+"""Every Python block and every command in the docs runs, in the order a reader meets them."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import require_postgres
+
+ROOT = Path(__file__).parents[1]
+BLOCK = re.compile(r"^ *```(python|sh)\n(.*?)^ *```", re.S | re.M)
+# Commands a reader runs once per clone; CI runs them itself (`make test`, `make demo`).
+SETUP = re.compile(r"^(make |\. \.venv/bin/activate)")
+
+
+def blocks(path: Path) -> list[tuple[str, str]]:
+    found = []
+    for lang, body in BLOCK.findall(path.read_text(encoding="utf-8")):
+        indent = len(body) - len(body.lstrip(" "))
+        found.append((lang, "\n".join(line[indent:] for line in body.splitlines())))
+    return found
+
+
+DOCS = [p for p in sorted([ROOT / "README.md", *(ROOT / "docs").rglob("*.md")]) if blocks(p)]
+
+
+@pytest.mark.parametrize("path", DOCS, ids=lambda p: str(p.relative_to(ROOT)))
+def test_doc_examples_run(path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    found = blocks(path)
+    if "postgresql://" in path.read_text(encoding="utf-8") and "how-to" in str(path):
+        require_postgres()
+    monkeypatch.chdir(tmp_path)
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    namespace: dict[str, object] = {}
+    for lang, code in found:
+        if lang == "python":
+            exec(compile(code, str(path), "exec"), namespace)
+            continue
+        for line in code.splitlines():
+            command = line.split("#")[0].strip()
+            if not command or SETUP.match(command):
+                continue
+            done = subprocess.run(
+                ["bash", "-c", command],
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=120,
+                check=False,
+            )
+            assert done.returncode == 0, f"{command}\n{done.stdout}\n{done.stderr}"

@@ -1,0 +1,56 @@
+"""Claims are validated and normalised at the edge."""
+
+from __future__ import annotations
+
+import pytest
+
+from dispute_engine import ClaimedTransaction, FileDispute
+from dispute_engine.errors import InvalidInput
+from tests.factories import filing, transaction
+
+
+def test_addresses_are_normalised_to_their_checksum_form():
+    tx = ClaimedTransaction(**transaction(recipient="0xFB6916095CA1DF60BB79CE92CE3EA74C37C5D359"))
+    assert tx.recipient == "0xfB6916095ca1df60bB79Ce92cE3Ea74c37c5d359"
+
+
+def test_hash_is_lowercased_and_time_is_utc():
+    tx = ClaimedTransaction(
+        **transaction(tx_hash="0x" + "AB" * 32, occurred_at="2026-11-20T16:15:00+08:00")
+    )
+    assert tx.tx_hash == "0x" + "ab" * 32
+    assert tx.occurred_at.isoformat() == "2026-11-20T08:15:00+00:00"
+
+
+def test_unknown_asset_is_accepted_with_its_decimals():
+    tx = ClaimedTransaction(**transaction(asset="PEPE", decimals=18, amount="1.5"))
+    assert tx.money.units == 15 * 10**17
+
+
+def test_language_tags_are_normalised_and_unsupported_ones_fall_back_to_english():
+    assert FileDispute(**filing(language="ZH-hans-cn")).language == "zh-Hans-CN"
+    assert FileDispute(**filing(language="es-419")).notice_language == "es"
+    assert FileDispute(**filing(language="de")).notice_language == "en"
+
+
+def test_several_problems_are_reported_together():
+    with pytest.raises(InvalidInput) as raised:
+        FileDispute(**filing(channel="fax", transaction={"tx_hash": "0x1"}))
+    assert sorted(raised.value.fields) == ["channel", "transaction.tx_hash"]
+
+
+def test_invalid_input_is_a_value_error_carrying_the_fields():
+    with pytest.raises(ValueError, match=r"transaction\.amount"):
+        FileDispute.model_validate(filing(transaction={"amount": "0"}))
+
+
+def test_commands_are_frozen():
+    command = FileDispute(**filing())
+    with pytest.raises(ValueError, match="frozen"):
+        command.priority = "urgent"  # type: ignore[misc]
+
+
+def test_a_json_filing_is_validated_the_same_way():
+    with pytest.raises(InvalidInput) as raised:
+        FileDispute.model_validate_json(b'{"claimant_id": "u"}')
+    assert "reason" in raised.value.fields

@@ -1,0 +1,70 @@
+"""Exact money: parsing, refusals, arithmetic."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from dispute_engine.domain.money import AmountError, Money, asset_decimals
+from tests.strategies import amount_texts, decimals, money
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["0", "-1", "NaN", "sNaN", "Infinity", "-Infinity", "1e100000", "1.0000001", "abc", "", "1e-7"],
+)
+def test_amounts_that_are_not_exact_positive_quantities_are_refused(text: str):
+    with pytest.raises(AmountError):
+        Money.parse(text, asset="USDT", decimals=6)
+
+
+def test_floats_are_refused_because_they_are_not_exact():
+    with pytest.raises(AmountError, match="float"):
+        Money.parse(0.1, asset="ETH", decimals=18)  # type: ignore[arg-type]
+
+
+def test_trailing_zeros_beyond_the_decimals_are_harmless():
+    assert Money.parse("125.5000000", asset="USDT", decimals=6).units == 125_500_000
+
+
+def test_known_assets_have_their_decimals_and_chains_can_differ():
+    assert asset_decimals("eth") == 18
+    assert asset_decimals("USDT", 1) == 6
+    assert asset_decimals("USDT", 56) == 18
+    assert asset_decimals("UNKNOWN") is None
+
+
+@given(text=amount_texts(6))
+def test_parsing_keeps_every_base_unit(text: str):
+    parsed = Money.parse(text, asset="USDT", decimals=6)
+    assert parsed.amount == Decimal(text)
+    assert Money.parse(parsed.amount, asset="USDT", decimals=6) == parsed
+
+
+@given(d=decimals(), units=st.integers(min_value=1, max_value=10**30))
+def test_one_base_unit_more_is_a_different_amount(d: int, units: int):
+    a = Money(units, d, "X")
+    b = Money(units + 1, d, "X")
+    assert a != b
+    assert b - a == Money(1, d, "X")
+
+
+@given(parts=st.lists(money(), min_size=1, max_size=20))
+def test_sums_are_exact_and_subtraction_never_goes_negative(parts: list[Money]):
+    total = Money.zero(asset="TKN", decimals=6)
+    for part in parts:
+        total += part
+    assert total.units == sum(p.units for p in parts)
+    for part in parts:
+        total -= part
+    assert total.units == 0
+    with pytest.raises(AmountError):
+        total - parts[0]
+
+
+def test_different_assets_do_not_mix():
+    with pytest.raises(AmountError):
+        Money(1, 6, "USDT") + Money(1, 18, "ETH")
