@@ -1,4 +1,7 @@
-"""Every Python block and every command in the docs runs, in the order a reader meets them."""
+"""Every Python block and every command in the docs runs, in the order a reader meets them.
+
+Benchmarks (```console blocks in docs/performance.md) take minutes and are run by hand.
+"""
 
 from __future__ import annotations
 
