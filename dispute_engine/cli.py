@@ -64,6 +64,13 @@ def _dispute_id(text: str) -> UUID:
         raise InvalidInput.of("id", f"not a dispute id: {text!r}") from None
 
 
+def _moment(text: str) -> datetime:
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput.of("at", f"not an ISO 8601 time: {text!r}") from None
+
+
 def _print(data: Any, as_json: bool, table: Callable[[], None]) -> None:
     if as_json:
         typer.echo(json.dumps(to_jsonable_python(data), indent=2, ensure_ascii=False))
@@ -203,14 +210,14 @@ def state_at(
     db: Db = None,
     version: Annotated[int | None, typer.Option(help="The state after this version.")] = None,
     at: Annotated[
-        datetime | None,
-        typer.Option(help="The state at this moment (ISO 8601, with zone).", formats=None),
+        str | None, typer.Option(help="The state at this moment: ISO 8601 with a zone.")
     ] = None,
     as_json: AsJson = False,
 ) -> None:
     """Show a dispute as it stood after a version or at a moment."""
     with _engine(db) as engine:
-        view = engine.state_at(_dispute_id(dispute_id), at=at, version=version)
+        moment = _moment(at) if at is not None else None
+        view = engine.state_at(_dispute_id(dispute_id), at=moment, version=version)
         _print(view, as_json, lambda: _show_dispute(view))
 
 

@@ -58,6 +58,16 @@ def test_file_from_json_then_show_history_and_state_at(db: str, tmp_path: Path):
     assert code == 0
     assert json.loads(out)["status"] == "filed"
 
+    at = entry["at"]
+    code, out, _ = invoke("state-at", dispute_id, "--db", db, "--at", at, "--json")
+    assert code == 0
+    assert json.loads(out)["version"] == 1
+    code, _, err = invoke("state-at", dispute_id, "--db", db, "--at", "2026-01-01T00:00:00Z")
+    assert code == 1
+    assert "not filed yet" in err
+    code, _, err = invoke("state-at", dispute_id, "--db", db, "--at", "yesterday")
+    assert code == 2
+
     code, out, _ = invoke("list", "--db", db, "--status", "filed")
     assert dispute_id in out
 
@@ -116,6 +126,21 @@ def test_errors_are_one_line_and_a_non_zero_exit(db: str):
     code, _, err = invoke("list", "--db", "mysql://nowhere")
     assert code == 2
     assert "unsupported database URL" in err
+
+
+def test_module_entry_point_runs_the_same_cli(tmp_path: Path):
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", "dispute_engine", "list", "--db", f"sqlite:///{tmp_path}/m.db"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("id")
 
 
 def test_lifecycle_prints_the_transition_table():

@@ -229,6 +229,7 @@ class DisputeLives(RuleBasedStateMachine):
         assert self.engine.state_at(self.dispute_id, version=view.version) == view
         history = self.engine.history(self.dispute_id)
         assert [e.version for e in history] == list(range(1, view.version + 1))
+        assert all(e.actor for e in history)
 
 
 DisputeLives.TestCase.settings = settings(max_examples=80, stateful_step_count=40, deadline=None)
