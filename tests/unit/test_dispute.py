@@ -1,0 +1,115 @@
+"""The Dispute aggregate on its own: no database, only the domain's rules."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from dispute_engine import Actor, FileDispute, Role
+from dispute_engine.domain.decision import Outcome
+from dispute_engine.domain.dispute import Dispute
+from dispute_engine.errors import InvalidInput, InvalidTransition, NotAuthorized
+from dispute_engine.views import DisputeView
+from tests.factories import filing
+
+NOW = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
+ALICE = Actor(id="alice", roles={Role.INVESTIGATOR})
+BOB = Actor(id="bob", roles={Role.APPROVER})
+
+
+def new_dispute(**overrides: Any) -> Dispute:
+    command = FileDispute.model_validate(filing(**overrides))
+    return Dispute.file(command.claim, idempotency_key=command.idempotency_key, by=ALICE, now=NOW)
+
+
+def replayed(dispute: Dispute) -> Dispute:
+    copy: Any = None
+    for domain_event in dispute.collect_events():
+        copy = domain_event.mutate(copy)
+    assert isinstance(copy, Dispute)
+    return copy
+
+
+def test_the_same_idempotency_key_always_gives_the_same_id():
+    assert Dispute.create_id("chat-msg-1") == Dispute.create_id("chat-msg-1")
+    assert Dispute.create_id("chat-msg-1") != Dispute.create_id("chat-msg-2")
+
+
+def test_replaying_the_events_gives_the_same_state():
+    dispute = new_dispute()
+    dispute.assign("alice", by=ALICE, now=NOW)
+    dispute.propose_decision(Outcome.PARTIAL_REFUND, Decimal(100), "fees", by=ALICE, now=NOW)
+    dispute.approve_decision(by=BOB, now=NOW)
+    dispute.record_execution("ref-1", by=BOB, now=NOW)
+    live = DisputeView.of(dispute)
+    assert DisputeView.of(replayed(dispute)) == live
+    assert live.paid_amount == Decimal(100)
+
+
+def test_every_event_records_its_actor_and_the_status_it_left():
+    dispute = new_dispute()
+    dispute.assign("carol", by=ALICE, now=NOW)
+    dispute.request_evidence("a screenshot", by=ALICE, now=NOW)
+    events = dispute.collect_events()
+    assert [(e.actor, e.status) for e in events] == [  # type: ignore[attr-defined]
+        ("alice", "filed"),
+        ("alice", "investigating"),
+        ("alice", "awaiting_claimant"),
+    ]
+
+
+def test_the_proposer_never_approves_even_holding_the_approver_role():
+    dispute = new_dispute()
+    dispute.assign("alice", by=ALICE, now=NOW)
+    dispute.propose_decision(Outcome.REFUND, None, "reverted", by=ALICE, now=NOW)
+    with pytest.raises(NotAuthorized):
+        dispute.approve_decision(
+            by=Actor(id="alice", roles={Role.APPROVER, Role.INVESTIGATOR}), now=NOW
+        )
+
+
+def test_a_refund_is_the_whole_remaining_amount():
+    dispute = new_dispute()
+    dispute.assign("alice", by=ALICE, now=NOW)
+    dispute.propose_decision(Outcome.REFUND, None, "reverted", by=ALICE, now=NOW)
+    assert dispute.decision is not None
+    assert dispute.decision.units == 125_500_000
+
+
+def test_an_sla_alert_is_recorded_once_per_clock_and_threshold():
+    dispute = new_dispute()
+    system = Actor(id="sla-checker", roles={Role.SYSTEM})
+    due = NOW + timedelta(hours=1)
+    assert dispute.record_sla_alert("first_response:1", 50, due, by=system, now=NOW)
+    assert not dispute.record_sla_alert("first_response:1", 50, due, by=system, now=NOW)
+    assert dispute.record_sla_alert("first_response:1", 100, due, by=system, now=NOW)
+    assert not dispute.record_sla_alert("first_response:1", 100, due, by=system, now=NOW)
+    assert len(dispute.collect_events()) == 3
+    with pytest.raises(NotAuthorized):
+        dispute.record_sla_alert("feedback:1", 50, due, by=ALICE, now=NOW)
+
+
+def test_a_transaction_after_the_filing_time_is_refused():
+    command = FileDispute.model_validate(filing())
+    with pytest.raises(InvalidInput):
+        Dispute.file(
+            command.claim,
+            idempotency_key="k",
+            by=ALICE,
+            now=command.transaction.occurred_at - timedelta(seconds=1),
+        )
+
+
+def test_closed_disputes_only_take_notes_and_appeals():
+    dispute = new_dispute()
+    dispute.assign("alice", by=ALICE, now=NOW)
+    dispute.propose_decision(Outcome.REJECT, None, "matches chain", by=ALICE, now=NOW)
+    dispute.close(by=ALICE, now=NOW)
+    with pytest.raises(InvalidTransition, match="allowed: filed, investigating"):
+        dispute.request_evidence("more", by=ALICE, now=NOW)
+    dispute.add_note("claimant called again", by=ALICE, now=NOW)
+    dispute.reopen("appeal", by=ALICE, now=NOW + timedelta(days=30), appeal_window=timedelta(30))
+    assert dispute.status == "investigating"
