@@ -14,8 +14,9 @@ from dispute_engine.errors import (
     InvalidInput,
     InvalidTransition,
     NotAuthorized,
+    PayoutFailed,
 )
-from dispute_engine.ports import PayoutInstruction
+from dispute_engine.ports import PayoutInstruction, PayoutReceipt
 from tests.conftest import FakeClock
 from tests.factories import file_dispute, stored_rows
 
@@ -360,3 +361,25 @@ def test_list_disputes_filters_by_status_and_assignee(
     assert [v.id for v in engine.list_disputes(status="filed")] == [untouched]
     with pytest.raises(InvalidInput):
         engine.list_disputes(status="lost")
+
+
+class RefusingRail:
+    """A payout rail that refuses every instruction."""
+
+    def pay(self, instruction: PayoutInstruction) -> PayoutReceipt:
+        raise PayoutFailed(f"rail refused {instruction.key}")
+
+
+def test_a_refused_payout_records_nothing_and_can_be_retried(
+    db_url: str, clock: FakeClock, alice: Actor, bob: Actor
+):
+    engine = DisputeEngine.open(db_url, clock=clock, payout_gateway=RefusingRail())
+    try:
+        dispute_id = approved_refund(engine, alice, bob)
+        before = stored_rows(engine)
+        with pytest.raises(PayoutFailed):
+            engine.execute_decision(dispute_id, by=bob)
+        assert stored_rows(engine) == before
+        assert engine.get(dispute_id).status == "approved"
+    finally:
+        engine.close()
