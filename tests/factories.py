@@ -6,6 +6,7 @@ import uuid
 from typing import Any
 
 from dispute_engine import DisputeEngine, FileDispute
+from dispute_engine.payout_ledger import PayoutLedger
 
 USDT = "0xdAC17F958D2ee523a2206206994597C13D831ec7"
 SENDER = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"
@@ -52,9 +53,13 @@ def file_dispute(engine: DisputeEngine, by: Any, **overrides: Any) -> uuid.UUID:
 def stored_rows(engine: DisputeEngine) -> tuple[int, int, int]:
     """Counts of stored events, evidence blobs and payout instructions: the whole footprint."""
     db = engine.db
-    events = db.table(engine.recorder.events_table_name)  # type: ignore[attr-defined]
-    counts = tuple(
-        int(db.fetchall(f"SELECT COUNT(*) AS n FROM {table}")[0]["n"])
-        for table in (events, db.table("evidence_blobs"), db.table("payout_instructions"))
+
+    def count(table: str) -> int:
+        return int(db.fetchall(f"SELECT COUNT(*) AS n FROM {db.table(table)}")[0]["n"])
+
+    ledger = isinstance(engine.payout_gateway, PayoutLedger)
+    return (
+        count(engine.recorder.events_table_name),  # type: ignore[attr-defined]
+        count("evidence_blobs"),
+        count("payout_instructions") if ledger else 0,
     )
-    return counts[0], counts[1], counts[2]
