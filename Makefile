@@ -3,7 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint typecheck unit clean
+ANVIL := .tools/node_modules/.bin/anvil
+
+.PHONY: demo test lint typecheck tools clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -18,8 +20,15 @@ demo: $(VENV)/.installed
 	rm -f demo.db
 	$(BIN)/dispute-engine demo --db sqlite:///./demo.db
 
-## test: lint, type-check and run the whole suite (SQLite and PostgreSQL)
-test: $(VENV)/.installed lint typecheck
+## tools: the test chain node (anvil) and the Solidity compiler, from npm, into .tools/
+tools: $(ANVIL)
+
+$(ANVIL): .tools/package.json .tools/package-lock.json
+	cd .tools && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+## test: lint, type-check and run the whole suite (SQLite, PostgreSQL, a real chain node)
+test: $(VENV)/.installed tools lint typecheck
 	$(BIN)/python -m pytest -q
 
 lint: $(VENV)/.installed
@@ -30,4 +39,4 @@ typecheck: $(VENV)/.installed
 	$(BIN)/mypy
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis demo.db
+	rm -rf $(VENV) .tools/node_modules .mypy_cache .ruff_cache .pytest_cache .hypothesis demo.db

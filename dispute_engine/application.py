@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar, cast
 from uuid import UUID
@@ -23,9 +23,12 @@ from dispute_engine.commands import (
 )
 from dispute_engine.database import Database, StorageUrl
 from dispute_engine.domain.actor import Actor
+from dispute_engine.domain.chain_facts import ChainFacts
 from dispute_engine.domain.dispute import Dispute
 from dispute_engine.domain.errors import (
+    ChainUnavailable,
     ConcurrencyConflict,
+    DisputeEngineError,
     DisputeNotFound,
     IdempotencyKeyReused,
     InvalidInput,
@@ -33,9 +36,15 @@ from dispute_engine.domain.errors import (
 from dispute_engine.domain.lifecycle import Status
 from dispute_engine.evidence_store import SqlEvidenceStore
 from dispute_engine.payout_ledger import PayoutLedger
-from dispute_engine.ports import Clock, EvidenceStore, PayoutGateway, PayoutInstruction
+from dispute_engine.ports import (
+    Clock,
+    EvidenceStore,
+    PayoutGateway,
+    PayoutInstruction,
+    TransactionLookup,
+)
 from dispute_engine.settings import Settings
-from dispute_engine.views import DisputeView, HistoryEntry
+from dispute_engine.views import ChainFactsView, DisputeView, HistoryEntry
 
 T = TypeVar("T")
 _EVENT_FIELDS = frozenset({"originator_id", "originator_version", "timestamp", "originator_topic"})
@@ -57,16 +66,22 @@ class DisputeEngine(Application[UUID]):
         *,
         settings: Settings | None = None,
         clock: Clock | None = None,
-        payout_gateway: PayoutGateway | None = None,
+        payout_gateway: PayoutGateway | Callable[[Database], PayoutGateway] | None = None,
+        transaction_lookup: TransactionLookup | None = None,
     ) -> None:
         self.settings = settings or Settings()
         self.storage = storage
         self.clock: Clock = clock or system_clock
+        self.transaction_lookup = transaction_lookup
         with storage.creation_lock():
             super().__init__(env={**storage.env, "CREATE_TABLE": "y"})
             self.db = Database(cast(Any, self.factory).datastore, storage)
             self.evidence_store: EvidenceStore = SqlEvidenceStore(self.db)
-            self.payout_gateway: PayoutGateway = payout_gateway or PayoutLedger(self.db)
+            if payout_gateway is None:
+                payout_gateway = PayoutLedger
+            self.payout_gateway: PayoutGateway = (
+                payout_gateway(self.db) if callable(payout_gateway) else payout_gateway
+            )
 
     @classmethod
     def open(
@@ -76,7 +91,7 @@ class DisputeEngine(Application[UUID]):
         chains: dict[int, str] | None = None,
         clock: Clock | None = None,
         settings: Settings | None = None,
-        payout_gateway: PayoutGateway | None = None,
+        payout_gateway: PayoutGateway | Callable[[Database], PayoutGateway] | None = None,
     ) -> DisputeEngine:
         """Open the engine on ``memory:``, ``sqlite:///path`` or ``postgresql://...``.
 
@@ -88,7 +103,29 @@ class DisputeEngine(Application[UUID]):
         if chains is not None:
             settings = settings.model_copy(update={"chains": chains})
         storage = StorageUrl.parse(url or settings.db, pool_size=settings.postgres_pool_size)
-        return cls(storage, settings=settings, clock=clock, payout_gateway=payout_gateway)
+        lookup = None
+        if settings.chains:
+            # The composition root: the only place the application names its chain adapters.
+            from chain.lookup import Web3TransactionLookup  # noqa: PLC0415
+            from chain.payout import Web3PayoutGateway  # noqa: PLC0415
+
+            lookup = Web3TransactionLookup(
+                settings.chains, timeout=settings.chain_timeout_seconds, clock=clock
+            )
+            key = settings.hot_wallet_key
+            if payout_gateway is None and key is not None:
+                nodes = lookup
+
+                def payout_gateway(db: Database) -> PayoutGateway:
+                    return Web3PayoutGateway(db, nodes, key)
+
+        return cls(
+            storage,
+            settings=settings,
+            clock=clock,
+            payout_gateway=payout_gateway,
+            transaction_lookup=lookup,
+        )
 
     def now(self) -> datetime:
         """The engine's "now", from its clock. Raises InvalidInput for a naive clock."""
@@ -222,6 +259,79 @@ class DisputeEngine(Application[UUID]):
         """Keep an internal note; concurrent notes all land."""
         note = Reason(text=text).text
         self._command(dispute_id, lambda d: d.add_note(note, by=by, now=self.now()), retry=True)
+
+    # -- the chain ------------------------------------------------------------------
+
+    def _lookup(self) -> TransactionLookup:
+        if self.transaction_lookup is None:
+            raise ChainUnavailable("no chain nodes are configured: pass chains= to open()")
+        return self.transaction_lookup
+
+    def _record_facts(self, dispute_id: UUID, facts: ChainFacts, by: Actor) -> ChainFactsView:
+        def record(dispute: Dispute) -> ChainFactsView:
+            dispute.record_chain_facts(
+                facts, by=by, now=self.now(), time_tolerance=self.settings.time_tolerance
+            )
+            view = DisputeView.of(dispute).chain_facts
+            assert view is not None
+            return view
+
+        return self._command(dispute_id, record, retry=True)
+
+    def look_up_transaction(self, dispute_id: UUID, *, by: Actor) -> ChainFactsView:
+        """Ask the chain what the disputed transaction did; record the facts and mismatches.
+
+        Raises ChainUnavailable (nothing recorded; retry later), ChainNotConfigured,
+        InvalidTransition, NotAuthorized.
+        """
+        dispute = self._get(dispute_id)
+        dispute.require_lookup_allowed(by=by)
+        tx = dispute.claim.transaction
+        return self._record_facts(dispute_id, self._lookup().look_up(tx.chain_id, tx.tx_hash), by)
+
+    def look_up_many(
+        self, dispute_ids: Sequence[UUID], *, by: Actor
+    ) -> list[ChainFactsView | DisputeEngineError]:
+        """Look up a queue of disputes in JSON-RPC batches; each entry is its view or error."""
+        disputes: list[Dispute | DisputeEngineError] = []
+        for dispute_id in dispute_ids:
+            try:
+                dispute = self._get(dispute_id)
+                dispute.require_lookup_allowed(by=by)
+                disputes.append(dispute)
+            except DisputeEngineError as exc:
+                disputes.append(exc)
+        wanted = [d for d in disputes if isinstance(d, Dispute)]
+        found = self._lookup().look_up_many(
+            [(d.claim.transaction.chain_id, d.claim.transaction.tx_hash) for d in wanted]
+        )
+        by_id = {d.id: f for d, f in zip(wanted, found, strict=True)}
+        results: list[ChainFactsView | DisputeEngineError] = []
+        for item in disputes:
+            if isinstance(item, DisputeEngineError):
+                results.append(item)
+                continue
+            facts = by_id[item.id]
+            try:
+                if isinstance(facts, DisputeEngineError):
+                    raise facts
+                results.append(self._record_facts(item.id, facts, by))
+            except DisputeEngineError as exc:
+                results.append(exc)
+        return results
+
+    def recheck_unfinalized(self, *, by: Actor) -> list[UUID]:
+        """Look again at disputes whose facts are not final; returns those whose facts changed.
+
+        A reorg that changes or removes a transaction records new facts that supersede the
+        old ones; the old ones stay in the history.
+        """
+        pending = [i for i in self._dispute_ids() if self._get(i).needs_recheck]
+        before = {i: self._get(i).version for i in pending}
+        for result in self.look_up_many(pending, by=by):
+            if isinstance(result, ChainUnavailable):
+                raise result
+        return [i for i in pending if self._get(i).version != before[i]]
 
     # -- decision -----------------------------------------------------------------
 

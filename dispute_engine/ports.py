@@ -5,16 +5,37 @@ Adapters (``chain/``, the storage adapters) implement these; the domain never se
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 from uuid import UUID
+
+from dispute_engine.domain.chain_facts import ChainFacts
+from dispute_engine.domain.errors import DisputeEngineError
 
 
 class Clock(Protocol):
     """The engine's "now": an aware datetime."""
 
     def __call__(self) -> datetime: ...
+
+
+class TransactionLookup(Protocol):
+    """What the chain says happened to transactions."""
+
+    def look_up(self, chain_id: int, tx_hash: str) -> ChainFacts:
+        """The facts of one transaction; an unknown hash is a fact (``not_found``).
+
+        Raises ChainUnavailable when the node cannot answer in time.
+        """
+        ...
+
+    def look_up_many(
+        self, requests: Sequence[tuple[int, str]]
+    ) -> list[ChainFacts | DisputeEngineError]:
+        """Facts for many (chain id, hash) pairs; a failure fails only its own entries."""
+        ...
 
 
 class EvidenceStore(Protocol):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from dispute_engine.domain.evidence import MAX_EVIDENCE_BYTES
@@ -27,6 +27,14 @@ class Settings(BaseSettings):
     conflict_retries: int = Field(default=10, ge=0, le=50)
     max_evidence_bytes: int = Field(default=MAX_EVIDENCE_BYTES, gt=0, le=MAX_EVIDENCE_BYTES)
     postgres_pool_size: int = Field(default=5, ge=1)
+    chain_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+    time_tolerance_minutes: int = Field(default=60, ge=0)
+    hot_wallet_key: SecretStr | None = None
+
+    @property
+    def time_tolerance(self) -> timedelta:
+        """How far the chain's block time may be from the claimed time without a mismatch."""
+        return timedelta(minutes=self.time_tolerance_minutes)
 
     @property
     def appeal_window(self) -> timedelta:

@@ -9,6 +9,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
 
+from dispute_engine.domain.chain_facts import ChainFacts, Comparison
 from dispute_engine.domain.claim import Claim
 from dispute_engine.domain.dispute import Dispute
 from dispute_engine.domain.lifecycle import Status
@@ -93,6 +94,72 @@ class SlaClockView(View):
     policy_version: str
 
 
+class TokenTransferView(View):
+    """One ERC-20 transfer the transaction made."""
+
+    token_address: str
+    sender: str
+    recipient: str
+    amount: Decimal | None  # None when the token's decimals are unknown
+    units: int
+    symbol: str | None
+
+
+class ChainFactsView(View):
+    """What the chain says about the disputed transaction, held against the claim."""
+
+    lookup: int  # 1 for the first lookup; later ones supersede earlier ones
+    status: str
+    block_number: int | None
+    block_hash: str | None
+    block_time: datetime | None
+    confirmations: int
+    finalized: bool
+    sender: str | None
+    recipient: str | None
+    value: Decimal | None  # what moved of the claimed asset, in its units
+    native_value: Decimal
+    token_transfers: list[TokenTransferView]
+    mismatches: list[str]
+    observed_at: datetime
+
+    @classmethod
+    def of(
+        cls, lookup: int, facts: ChainFacts, comparison: Comparison, decimals: int
+    ) -> ChainFactsView:
+        """The view of one recorded lookup."""
+
+        def scaled(units: int, places: int) -> Decimal:
+            return Decimal(units).scaleb(-places).normalize()
+
+        return cls(
+            lookup=lookup,
+            status=facts.status,
+            block_number=facts.block_number,
+            block_hash=facts.block_hash,
+            block_time=facts.block_time,
+            confirmations=facts.confirmations,
+            finalized=facts.finalized,
+            sender=facts.sender,
+            recipient=facts.recipient,
+            value=None if comparison.moved is None else scaled(comparison.moved, decimals),
+            native_value=scaled(facts.native_units, facts.native_decimals),
+            token_transfers=[
+                TokenTransferView(
+                    token_address=t.token_address,
+                    sender=t.sender,
+                    recipient=t.recipient,
+                    amount=None if t.decimals is None else scaled(t.units, t.decimals),
+                    units=t.units,
+                    symbol=t.symbol,
+                )
+                for t in facts.token_transfers
+            ],
+            mismatches=list(comparison.mismatches),
+            observed_at=facts.observed_at,
+        )
+
+
 class DisputeView(View):
     """A dispute as it stands (or stood, for ``state_at``)."""
 
@@ -115,6 +182,7 @@ class DisputeView(View):
     disputed_amount: Decimal
     paid_amount: Decimal
     reopen_count: int
+    chain_facts: ChainFactsView | None = None
     sla_clocks: list[SlaClockView] = []
 
     @classmethod
@@ -171,6 +239,9 @@ class DisputeView(View):
             disputed_amount=amount(dispute.disputed.units),
             paid_amount=amount(dispute.paid.units),
             reopen_count=dispute.reopen_count,
+            chain_facts=None
+            if dispute.chain_facts is None
+            else ChainFactsView.of(len(dispute.chain_lookups), *dispute.chain_facts, decimals),
         )
 
 

@@ -17,6 +17,7 @@ from uuid import UUID, uuid5
 from eventsourcing.domain import Aggregate, event
 
 from dispute_engine.domain.actor import FILE, Actor, require_permission
+from dispute_engine.domain.chain_facts import ChainFacts, Comparison, compare
 from dispute_engine.domain.claim import Claim
 from dispute_engine.domain.decision import Decision, Outcome, Payout
 from dispute_engine.domain.errors import InvalidInput, InvalidTransition, NotAuthorized
@@ -109,6 +110,7 @@ class Dispute(Aggregate):
         self.closed_at: datetime | None = None
         self.reopen_count = 0
         self.sla_alerts: set[str] = set()
+        self.chain_lookups: list[tuple[ChainFacts, Comparison]] = []
 
     @property
     def claim(self) -> Claim:
@@ -247,6 +249,64 @@ class Dispute(Aggregate):
     @event("NoteAdded")
     def _note_added(self, text: str, actor: str, status: str, timestamp: datetime) -> None:
         self.notes.append((actor, text, timestamp))
+
+    # -- the chain ------------------------------------------------------------
+
+    def require_lookup_allowed(self, *, by: Actor) -> None:
+        """Raises unless the actor may look up the transaction now (checked before the node)."""
+        self._next(Action.LOOK_UP_TRANSACTION, by)
+
+    @property
+    def chain_facts(self) -> tuple[ChainFacts, Comparison] | None:
+        """The latest facts from the chain and how they compare with the claim."""
+        return self.chain_lookups[-1] if self.chain_lookups else None
+
+    @property
+    def needs_recheck(self) -> bool:
+        """Whether the latest facts could still change (a block that is not final yet)."""
+        latest = self.chain_facts
+        return latest is not None and not latest[0].finalized and latest[0].status != "not_found"
+
+    def record_chain_facts(
+        self, facts: ChainFacts, *, by: Actor, now: datetime, time_tolerance: timedelta
+    ) -> bool:
+        """Record what the chain says, compared with the claim; True when it was recorded.
+
+        Facts that say nothing new (same outcome, same finality) are not recorded again.
+        """
+        status = self._next(Action.LOOK_UP_TRANSACTION, by)
+        latest = self.chain_facts
+        if (
+            latest is not None
+            and latest[0].same_outcome(facts)
+            and (latest[0].finalized == facts.finalized)
+        ):
+            return False
+        comparison = compare(self.claim.transaction, facts, time_tolerance=time_tolerance)
+        self._transaction_looked_up(
+            facts=facts.model_dump(mode="json"),
+            mismatches=list(comparison.mismatches),
+            moved=comparison.moved,
+            supersedes=len(self.chain_lookups) if latest is not None else 0,
+            actor=by.id,
+            status=status,
+            timestamp=now,
+        )
+        return True
+
+    @event("TransactionLookedUp")
+    def _transaction_looked_up(
+        self,
+        facts: dict[str, Any],
+        mismatches: list[str],
+        moved: int | None,
+        supersedes: int,
+        actor: str,
+        status: str,
+        timestamp: datetime,
+    ) -> None:
+        comparison = Comparison.model_validate({"mismatches": mismatches, "moved": moved})
+        self.chain_lookups.append((ChainFacts.model_validate(facts), comparison))
 
     # -- decision ------------------------------------------------------------
 

@@ -1,0 +1,1 @@
+"""web3 adapters implementing the engine's chain ports."""

@@ -1,0 +1,97 @@
+"""One node of one chain: verified chain id, bounded time, every failure a ChainUnavailable."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar, cast
+
+import requests
+from web3 import EthereumTesterProvider, HTTPProvider, Web3
+from web3.exceptions import Web3Exception
+from web3.middleware import ExtraDataToPOAMiddleware
+
+from chain.networks import Network
+from dispute_engine.domain.errors import ChainUnavailable
+
+T = TypeVar("T")
+ETH_TESTER_URL = "eth-tester://"
+# Everything a node can do wrong, as seen through web3 and requests.
+NODE_FAULTS = (requests.RequestException, OSError, ValueError, TypeError, KeyError, Web3Exception)
+
+
+class ChainMismatch(ChainUnavailable):
+    """Raised when a node reports a different chain id than it is configured for."""
+
+
+class ChainClient:
+    """A web3 connection to one chain's node, checked before first use."""
+
+    def __init__(self, network: Network, url: str, *, timeout: float) -> None:
+        self.network = network
+        self.url = url
+        self.timeout = timeout
+        self._web3: Web3 | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def batches(self) -> bool:
+        """Whether the node takes JSON-RPC batches (the in-process chain does not)."""
+        return self.url != ETH_TESTER_URL
+
+    @property
+    def web3(self) -> Web3:
+        """The connection; raises ChainMismatch when the node is on another chain."""
+        with self._lock:
+            if self._web3 is None:
+                web3 = self._connect()
+                reported = self.call(lambda: web3.eth.chain_id, web3)
+                if reported != self.network.chain_id:
+                    raise ChainMismatch(
+                        f"the node at {self.url} is on chain {reported}, "
+                        f"configured for chain {self.network.chain_id}",
+                        chain_id=self.network.chain_id,
+                    )
+                self._web3 = web3
+            return self._web3
+
+    def _connect(self) -> Web3:
+        if self.url == ETH_TESTER_URL:
+            return Web3(EthereumTesterProvider())
+        # No retries: a dead node must fail within the timeout, and web3's retry does not
+        # cover connection errors of the sync provider anyway.
+        provider = HTTPProvider(
+            self.url,
+            request_kwargs={"timeout": self.timeout},
+            exception_retry_configuration=None,
+        )
+        web3 = Web3(provider)
+        if self.network.poa:
+            web3.middleware_onion.inject(ExtraDataToPOAMiddleware, layer=0)
+        return web3
+
+    def call(self, request: Callable[[], T], web3: Web3 | None = None) -> T:
+        """Run one request against the node; node faults become ChainUnavailable."""
+        try:
+            return request()
+        except ChainUnavailable:
+            raise
+        except NODE_FAULTS as exc:
+            raise ChainUnavailable(
+                f"chain {self.network.chain_id} node at {self.url} failed: "
+                f"{type(exc).__name__}: {exc}",
+                chain_id=self.network.chain_id,
+            ) from None
+
+    def batch(self, calls: Sequence[tuple[str, list[Any]]]) -> list[Any]:
+        """Results of a JSON-RPC batch, one per call (None for a call that failed alone)."""
+        web3 = self.web3
+
+        def send() -> list[Any]:
+            provider = cast(HTTPProvider, web3.provider)
+            responses = provider.make_batch_request(list(calls))  # type: ignore[arg-type]
+            if not isinstance(responses, list) or len(responses) != len(calls):
+                raise ValueError(f"the node answered a batch of {len(calls)} with {responses!r}")
+            return [r.get("result") if "error" not in r else None for r in responses]
+
+        return self.call(send)

@@ -1,0 +1,112 @@
+"""The chains the engine knows: native asset, confirmation depth, well-known tokens."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+ETH_TESTER_CHAIN_ID = 131277322940537  # web3's in-process EthereumTesterProvider
+
+
+@dataclass(frozen=True)
+class Token:
+    """A well-known ERC-20 token on one chain."""
+
+    symbol: str
+    address: str
+    decimals: int
+
+
+@dataclass(frozen=True)
+class Network:
+    """One chain: how to read finality on it and what moves on it."""
+
+    chain_id: int
+    name: str
+    native_asset: str
+    native_decimals: int = 18
+    confirmations: int = 12
+    finality: Literal["tag", "depth"] = "tag"  # the node's `finalized` block, or depth only
+    poa: bool = False  # extraData longer than 32 bytes: needs web3's POA middleware
+    tokens: tuple[Token, ...] = field(default=())
+
+    def token(self, address: str) -> Token | None:
+        """The well-known token at an address (checksummed), if any."""
+        return next((t for t in self.tokens if t.address == address), None)
+
+
+NETWORKS: dict[int, Network] = {
+    n.chain_id: n
+    for n in (
+        Network(
+            1,
+            "Ethereum",
+            "ETH",
+            confirmations=64,
+            tokens=(
+                Token("USDT", "0xdAC17F958D2ee523a2206206994597C13D831ec7", 6),
+                Token("USDC", "0xA0b86991c6218b36c1d19D4a2e9Eb0cE3606eB48", 6),
+                Token("DAI", "0x6B175474E89094C44Da98b954EedeAC495271d0F", 18),
+            ),
+        ),
+        Network(
+            56,
+            "BNB Smart Chain",
+            "BNB",
+            confirmations=15,
+            poa=True,
+            tokens=(
+                Token("USDT", "0x55d398326f99059fF775485246999027B3197955", 18),
+                Token("USDC", "0x8AC76a51cc950d9822D68b83fE1Ad97B32Cd580d", 18),
+            ),
+        ),
+        Network(
+            137,
+            "Polygon PoS",
+            "POL",
+            confirmations=128,
+            poa=True,
+            tokens=(
+                Token("USDT", "0xc2132D05D31c914a87C6611C10748AEb04B58e8F", 6),
+                Token("USDC", "0x3c499c542cEF5E3811e1192ce70d8cC03d5c3359", 6),
+            ),
+        ),
+        Network(
+            42161,
+            "Arbitrum One",
+            "ETH",
+            confirmations=20,
+            tokens=(
+                Token("USDT", "0xFd086bC7CD5C481DCC9C85ebE478A1C0b69FCbb9", 6),
+                Token("USDC", "0xaf88d065e77c8cC2239327C5EDb3A432268e5831", 6),
+            ),
+        ),
+        Network(
+            10,
+            "OP Mainnet",
+            "ETH",
+            confirmations=20,
+            tokens=(
+                Token("USDT", "0x94b008aA00579c1307B0EF2c499aD98a8ce58e58", 6),
+                Token("USDC", "0x0b2C639c533813f4Aa9D7837CAf62653d097Ff85", 6),
+            ),
+        ),
+        Network(
+            8453,
+            "Base",
+            "ETH",
+            confirmations=20,
+            tokens=(Token("USDC", "0x833589fCD6eDb6E08f4c7C32D4f71b54bdA02913", 6),),
+        ),
+        Network(31337, "Local (anvil)", "ETH", confirmations=2),
+        Network(1337, "Local (dev)", "ETH", confirmations=2),
+        Network(
+            ETH_TESTER_CHAIN_ID, "In-process (eth-tester)", "ETH", confirmations=1, finality="depth"
+        ),
+    )
+}
+
+
+def network(chain_id: int) -> Network:
+    """The registered network, or a generic EVM chain with depth-based finality."""
+    return NETWORKS.get(chain_id) or Network(chain_id, f"chain {chain_id}", "ETH", finality="depth")
