@@ -7,10 +7,11 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 from uuid import UUID
 
 import typer
+from pydantic import SecretStr
 from pydantic_core import to_jsonable_python
 
 from dispute_engine.application import DisputeEngine
@@ -19,6 +20,7 @@ from dispute_engine.demo import run_demo
 from dispute_engine.domain.actor import Actor, Role
 from dispute_engine.domain.errors import DisputeEngineError, InvalidInput
 from dispute_engine.domain.lifecycle import markdown_table
+from dispute_engine.settings import Settings
 from dispute_engine.views import DisputeView
 
 app = typer.Typer(
@@ -44,10 +46,10 @@ DisputeId = Annotated[str, typer.Argument(help="The dispute's id (a UUID).")]
 
 
 @contextmanager
-def _engine(db: str | None) -> Iterator[DisputeEngine]:
+def _engine(db: str | None, settings: Settings | None = None) -> Iterator[DisputeEngine]:
     """Open the engine; any engine error becomes one line on stderr and exit code 1."""
     try:
-        engine = DisputeEngine.open(db)
+        engine = DisputeEngine.open(db, settings=settings)
         try:
             yield engine
         finally:
@@ -119,9 +121,18 @@ def lifecycle() -> None:
 
 @app.command()
 def demo(db: Db = None) -> None:
-    """Walk several disputes (English, Chinese, Spanish claimants) through their lives."""
-    with _engine(db) as engine:
-        run_demo(engine, typer.echo)
+    """Walk three disputes about real transactions on an in-process chain (zh, es, en)."""
+    from chain.client import ETH_TESTER_URL  # noqa: PLC0415
+    from chain.lookup import Web3TransactionLookup  # noqa: PLC0415 - the demo wires adapters
+    from chain.sandbox import SANDBOX_HOT_WALLET_KEY, Sandbox  # noqa: PLC0415
+
+    settings = Settings(
+        chains={Sandbox.chain_id: ETH_TESTER_URL},
+        hot_wallet_key=SecretStr(SANDBOX_HOT_WALLET_KEY),
+    )
+    with _engine(db, settings) as engine:
+        lookup = cast(Web3TransactionLookup, engine.transaction_lookup)
+        run_demo(engine, Sandbox(lookup.client(Sandbox.chain_id).web3), typer.echo)
 
 
 @app.command("file")

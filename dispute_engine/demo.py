@@ -1,10 +1,12 @@
-"""A walk through several disputes, for ``dispute-engine demo`` and newcomers."""
+"""A walk through three disputes about real transactions on an in-process chain."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any, Protocol
 from uuid import UUID
 
 from dispute_engine.application import DisputeEngine
@@ -14,134 +16,165 @@ from dispute_engine.domain.errors import NotAuthorized
 
 ALICE = Actor(id="alice", roles={Role.INVESTIGATOR})
 BOB = Actor(id="bob", roles={Role.APPROVER})
-USDT = "0xdAC17F958D2ee523a2206206994597C13D831ec7"
-USDC = "0xA0b86991c6218b36c1d19D4a2e9Eb0cE3606eB48"
+ETHER = 10**18
 
 
-def _filing(engine: DisputeEngine, n: int, **fields: object) -> FileDispute:
-    tx = dict(fields.pop("transaction"))  # type: ignore[call-overload]
-    return FileDispute.model_validate(
+class DemoChain(Protocol):
+    """A chain the demo can make real transactions on."""
+
+    chain_id: int
+    accounts: list[str]
+
+    def send(self, sender: str, to: str, wei: int) -> str: ...
+
+    def token(self, symbol: str, decimals: int) -> str: ...
+
+    def transfer(self, symbol: str, sender: str, to: str, units: int, gas: int = 0) -> str: ...
+
+    def balance(self, symbol: str, owner: str) -> int: ...
+
+
+def _file(
+    engine: DisputeEngine, chain: DemoChain, tx_hash: str, claim: dict[str, Any], **fields: Any
+) -> UUID:
+    transaction = {
+        "chain_id": chain.chain_id,
+        "tx_hash": tx_hash,
+        "token_address": None,
+        "occurred_at": datetime.now(UTC),
+        **claim,
+    }
+    filing = {**fields, "transaction": transaction, "idempotency_key": f"demo-{uuid.uuid4()}"}
+    return engine.file_dispute(FileDispute.model_validate(filing), by=ALICE)
+
+
+def _facts(engine: DisputeEngine, dispute_id: UUID, say: Callable[[str], None], tag: str) -> None:
+    facts = engine.look_up_transaction(dispute_id, by=ALICE)
+    contradicted = ", ".join(facts.mismatches) or "nothing"
+    say(f"{tag} chain: {facts.status} in block {facts.block_number}; contradicts {contradicted}")
+
+
+def run_demo(engine: DisputeEngine, chain: DemoChain, say: Callable[[str], None]) -> list[UUID]:
+    """File and work three disputes about real transactions; returns their ids."""
+    (
+        hot,
+        *_,
+    ) = chain.accounts
+    zh_user, exchange, es_user, shop, en_user, friend = chain.accounts[3:9]
+
+    # A transfer that reverted on chain while the app showed the balance as spent.
+    usdt = chain.token("USDT", 6)
+    chain.transfer("USDT", hot, zh_user, 100_000_000)
+    failed = chain.transfer("USDT", zh_user, exchange, 125_500_000, gas=100_000)
+    zh = _file(
+        engine,
+        chain,
+        failed,
         {
-            **fields,
-            "transaction": {
-                "chain_id": 1,
-                "tx_hash": f"0x{n:064x}",
-                "sender": f"0x{n:040x}",
-                "recipient": f"0x{n + 100:040x}",
-                "occurred_at": engine.now() - timedelta(hours=n),
-                **tx,
-            },
-            "idempotency_key": f"demo-{uuid.uuid4()}",
-        }
+            "asset": "USDT",
+            "decimals": 6,
+            "token_address": usdt,
+            "amount": "125.50",
+            "sender": zh_user,
+            "recipient": exchange,
+        },
+        claimant_id="user-1842",
+        channel="chat",
+        language="zh-CN",
+        jurisdiction="CN",
+        priority="high",
+        reason="failed_but_debited",
+        description="转账 125.50 USDT 到交易所,钱包已扣款但交易所没有到账",
     )
-
-
-def run_demo(engine: DisputeEngine, say: Callable[[str], None]) -> list[UUID]:
-    """File and work three disputes; tells what happens through ``say``; returns their ids."""
-    zh = engine.file_dispute(
-        _filing(
-            engine,
-            1,
-            claimant_id="user-1842",
-            channel="chat",
-            language="zh-CN",
-            jurisdiction="CN",
-            priority="high",
-            reason="not_received",
-            transaction={"asset": "USDT", "token_address": USDT, "amount": "125.50"},
-            description="转账 125.50 USDT 到交易所,一直没有到账",
-        ),
-        by=ALICE,
-    )
-    say(f"[zh] filed {zh}: 125.50 USDT never arrived")
+    say(f"[zh] filed {zh}: 125.50 USDT debited, never arrived")
     engine.assign(zh, investigator="alice", by=ALICE)
     engine.verify_identity(zh, method="security_question", by=ALICE)
-    engine.request_evidence(zh, what="交易所充值页面截图", by=ALICE)
-    say(f"[zh] notice: {engine.notify_claimant(zh, by=ALICE)}")
-    engine.add_evidence(
-        zh,
-        AddEvidence(
-            kind="screenshot",
-            media_type="image/png",
-            filename="deposit.png",
-            content=b"\x89PNG demo",
-            source="claimant",
-        ),
-        by=ALICE,
-    )
+    _facts(engine, zh, say, "[zh]")
     engine.propose_decision(
-        zh,
-        ProposeDecision(outcome="refund", rationale="the exchange confirms no deposit arrived"),
-        by=ALICE,
+        zh, ProposeDecision(outcome="refund", rationale="the transfer reverted on chain"), by=ALICE
     )
     try:
         engine.approve_decision(zh, by=Actor(id="alice", roles={Role.APPROVER}))
     except NotAuthorized as exc:
         say(f"[zh] four eyes: {exc}")
     engine.approve_decision(zh, by=BOB)
-    say(f"[zh] refund paid once: {engine.execute_decision(zh, by=BOB)}")
+    before = chain.balance("USDT", zh_user)
+    say(f"[zh] refund sent on chain once: {engine.execute_decision(zh, by=BOB)}")
+    after = chain.balance("USDT", zh_user)
+    say(f"[zh] the claimant's USDT on chain went from {before / 10**6} to {after / 10**6}")
     say(f"[zh] notice: {engine.notify_claimant(zh, by=ALICE)}")
     engine.close(zh, by=ALICE)
-    say(f"[zh] {engine.get(zh).status}")
 
-    es = engine.file_dispute(
-        _filing(
-            engine,
-            2,
-            claimant_id="user-5531",
-            channel="email",
-            language="es",
-            jurisdiction="ES",
-            reason="wrong_amount",
-            transaction={"asset": "ETH", "amount": "0.25"},
-            description="Me cobraron 0.25 ETH en lugar de 0.2",
-        ),
-        by=ALICE,
+    # The claimant remembers 0.2 ETH; the chain shows the 0.25 they signed.
+    paid = chain.send(es_user, shop, ETHER // 4)
+    es = _file(
+        engine,
+        chain,
+        paid,
+        {"asset": "ETH", "amount": "0.2", "sender": es_user, "recipient": shop},
+        claimant_id="user-5531",
+        channel="email",
+        language="es",
+        jurisdiction="ES",
+        reason="wrong_amount",
+        description="Me cobraron 0.25 ETH en lugar de 0.2",
     )
     say(f"[es] filed {es}: charged 0.25 ETH instead of 0.2")
     engine.assign(es, investigator="alice", by=ALICE)
-    engine.add_note(es, "the quote screen showed 0.25 ETH including fees", by=ALICE)
+    _facts(engine, es, say, "[es]")
     engine.propose_decision(
-        es, ProposeDecision(outcome="reject", rationale="the amount matches the quote"), by=ALICE
+        es, ProposeDecision(outcome="reject", rationale="the claimant signed 0.25 ETH"), by=ALICE
     )
     say(f"[es] notice: {engine.notify_claimant(es, by=ALICE)}")
     engine.close(es, by=ALICE)
-    engine.reopen(es, reason="claimant appeal: the quote said 0.2 ETH", by=ALICE)
-    say("[es] reopened on appeal")
+    engine.reopen(es, reason="appeal: the quote screen said 0.2 ETH", by=ALICE)
     engine.propose_decision(
         es,
         ProposeDecision(
-            outcome="partial_refund", amount="0.05", rationale="quote screen was misleading"
+            outcome="partial_refund",
+            amount=Decimal("0.05"),
+            rationale="the quote screen was misleading",
         ),
         by=ALICE,
     )
     engine.approve_decision(es, by=BOB)
     engine.execute_decision(es, by=BOB)
-    say(f"[es] notice: {engine.notify_claimant(es, by=ALICE)}")
+    say(f"[es] reopened on appeal; notice: {engine.notify_claimant(es, by=ALICE)}")
     engine.close(es, by=ALICE)
-    say(f"[es] {engine.get(es).status}, paid {engine.get(es).paid_amount} ETH")
 
-    en = engine.file_dispute(
-        _filing(
-            engine,
-            3,
-            claimant_id="user-0007",
-            channel="app",
-            language="en",
-            jurisdiction="US-CA",
-            reason="duplicate",
-            transaction={"asset": "USDC", "amount": "40", "token_address": USDC},
-            description="I was charged twice for the same top-up",
+    # The chain shows the payment arrived; the claimant withdraws once their friend checks.
+    sent = chain.send(en_user, friend, ETHER // 10)
+    en = _file(
+        engine,
+        chain,
+        sent,
+        {"asset": "ETH", "amount": "0.1", "sender": en_user, "recipient": friend},
+        claimant_id="user-0007",
+        channel="app",
+        language="en",
+        jurisdiction="US-CA",
+        reason="not_received",
+        description="My friend says my 0.1 ETH never arrived",
+    )
+    say(f"[en] filed {en}: 0.1 ETH never arrived")
+    _facts(engine, en, say, "[en]")
+    engine.request_evidence(en, what="a screenshot of your friend's wallet history", by=ALICE)
+    say(f"[en] notice: {engine.notify_claimant(en, by=ALICE)}")
+    engine.add_evidence(
+        en,
+        AddEvidence(
+            kind="chat_log",
+            media_type="text/plain",
+            filename="chat.txt",
+            content=b"friend: found it, it arrived",
+            source="claimant",
         ),
         by=ALICE,
     )
-    say(f"[en] filed {en}: charged twice")
-    engine.request_evidence(en, what="your card statement showing both charges", by=ALICE)
-    say(f"[en] notice: {engine.notify_claimant(en, by=ALICE)}")
-    engine.withdraw(en, reason="the claimant found the second charge was refunded", by=ALICE)
-    say(f"[en] {engine.get(en).status}")
+    engine.withdraw(en, reason="the friend found the payment", by=ALICE)
 
     for dispute_id in (zh, es, en):
+        view = engine.get(dispute_id)
         names = ", ".join(e.name for e in engine.history(dispute_id))
-        say(f"history {str(dispute_id)[:8]}: {names}")
+        say(f"{str(dispute_id)[:8]} {view.status}, paid {view.paid_amount}: {names}")
     return [zh, es, en]

@@ -22,7 +22,7 @@ BINARIES = [
     ROOT / ".tools/node_modules/@foundry-rs/anvil-linux-arm64/bin/anvil",
     ROOT / ".tools/node_modules/.bin/anvil",
 ]
-TOKEN = json.loads((ROOT / "tests/data/TestToken.json").read_text(encoding="utf-8"))
+TOKEN = json.loads((ROOT / "chain/data/TestToken.json").read_text(encoding="utf-8"))
 ANVIL_CHAIN_ID = 31337
 
 

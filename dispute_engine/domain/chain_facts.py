@@ -104,9 +104,11 @@ def _token(
 ) -> int | None:
     same_token = [t for t in facts.token_transfers if t.token_address == claim.token_address]
     if not same_token:
-        found.add("asset")
         if facts.sender != claim.sender:
             found.add("sender")
+        # A reverted call to the claimed token leaves no logs: the asset is not contradicted.
+        if not (facts.status == "failed" and facts.recipient == claim.token_address):
+            found.add("asset")
         return None
     # The log that best fits the claim: same parties first, then the same recipient.
     best = max(

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Compiles TestToken.sol with the npm solc package (make tools) into TestToken.json.
+# Compiles TestToken.sol (a test and demo token) with the npm solc package (make tools)
+# into TestToken.json, its ABI and bytecode.
 set -euo pipefail
 cd "$(dirname "$0")"
 out=$(mktemp -d)
