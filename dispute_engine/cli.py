@@ -28,6 +28,8 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
+chain_app = typer.Typer(help="Ask the chain what transactions did.", no_args_is_help=True)
+app.add_typer(chain_app, name="chain")
 
 Db = Annotated[
     str | None,
@@ -190,8 +192,33 @@ def file_(
                     "idempotency_key": idempotency_key,
                 }
             )
-        dispute_id = engine.file_dispute(command, by=Actor(id=actor, roles={Role.INVESTIGATOR}))
+        dispute_id = engine.file_dispute(command, by=_investigator(actor))
         _print({"id": dispute_id}, as_json, lambda: typer.echo(str(dispute_id)))
+
+
+def _investigator(actor: str) -> Actor:
+    return Actor(id=actor, roles={Role.INVESTIGATOR})
+
+
+@chain_app.command("lookup")
+def chain_lookup(
+    dispute_id: DisputeId, db: Db = None, actor: ActorId = "investigator", as_json: AsJson = False
+) -> None:
+    """Look up a dispute's transaction on its chain and record the facts."""
+    with _engine(db) as engine:
+        facts = engine.look_up_transaction(_dispute_id(dispute_id), by=_investigator(actor))
+        summary = f"{facts.status}, block {facts.block_number}, final {facts.finalized}"
+        mismatches = ", ".join(facts.mismatches) or "none"
+        _print(facts, as_json, lambda: typer.echo(f"{summary}; mismatches: {mismatches}"))
+
+
+@chain_app.command("recheck")
+def chain_recheck(db: Db = None, actor: ActorId = "investigator", as_json: AsJson = False) -> None:
+    """Look again at disputes whose chain facts are not final; print those that changed."""
+    with _engine(db) as engine:
+        changed = engine.recheck_unfinalized(by=_investigator(actor))
+        lines = "\n".join(str(i) for i in changed) or "no facts changed"
+        _print(changed, as_json, lambda: typer.echo(lines))
 
 
 @app.command()

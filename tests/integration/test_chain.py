@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.server
+import json
 import socket
 import threading
 import time
@@ -14,9 +15,12 @@ from uuid import UUID
 
 import pytest
 from pydantic import SecretStr
+from typer.testing import CliRunner
 
 from dispute_engine import Actor, DisputeEngine, ProposeDecision, Role, Settings
+from dispute_engine.cli import app
 from dispute_engine.errors import ChainUnavailable, InvalidInput
+from dispute_engine.ports import PayoutInstruction
 from tests.chain_node import ANVIL_CHAIN_ID, Anvil, anvil, free_port
 from tests.conftest import FakeClock
 from tests.factories import file_dispute, stored_rows
@@ -388,8 +392,6 @@ def test_a_refund_is_paid_on_chain_exactly_once_across_a_crash_and_retry(
 
         # The transfer is recorded and sent, then the process dies before saving its event.
         view = engine.get(dispute_id)
-        from dispute_engine.ports import PayoutInstruction
-
         first = engine.payout_gateway.pay(
             PayoutInstruction(
                 key=f"{dispute_id}:1",
@@ -443,3 +445,28 @@ def test_an_erc20_refund_transfers_the_token(db_url: str, now_clock: FakeClock, 
         assert token.functions.balanceOf(a[6]).call() == before + 12_500_000
     finally:
         engine.close()
+
+
+def test_the_cli_looks_up_and_rechecks_with_chains_from_the_environment(db_url: str):
+    with anvil("--slots-in-an-epoch", "1") as node:
+        a = node.accounts
+        tx_hash = node.send(a[1], a[2], 10**18)
+        engine = DisputeEngine.open(db_url)
+        try:
+            dispute_id = file_dispute(engine, ALICE, transaction=claim_for(node, tx_hash))
+        finally:
+            engine.close()
+        env = {"DISPUTE_ENGINE_CHAINS": json.dumps({str(ANVIL_CHAIN_ID): node.url})}
+        check_cli_lookup_and_recheck(node, env, db_url, str(dispute_id))
+
+
+def check_cli_lookup_and_recheck(node: Anvil, env: dict[str, str], db_url: str, dispute_id: str):
+    runner = CliRunner()
+    result = runner.invoke(app, ["chain", "lookup", dispute_id, "--db", db_url], env=env)
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.startswith("success, block 1, final False; mismatches: none")
+    for _ in range(3):
+        node.rpc("evm_mine")
+    result = runner.invoke(app, ["chain", "recheck", "--db", db_url, "--json"], env=env)
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout) == [dispute_id]
