@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from dispute_engine import ClaimedTransaction
-from dispute_engine.domain.chain_facts import ChainFacts, TokenTransfer, compare, finality
+from dispute_engine.domain.chain_facts import ChainFacts, compare, finality
 from tests.factories import RECIPIENT, SENDER, USDT, transaction
 
 WHEN = datetime(2026, 11, 20, 8, 15, tzinfo=UTC)
