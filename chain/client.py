@@ -12,16 +12,12 @@ from web3.exceptions import Web3Exception
 from web3.middleware import ExtraDataToPOAMiddleware
 
 from chain.networks import Network
-from dispute_engine.domain.errors import ChainUnavailable
+from dispute_engine.domain.errors import ChainMismatch, ChainUnavailable
 
 T = TypeVar("T")
 ETH_TESTER_URL = "eth-tester://"
 # Everything a node can do wrong, as seen through web3 and requests.
 NODE_FAULTS = (requests.RequestException, OSError, ValueError, TypeError, KeyError, Web3Exception)
-
-
-class ChainMismatch(ChainUnavailable):
-    """Raised when a node reports a different chain id than it is configured for."""
 
 
 class ChainClient:

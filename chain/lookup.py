@@ -18,7 +18,11 @@ from web3.exceptions import BadFunctionCallOutput, TransactionNotFound, Web3RPCE
 from chain.client import ChainClient
 from chain.networks import network
 from dispute_engine.domain.chain_facts import ChainFacts, TokenTransfer, finality
-from dispute_engine.domain.errors import ChainUnavailable, DisputeEngineError
+from dispute_engine.domain.errors import (
+    ChainNotConfigured,
+    ChainUnavailable,
+    DisputeEngineError,
+)
 
 TRANSFER_TOPIC = "0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef"
 DECIMALS_CALL = "0x313ce567"
@@ -26,10 +30,6 @@ SYMBOL_CALL = "0x95d89b41"
 Clock = Callable[[], datetime]
 # What a node answers for what it does not have (a finality tag, a token's metadata).
 OPTIONAL_FAULTS = (Web3RPCError, BadFunctionCallOutput, DecodingError, ValueError)
-
-
-class ChainNotConfigured(DisputeEngineError, LookupError):
-    """Raised when a dispute's chain has no node configured."""
 
 
 def _hex(value: Any) -> str:

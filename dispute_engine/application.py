@@ -302,8 +302,12 @@ class DisputeEngine(Application[UUID]):
             except DisputeEngineError as exc:
                 disputes.append(exc)
         wanted = [d for d in disputes if isinstance(d, Dispute)]
-        found = self._lookup().look_up_many(
-            [(d.claim.transaction.chain_id, d.claim.transaction.tx_hash) for d in wanted]
+        found = (
+            []
+            if not wanted
+            else self._lookup().look_up_many(
+                [(d.claim.transaction.chain_id, d.claim.transaction.tx_hash) for d in wanted]
+            )
         )
         by_id = {d.id: f for d, f in zip(wanted, found, strict=True)}
         results: list[ChainFactsView | DisputeEngineError] = []

@@ -1,6 +1,8 @@
 """The public error hierarchy (see :mod:`dispute_engine.domain.errors`)."""
 
 from dispute_engine.domain.errors import (
+    ChainMismatch,
+    ChainNotConfigured,
     ChainUnavailable,
     ConcurrencyConflict,
     DisputeEngineError,
@@ -13,6 +15,8 @@ from dispute_engine.domain.errors import (
 )
 
 __all__ = [
+    "ChainMismatch",
+    "ChainNotConfigured",
     "ChainUnavailable",
     "ConcurrencyConflict",
     "DisputeEngineError",

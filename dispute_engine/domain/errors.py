@@ -8,6 +8,8 @@ DisputeEngineError
 ├── DisputeNotFound (LookupError)        no dispute with that id (at that moment)
 ├── ConcurrencyConflict                  another writer saved first; reload and retry
 ├── ChainUnavailable (ConnectionError)   node down, refusing or too slow; retriable
+│   └── ChainMismatch                    the node is on another chain than configured
+├── ChainNotConfigured (LookupError)     no node for the dispute's chain
 └── PayoutFailed                         the payout rail refused; nothing was recorded
 """
 
@@ -101,6 +103,14 @@ class ChainUnavailable(DisputeEngineError, ConnectionError):
     def __init__(self, message: str, *, chain_id: int | None = None) -> None:
         super().__init__(message)
         self.chain_id = chain_id
+
+
+class ChainMismatch(ChainUnavailable):
+    """Raised when a node reports a different chain id than it is configured for."""
+
+
+class ChainNotConfigured(DisputeEngineError, LookupError):
+    """Raised when a dispute's chain has no node configured."""
 
 
 class PayoutFailed(DisputeEngineError):
