@@ -85,12 +85,16 @@ class NoticeView(View):
 
 
 class SlaClockView(View):
-    """One service-level clock of a dispute."""
+    """One service-level clock of a dispute (``due_at`` is None while paused or ended)."""
 
+    id: str
     metric: str
+    cycle: int
     state: str
     started_at: datetime
     due_at: datetime | None
+    ended_at: datetime | None
+    alerts: list[int]
     policy_version: str
 
 
@@ -130,7 +134,7 @@ class ChainFactsView(View):
         """The view of one recorded lookup."""
 
         def scaled(units: int, places: int) -> Decimal:
-            return Decimal(units).scaleb(-places).normalize()
+            return Money(units, places, "").amount
 
         return cls(
             lookup=lookup,
@@ -191,7 +195,7 @@ class DisputeView(View):
         asset, decimals = dispute.disputed.asset, dispute.disputed.decimals
 
         def amount(units: int) -> Decimal:
-            return Money(units, decimals, asset).amount.normalize()
+            return Money(units, decimals, asset).amount
 
         decision = dispute.decision
         return cls(
@@ -239,6 +243,20 @@ class DisputeView(View):
             disputed_amount=amount(dispute.disputed.units),
             paid_amount=amount(dispute.paid.units),
             reopen_count=dispute.reopen_count,
+            sla_clocks=[
+                SlaClockView(
+                    id=c.id,
+                    metric=c.metric,
+                    cycle=c.cycle,
+                    state=c.state,
+                    started_at=c.started_at,
+                    due_at=c.due_at,
+                    ended_at=c.ended_at,
+                    alerts=list(c.alerts),
+                    policy_version=c.policy_version,
+                )
+                for c in dispute.sla.clocks.values()
+            ],
             chain_facts=None
             if dispute.chain_facts is None
             else ChainFactsView.of(len(dispute.chain_lookups), *dispute.chain_facts, decimals),

@@ -111,7 +111,7 @@ class ClaimedTransaction(ValueObject):
             money = Money.parse(self.amount, asset=self.asset, decimals=decimals)
         except AmountError as exc:
             raise FieldError("amount", str(exc)) from None
-        object.__setattr__(self, "amount", money.amount.normalize())
+        object.__setattr__(self, "amount", money.amount)
         return self
 
     @property

@@ -22,9 +22,17 @@ from dispute_engine.domain.claim import Claim
 from dispute_engine.domain.decision import Decision, Outcome, Payout
 from dispute_engine.domain.errors import InvalidInput, InvalidTransition, NotAuthorized
 from dispute_engine.domain.evidence import Evidence, EvidenceRequest
-from dispute_engine.domain.lifecycle import Action, Status, allowed_from, next_status, refusal
+from dispute_engine.domain.lifecycle import (
+    OPEN,
+    Action,
+    Status,
+    allowed_from,
+    next_status,
+    refusal,
+)
 from dispute_engine.domain.money import AmountError, Money
 from dispute_engine.domain.notice import Template, render
+from dispute_engine.domain.sla_policy import CURRENT_POLICY, SlaAlert, SlaTracker
 
 DISPUTES = UUID("6f1c6c3e-4f5e-4f43-9d0a-6d2b9a1d7c11")
 
@@ -42,10 +50,12 @@ class Dispute(Aggregate):
         status: str
 
         def mutate(self, aggregate: Any) -> Any:
-            """Apply the event, then the status it records."""
+            """Apply the event, then the status it records, then move the SLA clocks."""
+            previous = None if aggregate is None else aggregate.status
             dispute = cast("Dispute", super().mutate(aggregate))
             dispute.status = Status(self.status)
             dispute.last_actor = self.actor
+            dispute.sla.observe(type(self).__name__, previous, self.status, self.timestamp)
             return dispute
 
     class Created(Event, Aggregate.Created):
@@ -75,6 +85,7 @@ class Dispute(Aggregate):
             idempotency_key=idempotency_key,
             fingerprint=hashlib.sha256(canonical.encode()).hexdigest(),
             claim=data,
+            policy_version=CURRENT_POLICY.version,
             actor=by.id,
             status=Status.FILED,
             timestamp=now,
@@ -86,6 +97,7 @@ class Dispute(Aggregate):
         idempotency_key: str,
         fingerprint: str,
         claim: dict[str, Any],
+        policy_version: str,
         actor: str,
         status: str,
         timestamp: datetime,
@@ -109,7 +121,13 @@ class Dispute(Aggregate):
         self.resolved_at: datetime | None = None
         self.closed_at: datetime | None = None
         self.reopen_count = 0
-        self.sla_alerts: set[str] = set()
+        self.sla = SlaTracker(
+            policy_version=policy_version,
+            priority=claim["priority"],
+            reason=claim["reason"],
+            jurisdiction=claim["jurisdiction"] or "US",
+        )
+        self.sla.start_cycle(timestamp)
         self.chain_lookups: list[tuple[ChainFacts, Comparison]] = []
 
     @property
@@ -542,7 +560,7 @@ class Dispute(Aggregate):
         Returns False, recording nothing, when that alert is already recorded.
         """
         status = self._next(Action.RECORD_SLA, by)
-        if f"{clock}@{threshold}" in self.sla_alerts:
+        if clock not in self.sla.clocks or threshold in self.sla.clocks[clock].alerts:
             return False
         if threshold >= 100:
             self._sla_breached(
@@ -565,6 +583,16 @@ class Dispute(Aggregate):
             )
         return True
 
+    def record_due_sla_alerts(self, *, by: Actor, now: datetime) -> list[SlaAlert]:
+        """Record every warning and breach due by ``now`` and not yet recorded; returns them."""
+        if self.status not in OPEN:
+            return []
+        return [
+            alert
+            for alert in self.sla.alerts_due(now)
+            if self.record_sla_alert(alert.clock, alert.threshold, alert.due_at, by=by, now=now)
+        ]
+
     @event("SlaWarningRaised")
     def _sla_warning_raised(
         self,
@@ -576,7 +604,7 @@ class Dispute(Aggregate):
         status: str,
         timestamp: datetime,
     ) -> None:
-        self.sla_alerts.add(f"{clock}@{threshold}")
+        self.sla.alerted(clock, threshold)
 
     @event("SlaBreached")
     def _sla_breached(
@@ -588,4 +616,4 @@ class Dispute(Aggregate):
         status: str,
         timestamp: datetime,
     ) -> None:
-        self.sla_alerts.add(f"{clock}@100")
+        self.sla.alerted(clock, 100)

@@ -78,7 +78,8 @@ class Money:
             raise AmountError("amount is out of range")
         exponent = amount.as_tuple().exponent
         assert isinstance(exponent, int)  # finite amounts have an integer exponent
-        if -exponent > decimals and amount != amount.quantize(Decimal(1).scaleb(-decimals)):
+        places = Decimal(1).scaleb(-decimals)
+        if -exponent > decimals and amount != amount.quantize(places, context=_EXACT):
             raise AmountError(f"{asset} has {decimals} decimals; {value} has more")
         units = int(amount.scaleb(decimals, context=_EXACT))
         return cls(units=units, decimals=decimals, asset=asset)
@@ -90,8 +91,8 @@ class Money:
 
     @property
     def amount(self) -> Decimal:
-        """The amount in the asset's units, exact."""
-        return Decimal(self.units).scaleb(-self.decimals, context=_EXACT)
+        """The amount in the asset's units, exact, without trailing zeros."""
+        return Decimal(self.units).scaleb(-self.decimals, context=_EXACT).normalize(_EXACT)
 
     def __add__(self, other: Money) -> Money:
         self._require_same_asset(other)
@@ -108,4 +109,4 @@ class Money:
             raise AmountError(f"cannot combine {self.asset} and {other.asset}")
 
     def __str__(self) -> str:
-        return f"{self.amount.normalize():f} {self.asset}"
+        return f"{self.amount:f} {self.asset}"

@@ -68,3 +68,11 @@ def test_sums_are_exact_and_subtraction_never_goes_negative(parts: list[Money]):
 def test_different_assets_do_not_mix():
     with pytest.raises(AmountError):
         Money(1, 6, "USDT") + Money(1, 18, "ETH")
+
+
+def test_amounts_beyond_the_default_decimal_precision_stay_exact():
+    text = "10000000000000000000000.000001"  # 29 significant digits
+    money = Money.parse(text, asset="USDT", decimals=6)
+    assert money.units == 10**28 + 1
+    assert money.amount == Decimal(text)
+    assert str(money) == f"{text} USDT"
