@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
 import random
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from typing import Any, TypeVar, cast
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
@@ -22,7 +22,7 @@ from dispute_engine.commands import (
     Reason,
 )
 from dispute_engine.database import Database, StorageUrl
-from dispute_engine.domain.actor import Actor
+from dispute_engine.domain.actor import Actor, Role
 from dispute_engine.domain.chain_facts import ChainFacts
 from dispute_engine.domain.dispute import Dispute
 from dispute_engine.domain.errors import (
@@ -35,6 +35,7 @@ from dispute_engine.domain.errors import (
 )
 from dispute_engine.domain.lifecycle import Status
 from dispute_engine.evidence_store import SqlEvidenceStore
+from dispute_engine.hash_chain import chain_hash
 from dispute_engine.payout_ledger import PayoutLedger
 from dispute_engine.ports import (
     Clock,
@@ -44,9 +45,13 @@ from dispute_engine.ports import (
     TransactionLookup,
 )
 from dispute_engine.settings import Settings
-from dispute_engine.views import ChainFactsView, DisputeView, HistoryEntry
+from dispute_engine.views import ChainFactsView, DisputeView, HistoryEntry, SlaAlertView
+
+if TYPE_CHECKING:
+    from projections.runner import ProjectionRunner
 
 T = TypeVar("T")
+SLA_CHECKER = Actor(id="sla-checker", roles={Role.SYSTEM})
 _EVENT_FIELDS = frozenset({"originator_id", "originator_version", "timestamp", "originator_topic"})
 
 
@@ -431,19 +436,58 @@ class DisputeEngine(Application[UUID]):
     def list_disputes(
         self, *, status: Status | str | None = None, assignee: str | None = None
     ) -> list[DisputeView]:
-        """Disputes, oldest first, optionally only those in a status or with an assignee."""
+        """Disputes, most urgent and oldest first, optionally by status and assignee.
+
+        Served from the work-queue view, brought up to date first.
+        """
         try:
             wanted = Status(status) if status is not None else None
         except ValueError:
             raise InvalidInput.of("status", f"must be one of {', '.join(Status)}") from None
-        views = []
-        for dispute_id in self._dispute_ids():
-            view = self.get(dispute_id)
-            if (wanted is None or view.status == wanted) and (
-                assignee is None or view.assignee == assignee
-            ):
-                views.append(view)
-        return views
+        from projections.work_queue import WorkQueue  # noqa: PLC0415
+
+        self.projections.catch_up(["work_queue"])
+        ids = WorkQueue.ids(self.db, status=wanted and str(wanted), assignee=assignee)
+        return [self.get(UUID(i)) for i in ids]
+
+    @cached_property
+    def projections(self) -> ProjectionRunner:
+        """The runner of this engine's views (work queue, SLA, audit log)."""
+        from projections.runner import ProjectionRunner  # noqa: PLC0415
+
+        return ProjectionRunner(self)
+
+    def record_sla_breaches(self, now: datetime | None = None) -> list[SlaAlertView]:
+        """Record every SLA warning (50/75/90 %) and breach due by ``now``; returns them.
+
+        What the scheduled checker calls. The SLA view is brought up to date first, then
+        read by its due index, so a check costs in proportion to the clocks due. Each alert
+        is recorded once however many checkers run at once: the aggregate refuses a second
+        one, and a concurrent save is retried on the fresh state.
+        """
+        from projections.sla import SlaView  # noqa: PLC0415
+
+        moment = (now or self.now()).astimezone(UTC)
+        self.projections.catch_up(["sla"])
+        recorded: list[SlaAlertView] = []
+        for dispute_id in SlaView.due(self.db, moment):
+            alerts = self._command(
+                UUID(dispute_id),
+                lambda d: d.record_due_sla_alerts(by=SLA_CHECKER, now=moment),
+                retry=True,
+            )
+            recorded += [
+                SlaAlertView(
+                    dispute_id=UUID(dispute_id),
+                    clock=a.clock,
+                    metric=a.metric,
+                    threshold=a.threshold,
+                    due_at=a.due_at,
+                    detected_at=moment,
+                )
+                for a in alerts
+            ]
+        return recorded
 
     def _dispute_ids(self) -> list[UUID]:
         topic = f"{Dispute.__module__}:{Dispute.__qualname__}.Filed"
@@ -469,11 +513,7 @@ class DisputeEngine(Application[UUID]):
         previous = ""
         for record in stored:
             domain_event = cast(Dispute.Event, self.mapper.to_domain_event(record))
-            digest = hashlib.sha256()
-            for part in (previous, record.topic, str(record.originator_version)):
-                digest.update(part.encode() + b"\0")
-            digest.update(record.state)
-            previous = digest.hexdigest()
+            previous = chain_hash(previous, record.topic, record.originator_version, record.state)
             data = {k: v for k, v in vars(domain_event).items() if k not in _EVENT_FIELDS}
             entries.append(
                 HistoryEntry(

@@ -277,3 +277,14 @@ class HistoryEntry(View):
     actor: str
     data: dict[str, Any]
     hash: str
+
+
+class SlaAlertView(View):
+    """A warning or breach the SLA checker recorded."""
+
+    dispute_id: UUID
+    clock: str
+    metric: str
+    threshold: int
+    due_at: datetime
+    detected_at: datetime

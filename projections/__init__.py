@@ -1,0 +1,1 @@
+"""Read models fed by the dispute event stream, each applied exactly once per view."""

@@ -1,0 +1,163 @@
+"""The SLA view: a row per clock, indexed by when its next warning or breach falls due."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from dispute_engine.database import Cursor, Database
+from dispute_engine.domain.dispute import Dispute
+from dispute_engine.domain.sla_policy import SlaTracker
+from projections.view import Batch, timestamp, upsert
+
+ALERT_EVENTS = ("SlaWarningRaised", "SlaBreached")
+
+
+@dataclass(frozen=True)
+class ReportRow:
+    """How one metric fared for one priority over a period."""
+
+    metric: str
+    priority: str
+    met: int
+    breached: int
+    open: int
+    stopped: int
+
+    @property
+    def met_share(self) -> float | None:
+        """Met clocks as a share of the clocks that ended met or breached."""
+        decided = self.met + self.breached
+        return None if decided == 0 else self.met / decided
+
+
+class SlaView:
+    """SLA clocks computed by the same tracker the Dispute aggregate runs."""
+
+    name: str = "sla"
+    tables: tuple[str, ...] = ("sla_clocks", "sla_trackers")
+
+    def create(self, db: Database) -> None:
+        """Create the clock and tracker tables and the due index."""
+        clocks = db.table("sla_clocks")
+        db.create(
+            f"CREATE TABLE IF NOT EXISTS {clocks} ("
+            "dispute_id TEXT NOT NULL, clock_id TEXT NOT NULL, metric TEXT NOT NULL, "
+            "cycle INTEGER NOT NULL, state TEXT NOT NULL, priority TEXT NOT NULL, "
+            "started_at TEXT NOT NULL, due_at TEXT, ended_at TEXT, next_alert_at TEXT, "
+            "next_threshold INTEGER, alerts TEXT NOT NULL, policy_version TEXT NOT NULL, "
+            "PRIMARY KEY (dispute_id, clock_id))",
+            f"CREATE INDEX IF NOT EXISTS sla_clocks_due ON {clocks} (next_alert_at) "
+            "WHERE next_alert_at IS NOT NULL",
+            f"CREATE INDEX IF NOT EXISTS sla_clocks_started ON {clocks} (started_at)",
+            f"CREATE TABLE IF NOT EXISTS {db.table('sla_trackers')} ("
+            "dispute_id TEXT PRIMARY KEY, status TEXT NOT NULL, tracker TEXT NOT NULL)",
+        )
+
+    def apply(self, db: Database, cursor: Cursor, batch: Batch) -> None:
+        """Move each dispute's clocks as the aggregate does, then write the touched rows."""
+        trackers: dict[str, tuple[str, SlaTracker]] = {}
+        for _, event in batch:
+            dispute_id = str(event.originator_id)
+            name = type(event).__name__
+            if isinstance(event, Dispute.Created):
+                claim: dict[str, Any] = event.claim  # type: ignore[attr-defined]
+                tracker = SlaTracker(
+                    policy_version=event.policy_version,  # type: ignore[attr-defined]
+                    priority=claim["priority"],
+                    reason=claim["reason"],
+                    jurisdiction=claim["jurisdiction"] or "US",
+                )
+                tracker.start_cycle(event.timestamp)
+                trackers[dispute_id] = (event.status, tracker)
+                continue
+            previous, tracker = trackers.get(dispute_id) or self._load(db, cursor, dispute_id)
+            if name in ALERT_EVENTS:
+                threshold = getattr(event, "threshold", 100)
+                tracker.alerted(event.clock, threshold)  # type: ignore[attr-defined]
+            tracker.observe(name, previous, event.status, event.timestamp)
+            trackers[dispute_id] = (event.status, tracker)
+        for dispute_id, (status, tracker) in trackers.items():
+            self._write(db, cursor, dispute_id, status, tracker)
+
+    def _load(self, db: Database, cursor: Cursor, dispute_id: str) -> tuple[str, SlaTracker]:
+        db.execute(
+            cursor,
+            f"SELECT status, tracker FROM {db.table('sla_trackers')} WHERE dispute_id = ?",
+            [dispute_id],
+        )
+        row = cursor.fetchone()
+        return str(row["status"]), SlaTracker.from_dict(json.loads(row["tracker"]))
+
+    def _write(
+        self, db: Database, cursor: Cursor, dispute_id: str, status: str, tracker: SlaTracker
+    ) -> None:
+        upsert(
+            db,
+            cursor,
+            "sla_trackers",
+            ["dispute_id"],
+            {
+                "dispute_id": dispute_id,
+                "status": status,
+                "tracker": json.dumps(tracker.to_dict()),
+            },
+        )
+        for clock in tracker.clocks.values():
+            upcoming = clock.next_alert()
+            upsert(
+                db,
+                cursor,
+                "sla_clocks",
+                ["dispute_id", "clock_id"],
+                {
+                    "dispute_id": dispute_id,
+                    "clock_id": clock.id,
+                    "metric": clock.metric.value,
+                    "cycle": clock.cycle,
+                    "state": clock.state,
+                    "priority": tracker.priority,
+                    "started_at": timestamp(clock.started_at),
+                    "due_at": timestamp(clock.due_at),
+                    "ended_at": timestamp(clock.ended_at),
+                    "next_alert_at": timestamp(upcoming[1]) if upcoming else None,
+                    "next_threshold": upcoming[0] if upcoming else None,
+                    "alerts": ",".join(str(a) for a in clock.alerts),
+                    "policy_version": clock.policy_version,
+                },
+            )
+
+    @staticmethod
+    def due(db: Database, now: datetime) -> list[str]:
+        """Disputes with a warning or breach due by ``now``: read by the due index only."""
+        rows = db.fetchall(
+            f"SELECT DISTINCT dispute_id FROM {db.table('sla_clocks')} "
+            "WHERE next_alert_at IS NOT NULL AND next_alert_at <= ?",
+            [timestamp(now)],
+        )
+        return sorted(str(r["dispute_id"]) for r in rows)
+
+    @staticmethod
+    def report(db: Database, since: datetime, until: datetime) -> list[ReportRow]:
+        """Met, breached, open and stopped clocks per metric and priority, started in a period."""
+        rows = db.fetchall(
+            f"SELECT metric, priority, state, COUNT(*) AS n FROM {db.table('sla_clocks')} "
+            "WHERE started_at >= ? AND started_at < ? GROUP BY metric, priority, state",
+            [timestamp(since), timestamp(until)],
+        )
+        counts: dict[tuple[str, str], dict[str, int]] = {}
+        for r in rows:
+            counts.setdefault((r["metric"], r["priority"]), {})[r["state"]] = int(r["n"])
+        return [
+            ReportRow(
+                metric=metric,
+                priority=priority,
+                met=c.get("met", 0),
+                breached=c.get("breached", 0),
+                open=c.get("running", 0) + c.get("paused", 0),
+                stopped=c.get("stopped", 0),
+            )
+            for (metric, priority), c in sorted(counts.items())
+        ]

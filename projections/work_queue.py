@@ -1,0 +1,94 @@
+"""The investigators' work queue: every dispute by status, assignee, priority and age."""
+
+from __future__ import annotations
+
+from dispute_engine.database import Cursor, Database
+from dispute_engine.domain.lifecycle import OPEN
+from projections.view import Batch, timestamp, upsert
+
+PRIORITY_RANK = {"urgent": 0, "high": 1, "normal": 2, "low": 3}
+
+
+class WorkQueue:
+    """One row per dispute, kept current by its events."""
+
+    name: str = "work_queue"
+    tables: tuple[str, ...] = ("work_queue",)
+
+    def create(self, db: Database) -> None:
+        """Create the queue table and the indexes investigators filter by."""
+        table = db.table("work_queue")
+        db.create(
+            f"CREATE TABLE IF NOT EXISTS {table} ("
+            "dispute_id TEXT PRIMARY KEY, status TEXT NOT NULL, is_open INTEGER NOT NULL, "
+            "assignee TEXT, priority TEXT NOT NULL, priority_rank INTEGER NOT NULL, "
+            "reason TEXT NOT NULL, claimant_id TEXT NOT NULL, channel TEXT NOT NULL, "
+            "language TEXT NOT NULL, asset TEXT NOT NULL, amount TEXT NOT NULL, "
+            "filed_at TEXT NOT NULL, updated_at TEXT NOT NULL, version INTEGER NOT NULL)",
+            "CREATE INDEX IF NOT EXISTS work_queue_open ON "
+            f"{table} (is_open, priority_rank, filed_at)",
+            f"CREATE INDEX IF NOT EXISTS work_queue_assignee ON {table} (assignee, status)",
+        )
+
+    def apply(self, db: Database, cursor: Cursor, batch: Batch) -> None:
+        """Insert filed disputes; move the others' status, assignee and version."""
+        table = db.table("work_queue")
+        for _, event in batch:
+            dispute_id = str(event.originator_id)
+            common = {
+                "status": event.status,
+                "is_open": int(event.status in OPEN),
+                "updated_at": timestamp(event.timestamp),
+                "version": event.originator_version,
+            }
+            name = type(event).__name__
+            if name == "Filed":
+                claim = event.claim  # type: ignore[attr-defined]
+                upsert(
+                    db,
+                    cursor,
+                    "work_queue",
+                    ["dispute_id"],
+                    {
+                        "dispute_id": dispute_id,
+                        **common,
+                        "assignee": None,
+                        "priority": claim["priority"],
+                        "priority_rank": PRIORITY_RANK[claim["priority"]],
+                        "reason": claim["reason"],
+                        "claimant_id": claim["claimant_id"],
+                        "channel": claim["channel"],
+                        "language": claim["language"],
+                        "asset": claim["transaction"]["asset"],
+                        "amount": str(claim["transaction"]["amount"]),
+                        "filed_at": timestamp(event.timestamp),
+                    },
+                )
+                continue
+            sets = dict(common)
+            if name == "Assigned":
+                sets["assignee"] = event.investigator  # type: ignore[attr-defined]
+            assignments = ", ".join(f"{column} = ?" for column in sets)
+            db.execute(
+                cursor,
+                f"UPDATE {table} SET {assignments} WHERE dispute_id = ?",
+                [*sets.values(), dispute_id],
+            )
+
+    @staticmethod
+    def ids(db: Database, *, status: str | None, assignee: str | None) -> list[str]:
+        """Dispute ids, most urgent and oldest first, optionally by status and assignee."""
+        where, params = [], []
+        if status is not None:
+            where.append("status = ?")
+            params.append(status)
+        if assignee is not None:
+            where.append("assignee = ?")
+            params.append(assignee)
+        clause = f"WHERE {' AND '.join(where)}" if where else ""
+        rows = db.fetchall(
+            f"SELECT dispute_id FROM {db.table('work_queue')} {clause} "
+            "ORDER BY priority_rank, filed_at, dispute_id",
+            params,
+        )
+        return [str(r["dispute_id"]) for r in rows]
