@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import IntegrityError
+from eventsourcing.persistence import IntegrityError, Notification
 from pydantic_core import to_jsonable_python
 
 from dispute_engine.commands import (
@@ -48,7 +48,9 @@ from dispute_engine.settings import Settings
 from dispute_engine.views import ChainFactsView, DisputeView, HistoryEntry, SlaAlertView
 
 if TYPE_CHECKING:
+    from projections.audit_log import Discrepancy
     from projections.runner import ProjectionRunner
+    from projections.sla import ReportRow
 
 T = TypeVar("T")
 SLA_CHECKER = Actor(id="sla-checker", roles={Role.SYSTEM})
@@ -490,14 +492,44 @@ class DisputeEngine(Application[UUID]):
         return recorded
 
     def _dispute_ids(self) -> list[UUID]:
-        topic = f"{Dispute.__module__}:{Dispute.__qualname__}.Filed"
-        ids: list[UUID] = []
+        filed = f"{Dispute.__module__}:{Dispute.__qualname__}.Filed"
+        return [UUID(str(n.originator_id)) for n in self._all_notifications([filed])]
+
+    def sla_report(self, *, since: datetime, until: datetime) -> list[ReportRow]:
+        """Met, breached, open and stopped clocks per metric and priority started in a period."""
+        from projections.sla import SlaView  # noqa: PLC0415
+
+        self.projections.catch_up(["sla"])
+        return SlaView.report(self.db, since, until)
+
+    def export_audit_log(self, fmt: str) -> str:
+        """The audit log, brought up to date, as ``csv`` or ``jsonl``. Raises InvalidInput."""
+        from projections.audit_log import AuditLog  # noqa: PLC0415
+
+        if fmt not in ("csv", "jsonl"):
+            raise InvalidInput.of("format", "must be csv or jsonl")
+        self.projections.catch_up(["audit_log"])
+        return AuditLog.export(self.db, "csv" if fmt == "csv" else "jsonl")
+
+    def verify_audit_log(self) -> tuple[int, list[Discrepancy]]:
+        """Recompute the hash chain from the event store and compare it with the audit log.
+
+        Returns how many logged events were checked and the discrepancies (altered, deleted,
+        or not yet logged). The log is not brought up to date first, on purpose: it is the
+        record to check the store against.
+        """
+        from projections.audit_log import verify  # noqa: PLC0415
+
+        self.projections  # noqa: B018 - make sure the log's table exists
+        return verify(self.db, self._all_notifications())
+
+    def _all_notifications(self, topics: Sequence[str] = ()) -> Iterator[Notification]:
         start = 1
         while True:
-            page = self.recorder.select_notifications(start, 500, topics=[topic])
-            ids += [UUID(str(n.originator_id)) for n in page]
-            if len(page) < 500:
-                return ids
+            page = self.recorder.select_notifications(start, 1000, topics=topics)
+            yield from page
+            if len(page) < 1000:
+                return
             start = page[-1].id + 1
 
     def history(self, dispute_id: UUID) -> list[HistoryEntry]:

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import json
+import signal
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime
+from dataclasses import asdict
+from datetime import datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any, cast
 from uuid import UUID
@@ -30,6 +34,14 @@ app = typer.Typer(
 )
 chain_app = typer.Typer(help="Ask the chain what transactions did.", no_args_is_help=True)
 app.add_typer(chain_app, name="chain")
+projections_app = typer.Typer(help="Run and rebuild the read models.", no_args_is_help=True)
+app.add_typer(projections_app, name="projections")
+sla_app = typer.Typer(
+    help="Service-level clocks: check for breaches, report.", no_args_is_help=True
+)
+app.add_typer(sla_app, name="sla")
+audit_app = typer.Typer(help="Verify and export the audit trail.", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
 
 Db = Annotated[
     str | None,
@@ -44,6 +56,7 @@ ActorId = Annotated[
     str,
     typer.Option("--actor", envvar="DISPUTE_ENGINE_ACTOR", help="Who is acting (recorded)."),
 ]
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 DisputeId = Annotated[str, typer.Argument(help="The dispute's id (a UUID).")]
 
 
@@ -80,6 +93,11 @@ def _print(data: Any, as_json: bool, table: Callable[[], None]) -> None:
         typer.echo(json.dumps(to_jsonable_python(data), indent=2, ensure_ascii=False))
     else:
         table()
+
+
+def _echo_lines(lines: Sequence[str]) -> None:
+    for line in lines:
+        typer.echo(line)
 
 
 def _table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
@@ -217,8 +235,8 @@ def chain_recheck(db: Db = None, actor: ActorId = "investigator", as_json: AsJso
     """Look again at disputes whose chain facts are not final; print those that changed."""
     with _engine(db) as engine:
         changed = engine.recheck_unfinalized(by=_investigator(actor))
-        lines = "\n".join(str(i) for i in changed) or "no facts changed"
-        _print(changed, as_json, lambda: typer.echo(lines))
+        lines = [str(i) for i in changed] or ["no facts changed"]
+        _print(changed, as_json, partial(_echo_lines, lines))
 
 
 @app.command()
@@ -285,3 +303,118 @@ def list_(
             as_json,
             lambda: _table(("id", "status", "priority", "assignee", "amount", "filed"), rows),
         )
+
+
+@contextmanager
+def _until_signalled() -> Iterator[threading.Event]:
+    """An event set by SIGTERM or SIGINT, so loops stop cleanly between rounds."""
+    stop = threading.Event()
+    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in STOP_SIGNALS}
+    try:
+        yield stop
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+@projections_app.command("run")
+def projections_run(
+    db: Db = None,
+    follow: Annotated[bool, typer.Option(help="Keep following new events until stopped.")] = False,
+) -> None:
+    """Bring every view up to date (and, with --follow, keep it so)."""
+    with _engine(db) as engine:
+        for name, count in engine.projections.catch_up().items():
+            typer.echo(f"{name}: {count} events applied")
+        if follow:
+            with _until_signalled() as stop:
+                engine.projections.follow(stop)
+
+
+@projections_app.command("rebuild")
+def projections_rebuild(
+    name: Annotated[str, typer.Argument(help="work_queue, sla or audit_log")], db: Db = None
+) -> None:
+    """Throw a view away and rebuild it from every event."""
+    with _engine(db) as engine:
+        count = engine.projections.rebuild(name)
+        typer.echo(f"{name}: rebuilt from {count} events")
+
+
+@sla_app.command("check")
+def sla_check(
+    db: Db = None,
+    every: Annotated[
+        float | None, typer.Option(help="Check every SECONDS until SIGTERM or SIGINT.")
+    ] = None,
+    as_json: AsJson = False,
+) -> None:
+    """Record the SLA warnings and breaches that are due (once each, however many run)."""
+    with _engine(db) as engine, _until_signalled() as stop:
+        while True:
+            recorded = engine.record_sla_breaches()
+            lines = [
+                f"{a.dispute_id} {a.clock} {a.threshold}% due {a.due_at.isoformat()}"
+                for a in recorded
+            ]
+            _print(recorded, as_json, partial(_echo_lines, lines))
+            if every is None or stop.wait(every):
+                return
+
+
+@sla_app.command("report")
+def sla_report(
+    db: Db = None,
+    days: Annotated[int, typer.Option(help="The period: clocks started in the last DAYS.")] = 30,
+    as_json: AsJson = False,
+) -> None:
+    """Met and breached share per metric and priority over a period."""
+    with _engine(db) as engine:
+        rows = engine.sla_report(since=engine.now() - timedelta(days=days), until=engine.now())
+        table = [
+            (
+                r.metric,
+                r.priority,
+                r.met,
+                r.breached,
+                r.open,
+                r.stopped,
+                "-" if r.met_share is None else f"{r.met_share:.0%}",
+            )
+            for r in rows
+        ]
+        _print(
+            [asdict(r) | {"met_share": r.met_share} for r in rows],
+            as_json,
+            lambda: _table(
+                ("metric", "priority", "met", "breached", "open", "stopped", "met %"), table
+            ),
+        )
+
+
+@audit_app.command("verify")
+def audit_verify(db: Db = None) -> None:
+    """Recompute every event's hash from the event store and compare with the audit log."""
+    with _engine(db) as engine:
+        checked, problems = engine.verify_audit_log()
+        for p in problems:
+            typer.echo(f"{p.dispute_id} v{p.version}: {p.problem}", err=True)
+        if any(p.problem != "not in the audit log yet" for p in problems):
+            typer.echo(f"FAILED: {len(problems)} discrepancies in {checked} logged events")
+            raise typer.Exit(1)
+        typer.echo(f"OK: {checked} logged events match the event store")
+
+
+@audit_app.command("export")
+def audit_export(
+    db: Db = None,
+    fmt: Annotated[str, typer.Option("--format", help="csv or jsonl")] = "jsonl",
+    output: Annotated[Path | None, typer.Option(help="Write here instead of stdout.")] = None,
+) -> None:
+    """Export the whole audit log (brought up to date first) as CSV or JSON Lines."""
+    with _engine(db) as engine:
+        text = engine.export_audit_log(fmt)
+        if output is None:
+            typer.echo(text, nl=False)
+        else:
+            output.write_text(text, encoding="utf-8")
