@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import random
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
-from functools import cached_property
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 from uuid import UUID
 
@@ -80,6 +80,8 @@ class DisputeEngine(Application[UUID]):
         self.storage = storage
         self.clock: Clock = clock or system_clock
         self.transaction_lookup = transaction_lookup
+        self._projections: ProjectionRunner | None = None
+        self._projections_lock = threading.Lock()
         with storage.creation_lock():
             super().__init__(env={**storage.env, "CREATE_TABLE": "y"})
             self.db = Database(cast(Any, self.factory).datastore, storage)
@@ -452,12 +454,15 @@ class DisputeEngine(Application[UUID]):
         ids = WorkQueue.ids(self.db, status=wanted and str(wanted), assignee=assignee)
         return [self.get(UUID(i)) for i in ids]
 
-    @cached_property
+    @property
     def projections(self) -> ProjectionRunner:
         """The runner of this engine's views (work queue, SLA, audit log)."""
         from projections.runner import ProjectionRunner  # noqa: PLC0415
 
-        return ProjectionRunner(self)
+        with self._projections_lock:
+            if self._projections is None:
+                self._projections = ProjectionRunner(self)
+            return self._projections
 
     def record_sla_breaches(self, now: datetime | None = None) -> list[SlaAlertView]:
         """Record every SLA warning (50/75/90 %) and breach due by ``now``; returns them.

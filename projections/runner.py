@@ -1,8 +1,9 @@
 """Runs the views over the event stream: catch up in batches, follow, rebuild.
 
 Each batch of events is applied to a view and its position is recorded with the library's
-tracking recorder in the same transaction, so every event is applied exactly once per view:
-a second runner that applied the same batch fails on the tracking row and rolls back.
+tracking recorder in the same transaction, so every event is applied exactly once per view.
+Runners of the same view take turns (an advisory lock on PostgreSQL, the write lock on
+SQLite), so several processes may run them at once.
 """
 
 from __future__ import annotations
@@ -11,9 +12,10 @@ import threading
 from collections.abc import Iterable
 from typing import Any, cast
 
-from eventsourcing.persistence import IntegrityError, Tracking, TrackingRecorder
+from eventsourcing.persistence import Tracking, TrackingRecorder
 
 from dispute_engine.application import DisputeEngine
+from dispute_engine.database import Cursor
 from dispute_engine.domain.dispute import Dispute
 from dispute_engine.domain.errors import InvalidInput
 from projections.audit_log import AuditLog
@@ -58,23 +60,46 @@ class ProjectionRunner:
 
     def _catch_up(self, view: View) -> int:
         applied = 0
+        mapper = self.engine.mapper
         while True:
+            # Read before taking the write turn: a connection pool writer must not wait
+            # for a reader (SQLite's pool queues them fairly, and would deadlock).
             start = self.position(view.name) + 1
             notifications = self.engine.recorder.select_notifications(start, self.batch_size)
             if not notifications:
                 return applied
-            mapper = self.engine.mapper
             batch = [(n, cast(Dispute.Event, mapper.to_domain_event(n))) for n in notifications]
-            try:
-                with self.db.transaction() as cursor:
-                    view.apply(self.db, cursor, batch)
-                    # The library's single-row tracking refuses a position that does not move
-                    # forward: a concurrent runner that got there first rolls this batch back.
-                    recorder = cast(Any, self.tracking)
-                    recorder._insert_tracking(cursor, Tracking(view.name, notifications[-1].id))
-            except IntegrityError:
-                continue  # another runner applied this batch: read the position again
+            with self.db.transaction() as cursor:
+                self._take_turn(cursor, view.name)
+                if self._position(cursor, view.name) + 1 != start:
+                    continue  # another runner applied these meanwhile: read again
+                view.apply(self.db, cursor, batch)
+                # The library's single-row tracking refuses a position that does not move
+                # forward, so a batch can never be applied twice.
+                recorder = cast(Any, self.tracking)
+                recorder._insert_tracking(cursor, Tracking(view.name, notifications[-1].id))
             applied += len(batch)
+
+    def _take_turn(self, cursor: Cursor, name: str) -> None:
+        """Runners of one view take turns, each applying batches the others have not."""
+        if self.db.kind == "postgres":
+            self.db.execute(cursor, "SELECT pg_advisory_xact_lock(hashtext(?))", [name])
+        else:  # a write, however empty, takes SQLite's database write lock at once
+            self.db.execute(
+                cursor,
+                f"UPDATE {self._tracking_table} SET notification_id = notification_id "
+                "WHERE application_name = ?",
+                [name],
+            )
+
+    def _position(self, cursor: Cursor, name: str) -> int:
+        self.db.execute(
+            cursor,
+            f"SELECT notification_id FROM {self._tracking_table} WHERE application_name = ?",
+            [name],
+        )
+        row = cursor.fetchone()
+        return 0 if row is None else int(row["notification_id"])
 
     def rebuild(self, name: str) -> int:
         """Throw the view away and build it again from every event; returns events applied."""

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from eventsourcing.domain import Aggregate
+
 from dispute_engine.database import Cursor, Database
-from dispute_engine.domain.dispute import Dispute
 from dispute_engine.domain.sla_policy import SlaTracker
 from projections.view import Batch, timestamp, upsert
 
@@ -62,7 +63,7 @@ class SlaView:
         for _, event in batch:
             dispute_id = str(event.originator_id)
             name = type(event).__name__
-            if isinstance(event, Dispute.Created):
+            if isinstance(event, Aggregate.Created):
                 claim: dict[str, Any] = event.claim  # type: ignore[attr-defined]
                 tracker = SlaTracker(
                     policy_version=event.policy_version,  # type: ignore[attr-defined]

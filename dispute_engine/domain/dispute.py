@@ -58,9 +58,6 @@ class Dispute(Aggregate):
             dispute.sla.observe(type(self).__name__, previous, self.status, self.timestamp)
             return dispute
 
-    class Created(Event, Aggregate.Created):
-        """The event that creates a dispute."""
-
     @staticmethod
     def create_id(idempotency_key: str) -> UUID:
         """The dispute id for an idempotency key: a retried filing finds the same dispute."""
