@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import multiprocessing
+import os
+import signal
+import subprocess
+import sys
 import threading
+import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from dispute_engine import Actor, AddEvidence, DisputeEngine, ProposeDecision
@@ -219,3 +226,60 @@ def test_report_counts_met_and_breached_per_metric_and_priority(
     rows = engine.sla_report(since=clock.now - timedelta(days=1), until=clock.now)
     first = next(r for r in rows if r.metric == "first_response" and r.priority == "high")
     assert (first.met, first.breached, first.met_share) == (1, 1, 0.5)
+
+
+def test_sla_check_from_the_command_line_once_and_as_a_loop_stopped_by_sigterm(
+    db_url: str, alice: Actor
+):
+    past = datetime.now(UTC) - timedelta(hours=3)
+    engine = DisputeEngine.open(db_url, clock=FakeClock(past))
+    try:
+        dispute_id = file_dispute(engine, alice, transaction={"occurred_at": past.isoformat()})
+    finally:
+        engine.close()
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    once = subprocess.run(
+        ["dispute-engine", "sla", "check", "--db", db_url, "--json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    assert once.returncode == 0, once.stderr
+    recorded = json.loads(once.stdout)
+    assert {(r["dispute_id"], r["threshold"]) for r in recorded} >= {(str(dispute_id), 100)}
+
+    loop = subprocess.Popen(
+        ["dispute-engine", "sla", "check", "--db", db_url, "--every", "0.2"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    time.sleep(2)
+    loop.send_signal(signal.SIGTERM)
+    _, err = loop.communicate(timeout=20)
+    assert loop.returncode == 0, err
+    assert "Traceback" not in err
+
+    report = subprocess.run(
+        ["dispute-engine", "sla", "report", "--db", db_url],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    assert report.returncode == 0, report.stderr
+    assert report.stdout.splitlines()[0].split() == [
+        "metric",
+        "priority",
+        "met",
+        "breached",
+        "open",
+        "stopped",
+        "met",
+        "%",
+    ]
+    assert "first_response  normal" in report.stdout
