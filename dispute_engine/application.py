@@ -34,6 +34,7 @@ from dispute_engine.domain.errors import (
     InvalidInput,
 )
 from dispute_engine.domain.lifecycle import Status
+from dispute_engine.domain.sla_policy import SlaAlert
 from dispute_engine.evidence_store import SqlEvidenceStore
 from dispute_engine.hash_chain import chain_hash
 from dispute_engine.payout_ledger import PayoutLedger
@@ -54,6 +55,7 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 SLA_CHECKER = Actor(id="sla-checker", roles={Role.SYSTEM})
+ALERT_BATCH = 200  # disputes whose alerts are saved in one transaction
 _EVENT_FIELDS = frozenset({"originator_id", "originator_version", "timestamp", "originator_topic"})
 
 
@@ -476,25 +478,43 @@ class DisputeEngine(Application[UUID]):
 
         moment = (now or self.now()).astimezone(UTC)
         self.projections.catch_up(["sla"])
-        recorded: list[SlaAlertView] = []
-        for dispute_id in SlaView.due(self.db, moment):
-            alerts = self._command(
-                UUID(dispute_id),
-                lambda d: d.record_due_sla_alerts(by=SLA_CHECKER, now=moment),
-                retry=True,
+        due = [UUID(i) for i in SlaView.due(self.db, moment)]
+        recorded: list[tuple[UUID, SlaAlert]] = []
+        for start in range(0, len(due), ALERT_BATCH):
+            recorded += self._record_alerts(due[start : start + ALERT_BATCH], moment)
+        return [
+            SlaAlertView(
+                dispute_id=dispute_id,
+                clock=a.clock,
+                metric=a.metric,
+                threshold=a.threshold,
+                due_at=a.due_at,
+                detected_at=moment,
             )
-            recorded += [
-                SlaAlertView(
-                    dispute_id=UUID(dispute_id),
-                    clock=a.clock,
-                    metric=a.metric,
-                    threshold=a.threshold,
-                    due_at=a.due_at,
-                    detected_at=moment,
-                )
-                for a in alerts
-            ]
-        return recorded
+            for dispute_id, a in recorded
+        ]
+
+    def _record_alerts(self, ids: Sequence[UUID], now: datetime) -> list[tuple[UUID, SlaAlert]]:
+        """Record the due alerts of several disputes in one transaction; one by one on a clash."""
+        disputes = [self._get(i) for i in ids]
+        alerts = [
+            (d.id, a) for d in disputes for a in d.record_due_sla_alerts(by=SLA_CHECKER, now=now)
+        ]
+        try:
+            self.save(*disputes)
+            return alerts
+        except IntegrityError:  # another checker saved one of them first
+            alone: list[tuple[UUID, SlaAlert]] = []
+            for dispute_id in ids:
+                alone += [
+                    (dispute_id, a)
+                    for a in self._command(
+                        dispute_id,
+                        lambda d: d.record_due_sla_alerts(by=SLA_CHECKER, now=now),
+                        retry=True,
+                    )
+                ]
+            return alone
 
     def _dispute_ids(self) -> list[UUID]:
         filed = f"{Dispute.__module__}:{Dispute.__qualname__}.Filed"

@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, cast
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import psycopg
@@ -167,6 +167,11 @@ class Database:
     def execute(self, cursor: Cursor, statement: str, params: Sequence[Any] = ()) -> None:
         """Run one statement written with ``?`` placeholders, on either database."""
         cursor.execute(self._sql(statement), tuple(params))
+
+    def executemany(self, cursor: Cursor, statement: str, rows: Sequence[Sequence[Any]]) -> None:
+        """Run one statement for many rows (pipelined on PostgreSQL)."""
+        if rows:
+            cast(Any, cursor).executemany(self._sql(statement), [tuple(r) for r in rows])
 
     def fetchall(self, statement: str, params: Sequence[Any] = ()) -> list[Any]:
         """Rows (addressable by column name) of one query."""

@@ -48,12 +48,13 @@ class AuditLog:
 
     def apply(self, db: Database, cursor: Cursor, batch: Batch) -> None:
         """Append each event with its hash, chained to the dispute's previous event."""
-        table = db.table("audit_log")
         last: dict[str, str] = {}
+        rows = []
         for notification, event in batch:
             dispute_id = str(event.originator_id)
             if dispute_id not in last:
-                last[dispute_id] = self._previous_hash(db, cursor, dispute_id)
+                first = event.originator_version == 1
+                last[dispute_id] = "" if first else self._previous_hash(db, cursor, dispute_id)
             digest = chain_hash(
                 last[dispute_id],
                 notification.topic,
@@ -62,9 +63,7 @@ class AuditLog:
             )
             last[dispute_id] = digest
             data = {k: v for k, v in vars(event).items() if k not in _HIDDEN}
-            db.execute(
-                cursor,
-                f"INSERT INTO {table} ({', '.join(COLUMNS)}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            rows.append(
                 [
                     notification.id,
                     dispute_id,
@@ -75,8 +74,14 @@ class AuditLog:
                     timestamp(event.timestamp),
                     json.dumps(to_jsonable_python(data), sort_keys=True, ensure_ascii=False),
                     digest,
-                ],
+                ]
             )
+        marks = ", ".join("?" for _ in COLUMNS)
+        db.executemany(
+            cursor,
+            f"INSERT INTO {db.table('audit_log')} ({', '.join(COLUMNS)}) VALUES ({marks})",
+            rows,
+        )
 
     @staticmethod
     def _previous_hash(db: Database, cursor: Cursor, dispute_id: str) -> str:

@@ -10,7 +10,7 @@ from typing import Any
 from eventsourcing.domain import Aggregate
 
 from dispute_engine.database import Cursor, Database
-from dispute_engine.domain.sla_policy import SlaTracker
+from dispute_engine.domain.sla_policy import SlaClock, SlaTracker
 from projections.view import Batch, timestamp, upsert
 
 ALERT_EVENTS = ("SlaWarningRaised", "SlaBreached")
@@ -80,8 +80,27 @@ class SlaView:
                 tracker.alerted(event.clock, threshold)  # type: ignore[attr-defined]
             tracker.observe(name, previous, event.status, event.timestamp)
             trackers[dispute_id] = (event.status, tracker)
-        for dispute_id, (status, tracker) in trackers.items():
-            self._write(db, cursor, dispute_id, status, tracker)
+        upsert(
+            db,
+            cursor,
+            "sla_trackers",
+            ["dispute_id"],
+            [
+                {"dispute_id": d, "status": status, "tracker": json.dumps(tracker.to_dict())}
+                for d, (status, tracker) in trackers.items()
+            ],
+        )
+        upsert(
+            db,
+            cursor,
+            "sla_clocks",
+            ["dispute_id", "clock_id"],
+            [
+                self._clock_row(d, tracker, clock)
+                for d, (_, tracker) in trackers.items()
+                for clock in tracker.clocks.values()
+            ],
+        )
 
     def _load(self, db: Database, cursor: Cursor, dispute_id: str) -> tuple[str, SlaTracker]:
         db.execute(
@@ -92,43 +111,24 @@ class SlaView:
         row = cursor.fetchone()
         return str(row["status"]), SlaTracker.from_dict(json.loads(row["tracker"]))
 
-    def _write(
-        self, db: Database, cursor: Cursor, dispute_id: str, status: str, tracker: SlaTracker
-    ) -> None:
-        upsert(
-            db,
-            cursor,
-            "sla_trackers",
-            ["dispute_id"],
-            {
-                "dispute_id": dispute_id,
-                "status": status,
-                "tracker": json.dumps(tracker.to_dict()),
-            },
-        )
-        for clock in tracker.clocks.values():
-            upcoming = clock.next_alert()
-            upsert(
-                db,
-                cursor,
-                "sla_clocks",
-                ["dispute_id", "clock_id"],
-                {
-                    "dispute_id": dispute_id,
-                    "clock_id": clock.id,
-                    "metric": clock.metric.value,
-                    "cycle": clock.cycle,
-                    "state": clock.state,
-                    "priority": tracker.priority,
-                    "started_at": timestamp(clock.started_at),
-                    "due_at": timestamp(clock.due_at),
-                    "ended_at": timestamp(clock.ended_at),
-                    "next_alert_at": timestamp(upcoming[1]) if upcoming else None,
-                    "next_threshold": upcoming[0] if upcoming else None,
-                    "alerts": ",".join(str(a) for a in clock.alerts),
-                    "policy_version": clock.policy_version,
-                },
-            )
+    @staticmethod
+    def _clock_row(dispute_id: str, tracker: SlaTracker, clock: SlaClock) -> dict[str, Any]:
+        upcoming = clock.next_alert()
+        return {
+            "dispute_id": dispute_id,
+            "clock_id": clock.id,
+            "metric": clock.metric.value,
+            "cycle": clock.cycle,
+            "state": clock.state,
+            "priority": tracker.priority,
+            "started_at": timestamp(clock.started_at),
+            "due_at": timestamp(clock.due_at),
+            "ended_at": timestamp(clock.ended_at),
+            "next_alert_at": timestamp(upcoming[1]) if upcoming else None,
+            "next_threshold": upcoming[0] if upcoming else None,
+            "alerts": ",".join(str(a) for a in clock.alerts),
+            "policy_version": clock.policy_version,
+        }
 
     @staticmethod
     def due(db: Database, now: datetime) -> list[str]:

@@ -44,15 +44,17 @@ class View(Protocol):
 
 
 def upsert(
-    db: Database, cursor: Cursor, table: str, key: Sequence[str], row: dict[str, Any]
+    db: Database, cursor: Cursor, table: str, key: Sequence[str], rows: Sequence[dict[str, Any]]
 ) -> None:
-    """Insert the row, or update it where its key already stands."""
-    columns = ", ".join(row)
-    marks = ", ".join("?" for _ in row)
-    updates = ", ".join(f"{c} = excluded.{c}" for c in row if c not in key)
-    db.execute(
+    """Insert the rows (all with the same columns), or update them where their key stands."""
+    if not rows:
+        return
+    columns = list(rows[0])
+    marks = ", ".join("?" for _ in columns)
+    updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in key)
+    db.executemany(
         cursor,
-        f"INSERT INTO {db.table(table)} ({columns}) VALUES ({marks}) "
+        f"INSERT INTO {db.table(table)} ({', '.join(columns)}) VALUES ({marks}) "
         f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {updates}",
-        list(row.values()),
+        [[row[c] for c in columns] for row in rows],
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from dispute_engine.database import Cursor, Database
 from dispute_engine.domain.lifecycle import OPEN
 from projections.view import Batch, timestamp, upsert
@@ -31,49 +33,54 @@ class WorkQueue:
         )
 
     def apply(self, db: Database, cursor: Cursor, batch: Batch) -> None:
-        """Insert filed disputes; move the others' status, assignee and version."""
-        table = db.table("work_queue")
+        """Fold the batch into the final row of each dispute it touches, then write those."""
+        new: dict[str, dict[str, Any]] = {}
+        changed: dict[str, dict[str, Any]] = {}
         for _, event in batch:
             dispute_id = str(event.originator_id)
-            common = {
+            row = {
                 "status": event.status,
                 "is_open": int(event.status in OPEN),
                 "updated_at": timestamp(event.timestamp),
                 "version": event.originator_version,
             }
-            name = type(event).__name__
-            if name == "Filed":
-                claim = event.claim  # type: ignore[attr-defined]
-                upsert(
-                    db,
-                    cursor,
-                    "work_queue",
-                    ["dispute_id"],
-                    {
-                        "dispute_id": dispute_id,
-                        **common,
-                        "assignee": None,
-                        "priority": claim["priority"],
-                        "priority_rank": PRIORITY_RANK[claim["priority"]],
-                        "reason": claim["reason"],
-                        "claimant_id": claim["claimant_id"],
-                        "channel": claim["channel"],
-                        "language": claim["language"],
-                        "asset": claim["transaction"]["asset"],
-                        "amount": str(claim["transaction"]["amount"]),
-                        "filed_at": timestamp(event.timestamp),
-                    },
-                )
-                continue
-            sets = dict(common)
-            if name == "Assigned":
-                sets["assignee"] = event.investigator  # type: ignore[attr-defined]
-            assignments = ", ".join(f"{column} = ?" for column in sets)
-            db.execute(
+            if type(event).__name__ == "Assigned":
+                row["assignee"] = event.investigator  # type: ignore[attr-defined]
+            if type(event).__name__ == "Filed":
+                new[dispute_id] = {"dispute_id": dispute_id, **row, **self._filed(event)}
+            elif dispute_id in new:
+                new[dispute_id].update(row)
+            else:
+                changed.setdefault(dispute_id, {}).update(row)
+        upsert(db, cursor, "work_queue", ["dispute_id"], list(new.values()))
+        table = db.table("work_queue")
+        for columns in {tuple(sorted(row)) for row in changed.values()}:
+            sets = ", ".join(f"{column} = ?" for column in columns)
+            db.executemany(
                 cursor,
-                f"UPDATE {table} SET {assignments} WHERE dispute_id = ?",
-                [*sets.values(), dispute_id],
+                f"UPDATE {table} SET {sets} WHERE dispute_id = ?",
+                [
+                    [*(row[c] for c in columns), d]
+                    for d, row in changed.items()
+                    if tuple(sorted(row)) == columns
+                ],
             )
+
+    @staticmethod
+    def _filed(event: Any) -> dict[str, Any]:
+        claim = event.claim
+        return {
+            "assignee": None,
+            "priority": claim["priority"],
+            "priority_rank": PRIORITY_RANK[claim["priority"]],
+            "reason": claim["reason"],
+            "claimant_id": claim["claimant_id"],
+            "channel": claim["channel"],
+            "language": claim["language"],
+            "asset": claim["transaction"]["asset"],
+            "amount": str(claim["transaction"]["amount"]),
+            "filed_at": timestamp(event.timestamp),
+        }
 
     @staticmethod
     def ids(db: Database, *, status: str | None, assignee: str | None) -> list[str]:

@@ -83,6 +83,7 @@ class Calendar:
             self.country, self.subdiv, day.year
         )
 
+    @lru_cache(maxsize=65536)  # noqa: B019 - calendars are few, frozen and long-lived
     def _window(self, day: date) -> tuple[datetime, datetime] | None:
         if not self.is_working_day(day):
             return None
