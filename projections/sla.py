@@ -59,7 +59,11 @@ class SlaView:
 
     def apply(self, db: Database, cursor: Cursor, batch: Batch) -> None:
         """Move each dispute's clocks as the aggregate does, then write the touched rows."""
-        trackers: dict[str, tuple[str, SlaTracker]] = {}
+        trackers = self._load(
+            db,
+            cursor,
+            {str(e.originator_id) for _, e in batch if not isinstance(e, Aggregate.Created)},
+        )
         for _, event in batch:
             dispute_id = str(event.originator_id)
             name = type(event).__name__
@@ -74,7 +78,7 @@ class SlaView:
                 tracker.start_cycle(event.timestamp)
                 trackers[dispute_id] = (event.status, tracker)
                 continue
-            previous, tracker = trackers.get(dispute_id) or self._load(db, cursor, dispute_id)
+            previous, tracker = trackers[dispute_id]
             if name in ALERT_EVENTS:
                 threshold = getattr(event, "threshold", 100)
                 tracker.alerted(event.clock, threshold)  # type: ignore[attr-defined]
@@ -102,14 +106,25 @@ class SlaView:
             ],
         )
 
-    def _load(self, db: Database, cursor: Cursor, dispute_id: str) -> tuple[str, SlaTracker]:
-        db.execute(
-            cursor,
-            f"SELECT status, tracker FROM {db.table('sla_trackers')} WHERE dispute_id = ?",
-            [dispute_id],
-        )
-        row = cursor.fetchone()
-        return str(row["status"]), SlaTracker.from_dict(json.loads(row["tracker"]))
+    @staticmethod
+    def _load(
+        db: Database, cursor: Cursor, dispute_ids: set[str]
+    ) -> dict[str, tuple[str, SlaTracker]]:
+        """The saved trackers of the disputes, a thousand per query."""
+        found: dict[str, tuple[str, SlaTracker]] = {}
+        ids = sorted(dispute_ids)
+        for start in range(0, len(ids), 1000):
+            chunk = ids[start : start + 1000]
+            db.execute(
+                cursor,
+                f"SELECT dispute_id, status, tracker FROM {db.table('sla_trackers')} "
+                f"WHERE dispute_id IN ({', '.join('?' for _ in chunk)})",
+                chunk,
+            )
+            for row in cursor.fetchall():
+                tracker = SlaTracker.from_dict(json.loads(row["tracker"]))
+                found[str(row["dispute_id"])] = (str(row["status"]), tracker)
+        return found
 
     @staticmethod
     def _clock_row(dispute_id: str, tracker: SlaTracker, clock: SlaClock) -> dict[str, Any]:
