@@ -17,8 +17,9 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import psycopg
+from write_throughput import filing  # the same filings, from beside this script
 
-from dispute_engine import Actor, DisputeEngine, FileDispute, Role
+from dispute_engine import Actor, DisputeEngine, Role
 from projections.sla import SlaView
 from projections.view import timestamp
 
@@ -33,28 +34,6 @@ class Clock:
 
     def __call__(self) -> datetime:
         return self.now
-
-
-def filing(n: int) -> FileDispute:
-    return FileDispute.model_validate(
-        {
-            "claimant_id": f"user-{n}",
-            "channel": "app",
-            "reason": "not_received",
-            "jurisdiction": "US",
-            "description": "never arrived",
-            "idempotency_key": f"bench-{n}",
-            "transaction": {
-                "chain_id": 1,
-                "tx_hash": f"0x{n:064x}",
-                "asset": "ETH",
-                "amount": "0.5",
-                "sender": "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed",
-                "recipient": "0xfB6916095ca1df60bB79Ce92cE3Ea74c37c5d359",
-                "occurred_at": "2026-11-20T08:15:00Z",
-            },
-        }
-    )
 
 
 def load_synthetic_clocks(url_schema: str, rows: int) -> float:

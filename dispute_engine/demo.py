@@ -56,10 +56,7 @@ def _facts(engine: DisputeEngine, dispute_id: UUID, say: Callable[[str], None], 
 
 def run_demo(engine: DisputeEngine, chain: DemoChain, say: Callable[[str], None]) -> list[UUID]:
     """File and work three disputes about real transactions; returns their ids."""
-    (
-        hot,
-        *_,
-    ) = chain.accounts
+    hot = chain.accounts[0]  # the hot wallet, which holds the demo token
     zh_user, exchange, es_user, shop, en_user, friend = chain.accounts[3:9]
 
     # A transfer that reverted on chain while the app showed the balance as spent.

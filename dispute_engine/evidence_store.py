@@ -36,7 +36,3 @@ class SqlEvidenceStore:
         if not rows:
             raise KeyError(sha256)
         return bytes(rows[0]["content"])
-
-    def count(self) -> int:
-        """How many distinct contents are stored."""
-        return int(self.db.fetchall(f"SELECT COUNT(*) AS n FROM {self.table}")[0]["n"])

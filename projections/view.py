@@ -21,13 +21,6 @@ def timestamp(moment: datetime | None) -> str | None:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def moment(text: str | None) -> datetime | None:
-    """The time a :func:`timestamp` text stands for."""
-    if text is None:
-        return None
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
-
-
 class View(Protocol):
     """A read model: its tables, and how a batch of events changes them."""
 

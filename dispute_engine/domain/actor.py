@@ -27,10 +27,6 @@ class Actor(ValueObject):
     id: Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[^\x00-\x1f\x7f]+$")]
     roles: frozenset[Role]
 
-    def has(self, role: Role) -> bool:
-        """Whether the actor holds the role."""
-        return role in self.roles
-
 
 FILE = "file"  # filing is not an Action on an existing dispute, but is permissioned too
 

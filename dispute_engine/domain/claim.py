@@ -120,11 +120,6 @@ class ClaimedTransaction(ValueObject):
         assert self.decimals is not None  # filled in by validation
         return Money.parse(self.amount, asset=self.asset, decimals=self.decimals)
 
-    @property
-    def is_native(self) -> bool:
-        """Whether the asset is the chain's own coin rather than a token contract."""
-        return self.token_address is None
-
 
 class Claim(ValueObject):
     """What one claimant says happened to one transaction, and how to reach them."""

@@ -41,7 +41,6 @@ class Dispute(Aggregate):
     """One user's dispute about one transaction."""
 
     status: Status
-    last_actor: str
 
     class Event(Aggregate.Event):
         """Every dispute event records who acted and the status it left the dispute in."""
@@ -54,7 +53,6 @@ class Dispute(Aggregate):
             previous = None if aggregate is None else aggregate.status
             dispute = cast("Dispute", super().mutate(aggregate))
             dispute.status = Status(self.status)
-            dispute.last_actor = self.actor
             dispute.sla.observe(type(self).__name__, previous, self.status, self.timestamp)
             return dispute
 

@@ -1,0 +1,64 @@
+"""The projection runner on SQLite and PostgreSQL: following live, and runners side by side."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from dispute_engine import Actor, DisputeEngine
+from projections.runner import ProjectionRunner
+from tests.factories import file_dispute
+
+
+def wait_for(condition: object, seconds: float = 10) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if callable(condition) and condition():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_a_follower_applies_new_events_as_they_are_recorded(engine: DisputeEngine, alice: Actor):
+    follower_engine = DisputeEngine.open(engine.storage.display)  # another process's view
+    stop = threading.Event()
+    follower = threading.Thread(
+        target=follower_engine.projections.follow, args=(stop,), kwargs={"interval": 0.1}
+    )
+    follower.start()
+    try:
+        dispute_id = file_dispute(engine, alice)
+        queue = follower_engine.projections
+        assert wait_for(lambda: queue.position("work_queue") >= 1)
+        rows = engine.db.fetchall(f"SELECT dispute_id FROM {engine.db.table('work_queue')}")
+        assert [r["dispute_id"] for r in rows] == [str(dispute_id)]
+    finally:
+        stop.set()
+        follower.join(timeout=10)
+        follower_engine.close()
+    assert not follower.is_alive()
+
+
+def test_runners_side_by_side_apply_each_event_once(engine: DisputeEngine, alice: Actor):
+    for _ in range(30):
+        file_dispute(engine, alice)
+    runners = [ProjectionRunner(engine, batch_size=4) for _ in range(4)]
+    barrier = threading.Barrier(4)
+    errors: list[BaseException] = []
+
+    def run(runner: ProjectionRunner) -> None:
+        barrier.wait()
+        try:
+            runner.catch_up()
+        except BaseException as exc:  # asserted on below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(r,)) for r in runners]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    rows = engine.db.fetchall(f"SELECT COUNT(*) AS n FROM {engine.db.table('audit_log')}")
+    assert rows[0]["n"] == 30
+    assert runners[0].position("audit_log") == runners[0].position("work_queue") > 0
