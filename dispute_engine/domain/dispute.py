@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
 from decimal import Decimal
+from functools import partial
 from typing import Any, cast
 from uuid import UUID, uuid5
 
@@ -53,7 +55,15 @@ class Dispute(Aggregate):
             previous = None if aggregate is None else aggregate.status
             dispute = cast("Dispute", super().mutate(aggregate))
             dispute.status = Status(self.status)
-            dispute.sla.observe(type(self).__name__, previous, self.status, self.timestamp)
+            dispute._sla_pending.append(
+                partial(
+                    SlaTracker.observe,
+                    event=type(self).__name__,
+                    previous=previous,
+                    status=self.status,
+                    at=self.timestamp,
+                )
+            )
             return dispute
 
     @staticmethod
@@ -116,13 +126,15 @@ class Dispute(Aggregate):
         self.resolved_at: datetime | None = None
         self.closed_at: datetime | None = None
         self.reopen_count = 0
-        self.sla = SlaTracker(
+        self._sla = SlaTracker(
             policy_version=policy_version,
             priority=claim["priority"],
             reason=claim["reason"],
             jurisdiction=claim["jurisdiction"] or "US",
         )
-        self.sla.start_cycle(timestamp)
+        self._sla_pending: list[Callable[[SlaTracker], None]] = [
+            partial(SlaTracker.start_cycle, at=timestamp)
+        ]
         self.chain_lookups: list[tuple[ChainFacts, Comparison]] = []
 
     @property
@@ -131,6 +143,18 @@ class Dispute(Aggregate):
         if self._claim is None:
             self._claim = Claim.model_validate(self._claim_data)
         return self._claim
+
+    @property
+    def sla(self) -> SlaTracker:
+        """The dispute's SLA clocks, brought up to date with its events when first needed.
+
+        Clock arithmetic (business-day calendars) is deferred, so loading a dispute to act on
+        it costs nothing for the clocks unless they are read.
+        """
+        for change in self._sla_pending:
+            change(self._sla)
+        self._sla_pending.clear()
+        return self._sla
 
     # -- money ---------------------------------------------------------------
 
@@ -599,7 +623,7 @@ class Dispute(Aggregate):
         status: str,
         timestamp: datetime,
     ) -> None:
-        self.sla.alerted(clock, threshold)
+        self._sla_pending.append(partial(SlaTracker.alerted, clock_id=clock, threshold=threshold))
 
     @event("SlaBreached")
     def _sla_breached(
@@ -611,4 +635,4 @@ class Dispute(Aggregate):
         status: str,
         timestamp: datetime,
     ) -> None:
-        self.sla.alerted(clock, 100)
+        self._sla_pending.append(partial(SlaTracker.alerted, clock_id=clock, threshold=100))
