@@ -21,7 +21,7 @@ from dispute_engine.commands import (
     ProposeDecision,
     Reason,
 )
-from dispute_engine.database import Database, StorageUrl
+from dispute_engine.database import Database, StorageUrl, storage_errors
 from dispute_engine.domain.actor import Actor, Role
 from dispute_engine.domain.chain_facts import ChainFacts
 from dispute_engine.domain.dispute import Dispute
@@ -84,7 +84,7 @@ class DisputeEngine(Application[UUID]):
         self.transaction_lookup = transaction_lookup
         self._projections: ProjectionRunner | None = None
         self._projections_lock = threading.Lock()
-        with storage.creation_lock():
+        with storage_errors(storage), storage.creation_lock():
             super().__init__(env={**storage.env, "CREATE_TABLE": "y"})
             self.db = Database(cast(Any, self.factory).datastore, storage)
             self.evidence_store: EvidenceStore = SqlEvidenceStore(self.db)

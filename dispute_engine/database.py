@@ -15,8 +15,9 @@ from typing import Any, Literal, Protocol, cast
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import psycopg
+from eventsourcing.persistence import PersistenceError
 
-from dispute_engine.domain.errors import InvalidInput
+from dispute_engine.domain.errors import InvalidInput, StorageUnavailable
 
 Kind = Literal["sqlite", "postgres"]
 
@@ -123,6 +124,17 @@ class StorageUrl:
                 conn.execute(
                     "SELECT pg_advisory_unlock(hashtext(%s))", (f"dispute-engine:{self.schema}",)
                 )
+
+
+@contextmanager
+def storage_errors(storage: StorageUrl) -> Iterator[None]:
+    """Turn a database that cannot be opened or reached into StorageUnavailable."""
+    try:
+        yield
+    except (PersistenceError, psycopg.Error) as exc:
+        raise StorageUnavailable(
+            f"cannot use the database {storage.display}: {str(exc).splitlines()[0]}"
+        ) from None
 
 
 def _sqlite_env(name: str) -> dict[str, str]:

@@ -12,6 +12,7 @@ from dispute_engine.domain.errors import (
     InvalidTransition,
     NotAuthorized,
     PayoutFailed,
+    StorageUnavailable,
 )
 
 __all__ = [
@@ -26,4 +27,5 @@ __all__ = [
     "InvalidTransition",
     "NotAuthorized",
     "PayoutFailed",
+    "StorageUnavailable",
 ]

@@ -10,6 +10,7 @@ DisputeEngineError
 ├── ChainUnavailable (ConnectionError)   node down, refusing or too slow; retriable
 │   └── ChainMismatch                    the node is on another chain than configured
 ├── ChainNotConfigured (LookupError)     no node for the dispute's chain
+├── StorageUnavailable (ConnectionError) the database cannot be opened or reached
 └── PayoutFailed                         the payout rail refused; nothing was recorded
 """
 
@@ -111,6 +112,10 @@ class ChainMismatch(ChainUnavailable):
 
 class ChainNotConfigured(DisputeEngineError, LookupError):
     """Raised when a dispute's chain has no node configured."""
+
+
+class StorageUnavailable(DisputeEngineError, ConnectionError):
+    """Raised when the database cannot be opened or reached; nothing was recorded."""
 
 
 class PayoutFailed(DisputeEngineError):

@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from dispute_engine import DisputeEngine
 from dispute_engine.cli import app
+from dispute_engine.errors import StorageUnavailable
 from tests.factories import filing
 
 runner = CliRunner()
@@ -147,3 +149,15 @@ def test_lifecycle_prints_the_transition_table():
     code, out, _ = invoke("lifecycle")
     assert code == 0
     assert "| `approve_decision` | pending_approval |" in out
+
+
+@pytest.mark.parametrize(
+    "url", ["postgresql://postgres@127.0.0.1:9/test", "sqlite:////nonexistent-dir/disputes.db"]
+)
+def test_a_database_that_cannot_be_opened_is_one_clear_line(url: str):
+    with pytest.raises(StorageUnavailable):
+        DisputeEngine.open(url)
+    code, out, err = invoke("list", "--db", url)
+    assert code == 1
+    assert err.startswith("error: cannot use the database")
+    assert err.count("\n") == 1
