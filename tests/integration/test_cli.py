@@ -157,7 +157,7 @@ def test_lifecycle_prints_the_transition_table():
 def test_a_database_that_cannot_be_opened_is_one_clear_line(url: str):
     with pytest.raises(StorageUnavailable):
         DisputeEngine.open(url)
-    code, out, err = invoke("list", "--db", url)
+    code, _, err = invoke("list", "--db", url)
     assert code == 1
     assert err.startswith("error: cannot use the database")
     assert err.count("\n") == 1
