@@ -2,18 +2,11 @@
 
 from __future__ import annotations
 
-import random
-import threading
-import time
-from collections.abc import Callable, Iterator, Sequence
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from collections.abc import Callable
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import IntegrityError, Notification, StoredEvent
-from pydantic_core import to_jsonable_python
-
+from dispute_engine.auditing import Auditing
+from dispute_engine.chain_truth import ChainTruth
 from dispute_engine.commands import (
     AddEvidence,
     FileDispute,
@@ -21,78 +14,27 @@ from dispute_engine.commands import (
     ProposeDecision,
     Reason,
 )
-from dispute_engine.database import Database, StorageUrl, storage_errors
-from dispute_engine.domain.actor import Actor, Role
-from dispute_engine.domain.chain_facts import ChainFacts
+from dispute_engine.database import Database, StorageUrl
+from dispute_engine.domain.actor import Actor
 from dispute_engine.domain.dispute import Dispute
 from dispute_engine.domain.errors import (
-    ChainUnavailable,
     ConcurrencyConflict,
-    DisputeEngineError,
-    DisputeNotFound,
     IdempotencyKeyReused,
     InvalidInput,
 )
 from dispute_engine.domain.lifecycle import Status
-from dispute_engine.domain.sla_policy import SlaAlert
-from dispute_engine.evidence_store import SqlEvidenceStore
-from dispute_engine.hash_chain import chain_hash
-from dispute_engine.payout_ledger import PayoutLedger
 from dispute_engine.ports import (
     Clock,
-    EvidenceStore,
     PayoutGateway,
     PayoutInstruction,
-    TransactionLookup,
 )
+from dispute_engine.service_levels import ServiceLevels
 from dispute_engine.settings import Settings
-from dispute_engine.views import ChainFactsView, DisputeView, HistoryEntry, SlaAlertView
-
-if TYPE_CHECKING:
-    from projections.audit_log import Discrepancy
-    from projections.runner import ProjectionRunner
-    from projections.sla import ReportRow
-
-T = TypeVar("T")
-SLA_CHECKER = Actor(id="sla-checker", roles={Role.SYSTEM})
-ALERT_BATCH = 200  # disputes whose alerts are saved in one transaction
-_EVENT_FIELDS = frozenset({"originator_id", "originator_version", "timestamp", "originator_topic"})
+from dispute_engine.views import DisputeView
 
 
-def system_clock() -> datetime:
-    """The wall clock, in UTC."""
-    return datetime.now(UTC)
-
-
-class DisputeEngine(Application[UUID]):
+class DisputeEngine(ChainTruth, ServiceLevels, Auditing):
     """Files, investigates, decides and closes disputes; every change is an event."""
-
-    name = "disputes"
-
-    def __init__(
-        self,
-        storage: StorageUrl,
-        *,
-        settings: Settings | None = None,
-        clock: Clock | None = None,
-        payout_gateway: PayoutGateway | Callable[[Database], PayoutGateway] | None = None,
-        transaction_lookup: TransactionLookup | None = None,
-    ) -> None:
-        self.settings = settings or Settings()
-        self.storage = storage
-        self.clock: Clock = clock or system_clock
-        self.transaction_lookup = transaction_lookup
-        self._projections: ProjectionRunner | None = None
-        self._projections_lock = threading.Lock()
-        with storage_errors(storage), storage.creation_lock():
-            super().__init__(env={**storage.env, "CREATE_TABLE": "y"})
-            self.db = Database(cast(Any, self.factory).datastore, storage)
-            self.evidence_store: EvidenceStore = SqlEvidenceStore(self.db)
-            if payout_gateway is None:
-                payout_gateway = PayoutLedger
-            self.payout_gateway: PayoutGateway = (
-                payout_gateway(self.db) if callable(payout_gateway) else payout_gateway
-            )
 
     @classmethod
     def open(
@@ -137,56 +79,6 @@ class DisputeEngine(Application[UUID]):
             payout_gateway=payout_gateway,
             transaction_lookup=lookup,
         )
-
-    def now(self) -> datetime:
-        """The engine's "now", from its clock. Raises InvalidInput for a naive clock."""
-        now = self.clock()
-        if now.tzinfo is None:
-            raise InvalidInput.of("clock", "the clock must return a timezone-aware datetime")
-        return now.astimezone(UTC)
-
-    # -- loading and saving -----------------------------------------------------
-
-    def _get(self, dispute_id: UUID, version: int | None = None) -> Dispute:
-        try:
-            dispute: object = self.repository.get(dispute_id, version=version)
-        except AggregateNotFoundError:
-            raise DisputeNotFound(f"no dispute {dispute_id}", dispute_id=dispute_id) from None
-        if not isinstance(dispute, Dispute):
-            raise DisputeNotFound(f"no dispute {dispute_id}", dispute_id=dispute_id)
-        return dispute
-
-    def _save(self, dispute: Dispute) -> None:
-        try:
-            self.save(dispute)
-        except IntegrityError:
-            raise ConcurrencyConflict(
-                f"dispute {dispute.id} was changed by someone else; reload and retry",
-                dispute_id=dispute.id,
-            ) from None
-
-    def _command(
-        self, dispute_id: UUID, apply: Callable[[Dispute], T], *, retry: bool = False
-    ) -> T:
-        """Load, apply the command, save; optionally retry on a conflict.
-
-        Retrying is for commands whose precondition still holds on the fresh state (adding
-        evidence or a note), so concurrent investigators both succeed.
-        """
-        attempts = 1 + (self.settings.conflict_retries if retry else 0)
-        for attempt in range(attempts):
-            dispute = self._get(dispute_id)
-            result = apply(dispute)
-            try:
-                self._save(dispute)
-            except ConcurrencyConflict:
-                if attempt + 1 == attempts:
-                    raise
-                # Jittered backoff, so writers that collided do not collide again in step.
-                time.sleep(random.uniform(0, min(0.1, 0.002 * 2**attempt)))
-                continue
-            return result
-        raise AssertionError("unreachable")  # pragma: no cover
 
     # -- filing -------------------------------------------------------------------
 
@@ -270,83 +162,6 @@ class DisputeEngine(Application[UUID]):
         """Keep an internal note; concurrent notes all land."""
         note = Reason(text=text).text
         self._command(dispute_id, lambda d: d.add_note(note, by=by, now=self.now()), retry=True)
-
-    # -- the chain ------------------------------------------------------------------
-
-    def _lookup(self) -> TransactionLookup:
-        if self.transaction_lookup is None:
-            raise ChainUnavailable("no chain nodes are configured: pass chains= to open()")
-        return self.transaction_lookup
-
-    def _record_facts(self, dispute_id: UUID, facts: ChainFacts, by: Actor) -> ChainFactsView:
-        def record(dispute: Dispute) -> ChainFactsView:
-            dispute.record_chain_facts(
-                facts, by=by, now=self.now(), time_tolerance=self.settings.time_tolerance
-            )
-            view = DisputeView.of(dispute).chain_facts
-            assert view is not None
-            return view
-
-        return self._command(dispute_id, record, retry=True)
-
-    def look_up_transaction(self, dispute_id: UUID, *, by: Actor) -> ChainFactsView:
-        """Ask the chain what the disputed transaction did; record the facts and mismatches.
-
-        Raises ChainUnavailable (nothing recorded; retry later), ChainNotConfigured,
-        InvalidTransition, NotAuthorized.
-        """
-        dispute = self._get(dispute_id)
-        dispute.require_lookup_allowed(by=by)
-        tx = dispute.claim.transaction
-        return self._record_facts(dispute_id, self._lookup().look_up(tx.chain_id, tx.tx_hash), by)
-
-    def look_up_many(
-        self, dispute_ids: Sequence[UUID], *, by: Actor
-    ) -> list[ChainFactsView | DisputeEngineError]:
-        """Look up a queue of disputes in JSON-RPC batches; each entry is its view or error."""
-        disputes: list[Dispute | DisputeEngineError] = []
-        for dispute_id in dispute_ids:
-            try:
-                dispute = self._get(dispute_id)
-                dispute.require_lookup_allowed(by=by)
-                disputes.append(dispute)
-            except DisputeEngineError as exc:
-                disputes.append(exc)
-        wanted = [d for d in disputes if isinstance(d, Dispute)]
-        found = (
-            []
-            if not wanted
-            else self._lookup().look_up_many(
-                [(d.claim.transaction.chain_id, d.claim.transaction.tx_hash) for d in wanted]
-            )
-        )
-        by_id = {d.id: f for d, f in zip(wanted, found, strict=True)}
-        results: list[ChainFactsView | DisputeEngineError] = []
-        for item in disputes:
-            if isinstance(item, DisputeEngineError):
-                results.append(item)
-                continue
-            facts = by_id[item.id]
-            try:
-                if isinstance(facts, DisputeEngineError):
-                    raise facts
-                results.append(self._record_facts(item.id, facts, by))
-            except DisputeEngineError as exc:
-                results.append(exc)
-        return results
-
-    def recheck_unfinalized(self, *, by: Actor) -> list[UUID]:
-        """Look again at disputes whose facts are not final; returns those whose facts changed.
-
-        A reorg that changes or removes a transaction records new facts that supersede the
-        old ones; the old ones stay in the history.
-        """
-        pending = [i for i in self._dispute_ids() if self._get(i).needs_recheck]
-        before = {i: self._get(i).version for i in pending}
-        for result in self.look_up_many(pending, by=by):
-            if isinstance(result, ChainUnavailable):
-                raise result
-        return [i for i in pending if self._get(i).version != before[i]]
 
     # -- decision -----------------------------------------------------------------
 
@@ -455,192 +270,3 @@ class DisputeEngine(Application[UUID]):
         self.projections.catch_up(["work_queue"])
         ids = WorkQueue.ids(self.db, status=wanted and str(wanted), assignee=assignee)
         return [self.get(UUID(i)) for i in ids]
-
-    @property
-    def projections(self) -> ProjectionRunner:
-        """The runner of this engine's views (work queue, SLA, audit log)."""
-        from projections.runner import ProjectionRunner  # noqa: PLC0415
-
-        with self._projections_lock:
-            if self._projections is None:
-                self._projections = ProjectionRunner(self)
-            return self._projections
-
-    def record_sla_breaches(self, now: datetime | None = None) -> list[SlaAlertView]:
-        """Record every SLA warning (50/75/90 %) and breach due by ``now``; returns them.
-
-        What the scheduled checker calls. The SLA view is brought up to date first, then
-        read by its due index, so a check costs in proportion to the clocks due. Each alert
-        is recorded once however many checkers run at once: the aggregate refuses a second
-        one, and a concurrent save is retried on the fresh state.
-        """
-        from projections.sla import SlaView  # noqa: PLC0415
-
-        moment = (now or self.now()).astimezone(UTC)
-        self.projections.catch_up(["sla"])
-        due = [UUID(i) for i in SlaView.due(self.db, moment)]
-        recorded: list[tuple[UUID, SlaAlert]] = []
-        for start in range(0, len(due), ALERT_BATCH):
-            recorded += self._record_alerts(due[start : start + ALERT_BATCH], moment)
-        return [
-            SlaAlertView(
-                dispute_id=dispute_id,
-                clock=a.clock,
-                metric=a.metric,
-                threshold=a.threshold,
-                due_at=a.due_at,
-                detected_at=moment,
-            )
-            for dispute_id, a in recorded
-        ]
-
-    def _get_many(self, ids: Sequence[UUID]) -> list[Dispute]:
-        """Several disputes, their events read in one query."""
-        table = self.db.table(self.recorder.events_table_name)  # type: ignore[attr-defined]
-        keys = [i.hex if self.storage.kind == "sqlite" else i for i in ids]
-        rows = self.db.fetchall(
-            f"SELECT originator_id, originator_version, topic, state FROM {table} "
-            f"WHERE originator_id IN ({', '.join('?' for _ in keys)}) "
-            "ORDER BY originator_id, originator_version",
-            keys,
-        )
-        disputes: dict[UUID, Dispute] = {}
-        for row in rows:
-            dispute_id = UUID(str(row["originator_id"]))
-            stored = StoredEvent(
-                dispute_id, row["originator_version"], row["topic"], bytes(row["state"])
-            )
-            event = cast(Dispute.Event, self.mapper.to_domain_event(stored))
-            disputes[dispute_id] = event.mutate(disputes.get(dispute_id))
-        return [disputes[i] for i in ids if i in disputes]
-
-    def _record_alerts(self, ids: Sequence[UUID], now: datetime) -> list[tuple[UUID, SlaAlert]]:
-        """Record the due alerts of several disputes in one transaction; one by one on a clash."""
-        disputes = self._get_many(ids)
-        alerts = [
-            (d.id, a) for d in disputes for a in d.record_due_sla_alerts(by=SLA_CHECKER, now=now)
-        ]
-        try:
-            self.save(*disputes)
-            return alerts
-        except IntegrityError:  # another checker saved one of them first
-            alone: list[tuple[UUID, SlaAlert]] = []
-            for dispute_id in ids:
-                alone += [
-                    (dispute_id, a)
-                    for a in self._command(
-                        dispute_id,
-                        lambda d: d.record_due_sla_alerts(by=SLA_CHECKER, now=now),
-                        retry=True,
-                    )
-                ]
-            return alone
-
-    def _dispute_ids(self) -> list[UUID]:
-        filed = f"{Dispute.__module__}:{Dispute.__qualname__}.Filed"
-        return [UUID(str(n.originator_id)) for n in self._all_notifications([filed])]
-
-    def sla_report(self, *, since: datetime, until: datetime) -> list[ReportRow]:
-        """Met, breached, open and stopped clocks per metric and priority started in a period."""
-        from projections.sla import SlaView  # noqa: PLC0415
-
-        self.projections.catch_up(["sla"])
-        return SlaView.report(self.db, since, until)
-
-    def export_audit_log(self, fmt: str) -> str:
-        """The audit log, brought up to date, as ``csv`` or ``jsonl``. Raises InvalidInput."""
-        from projections.audit_log import AuditLog  # noqa: PLC0415
-
-        if fmt not in ("csv", "jsonl"):
-            raise InvalidInput.of("format", "must be csv or jsonl")
-        self.projections.catch_up(["audit_log"])
-        return AuditLog.export(self.db, "csv" if fmt == "csv" else "jsonl")
-
-    def verify_audit_log(self) -> tuple[int, list[Discrepancy]]:
-        """Recompute the hash chain from the event store and compare it with the audit log.
-
-        Returns how many logged events were checked and the discrepancies (altered, deleted,
-        or not yet logged). The log is not brought up to date first, on purpose: it is the
-        record to check the store against.
-        """
-        from projections.audit_log import verify  # noqa: PLC0415
-
-        self.projections  # noqa: B018 - make sure the log's table exists
-        return verify(self.db, self._all_notifications())
-
-    def _all_notifications(self, topics: Sequence[str] = ()) -> Iterator[Notification]:
-        start = 1
-        while True:
-            page = self.recorder.select_notifications(start, 1000, topics=topics)
-            yield from page
-            if len(page) < 1000:
-                return
-            start = page[-1].id + 1
-
-    def history(self, dispute_id: UUID) -> list[HistoryEntry]:
-        """Every recorded event of the dispute, oldest first, hash-chained.
-
-        Raises DisputeNotFound.
-        """
-        stored = self.recorder.select_events(dispute_id)
-        if not stored:
-            raise DisputeNotFound(f"no dispute {dispute_id}", dispute_id=dispute_id)
-        positions = self._positions(dispute_id)
-        entries = []
-        previous = ""
-        for record in stored:
-            domain_event = cast(Dispute.Event, self.mapper.to_domain_event(record))
-            previous = chain_hash(previous, record.topic, record.originator_version, record.state)
-            data = {k: v for k, v in vars(domain_event).items() if k not in _EVENT_FIELDS}
-            entries.append(
-                HistoryEntry(
-                    position=positions.get(record.originator_version, 0),
-                    version=record.originator_version,
-                    name=type(domain_event).__name__,
-                    at=domain_event.timestamp,
-                    actor=str(data.get("actor", "")),
-                    data=to_jsonable_python(data),
-                    hash=previous,
-                )
-            )
-        return entries
-
-    def _positions(self, dispute_id: UUID) -> dict[int, int]:
-        table = self.db.table(self.recorder.events_table_name)  # type: ignore[attr-defined]
-        key = dispute_id.hex if self.storage.kind == "sqlite" else dispute_id  # as stored
-        rows = self.db.fetchall(
-            f"SELECT originator_version, {self.db.notification_id} AS notification_id "
-            f"FROM {table} WHERE originator_id = ?",
-            (key,),
-        )
-        return {int(r["originator_version"]): int(r["notification_id"]) for r in rows}
-
-    def state_at(
-        self,
-        dispute_id: UUID,
-        *,
-        at: datetime | None = None,
-        version: int | None = None,
-    ) -> DisputeView:
-        """The dispute as it stood at a moment or after a version.
-
-        Raises InvalidInput unless exactly one of ``at`` and ``version`` is given,
-        DisputeNotFound when the dispute did not exist yet.
-        """
-        if (at is None) == (version is None):
-            raise InvalidInput.of("at", "give exactly one of at= and version=")
-        if at is not None:
-            if at.tzinfo is None:
-                raise InvalidInput.of("at", "must be timezone-aware")
-            versions = [e.version for e in self.history(dispute_id) if e.at <= at]
-            if not versions:
-                raise DisputeNotFound(
-                    f"dispute {dispute_id} was not filed yet at {at.isoformat()}",
-                    dispute_id=dispute_id,
-                )
-            version = versions[-1]
-        assert version is not None
-        dispute = self._get(dispute_id, version=version)
-        if not 1 <= version <= dispute.version:
-            raise InvalidInput.of("version", f"must be between 1 and {dispute.version}")
-        return DisputeView.of(dispute)

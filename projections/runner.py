@@ -14,10 +14,10 @@ from typing import Any, cast
 
 from eventsourcing.persistence import Tracking, TrackingRecorder
 
-from dispute_engine.application import DisputeEngine
 from dispute_engine.database import Cursor
 from dispute_engine.domain.dispute import Dispute
 from dispute_engine.domain.errors import InvalidInput
+from dispute_engine.engine_core import EngineCore
 from projections.audit_log import AuditLog
 from projections.sla import SlaView
 from projections.view import View
@@ -32,7 +32,7 @@ def all_views() -> dict[str, View]:
 class ProjectionRunner:
     """Keeps the views of one engine's database up to date with its events."""
 
-    def __init__(self, engine: DisputeEngine, *, batch_size: int = 1000) -> None:
+    def __init__(self, engine: EngineCore, *, batch_size: int = 1000) -> None:
         self.engine = engine
         self.db = engine.db
         self.views = all_views()

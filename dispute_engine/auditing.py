@@ -1,0 +1,117 @@
+"""The engine's auditing part: history, past states, the audit log."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, cast
+from uuid import UUID
+
+from pydantic_core import to_jsonable_python
+
+from dispute_engine.domain.dispute import Dispute
+from dispute_engine.domain.errors import (
+    DisputeNotFound,
+    InvalidInput,
+)
+from dispute_engine.engine_core import EngineCore
+from dispute_engine.hash_chain import chain_hash
+from dispute_engine.views import DisputeView, HistoryEntry
+
+if TYPE_CHECKING:
+    from projections.audit_log import Discrepancy
+
+
+_EVENT_FIELDS = frozenset({"originator_id", "originator_version", "timestamp", "originator_topic"})
+
+
+class Auditing(EngineCore):
+    """Replays and verifies what happened to disputes; reading only."""
+
+    def export_audit_log(self, fmt: str) -> str:
+        """The audit log, brought up to date, as ``csv`` or ``jsonl``. Raises InvalidInput."""
+        from projections.audit_log import AuditLog  # noqa: PLC0415
+
+        if fmt not in ("csv", "jsonl"):
+            raise InvalidInput.of("format", "must be csv or jsonl")
+        self.projections.catch_up(["audit_log"])
+        return AuditLog.export(self.db, "csv" if fmt == "csv" else "jsonl")
+
+    def verify_audit_log(self) -> tuple[int, list[Discrepancy]]:
+        """Recompute the hash chain from the event store and compare it with the audit log.
+
+        Returns how many logged events were checked and the discrepancies (altered, deleted,
+        or not yet logged). The log is not brought up to date first, on purpose: it is the
+        record to check the store against.
+        """
+        from projections.audit_log import verify  # noqa: PLC0415
+
+        self.projections  # noqa: B018 - make sure the log's table exists
+        return verify(self.db, self._all_notifications())
+
+    def history(self, dispute_id: UUID) -> list[HistoryEntry]:
+        """Every recorded event of the dispute, oldest first, hash-chained.
+
+        Raises DisputeNotFound.
+        """
+        stored = self.recorder.select_events(dispute_id)
+        if not stored:
+            raise DisputeNotFound(f"no dispute {dispute_id}", dispute_id=dispute_id)
+        positions = self._positions(dispute_id)
+        entries = []
+        previous = ""
+        for record in stored:
+            domain_event = cast(Dispute.Event, self.mapper.to_domain_event(record))
+            previous = chain_hash(previous, record.topic, record.originator_version, record.state)
+            data = {k: v for k, v in vars(domain_event).items() if k not in _EVENT_FIELDS}
+            entries.append(
+                HistoryEntry(
+                    position=positions.get(record.originator_version, 0),
+                    version=record.originator_version,
+                    name=type(domain_event).__name__,
+                    at=domain_event.timestamp,
+                    actor=str(data.get("actor", "")),
+                    data=to_jsonable_python(data),
+                    hash=previous,
+                )
+            )
+        return entries
+
+    def _positions(self, dispute_id: UUID) -> dict[int, int]:
+        table = self.db.table(self.recorder.events_table_name)  # type: ignore[attr-defined]
+        key = dispute_id.hex if self.storage.kind == "sqlite" else dispute_id  # as stored
+        rows = self.db.fetchall(
+            f"SELECT originator_version, {self.db.notification_id} AS notification_id "
+            f"FROM {table} WHERE originator_id = ?",
+            (key,),
+        )
+        return {int(r["originator_version"]): int(r["notification_id"]) for r in rows}
+
+    def state_at(
+        self,
+        dispute_id: UUID,
+        *,
+        at: datetime | None = None,
+        version: int | None = None,
+    ) -> DisputeView:
+        """The dispute as it stood at a moment or after a version.
+
+        Raises InvalidInput unless exactly one of ``at`` and ``version`` is given,
+        DisputeNotFound when the dispute did not exist yet.
+        """
+        if (at is None) == (version is None):
+            raise InvalidInput.of("at", "give exactly one of at= and version=")
+        if at is not None:
+            if at.tzinfo is None:
+                raise InvalidInput.of("at", "must be timezone-aware")
+            versions = [e.version for e in self.history(dispute_id) if e.at <= at]
+            if not versions:
+                raise DisputeNotFound(
+                    f"dispute {dispute_id} was not filed yet at {at.isoformat()}",
+                    dispute_id=dispute_id,
+                )
+            version = versions[-1]
+        assert version is not None
+        dispute = self._get(dispute_id, version=version)
+        if not 1 <= version <= dispute.version:
+            raise InvalidInput.of("version", f"must be between 1 and {dispute.version}")
+        return DisputeView.of(dispute)

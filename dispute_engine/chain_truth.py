@@ -1,0 +1,104 @@
+"""The engine's chain part: look transactions up, batch them, re-check what is not final."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+from uuid import UUID
+
+from dispute_engine.domain.actor import Actor
+from dispute_engine.domain.chain_facts import ChainFacts
+from dispute_engine.domain.dispute import Dispute
+from dispute_engine.domain.errors import (
+    ChainUnavailable,
+    DisputeEngineError,
+)
+from dispute_engine.engine_core import EngineCore
+from dispute_engine.ports import (
+    TransactionLookup,
+)
+from dispute_engine.views import ChainFactsView, DisputeView
+
+if TYPE_CHECKING:
+    pass
+
+
+class ChainTruth(EngineCore):
+    """Asks the chain what the disputed transactions did and records the facts."""
+
+    # -- the chain ------------------------------------------------------------------
+
+    def _lookup(self) -> TransactionLookup:
+        if self.transaction_lookup is None:
+            raise ChainUnavailable("no chain nodes are configured: pass chains= to open()")
+        return self.transaction_lookup
+
+    def _record_facts(self, dispute_id: UUID, facts: ChainFacts, by: Actor) -> ChainFactsView:
+        def record(dispute: Dispute) -> ChainFactsView:
+            dispute.record_chain_facts(
+                facts, by=by, now=self.now(), time_tolerance=self.settings.time_tolerance
+            )
+            view = DisputeView.of(dispute).chain_facts
+            assert view is not None
+            return view
+
+        return self._command(dispute_id, record, retry=True)
+
+    def look_up_transaction(self, dispute_id: UUID, *, by: Actor) -> ChainFactsView:
+        """Ask the chain what the disputed transaction did; record the facts and mismatches.
+
+        Raises ChainUnavailable (nothing recorded; retry later), ChainNotConfigured,
+        InvalidTransition, NotAuthorized.
+        """
+        dispute = self._get(dispute_id)
+        dispute.require_lookup_allowed(by=by)
+        tx = dispute.claim.transaction
+        return self._record_facts(dispute_id, self._lookup().look_up(tx.chain_id, tx.tx_hash), by)
+
+    def look_up_many(
+        self, dispute_ids: Sequence[UUID], *, by: Actor
+    ) -> list[ChainFactsView | DisputeEngineError]:
+        """Look up a queue of disputes in JSON-RPC batches; each entry is its view or error."""
+        disputes: list[Dispute | DisputeEngineError] = []
+        for dispute_id in dispute_ids:
+            try:
+                dispute = self._get(dispute_id)
+                dispute.require_lookup_allowed(by=by)
+                disputes.append(dispute)
+            except DisputeEngineError as exc:
+                disputes.append(exc)
+        wanted = [d for d in disputes if isinstance(d, Dispute)]
+        found = (
+            []
+            if not wanted
+            else self._lookup().look_up_many(
+                [(d.claim.transaction.chain_id, d.claim.transaction.tx_hash) for d in wanted]
+            )
+        )
+        by_id = {d.id: f for d, f in zip(wanted, found, strict=True)}
+        results: list[ChainFactsView | DisputeEngineError] = []
+        for item in disputes:
+            if isinstance(item, DisputeEngineError):
+                results.append(item)
+                continue
+            facts = by_id[item.id]
+            try:
+                if isinstance(facts, DisputeEngineError):
+                    raise facts
+                results.append(self._record_facts(item.id, facts, by))
+            except DisputeEngineError as exc:
+                results.append(exc)
+        return results
+
+    def recheck_unfinalized(self, *, by: Actor) -> list[UUID]:
+        """Look again at disputes whose facts are not final; returns those whose facts changed.
+
+        A reorg that changes or removes a transaction records new facts that supersede the
+        old ones; the old ones stay in the history.
+        """
+        pending = [i for i in self._dispute_ids() if self._get(i).needs_recheck]
+        before = {i: self._get(i).version for i in pending}
+        for result in self.look_up_many(pending, by=by):
+            if isinstance(result, ChainUnavailable):
+                raise result
+        return [i for i in pending if self._get(i).version != before[i]]

@@ -1,0 +1,166 @@
+"""EngineCore: the engine's storage, clock, loading and saving, shared by its parts."""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, TypeVar, cast
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import IntegrityError, Notification, StoredEvent
+
+from dispute_engine.database import Database, StorageUrl, storage_errors
+from dispute_engine.domain.dispute import Dispute
+from dispute_engine.domain.errors import (
+    ConcurrencyConflict,
+    DisputeNotFound,
+    InvalidInput,
+)
+from dispute_engine.evidence_store import SqlEvidenceStore
+from dispute_engine.payout_ledger import PayoutLedger
+from dispute_engine.ports import (
+    Clock,
+    EvidenceStore,
+    PayoutGateway,
+    TransactionLookup,
+)
+from dispute_engine.settings import Settings
+
+if TYPE_CHECKING:
+    from projections.runner import ProjectionRunner
+
+
+T = TypeVar("T")
+
+
+def system_clock() -> datetime:
+    """The wall clock, in UTC."""
+    return datetime.now(UTC)
+
+
+class EngineCore(Application[UUID]):
+    """What every part of the engine stands on: storage, clock, load, save, retry."""
+
+    name = "disputes"
+
+    def __init__(
+        self,
+        storage: StorageUrl,
+        *,
+        settings: Settings | None = None,
+        clock: Clock | None = None,
+        payout_gateway: PayoutGateway | Callable[[Database], PayoutGateway] | None = None,
+        transaction_lookup: TransactionLookup | None = None,
+    ) -> None:
+        self.settings = settings or Settings()
+        self.storage = storage
+        self.clock: Clock = clock or system_clock
+        self.transaction_lookup = transaction_lookup
+        self._projections: ProjectionRunner | None = None
+        self._projections_lock = threading.Lock()
+        with storage_errors(storage), storage.creation_lock():
+            super().__init__(env={**storage.env, "CREATE_TABLE": "y"})
+            self.db = Database(cast(Any, self.factory).datastore, storage)
+            self.evidence_store: EvidenceStore = SqlEvidenceStore(self.db)
+            if payout_gateway is None:
+                payout_gateway = PayoutLedger
+            self.payout_gateway: PayoutGateway = (
+                payout_gateway(self.db) if callable(payout_gateway) else payout_gateway
+            )
+
+    def now(self) -> datetime:
+        """The engine's "now", from its clock. Raises InvalidInput for a naive clock."""
+        now = self.clock()
+        if now.tzinfo is None:
+            raise InvalidInput.of("clock", "the clock must return a timezone-aware datetime")
+        return now.astimezone(UTC)
+
+    # -- loading and saving -----------------------------------------------------
+
+    def _get(self, dispute_id: UUID, version: int | None = None) -> Dispute:
+        try:
+            dispute: object = self.repository.get(dispute_id, version=version)
+        except AggregateNotFoundError:
+            raise DisputeNotFound(f"no dispute {dispute_id}", dispute_id=dispute_id) from None
+        if not isinstance(dispute, Dispute):
+            raise DisputeNotFound(f"no dispute {dispute_id}", dispute_id=dispute_id)
+        return dispute
+
+    def _save(self, dispute: Dispute) -> None:
+        try:
+            self.save(dispute)
+        except IntegrityError:
+            raise ConcurrencyConflict(
+                f"dispute {dispute.id} was changed by someone else; reload and retry",
+                dispute_id=dispute.id,
+            ) from None
+
+    def _command(
+        self, dispute_id: UUID, apply: Callable[[Dispute], T], *, retry: bool = False
+    ) -> T:
+        """Load, apply the command, save; optionally retry on a conflict.
+
+        Retrying is for commands whose precondition still holds on the fresh state (adding
+        evidence or a note), so concurrent investigators both succeed.
+        """
+        attempts = 1 + (self.settings.conflict_retries if retry else 0)
+        for attempt in range(attempts):
+            dispute = self._get(dispute_id)
+            result = apply(dispute)
+            try:
+                self._save(dispute)
+            except ConcurrencyConflict:
+                if attempt + 1 == attempts:
+                    raise
+                # Jittered backoff, so writers that collided do not collide again in step.
+                time.sleep(random.uniform(0, min(0.1, 0.002 * 2**attempt)))
+                continue
+            return result
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _get_many(self, ids: Sequence[UUID]) -> list[Dispute]:
+        """Several disputes, their events read in one query."""
+        table = self.db.table(self.recorder.events_table_name)  # type: ignore[attr-defined]
+        keys = [i.hex if self.storage.kind == "sqlite" else i for i in ids]
+        rows = self.db.fetchall(
+            f"SELECT originator_id, originator_version, topic, state FROM {table} "
+            f"WHERE originator_id IN ({', '.join('?' for _ in keys)}) "
+            "ORDER BY originator_id, originator_version",
+            keys,
+        )
+        disputes: dict[UUID, Dispute] = {}
+        for row in rows:
+            dispute_id = UUID(str(row["originator_id"]))
+            stored = StoredEvent(
+                dispute_id, row["originator_version"], row["topic"], bytes(row["state"])
+            )
+            event = cast(Dispute.Event, self.mapper.to_domain_event(stored))
+            disputes[dispute_id] = event.mutate(disputes.get(dispute_id))
+        return [disputes[i] for i in ids if i in disputes]
+
+    def _dispute_ids(self) -> list[UUID]:
+        filed = f"{Dispute.__module__}:{Dispute.__qualname__}.Filed"
+        return [UUID(str(n.originator_id)) for n in self._all_notifications([filed])]
+
+    def _all_notifications(self, topics: Sequence[str] = ()) -> Iterator[Notification]:
+        start = 1
+        while True:
+            page = self.recorder.select_notifications(start, 1000, topics=topics)
+            yield from page
+            if len(page) < 1000:
+                return
+            start = page[-1].id + 1
+
+    @property
+    def projections(self) -> ProjectionRunner:
+        """The runner of this engine's views (work queue, SLA, audit log)."""
+        from projections.runner import ProjectionRunner  # noqa: PLC0415
+
+        with self._projections_lock:
+            if self._projections is None:
+                self._projections = ProjectionRunner(self)
+            return self._projections

@@ -1,0 +1,83 @@
+"""The engine's service-level part: the scheduled checker and the report."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+from uuid import UUID
+
+from eventsourcing.persistence import IntegrityError
+
+from dispute_engine.domain.actor import Actor, Role
+from dispute_engine.domain.sla_policy import SlaAlert
+from dispute_engine.engine_core import EngineCore
+from dispute_engine.views import SlaAlertView
+
+if TYPE_CHECKING:
+    from projections.sla import ReportRow
+
+
+SLA_CHECKER = Actor(id="sla-checker", roles={Role.SYSTEM})
+ALERT_BATCH = 200  # disputes whose alerts are saved in one transaction
+
+
+class ServiceLevels(EngineCore):
+    """Records SLA warnings and breaches once each, and reports how clocks fared."""
+
+    def record_sla_breaches(self, now: datetime | None = None) -> list[SlaAlertView]:
+        """Record every SLA warning (50/75/90 %) and breach due by ``now``; returns them.
+
+        What the scheduled checker calls. The SLA view is brought up to date first, then
+        read by its due index, so a check costs in proportion to the clocks due. Each alert
+        is recorded once however many checkers run at once: the aggregate refuses a second
+        one, and a concurrent save is retried on the fresh state.
+        """
+        from projections.sla import SlaView  # noqa: PLC0415
+
+        moment = (now or self.now()).astimezone(UTC)
+        self.projections.catch_up(["sla"])
+        due = [UUID(i) for i in SlaView.due(self.db, moment)]
+        recorded: list[tuple[UUID, SlaAlert]] = []
+        for start in range(0, len(due), ALERT_BATCH):
+            recorded += self._record_alerts(due[start : start + ALERT_BATCH], moment)
+        return [
+            SlaAlertView(
+                dispute_id=dispute_id,
+                clock=a.clock,
+                metric=a.metric,
+                threshold=a.threshold,
+                due_at=a.due_at,
+                detected_at=moment,
+            )
+            for dispute_id, a in recorded
+        ]
+
+    def _record_alerts(self, ids: Sequence[UUID], now: datetime) -> list[tuple[UUID, SlaAlert]]:
+        """Record the due alerts of several disputes in one transaction; one by one on a clash."""
+        disputes = self._get_many(ids)
+        alerts = [
+            (d.id, a) for d in disputes for a in d.record_due_sla_alerts(by=SLA_CHECKER, now=now)
+        ]
+        try:
+            self.save(*disputes)
+            return alerts
+        except IntegrityError:  # another checker saved one of them first
+            alone: list[tuple[UUID, SlaAlert]] = []
+            for dispute_id in ids:
+                alone += [
+                    (dispute_id, a)
+                    for a in self._command(
+                        dispute_id,
+                        lambda d: d.record_due_sla_alerts(by=SLA_CHECKER, now=now),
+                        retry=True,
+                    )
+                ]
+            return alone
+
+    def sla_report(self, *, since: datetime, until: datetime) -> list[ReportRow]:
+        """Met, breached, open and stopped clocks per metric and priority started in a period."""
+        from projections.sla import SlaView  # noqa: PLC0415
+
+        self.projections.catch_up(["sla"])
+        return SlaView.report(self.db, since, until)
