@@ -19,7 +19,7 @@ from pydantic import SecretStr
 from pydantic_core import to_jsonable_python
 
 from dispute_engine.application import DisputeEngine
-from dispute_engine.commands import FileDispute
+from dispute_engine.commands import AddEvidence, FileDispute, ProposeDecision
 from dispute_engine.demo import run_demo
 from dispute_engine.domain.actor import Actor, Role
 from dispute_engine.domain.errors import DisputeEngineError, InvalidInput
@@ -61,17 +61,24 @@ DisputeId = Annotated[str, typer.Argument(help="The dispute's id (a UUID).")]
 
 
 @contextmanager
-def _engine(db: str | None, settings: Settings | None = None) -> Iterator[DisputeEngine]:
-    """Open the engine; any engine error becomes one line on stderr and exit code 1."""
+def _reported() -> Iterator[None]:
+    """Any engine error becomes one line on stderr and exit code 2 (bad input) or 1."""
     try:
+        yield
+    except DisputeEngineError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2 if isinstance(exc, InvalidInput) else 1) from None
+
+
+@contextmanager
+def _engine(db: str | None, settings: Settings | None = None) -> Iterator[DisputeEngine]:
+    """Open the engine, reporting its errors as one line each."""
+    with _reported():
         engine = DisputeEngine.open(db, settings=settings)
         try:
             yield engine
         finally:
             engine.close()
-    except DisputeEngineError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2 if isinstance(exc, InvalidInput) else 1) from None
 
 
 def _dispute_id(text: str) -> UUID:
@@ -216,6 +223,201 @@ def file_(
 
 def _investigator(actor: str) -> Actor:
     return Actor(id=actor, roles={Role.INVESTIGATOR})
+
+
+RoleName = Annotated[
+    str,
+    typer.Option("--role", envvar="DISPUTE_ENGINE_ROLE", help="investigator or approver"),
+]
+
+
+def _act(
+    db: str | None, dispute_id: str, actor: str, role: str, command: Callable[..., object]
+) -> None:
+    """Run one workflow command as the actor, then print its result or the new status."""
+    with _reported():
+        if role not in (Role.INVESTIGATOR, Role.APPROVER):
+            raise InvalidInput.of("role", "must be investigator or approver")
+        acting = Actor(id=actor, roles={Role(role)})
+        with _engine(db) as engine:
+            target = _dispute_id(dispute_id)
+            result = command(engine, target, acting)
+            typer.echo(result if isinstance(result, str) else engine.get(target).status)
+
+
+@app.command()
+def assign(
+    dispute_id: DisputeId,
+    investigator: Annotated[str, typer.Option(help="Who takes the dispute.")],
+    db: Db = None,
+    actor: ActorId = "investigator",
+    role: RoleName = "investigator",
+) -> None:
+    """Give a dispute to an investigator."""
+    _act(
+        db, dispute_id, actor, role, lambda e, i, by: e.assign(i, investigator=investigator, by=by)
+    )
+
+
+@app.command("verify-identity")
+def verify_identity(
+    dispute_id: DisputeId,
+    method: Annotated[str, typer.Option(help="How: security_question, id_document, ...")],
+    db: Db = None,
+    actor: ActorId = "investigator",
+    role: RoleName = "investigator",
+) -> None:
+    """Record that the claimant's identity was checked."""
+    _act(db, dispute_id, actor, role, lambda e, i, by: e.verify_identity(i, method=method, by=by))
+
+
+@app.command("request-evidence")
+def request_evidence(
+    dispute_id: DisputeId,
+    what: Annotated[str, typer.Option(help="What the claimant should send.")],
+    db: Db = None,
+    actor: ActorId = "investigator",
+    role: RoleName = "investigator",
+) -> None:
+    """Ask the claimant for evidence (the SLA clocks pause until they answer)."""
+    _act(db, dispute_id, actor, role, lambda e, i, by: e.request_evidence(i, what=what, by=by))
+
+
+@app.command("add-evidence")
+def add_evidence(
+    dispute_id: DisputeId,
+    path: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="The file.")],
+    media_type: Annotated[str, typer.Option(help="image/png, application/pdf, ...")],
+    kind: Annotated[str, typer.Option(help="screenshot, statement, chat_log, ...")] = "other",
+    source: Annotated[str, typer.Option(help="claimant or investigator")] = "investigator",
+    db: Db = None,
+    actor: ActorId = "investigator",
+    role: RoleName = "investigator",
+) -> None:
+    """Attach a file as evidence; prints its sha256."""
+    evidence = AddEvidence.model_validate(
+        {
+            "kind": kind,
+            "media_type": media_type,
+            "filename": path.name,
+            "content": path.read_bytes(),
+            "source": source,
+        }
+    )
+    _act(db, dispute_id, actor, role, lambda e, i, by: e.add_evidence(i, evidence, by=by))
+
+
+@app.command()
+def note(
+    dispute_id: DisputeId,
+    text: Annotated[str, typer.Argument(help="The note.")],
+    db: Db = None,
+    actor: ActorId = "investigator",
+    role: RoleName = "investigator",
+) -> None:
+    """Keep an internal note on a dispute."""
+    _act(db, dispute_id, actor, role, lambda e, i, by: e.add_note(i, text, by=by))
+
+
+@app.command()
+def propose(
+    dispute_id: DisputeId,
+    outcome: Annotated[str, typer.Option(help="refund, partial_refund, adjustment or reject")],
+    rationale: Annotated[str, typer.Option(help="Why.")],
+    amount: Annotated[str | None, typer.Option(help="Exact amount (not for reject).")] = None,
+    db: Db = None,
+    actor: ActorId = "investigator",
+    role: RoleName = "investigator",
+) -> None:
+    """Propose a decision; a rejection resolves at once, money waits for an approver."""
+    fields = {"outcome": outcome, "amount": amount, "rationale": rationale}
+    _act(
+        db,
+        dispute_id,
+        actor,
+        role,
+        lambda e, i, by: e.propose_decision(i, ProposeDecision.model_validate(fields), by=by),
+    )
+
+
+@app.command()
+def approve(
+    dispute_id: DisputeId,
+    db: Db = None,
+    actor: ActorId = "approver",
+    role: RoleName = "approver",
+) -> None:
+    """Approve the proposed decision (never its proposer)."""
+    _act(db, dispute_id, actor, role, lambda e, i, by: e.approve_decision(i, by=by))
+
+
+@app.command("send-back")
+def send_back(
+    dispute_id: DisputeId,
+    reason: Annotated[str, typer.Option(help="What the investigator should look at.")],
+    db: Db = None,
+    actor: ActorId = "approver",
+    role: RoleName = "approver",
+) -> None:
+    """Return the proposed decision to investigation."""
+    _act(db, dispute_id, actor, role, lambda e, i, by: e.send_back(i, reason=reason, by=by))
+
+
+@app.command()
+def execute(
+    dispute_id: DisputeId,
+    db: Db = None,
+    actor: ActorId = "approver",
+    role: RoleName = "approver",
+) -> None:
+    """Pay the approved decision, exactly once; prints the payout's reference."""
+    _act(db, dispute_id, actor, role, lambda e, i, by: e.execute_decision(i, by=by))
+
+
+@app.command()
+def notify(
+    dispute_id: DisputeId,
+    db: Db = None,
+    actor: ActorId = "investigator",
+    role: RoleName = "investigator",
+) -> None:
+    """Record a notice to the claimant in their language; prints it."""
+    _act(db, dispute_id, actor, role, lambda e, i, by: e.notify_claimant(i, by=by))
+
+
+@app.command()
+def close(
+    dispute_id: DisputeId,
+    db: Db = None,
+    actor: ActorId = "investigator",
+    role: RoleName = "investigator",
+) -> None:
+    """Close a resolved dispute."""
+    _act(db, dispute_id, actor, role, lambda e, i, by: e.close(i, by=by))
+
+
+@app.command()
+def reopen(
+    dispute_id: DisputeId,
+    reason: Annotated[str, typer.Option(help="The appeal.")],
+    db: Db = None,
+    actor: ActorId = "investigator",
+    role: RoleName = "investigator",
+) -> None:
+    """Reopen a resolved or closed dispute within the appeal window."""
+    _act(db, dispute_id, actor, role, lambda e, i, by: e.reopen(i, reason=reason, by=by))
+
+
+@app.command()
+def withdraw(
+    dispute_id: DisputeId,
+    reason: Annotated[str, typer.Option(help="Why the claimant withdrew.")] = "claimant withdrew",
+    db: Db = None,
+    actor: ActorId = "investigator",
+    role: RoleName = "investigator",
+) -> None:
+    """Withdraw a dispute at the claimant's request."""
+    _act(db, dispute_id, actor, role, lambda e, i, by: e.withdraw(i, reason=reason, by=by))
 
 
 @chain_app.command("lookup")

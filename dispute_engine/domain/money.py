@@ -91,8 +91,12 @@ class Money:
 
     @property
     def amount(self) -> Decimal:
-        """The amount in the asset's units, exact, without trailing zeros."""
-        return Decimal(self.units).scaleb(-self.decimals, context=_EXACT).normalize(_EXACT)
+        """The amount in the asset's units, exact, without trailing zeros or an exponent."""
+        value = Decimal(self.units).scaleb(-self.decimals, context=_EXACT).normalize(_EXACT)
+        exponent = value.as_tuple().exponent
+        if isinstance(exponent, int) and exponent > 0:  # 1E+2 reads as 100
+            value = value.quantize(Decimal(1), context=_EXACT)
+        return value
 
     def __add__(self, other: Money) -> Money:
         self._require_same_asset(other)

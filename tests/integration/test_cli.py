@@ -161,3 +161,88 @@ def test_a_database_that_cannot_be_opened_is_one_clear_line(url: str):
     assert code == 1
     assert err.startswith("error: cannot use the database")
     assert err.count("\n") == 1
+
+
+def test_an_investigator_and_an_approver_work_a_dispute_from_the_command_line(
+    db: str, tmp_path: Path
+):
+    path = tmp_path / "filing.json"
+    path.write_text(json.dumps(filing(language="es")), encoding="utf-8")
+    _, out, _ = invoke("file", "--db", db, "--from-json", str(path))
+    dispute_id = out.strip()
+    screenshot = tmp_path / "deposit.png"
+    screenshot.write_bytes(b"\x89PNG")
+    steps = [
+        (["assign", dispute_id, "--investigator", "alice"], "investigating"),
+        (["verify-identity", dispute_id, "--method", "id_document"], "investigating"),
+        (["request-evidence", dispute_id, "--what", "a screenshot"], "awaiting_claimant"),
+        (
+            [
+                "add-evidence",
+                dispute_id,
+                str(screenshot),
+                "--media-type",
+                "image/png",
+                "--source",
+                "claimant",
+            ],
+            None,
+        ),
+        (["note", dispute_id, "exchange confirms nothing arrived"], "investigating"),
+        (
+            ["propose", dispute_id, "--outcome", "refund", "--rationale", "never arrived"],
+            "pending_approval",
+        ),
+        (["send-back", dispute_id, "--reason", "check the fee"], "investigating"),
+        (
+            [
+                "propose",
+                dispute_id,
+                "--outcome",
+                "partial_refund",
+                "--amount",
+                "100",
+                "--rationale",
+                "fee kept",
+            ],
+            "pending_approval",
+        ),
+        (["approve", dispute_id, "--actor", "bob"], "approved"),
+        (["execute", dispute_id], None),
+        (["notify", dispute_id], None),
+        (["close", dispute_id], "closed"),
+        (["reopen", dispute_id, "--reason", "appeal"], "investigating"),
+        (["withdraw", dispute_id], "withdrawn"),
+    ]
+    for args, status in steps:
+        code, out, err = invoke(*args, "--db", db)
+        assert code == 0, (args, err)
+        if status is not None:
+            assert out.strip() == status, args
+    _, out, _ = invoke("show", dispute_id, "--db", db, "--json")
+    shown = json.loads(out)
+    assert shown["paid_amount"] == "100"
+    assert shown["notices"][0]["text"].startswith("La disputa")
+
+
+def test_workflow_errors_are_one_line(db: str):
+    code, _, err = invoke("approve", "00000000-0000-0000-0000-000000000001", "--db", db)
+    assert code == 1
+    assert err.startswith("error: no dispute")
+    code, _, err = invoke(
+        "propose",
+        "00000000-0000-0000-0000-000000000001",
+        "--outcome",
+        "gift",
+        "--rationale",
+        "x",
+        "--db",
+        db,
+    )
+    assert code == 2
+    assert "outcome" in err
+    code, _, err = invoke(
+        "note", "00000000-0000-0000-0000-000000000001", "x", "--role", "auditor", "--db", db
+    )
+    assert code == 2
+    assert "role" in err

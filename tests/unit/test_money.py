@@ -76,3 +76,8 @@ def test_amounts_beyond_the_default_decimal_precision_stay_exact():
     assert money.units == 10**28 + 1
     assert money.amount == Decimal(text)
     assert str(money) == f"{text} USDT"
+
+
+def test_whole_amounts_read_without_an_exponent():
+    assert str(Money.parse("100", asset="USDT", decimals=6).amount) == "100"
+    assert str(Money(10**20, 0, "X").amount) == "100000000000000000000"
