@@ -62,8 +62,13 @@ class EngineCore(Application[UUID]):
         self.transaction_lookup = transaction_lookup
         self._projections: ProjectionRunner | None = None
         self._projections_lock = threading.Lock()
+        env = {**storage.env, "CREATE_TABLE": "y"}
+        if self.settings.event_cipher_key is not None:
+            # Claims carry personal data: the library's AES cipher encrypts every stored event.
+            env["CIPHER_TOPIC"] = "eventsourcing.cipher:AESCipher"
+            env["CIPHER_KEY"] = self.settings.event_cipher_key.get_secret_value()
         with storage_errors(storage), storage.creation_lock():
-            super().__init__(env={**storage.env, "CREATE_TABLE": "y"})
+            super().__init__(env=env)
             self.db = Database(cast(Any, self.factory).datastore, storage)
             self.evidence_store: EvidenceStore = SqlEvidenceStore(self.db)
             if payout_gateway is None:

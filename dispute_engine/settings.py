@@ -30,6 +30,7 @@ class Settings(BaseSettings):
     chain_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
     time_tolerance_minutes: int = Field(default=60, ge=0)
     hot_wallet_key: SecretStr | None = None
+    event_cipher_key: SecretStr | None = None  # AES key (base64): events encrypted at rest
 
     @property
     def time_tolerance(self) -> timedelta:

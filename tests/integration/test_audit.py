@@ -94,3 +94,24 @@ def test_the_cli_verifies_and_exports(
     result = runner.invoke(app, ["projections", "rebuild", "nope", "--db", db_url])
     assert result.exit_code == 2
     assert "views: audit_log, sla, work_queue" in result.stderr
+
+
+def test_events_can_be_encrypted_at_rest_and_still_verify(db_url: str, alice: Actor):
+    from eventsourcing.cipher import AESCipher
+    from pydantic import SecretStr
+
+    from dispute_engine import Settings
+
+    key = SecretStr(AESCipher.create_key(32))
+    engine = DisputeEngine.open(db_url, settings=Settings(event_cipher_key=key))
+    try:
+        dispute_id = worked_dispute(engine, alice)
+        assert engine.get(dispute_id).claim.claimant_id == "user-1842"
+        table = engine.db.table(engine.recorder.events_table_name)  # type: ignore[attr-defined]
+        states = [bytes(r["state"]) for r in engine.db.fetchall(f"SELECT state FROM {table}")]
+        assert states
+        assert not any(b"user-1842" in s or b"called the exchange" in s for s in states)
+        engine.projections.catch_up()
+        assert engine.verify_audit_log() == (3, [])
+    finally:
+        engine.close()
