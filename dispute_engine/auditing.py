@@ -77,12 +77,10 @@ class Auditing(EngineCore):
         return entries
 
     def _positions(self, dispute_id: UUID) -> dict[int, int]:
-        table = self.db.table(self.recorder.events_table_name)  # type: ignore[attr-defined]
-        key = dispute_id.hex if self.storage.kind == "sqlite" else dispute_id  # as stored
         rows = self.db.fetchall(
             f"SELECT originator_version, {self.db.notification_id} AS notification_id "
-            f"FROM {table} WHERE originator_id = ?",
-            (key,),
+            f"FROM {self.events_table} WHERE originator_id = ?",
+            (self.db.originator_key(dispute_id),),
         )
         return {int(r["originator_version"]): int(r["notification_id"]) for r in rows}
 

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol, cast
 from urllib.parse import parse_qs, unquote, urlsplit
+from uuid import UUID
 
 import psycopg
 from eventsourcing.persistence import PersistenceError
@@ -161,6 +162,10 @@ class Database:
     def blob(self) -> str:
         """The column type of raw bytes."""
         return "BYTEA" if self.kind == "postgres" else "BLOB"
+
+    def originator_key(self, aggregate_id: UUID) -> UUID | str:
+        """An aggregate id as the events table stores it (hex text on SQLite)."""
+        return aggregate_id.hex if self.kind == "sqlite" else aggregate_id
 
     @property
     def notification_id(self) -> str:

@@ -77,6 +77,11 @@ class EngineCore(Application[UUID]):
                 payout_gateway(self.db) if callable(payout_gateway) else payout_gateway
             )
 
+    @property
+    def events_table(self) -> str:
+        """The event store's table, qualified for SQL."""
+        return self.db.table(cast(Any, self.recorder).events_table_name)
+
     def now(self) -> datetime:
         """The engine's "now", from its clock. Raises InvalidInput for a naive clock."""
         now = self.clock()
@@ -129,10 +134,9 @@ class EngineCore(Application[UUID]):
 
     def _get_many(self, ids: Sequence[UUID]) -> list[Dispute]:
         """Several disputes, their events read in one query."""
-        table = self.db.table(self.recorder.events_table_name)  # type: ignore[attr-defined]
-        keys = [i.hex if self.storage.kind == "sqlite" else i for i in ids]
+        keys = [self.db.originator_key(i) for i in ids]
         rows = self.db.fetchall(
-            f"SELECT originator_id, originator_version, topic, state FROM {table} "
+            f"SELECT originator_id, originator_version, topic, state FROM {self.events_table} "
             f"WHERE originator_id IN ({', '.join('?' for _ in keys)}) "
             "ORDER BY originator_id, originator_version",
             keys,

@@ -59,7 +59,7 @@ def stored_rows(engine: DisputeEngine) -> tuple[int, int, int]:
 
     ledger = isinstance(engine.payout_gateway, PayoutLedger)
     return (
-        count(engine.recorder.events_table_name),  # type: ignore[attr-defined]
+        int(db.fetchall(f"SELECT COUNT(*) AS n FROM {engine.events_table}")[0]["n"]),
         count("evidence_blobs"),
         count("payout_instructions") if ledger else 0,
     )

@@ -44,8 +44,8 @@ def test_verify_finds_an_altered_and_a_deleted_event(engine: DisputeEngine, alic
     dispute_id = worked_dispute(engine, alice)
     engine.projections.catch_up()
     db = engine.db
-    events = db.table(engine.recorder.events_table_name)  # type: ignore[attr-defined]
-    key = dispute_id.hex if db.kind == "sqlite" else str(dispute_id)
+    events = engine.events_table
+    key = db.originator_key(dispute_id)
     with db.transaction() as cursor:
         db.execute(
             cursor,
@@ -107,8 +107,8 @@ def test_events_can_be_encrypted_at_rest_and_still_verify(db_url: str, alice: Ac
     try:
         dispute_id = worked_dispute(engine, alice)
         assert engine.get(dispute_id).claim.claimant_id == "user-1842"
-        table = engine.db.table(engine.recorder.events_table_name)  # type: ignore[attr-defined]
-        states = [bytes(r["state"]) for r in engine.db.fetchall(f"SELECT state FROM {table}")]
+        rows = engine.db.fetchall(f"SELECT state FROM {engine.events_table}")
+        states = [bytes(r["state"]) for r in rows]
         assert states
         assert not any(b"user-1842" in s or b"called the exchange" in s for s in states)
         engine.projections.catch_up()
