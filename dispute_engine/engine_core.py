@@ -151,10 +151,6 @@ class EngineCore(Application[UUID]):
             disputes[dispute_id] = event.mutate(disputes.get(dispute_id))
         return [disputes[i] for i in ids if i in disputes]
 
-    def _dispute_ids(self) -> list[UUID]:
-        filed = f"{Dispute.__module__}:{Dispute.__qualname__}.Filed"
-        return [UUID(str(n.originator_id)) for n in self._all_notifications([filed])]
-
     def _all_notifications(self, topics: Sequence[str] = ()) -> Iterator[Notification]:
         start = 1
         while True:
