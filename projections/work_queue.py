@@ -15,6 +15,7 @@ class WorkQueue:
     """One row per dispute, kept current by its events."""
 
     name: str = "work_queue"
+    version: int = 2  # bump when the tables change: the view is rebuilt
     tables: tuple[str, ...] = ("work_queue",)
 
     def create(self, db: Database) -> None:
