@@ -9,7 +9,10 @@ from typing import Any
 from web3 import Web3
 from web3.types import Wei
 
+from chain.lookup import Web3TransactionLookup
 from chain.networks import ETH_TESTER_CHAIN_ID
+from dispute_engine.domain.errors import ChainNotConfigured
+from dispute_engine.engine_core import EngineCore
 
 # eth-tester's first account; its key is public, and it holds the demo's hot wallet.
 SANDBOX_HOT_WALLET_KEY = "0x" + "00" * 31 + "01"
@@ -32,6 +35,17 @@ class Sandbox:
             TOKEN_ARTIFACT.read_text(encoding="utf-8")
         )
         self._tokens: dict[str, Any] = {}
+
+    @classmethod
+    def of(cls, engine: EngineCore) -> Sandbox:
+        """The in-process chain an engine opened with ``chains={chain_id: "eth-tester://"}``.
+
+        Raises ChainNotConfigured when the engine has no in-process chain.
+        """
+        lookup = engine.transaction_lookup
+        if not isinstance(lookup, Web3TransactionLookup):
+            raise ChainNotConfigured("the engine has no chains: open it with chains=...")
+        return cls(lookup.client(cls.chain_id).web3)
 
     def send(self, sender: str, to: str, wei: int) -> str:
         """Send native coin; returns the transaction hash."""

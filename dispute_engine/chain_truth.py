@@ -94,11 +94,15 @@ class ChainTruth(EngineCore):
         """Look again at disputes whose facts are not final; returns those whose facts changed.
 
         A reorg that changes or removes a transaction records new facts that supersede the
-        old ones; the old ones stay in the history.
+        old ones; the old ones stay in the history. The work queue's index finds the disputes
+        to look at, so a re-check costs in proportion to the facts still pending.
         """
-        pending = [i for i in self._dispute_ids() if self._get(i).needs_recheck]
-        before = {i: self._get(i).version for i in pending}
-        for result in self.look_up_many(pending, by=by):
+        from projections.work_queue import WorkQueue  # noqa: PLC0415
+
+        self.projections.catch_up(["work_queue"])
+        candidates = [UUID(i) for i in WorkQueue.needing_recheck(self.db)]
+        before = {d.id: d.version for d in self._get_many(candidates) if d.needs_recheck}
+        for result in self.look_up_many(list(before), by=by):
             if isinstance(result, ChainUnavailable):
                 raise result
-        return [i for i in pending if self._get(i).version != before[i]]
+        return [d.id for d in self._get_many(list(before)) if d.version != before[d.id]]

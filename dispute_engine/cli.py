@@ -11,7 +11,7 @@ from dataclasses import asdict
 from datetime import datetime, timedelta
 from functools import partial
 from pathlib import Path
-from typing import Annotated, Any, cast
+from typing import Annotated, Any
 from uuid import UUID
 
 import typer
@@ -149,8 +149,7 @@ def lifecycle() -> None:
 @app.command()
 def demo(db: Db = None) -> None:
     """Walk three disputes about real transactions on an in-process chain (zh, es, en)."""
-    from chain.client import ETH_TESTER_URL  # noqa: PLC0415
-    from chain.lookup import Web3TransactionLookup  # noqa: PLC0415 - the demo wires adapters
+    from chain.client import ETH_TESTER_URL  # noqa: PLC0415 - the demo wires adapters
     from chain.sandbox import SANDBOX_HOT_WALLET_KEY, Sandbox  # noqa: PLC0415
 
     settings = Settings(
@@ -158,8 +157,7 @@ def demo(db: Db = None) -> None:
         hot_wallet_key=SecretStr(SANDBOX_HOT_WALLET_KEY),
     )
     with _engine(db, settings) as engine:
-        lookup = cast(Web3TransactionLookup, engine.transaction_lookup)
-        run_demo(engine, Sandbox(lookup.client(Sandbox.chain_id).web3), typer.echo)
+        run_demo(engine, Sandbox.of(engine), typer.echo)
 
 
 @app.command("file")

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import IntegrityError, Notification
+from eventsourcing.persistence import IntegrityError, Notification, StoredEvent
 
 from dispute_engine.database import Database, StorageUrl, storage_errors
 from dispute_engine.domain.dispute import Dispute
@@ -132,9 +132,24 @@ class EngineCore(Application[UUID]):
             return result
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _dispute_ids(self) -> list[UUID]:
-        filed = f"{Dispute.__module__}:{Dispute.__qualname__}.Filed"
-        return [UUID(str(n.originator_id)) for n in self._all_notifications([filed])]
+    def _get_many(self, ids: Sequence[UUID]) -> list[Dispute]:
+        """Several disputes, their events read in one query."""
+        keys = [self.db.originator_key(i) for i in ids]
+        rows = self.db.fetchall(
+            f"SELECT originator_id, originator_version, topic, state FROM {self.events_table} "
+            f"WHERE originator_id IN ({', '.join('?' for _ in keys)}) "
+            "ORDER BY originator_id, originator_version",
+            keys,
+        )
+        disputes: dict[UUID, Dispute] = {}
+        for row in rows:
+            dispute_id = UUID(str(row["originator_id"]))
+            stored = StoredEvent(
+                dispute_id, row["originator_version"], row["topic"], bytes(row["state"])
+            )
+            event = cast(Dispute.Event, self.mapper.to_domain_event(stored))
+            disputes[dispute_id] = event.mutate(disputes.get(dispute_id))
+        return [disputes[i] for i in ids if i in disputes]
 
     def _all_notifications(self, topics: Sequence[str] = ()) -> Iterator[Notification]:
         start = 1

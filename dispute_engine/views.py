@@ -243,20 +243,7 @@ class DisputeView(View):
             disputed_amount=amount(dispute.disputed.units),
             paid_amount=amount(dispute.paid.units),
             reopen_count=dispute.reopen_count,
-            sla_clocks=[
-                SlaClockView(
-                    id=c.id,
-                    metric=c.metric,
-                    cycle=c.cycle,
-                    state=c.state,
-                    started_at=c.started_at,
-                    due_at=c.due_at,
-                    ended_at=c.ended_at,
-                    alerts=list(c.alerts),
-                    policy_version=c.policy_version,
-                )
-                for c in dispute.sla.clocks.values()
-            ],
+            sla_clocks=[SlaClockView.model_validate(c) for c in dispute.sla.clocks.values()],
             chain_facts=None
             if dispute.chain_facts is None
             else ChainFactsView.of(len(dispute.chain_lookups), *dispute.chain_facts, decimals),

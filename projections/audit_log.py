@@ -32,6 +32,7 @@ class AuditLog:
     """One row per event, with the hash chained over the stored event."""
 
     name: str = "audit_log"
+    version: int = 1  # bump when the tables change: the view is rebuilt
     tables: tuple[str, ...] = ("audit_log",)
 
     def create(self, db: Database) -> None:

@@ -20,7 +20,7 @@ from dispute_engine.domain.errors import InvalidInput
 from dispute_engine.engine_core import EngineCore
 from projections.audit_log import AuditLog
 from projections.sla import SlaView
-from projections.view import View
+from projections.view import View, upsert
 from projections.work_queue import WorkQueue
 
 
@@ -39,8 +39,24 @@ class ProjectionRunner:
         self.batch_size = batch_size
         with engine.storage.creation_lock():
             self.tracking: TrackingRecorder = engine.factory.tracking_recorder()
+            versions = self.db.table("projection_versions")
+            self.db.create(
+                f"CREATE TABLE IF NOT EXISTS {versions} "
+                "(name TEXT PRIMARY KEY, version INTEGER NOT NULL)"
+            )
+            built = {r["name"]: r["version"] for r in self.db.fetchall(f"SELECT * FROM {versions}")}
             for view in self.views.values():
+                if built.get(view.name) != view.version:
+                    self._discard(view)  # a view of another shape: build it afresh
                 view.create(self.db)
+                with self.db.transaction() as cursor:
+                    upsert(
+                        self.db,
+                        cursor,
+                        "projection_versions",
+                        ["name"],
+                        [{"name": view.name, "version": view.version}],
+                    )
 
     def view(self, name: str) -> View:
         """A view by name. Raises InvalidInput for an unknown one."""
@@ -104,16 +120,19 @@ class ProjectionRunner:
     def rebuild(self, name: str) -> int:
         """Throw the view away and build it again from every event; returns events applied."""
         view = self.view(name)
+        self._discard(view)
+        view.create(self.db)
+        return self._catch_up(view)
+
+    def _discard(self, view: View) -> None:
         with self.db.transaction() as cursor:
             for table in view.tables:
                 self.db.execute(cursor, f"DROP TABLE IF EXISTS {self.db.table(table)}")
             self.db.execute(
                 cursor,
                 f"DELETE FROM {self._tracking_table} WHERE application_name = ?",
-                [name],
+                [view.name],
             )
-        view.create(self.db)
-        return self._catch_up(view)
 
     @property
     def _tracking_table(self) -> str:

@@ -25,6 +25,7 @@ class View(Protocol):
     """A read model: its tables, and how a batch of events changes them."""
 
     name: str
+    version: int
     tables: tuple[str, ...]
 
     def create(self, db: Database) -> None:

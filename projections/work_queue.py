@@ -15,6 +15,7 @@ class WorkQueue:
     """One row per dispute, kept current by its events."""
 
     name: str = "work_queue"
+    version: int = 2  # bump when the tables change: the view is rebuilt
     tables: tuple[str, ...] = ("work_queue",)
 
     def create(self, db: Database) -> None:
@@ -26,10 +27,13 @@ class WorkQueue:
             "assignee TEXT, priority TEXT NOT NULL, priority_rank INTEGER NOT NULL, "
             "reason TEXT NOT NULL, claimant_id TEXT NOT NULL, channel TEXT NOT NULL, "
             "language TEXT NOT NULL, asset TEXT NOT NULL, amount TEXT NOT NULL, "
-            "filed_at TEXT NOT NULL, updated_at TEXT NOT NULL, version INTEGER NOT NULL)",
+            "filed_at TEXT NOT NULL, updated_at TEXT NOT NULL, version INTEGER NOT NULL, "
+            "needs_recheck INTEGER NOT NULL)",
             "CREATE INDEX IF NOT EXISTS work_queue_open ON "
             f"{table} (is_open, priority_rank, filed_at)",
             f"CREATE INDEX IF NOT EXISTS work_queue_assignee ON {table} (assignee, status)",
+            f"CREATE INDEX IF NOT EXISTS work_queue_recheck ON {table} (needs_recheck) "
+            "WHERE needs_recheck = 1",
         )
 
     def apply(self, db: Database, cursor: Cursor, batch: Batch) -> None:
@@ -46,6 +50,11 @@ class WorkQueue:
             }
             if type(event).__name__ == "Assigned":
                 row["assignee"] = event.investigator  # type: ignore[attr-defined]
+            if type(event).__name__ == "TransactionLookedUp":
+                facts = event.facts  # type: ignore[attr-defined]
+                row["needs_recheck"] = int(
+                    not facts["finalized"] and facts["status"] != "not_found"
+                )
             if type(event).__name__ == "Filed":
                 new[dispute_id] = {"dispute_id": dispute_id, **row, **self._filed(event)}
             elif dispute_id in new:
@@ -71,6 +80,7 @@ class WorkQueue:
         claim = event.claim
         return {
             "assignee": None,
+            "needs_recheck": 0,
             "priority": claim["priority"],
             "priority_rank": PRIORITY_RANK[claim["priority"]],
             "reason": claim["reason"],
@@ -81,6 +91,15 @@ class WorkQueue:
             "amount": str(claim["transaction"]["amount"]),
             "filed_at": timestamp(event.timestamp),
         }
+
+    @staticmethod
+    def needing_recheck(db: Database) -> list[str]:
+        """Open disputes whose latest chain facts are not final yet."""
+        rows = db.fetchall(
+            f"SELECT dispute_id FROM {db.table('work_queue')} "
+            "WHERE needs_recheck = 1 AND is_open = 1 ORDER BY dispute_id"
+        )
+        return [str(r["dispute_id"]) for r in rows]
 
     @staticmethod
     def ids(db: Database, *, status: str | None, assignee: str | None) -> list[str]:

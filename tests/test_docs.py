@@ -9,11 +9,13 @@ import os
 import re
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
+import psycopg
 import pytest
 
-from tests.conftest import require_postgres
+from tests.conftest import PG_URL, postgres_available, require_postgres
 
 ROOT = Path(__file__).parents[1]
 BLOCK = re.compile(r"^ *```(python|sh)\n(.*?)^ *```", re.S | re.M)
@@ -44,16 +46,26 @@ def test_doc_examples_run(path: Path, tmp_path: Path, monkeypatch: pytest.Monkey
         if lang == "python":
             exec(compile(code, str(path), "exec"), namespace)
             continue
-        for line in code.splitlines():
-            command = line.split("#")[0].strip()
-            if not command or SETUP.match(command):
-                continue
-            done = subprocess.run(
-                ["bash", "-c", command],
-                env=env,
-                capture_output=True,
-                text=True,
-                timeout=120,
-                check=False,
-            )
-            assert done.returncode == 0, f"{command}\n{done.stdout}\n{done.stderr}"
+        # A block runs as one script, as a reader pastes it (exports carry to later lines).
+        script = "\n".join(line for line in code.splitlines() if not SETUP.match(line.strip()))
+        done = subprocess.run(
+            ["bash", "-euo", "pipefail", "-c", script],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert done.returncode == 0, f"{script}\n{done.stdout}\n{done.stderr}"
+
+
+@pytest.fixture(autouse=True)
+def _drop_the_docs_schemas() -> Iterator[None]:
+    """Examples on PostgreSQL name their schema: leave nothing behind for the next run."""
+    yield
+    texts = [p.read_text(encoding="utf-8") for p in DOCS]
+    schemas = {s for text in texts for s in re.findall(r"schema=(\w+)", text)}
+    if schemas and postgres_available():
+        with psycopg.connect(PG_URL, autocommit=True) as conn:
+            for schema in schemas:
+                conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')

@@ -42,11 +42,12 @@ WEEKEND = (5, 6)
 
 
 @lru_cache(maxsize=4096)
-def _holidays(country: str, subdiv: str | None, year: int) -> frozenset[date]:
+def _holidays(country: str, subdiv: str | None, year: int) -> holidays.HolidayBase | None:
+    """The country's calendar for a year: holidays, its weekend, weekend days worked in lieu."""
     try:
-        return frozenset(holidays.country_holidays(country, subdiv=subdiv, years=year))
+        return holidays.country_holidays(country, subdiv=subdiv, years=year)
     except NotImplementedError:  # a country or region the package does not know
-        return frozenset() if subdiv is None else _holidays(country, None, year)
+        return None if subdiv is None else _holidays(country, None, year)
 
 
 @dataclass(frozen=True)
@@ -79,9 +80,12 @@ class Calendar:
         """Whether the local date has working time (not a weekend or public holiday)."""
         if self.country is None:
             return True
-        return day.weekday() not in WEEKEND and day not in _holidays(
-            self.country, self.subdiv, day.year
-        )
+        known = _holidays(self.country, self.subdiv, day.year)
+        if known is None:
+            return day.weekday() not in WEEKEND
+        # The package knows each country's weekend (Friday-Saturday in Israel) and the
+        # weekend days worked in lieu of a bridge holiday (China's adjusted Saturdays).
+        return bool(known.is_working_day(day))
 
     @lru_cache(maxsize=65536)  # noqa: B019 - calendars are few, frozen and long-lived
     def _window(self, day: date) -> tuple[datetime, datetime] | None:

@@ -102,7 +102,35 @@ class SlaPolicy:
         return best[2].target
 
 
-EU = ("ES", "DE", "FR", "IT", "NL", "PT", "IE", "BE", "AT", "PL")
+EU = (
+    "AT",
+    "BE",
+    "BG",
+    "CY",
+    "CZ",
+    "DE",
+    "DK",
+    "EE",
+    "ES",
+    "FI",
+    "FR",
+    "GR",
+    "HR",
+    "HU",
+    "IE",
+    "IT",
+    "LT",
+    "LU",
+    "LV",
+    "MT",
+    "NL",
+    "PL",
+    "PT",
+    "RO",
+    "SE",
+    "SI",
+    "SK",
+)
 REG_E = Target(
     10,
     "business_days",
@@ -163,6 +191,7 @@ class SlaClock:
     jurisdiction: str
     alerts: tuple[int, ...] = ()
     ended_at: datetime | None = None
+    paused_at: datetime | None = None
 
     @property
     def id(self) -> str:
@@ -191,6 +220,13 @@ class SlaClock:
         """When the target falls due (None while paused or ended: it moves on resume)."""
         return self.at_share(100)
 
+    @property
+    def due_when_paused(self) -> datetime | None:
+        """For a paused clock, the due time as it stood when it paused."""
+        if self.paused_at is None:
+            return None
+        return self.calendar.add(self.paused_at, self.target - self.consumed)
+
     def used(self, now: datetime) -> timedelta:
         """Working time used up to ``now``."""
         if self.resumed_at is None:
@@ -198,12 +234,17 @@ class SlaClock:
         return self.consumed + self.calendar.working_between(self.resumed_at, now)
 
     def next_alert(self) -> tuple[int, datetime] | None:
-        """The next threshold not yet recorded, and when it falls due."""
-        if not self.open or self.resumed_at is None:
-            return None
+        """The next threshold not yet recorded, and when it falls due.
+
+        A paused clock owes the thresholds it reached before the pause (due at once, given
+        as its start), and nothing more until it resumes.
+        """
         pending = [t for t in THRESHOLDS if t not in self.alerts]
-        if not pending:
+        if not self.open or not pending:
             return None
+        if self.paused_at is not None:
+            reached = self.consumed >= self.target * pending[0] / 100
+            return (pending[0], self.paused_at) if reached else None
         when = self.at_share(pending[0])
         assert when is not None
         return pending[0], when
@@ -266,12 +307,15 @@ class SlaTracker:
             if not clock.open or (metrics is not None and clock.metric not in metrics):
                 continue
             used = clock.used(at)
-            if change == "pause" and clock.resumed_at is not None:
+            # An overdue clock does not pause: its breach is owed whatever the claimant does.
+            if change == "pause" and clock.resumed_at is not None and used < clock.target:
                 state: ClockState = "breached" if clock.state == "breached" else "paused"
-                self.clocks[key] = replace(clock, consumed=used, resumed_at=None, state=state)
-            elif change == "resume" and clock.resumed_at is None:
+                self.clocks[key] = replace(
+                    clock, consumed=used, resumed_at=None, paused_at=at, state=state
+                )
+            elif change == "resume" and clock.paused_at is not None:
                 state = "breached" if clock.state == "breached" else "running"
-                self.clocks[key] = replace(clock, resumed_at=at, state=state)
+                self.clocks[key] = replace(clock, resumed_at=at, paused_at=None, state=state)
             elif change in ("meet", "stop"):
                 final: ClockState = (
                     clock.state
@@ -279,7 +323,7 @@ class SlaTracker:
                     else ("met" if change == "meet" else "stopped")
                 )
                 self.clocks[key] = replace(
-                    clock, consumed=used, resumed_at=None, state=final, ended_at=at
+                    clock, consumed=used, resumed_at=None, paused_at=None, state=final, ended_at=at
                 )
 
     def meet(self, metric: Metric, at: datetime) -> None:
@@ -313,14 +357,14 @@ class SlaTracker:
         """Warnings and breaches whose time has come and that are not yet recorded."""
         alerts = []
         for clock in self.clocks.values():
-            due = clock.due_at
-            if not clock.open or due is None:
+            if not clock.open:
                 continue
+            due = clock.due_at or clock.due_when_paused
+            assert due is not None  # an open clock runs or is paused
             used = clock.used(now)
             for threshold in THRESHOLDS:
                 if threshold not in clock.alerts and used >= clock.target * threshold / 100:
-                    at = clock.at_share(threshold)
-                    assert at is not None
+                    at = clock.at_share(threshold) or now
                     alerts.append(SlaAlert(clock.id, clock.metric, threshold, due, at))
         return sorted(alerts, key=lambda a: (a.at, a.clock, a.threshold))
 
@@ -366,6 +410,7 @@ def _clock_to_dict(clock: SlaClock) -> dict[str, Any]:
         "jurisdiction": clock.jurisdiction,
         "alerts": list(clock.alerts),
         "ended_at": moment(clock.ended_at),
+        "paused_at": moment(clock.paused_at),
     }
 
 
@@ -388,4 +433,5 @@ def _clock_from_dict(data: dict[str, Any]) -> SlaClock:
         jurisdiction=data["jurisdiction"],
         alerts=tuple(data["alerts"]),
         ended_at=moment(data["ended_at"]),
+        paused_at=moment(data.get("paused_at")),
     )

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from dispute_engine.domain.calendars import Calendar
 
-JURISDICTIONS = ["US", "US-CA", "ES", "CN", "AU", "CL", "GB"]
+JURISDICTIONS = ["US", "US-CA", "ES", "CN", "AU", "CL", "GB", "IL"]
 MINUTE = timedelta(minutes=1)
 # Around the spring and autumn clock changes of both hemispheres.
 STARTS = [
@@ -107,3 +107,13 @@ def test_working_days_land_on_a_working_day_at_the_same_local_time(
         return
     # Only a wall time that the clock change skips may move (by the skipped hour).
     assert abs(local_due.utcoffset() - begin.utcoffset()) == timedelta(hours=1)  # type: ignore[operator]
+
+
+@settings(max_examples=60, deadline=None)
+@given(calendar=calendars(), start=moments(), a=st.integers(0, 5000), b=st.integers(0, 5000))
+def test_consecutive_spans_add_up(calendar: Calendar, start: datetime, a: int, b: int):
+    middle = start + timedelta(minutes=a)
+    end = middle + timedelta(minutes=b)
+    assert calendar.working_between(start, middle) + calendar.working_between(
+        middle, end
+    ) == calendar.working_between(start, end)

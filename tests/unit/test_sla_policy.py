@@ -108,3 +108,34 @@ def test_the_tracker_survives_a_round_trip_through_json_safe_data():
     t.observe("EvidenceRequested", "filed", "awaiting_claimant", T0 + timedelta(minutes=5))
     t.alerted("first_response:1", 50)
     assert SlaTracker.from_dict(t.to_dict()) == t
+
+
+def test_warnings_reached_before_a_pause_are_still_owed_during_it():
+    t = tracker()  # feedback: 24 hours
+    paused_at = T0 + timedelta(hours=13)
+    t.observe("EvidenceRequested", "filed", "awaiting_claimant", paused_at)
+    owed = [a for a in t.alerts_due(T0 + timedelta(days=5)) if a.clock == "feedback:1"]
+    assert [a.threshold for a in owed] == [50]
+    assert owed[0].due_at == T0 + timedelta(hours=24)  # the due time as it stood
+    assert t.clocks["feedback:1"].next_alert() == (50, paused_at)
+
+
+def test_an_overdue_clock_does_not_pause():
+    t = tracker()
+    t.observe("EvidenceRequested", "filed", "awaiting_claimant", T0 + timedelta(hours=25))
+    clock = t.clocks["feedback:1"]
+    assert clock.state == "running"
+    assert clock.due_at == T0 + timedelta(hours=24)
+    owed = t.alerts_due(T0 + timedelta(hours=26))
+    assert [a.threshold for a in owed if a.clock == "feedback:1"] == [50, 75, 90, 100]
+    assert t.clocks["resolution:1"].state == "paused"
+
+
+def test_weekends_and_worked_weekend_days_follow_the_country():
+    from dispute_engine.domain.calendars import Calendar
+
+    china = Calendar.for_jurisdiction("CN")
+    assert china.is_working_day(datetime(2026, 2, 14).date())  # a Saturday worked in lieu
+    israel = Calendar.for_jurisdiction("IL")
+    assert not israel.is_working_day(datetime(2026, 11, 27).date())  # Friday: the weekend
+    assert israel.is_working_day(datetime(2026, 11, 29).date())  # Sunday: a working day
