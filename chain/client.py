@@ -80,7 +80,8 @@ class ChainClient:
             ) from None
 
     def batch(self, calls: Sequence[tuple[str, list[Any]]]) -> list[Any]:
-        """Results of a JSON-RPC batch, one per call (None for a call that failed alone)."""
+        """Results of a JSON-RPC batch, one per call: a call the node failed alone is its
+        ChainUnavailable, never None, which would read as "no such transaction"."""
         web3 = self.web3
 
         def send() -> list[Any]:
@@ -88,6 +89,16 @@ class ChainClient:
             responses = provider.make_batch_request(list(calls))  # type: ignore[arg-type]
             if not isinstance(responses, list) or len(responses) != len(calls):
                 raise ValueError(f"the node answered a batch of {len(calls)} with {responses!r}")
-            return [r.get("result") if "error" not in r else None for r in responses]
+            return [
+                self.failed(method, r["error"]) if "error" in r else r.get("result")
+                for (method, _), r in zip(calls, responses, strict=True)
+            ]
 
         return self.call(send)
+
+    def failed(self, method: str, error: Any) -> ChainUnavailable:
+        """The error of one call the node could not answer."""
+        return ChainUnavailable(
+            f"chain {self.network.chain_id} node at {self.url} failed {method}: {error!r:.200}",
+            chain_id=self.network.chain_id,
+        )

@@ -51,7 +51,7 @@ def anvil(*args: str) -> Iterator[Anvil]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    node = Anvil(f"http://127.0.0.1:{port}", process)
+    node = Anvil(f"http://127.0.0.1:{port}", process, automine="--no-mining" not in args)
     try:
         node.wait_ready()
         yield node
@@ -62,9 +62,10 @@ def anvil(*args: str) -> Iterator[Anvil]:
 class Anvil:
     """A running anvil node and the calls tests make on it."""
 
-    def __init__(self, url: str, process: subprocess.Popen[bytes]) -> None:
+    def __init__(self, url: str, process: subprocess.Popen[bytes], *, automine: bool) -> None:
         self.url = url
         self.process = process
+        self.automine = automine
         self.web3 = Web3(Web3.HTTPProvider(url))
 
     def wait_ready(self) -> None:
@@ -98,7 +99,7 @@ class Anvil:
 
     def send(self, sender: str, to: str, value: int) -> str:
         tx_hash = self.web3.eth.send_transaction({"from": sender, "to": to, "value": value})
-        return "0x" + bytes(tx_hash).hex()
+        return self._mined("0x" + bytes(tx_hash).hex())
 
     def deploy_token(self, symbol: str = "TUSD", decimals: int = 6) -> Any:
         contract = self.web3.eth.contract(abi=TOKEN["abi"], bytecode=TOKEN["bytecode"])
@@ -113,7 +114,13 @@ class Anvil:
         if gas:
             options["gas"] = gas  # skip estimation, so a reverting call is still sent
         tx_hash = token.functions.transfer(to, units).transact(options)
-        return "0x" + bytes(tx_hash).hex()
+        return self._mined("0x" + bytes(tx_hash).hex())
+
+    def _mined(self, tx_hash: str) -> str:
+        # anvil may answer eth_sendTransaction before its automine has indexed the block.
+        if self.automine:
+            self.web3.eth.wait_for_transaction_receipt(tx_hash, timeout=10)  # type: ignore[arg-type]
+        return tx_hash
 
     def block_time(self, tx_hash: str) -> int:
         receipt = self.web3.eth.get_transaction_receipt(tx_hash)  # type: ignore[arg-type]
