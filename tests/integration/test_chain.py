@@ -362,6 +362,24 @@ def test_a_node_that_cannot_answer_is_unavailable_quickly_and_nothing_is_recorde
         engine.close()
 
 
+def test_a_node_urls_credentials_and_api_key_never_appear_in_its_errors(
+    db_url: str, now_clock: FakeClock, node: Anvil
+):
+    secret_path = "/v3/KEY-0123?apikey=KEY-4567"
+    down = f"http://user:KEY-89@127.0.0.1:{free_port()}{secret_path}"
+    on_another_chain = node.url.replace("://", "://user:KEY-89@") + secret_path
+    for url, chain_id in ((down, ANVIL_CHAIN_ID), (on_another_chain, 1)):
+        engine = DisputeEngine.open(db_url, clock=now_clock, chains={chain_id: url})
+        try:
+            dispute_id = file_dispute(engine, ALICE, transaction={"chain_id": chain_id})
+            with pytest.raises(ChainUnavailable) as caught:
+                engine.look_up_transaction(dispute_id, by=ALICE)
+            assert "KEY-" not in str(caught.value)
+            assert "127.0.0.1" in str(caught.value)
+        finally:
+            engine.close()
+
+
 def test_a_node_killed_mid_run_is_unavailable_then_recovers(db_url: str, now_clock: FakeClock):
     with anvil() as node:
         engine = open_engine(db_url, now_clock, node.url, chain_timeout_seconds=2)
