@@ -92,7 +92,7 @@ def main() -> None:
         clock.now = T0 + timedelta(minutes=31)  # past half of the one-hour first response
         started = time.perf_counter()
         due = SlaView.due(engine.db, clock.now)
-        print(f"due-index query: {len(due)} disputes in {time.perf_counter() - started:.3f} s")
+        print(f"due disputes read by index: {len(due)} in {time.perf_counter() - started:.3f} s")
         started = time.perf_counter()
         recorded = engine.record_sla_breaches()
         tick = time.perf_counter() - started

@@ -10,6 +10,7 @@ from uuid import UUID
 from eventsourcing.persistence import IntegrityError
 
 from dispute_engine.domain.actor import Actor, Role
+from dispute_engine.domain.dispute import Dispute
 from dispute_engine.domain.sla_policy import SlaAlert
 from dispute_engine.engine_core import EngineCore
 from dispute_engine.views import SlaAlertView
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
 
 
 SLA_CHECKER = Actor(id="sla-checker", roles={Role.SYSTEM})
-ALERT_BATCH = 200  # disputes whose alerts are saved in one transaction
+ALERT_BATCH = 500  # disputes whose alerts are saved in one transaction
 
 
 class ServiceLevels(EngineCore):
@@ -37,7 +38,10 @@ class ServiceLevels(EngineCore):
 
         moment = (now or self.now()).astimezone(UTC)
         self.projections.catch_up(["sla"])
-        due = [UUID(i) for i in SlaView.due(self.db, moment)]
+        due = [
+            Dispute.from_clocks(UUID(i), version=version, status=status, sla=sla, now=moment)
+            for i, (status, version, sla) in SlaView.due(self.db, moment).items()
+        ]
         recorded: list[tuple[UUID, SlaAlert]] = []
         for start in range(0, len(due), ALERT_BATCH):
             recorded += self._record_alerts(due[start : start + ALERT_BATCH], moment)
@@ -53,18 +57,24 @@ class ServiceLevels(EngineCore):
             for dispute_id, a in recorded
         ]
 
-    def _record_alerts(self, ids: Sequence[UUID], now: datetime) -> list[tuple[UUID, SlaAlert]]:
-        """Record the due alerts of several disputes in one transaction; one by one on a clash."""
-        disputes = self._get_many(ids)
+    def _record_alerts(
+        self, disputes: Sequence[Dispute], now: datetime
+    ) -> list[tuple[UUID, SlaAlert]]:
+        """Record the due alerts of several disputes in one transaction; one by one on a clash.
+
+        The disputes are the SLA view's copies, so nothing is replayed. A copy is stale when
+        another checker (or anyone) saved the dispute after the view read it: the store then
+        refuses the whole transaction, and each dispute is loaded and decided afresh.
+        """
         alerts = [
             (d.id, a) for d in disputes for a in d.record_due_sla_alerts(by=SLA_CHECKER, now=now)
         ]
         try:
             self.save(*disputes)
             return alerts
-        except IntegrityError:  # another checker saved one of them first
+        except IntegrityError:
             alone: list[tuple[UUID, SlaAlert]] = []
-            for dispute_id in ids:
+            for dispute_id in (d.id for d in disputes):
                 alone += [
                     (dispute_id, a)
                     for a in self._command(

@@ -15,6 +15,14 @@ from projections.view import Batch, timestamp, upsert
 
 ALERT_EVENTS = ("SlaWarningRaised", "SlaBreached")
 
+DisputeCopy = tuple[str, int, SlaTracker]
+"""What the view keeps of a dispute: its status, its version and its clocks."""
+
+
+def _copy(row: Any) -> DisputeCopy:
+    tracker = SlaTracker.from_dict(json.loads(row["tracker"]))
+    return str(row["status"]), int(row["version"]), tracker
+
 
 @dataclass(frozen=True)
 class ReportRow:
@@ -38,7 +46,7 @@ class SlaView:
     """SLA clocks computed by the same tracker the Dispute aggregate runs."""
 
     name: str = "sla"
-    version: int = 2  # bump when the tables change: the view is rebuilt
+    version: int = 3  # bump when the tables change: the view is rebuilt
     tables: tuple[str, ...] = ("sla_clocks", "sla_trackers")
 
     def create(self, db: Database) -> None:
@@ -55,16 +63,18 @@ class SlaView:
             "WHERE next_alert_at IS NOT NULL",
             f"CREATE INDEX IF NOT EXISTS sla_clocks_started ON {clocks} (started_at)",
             f"CREATE TABLE IF NOT EXISTS {db.table('sla_trackers')} ("
-            "dispute_id TEXT PRIMARY KEY, status TEXT NOT NULL, tracker TEXT NOT NULL)",
+            "dispute_id TEXT PRIMARY KEY, status TEXT NOT NULL, version INTEGER NOT NULL, "
+            "tracker TEXT NOT NULL)",
         )
 
     def apply(self, db: Database, cursor: Cursor, batch: Batch) -> None:
         """Move each dispute's clocks as the aggregate does, then write the touched rows."""
-        trackers = self._load(
+        copies = self._load(
             db,
             cursor,
             {str(e.originator_id) for _, e in batch if not isinstance(e, Aggregate.Created)},
         )
+        touched: dict[str, set[str]] = {}
         for _, event in batch:
             dispute_id = str(event.originator_id)
             name = type(event).__name__
@@ -77,22 +87,32 @@ class SlaView:
                     jurisdiction=claim["jurisdiction"] or "US",
                 )
                 tracker.start_cycle(event.timestamp)
-                trackers[dispute_id] = (event.status, tracker)
-                continue
-            previous, tracker = trackers[dispute_id]
-            if name in ALERT_EVENTS:
-                threshold = getattr(event, "threshold", 100)
-                tracker.alerted(event.clock, threshold)  # type: ignore[attr-defined]
-            tracker.observe(name, previous, event.status, event.timestamp)
-            trackers[dispute_id] = (event.status, tracker)
+                touched[dispute_id] = set(tracker.clocks)
+            else:
+                previous, _, tracker = copies[dispute_id]
+                before = dict(tracker.clocks)
+                if name in ALERT_EVENTS:
+                    threshold = getattr(event, "threshold", 100)
+                    tracker.alerted(event.clock, threshold)  # type: ignore[attr-defined]
+                tracker.observe(name, previous, event.status, event.timestamp)
+                # Clocks are immutable values: a clock the event moved is a new object.
+                touched.setdefault(dispute_id, set()).update(
+                    key for key, clock in tracker.clocks.items() if before.get(key) is not clock
+                )
+            copies[dispute_id] = (event.status, event.originator_version, tracker)
         upsert(
             db,
             cursor,
             "sla_trackers",
             ["dispute_id"],
             [
-                {"dispute_id": d, "status": status, "tracker": json.dumps(tracker.to_dict())}
-                for d, (status, tracker) in trackers.items()
+                {
+                    "dispute_id": d,
+                    "status": status,
+                    "version": version,
+                    "tracker": json.dumps(tracker.to_dict()),
+                }
+                for d, (status, version, tracker) in copies.items()
             ],
         )
         upsert(
@@ -101,30 +121,27 @@ class SlaView:
             "sla_clocks",
             ["dispute_id", "clock_id"],
             [
-                self._clock_row(d, tracker, clock)
-                for d, (_, tracker) in trackers.items()
-                for clock in tracker.clocks.values()
+                self._clock_row(d, copies[d][2], copies[d][2].clocks[key])
+                for d, keys in touched.items()
+                for key in sorted(keys)
             ],
         )
 
     @staticmethod
-    def _load(
-        db: Database, cursor: Cursor, dispute_ids: set[str]
-    ) -> dict[str, tuple[str, SlaTracker]]:
-        """The saved trackers of the disputes, a thousand per query."""
-        found: dict[str, tuple[str, SlaTracker]] = {}
+    def _load(db: Database, cursor: Cursor, dispute_ids: set[str]) -> dict[str, DisputeCopy]:
+        """The saved status, version and tracker of the disputes, a thousand per query."""
+        found: dict[str, DisputeCopy] = {}
         ids = sorted(dispute_ids)
         for start in range(0, len(ids), 1000):
             chunk = ids[start : start + 1000]
             db.execute(
                 cursor,
-                f"SELECT dispute_id, status, tracker FROM {db.table('sla_trackers')} "
+                f"SELECT dispute_id, status, version, tracker FROM {db.table('sla_trackers')} "
                 f"WHERE dispute_id IN ({', '.join('?' for _ in chunk)})",
                 chunk,
             )
             for row in cursor.fetchall():
-                tracker = SlaTracker.from_dict(json.loads(row["tracker"]))
-                found[str(row["dispute_id"])] = (str(row["status"]), tracker)
+                found[str(row["dispute_id"])] = _copy(row)
         return found
 
     @staticmethod
@@ -147,14 +164,16 @@ class SlaView:
         }
 
     @staticmethod
-    def due(db: Database, now: datetime) -> list[str]:
-        """Disputes with a warning or breach due by ``now``: read by the due index only."""
+    def due(db: Database, now: datetime) -> dict[str, DisputeCopy]:
+        """Disputes with a warning or breach due by ``now``, by id: read by the due index only."""
+        clocks = db.table("sla_clocks")
         rows = db.fetchall(
-            f"SELECT DISTINCT dispute_id FROM {db.table('sla_clocks')} "
-            "WHERE next_alert_at IS NOT NULL AND next_alert_at <= ?",
+            f"SELECT dispute_id, status, version, tracker FROM {db.table('sla_trackers')} "
+            f"WHERE dispute_id IN (SELECT dispute_id FROM {clocks} "
+            "WHERE next_alert_at IS NOT NULL AND next_alert_at <= ?) ORDER BY dispute_id",
             [timestamp(now)],
         )
-        return sorted(str(r["dispute_id"]) for r in rows)
+        return {str(row["dispute_id"]): _copy(row) for row in rows}
 
     @staticmethod
     def report(db: Database, since: datetime, until: datetime) -> list[ReportRow]:

@@ -101,6 +101,12 @@ class Anvil:
         tx_hash = self.web3.eth.send_transaction({"from": sender, "to": to, "value": value})
         return self._mined("0x" + bytes(tx_hash).hex())
 
+    def _mined(self, tx_hash: str) -> str:
+        """The hash, once its block is there (anvil mines just after answering a send)."""
+        if self.automine:
+            self.web3.eth.wait_for_transaction_receipt(tx_hash, timeout=10)  # type: ignore[arg-type]
+        return tx_hash
+
     def deploy_token(self, symbol: str = "TUSD", decimals: int = 6) -> Any:
         contract = self.web3.eth.contract(abi=TOKEN["abi"], bytecode=TOKEN["bytecode"])
         tx_hash = contract.constructor(f"Test {symbol}", symbol, decimals, 10**30).transact(
@@ -115,12 +121,6 @@ class Anvil:
             options["gas"] = gas  # skip estimation, so a reverting call is still sent
         tx_hash = token.functions.transfer(to, units).transact(options)
         return self._mined("0x" + bytes(tx_hash).hex())
-
-    def _mined(self, tx_hash: str) -> str:
-        # anvil may answer eth_sendTransaction before its automine has indexed the block.
-        if self.automine:
-            self.web3.eth.wait_for_transaction_receipt(tx_hash, timeout=10)  # type: ignore[arg-type]
-        return tx_hash
 
     def block_time(self, tx_hash: str) -> int:
         receipt = self.web3.eth.get_transaction_receipt(tx_hash)  # type: ignore[arg-type]

@@ -76,6 +76,7 @@ class Calendar:
         """Whether every minute is working time."""
         return self.country is None and self.hours is None
 
+    @lru_cache(maxsize=65536)  # noqa: B019 - calendars are few, frozen and long-lived
     def is_working_day(self, day: date) -> bool:
         """Whether the local date has working time (not a weekend or public holiday)."""
         if self.country is None:

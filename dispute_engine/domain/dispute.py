@@ -66,6 +66,22 @@ class Dispute(Aggregate):
             )
             return dispute
 
+    @classmethod
+    def from_clocks(
+        cls, dispute_id: UUID, *, version: int, status: str, sla: SlaTracker, now: datetime
+    ) -> Dispute:
+        """The dispute as a view keeps it (status and clocks at ``version``), to record SLA alerts.
+
+        Only :meth:`record_due_sla_alerts` may be called on it. Its events are numbered from
+        ``version``, so saving them fails with a version conflict if the view's copy is stale.
+        """
+        dispute = cls.__new__(cls)
+        dispute.__base_init__(dispute_id, version, now)
+        dispute.status = Status(status)
+        dispute._sla = sla
+        dispute._sla_pending = []
+        return dispute
+
     @staticmethod
     def create_id(idempotency_key: str) -> UUID:
         """The dispute id for an idempotency key: a retried filing finds the same dispute."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any, Literal
 
 from dispute_engine.domain.calendars import Calendar
@@ -81,13 +82,14 @@ class Rule:
         return sum(want is not None for want, _ in given)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # one object per version: identity is equality, and cheap
 class SlaPolicy:
     """A versioned set of rules; the most specific matching rule sets a clock's target."""
 
     version: str
     rules: tuple[Rule, ...]
 
+    @lru_cache(maxsize=4096)  # noqa: B019 - policies are module constants
     def target(self, metric: Metric, *, priority: str, reason: str, jurisdiction: str) -> Target:
         """The target of a metric for a dispute. Raises LookupError without a rule."""
         country = jurisdiction.split("-", maxsplit=1)[0].upper()

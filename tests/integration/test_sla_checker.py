@@ -14,8 +14,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
+from eventsourcing.persistence import IntegrityError
+
 from dispute_engine import Actor, AddEvidence, DisputeEngine, ProposeDecision
+from dispute_engine.domain.dispute import Dispute
+from dispute_engine.service_levels import SLA_CHECKER
 from dispute_engine.views import SlaAlertView
+from projections.sla import SlaView
 from projections.view import timestamp
 from tests.conftest import FakeClock
 from tests.factories import file_dispute
@@ -172,6 +178,22 @@ def test_four_checkers_at_once_record_each_alert_once(
         names = [e.name for e in engine.history(dispute_id)]
         assert names.count("SlaBreached") == 1
         assert names.count("SlaWarningRaised") == 3
+
+
+def test_a_stale_copy_in_the_sla_view_cannot_record_an_alert_twice(
+    engine: DisputeEngine, alice: Actor, clock: FakeClock
+):
+    dispute_id = file_dispute(engine, alice)
+    clock.advance(timedelta(minutes=31))
+    engine.projections.catch_up(["sla"])
+    status, version, sla = SlaView.due(engine.db, clock.now)[str(dispute_id)]
+    assert alerts(engine.record_sla_breaches()) == [("first_response:1", 50)]
+    stale = Dispute.from_clocks(dispute_id, version=version, status=status, sla=sla, now=clock.now)
+    assert [a.threshold for a in stale.record_due_sla_alerts(by=SLA_CHECKER, now=clock.now)] == [50]
+    with pytest.raises(IntegrityError):
+        engine.save(stale)
+    assert engine.record_sla_breaches() == []
+    assert [e.name for e in engine.history(dispute_id)].count("SlaWarningRaised") == 1
 
 
 def _check_in_process(url: str, iso_now: str) -> list[tuple[str, str, int]]:
