@@ -102,7 +102,9 @@ class Web3TransactionLookup:
             if tx["blockNumber"] is None:
                 return self._facts(client, tx, None, None, eth.block_number, None)
             receipt = eth.get_transaction_receipt(tx["hash"])
-            block = eth.get_block(receipt["blockNumber"])
+            # By hash: a reorg between the two reads fails the lookup instead of pairing the
+            # receipt with another block's time.
+            block = eth.get_block(receipt["blockHash"])
             finalized = self._finalized(client)
             return self._facts(client, tx, receipt, block, eth.block_number, finalized)
 
@@ -180,15 +182,16 @@ class Web3TransactionLookup:
             _hash(t["hash"]): _formatted(fmt[RPC.eth_getTransactionReceipt], r)
             for t, r in zip(mined, receipts_raw, strict=True)
         }
-        numbers = sorted({int(r["blockNumber"]) for r in receipts.values() if _found(r)})
+        # By hash, as in look_up: the block time always belongs to the receipt's block.
+        block_hashes = sorted({_hash(r["blockHash"]) for r in receipts.values() if _found(r)})
         blocks_raw = (
-            client.batch([("eth_getBlockByNumber", [hex(n), False]) for n in numbers])
-            if numbers
+            client.batch([("eth_getBlockByHash", [h, False]) for h in block_hashes])
+            if block_hashes
             else []
         )
         blocks = {
-            n: _formatted(fmt[RPC.eth_getBlockByNumber], b)
-            for n, b in zip(numbers, blocks_raw, strict=True)
+            h: _formatted(fmt[RPC.eth_getBlockByHash], b)
+            for h, b in zip(block_hashes, blocks_raw, strict=True)
         }
 
         facts: list[ChainFacts | DisputeEngineError] = []
@@ -197,11 +200,11 @@ class Web3TransactionLookup:
                 facts.append(tx if tx is not None else self._not_found(client, tx_hash))
                 continue
             receipt: Any = receipts.get(_hash(tx["hash"]))
-            block = blocks.get(int(receipt["blockNumber"])) if _found(receipt) else None
+            block = blocks.get(_hash(receipt["blockHash"])) if _found(receipt) else None
             if _found(receipt) and not _found(block):
                 # A mined transaction whose block the node did not give: retry, never
                 # record facts without a block time.
-                facts.append(block or client.failed("eth_getBlockByNumber", "no block"))
+                facts.append(block or client.failed("eth_getBlockByHash", "no such block"))
             elif isinstance(receipt, ChainUnavailable):
                 facts.append(receipt)
             else:

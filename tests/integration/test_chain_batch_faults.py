@@ -108,8 +108,8 @@ def test_an_error_for_a_block_is_never_read_as_facts_without_a_time(
     node: Anvil, faults: Faults, proxy_url: str
 ) -> None:
     (tx_hash,) = payments(node, 1)
-    block = node.web3.eth.get_transaction(tx_hash)["blockNumber"]  # type: ignore[arg-type]
-    faults.calls.add(("eth_getBlockByNumber", hex(block)))
+    block = node.web3.eth.get_transaction(tx_hash)["blockHash"]  # type: ignore[arg-type]
+    faults.calls.add(("eth_getBlockByHash", block.to_0x_hex()))
     (result,) = Web3TransactionLookup({ANVIL_CHAIN_ID: proxy_url}).look_up_many(
         [(ANVIL_CHAIN_ID, tx_hash)]
     )
