@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar, cast
+from urllib.parse import urlsplit
 
 import requests
 from web3 import EthereumTesterProvider, HTTPProvider, Web3
@@ -20,12 +21,23 @@ ETH_TESTER_URL = "eth-tester://"
 NODE_FAULTS = (requests.RequestException, OSError, ValueError, TypeError, KeyError, Web3Exception)
 
 
+def public_url(url: str) -> str:
+    """The URL without what may be a secret: credentials, path and query (API keys)."""
+    parts = urlsplit(url)
+    if not parts.hostname:
+        return url
+    port = f":{parts.port}" if parts.port else ""
+    hidden = "/…" if parts.path.strip("/") or parts.query else ""
+    return f"{parts.scheme}://{parts.hostname}{port}{hidden}"
+
+
 class ChainClient:
     """A web3 connection to one chain's node, checked before first use."""
 
     def __init__(self, network: Network, url: str, *, timeout: float) -> None:
         self.network = network
         self.url = url
+        self.label = public_url(url)
         self.timeout = timeout
         self._web3: Web3 | None = None
         self._lock = threading.Lock()
@@ -44,7 +56,7 @@ class ChainClient:
                 reported = self.call(lambda: web3.eth.chain_id, web3)
                 if reported != self.network.chain_id:
                     raise ChainMismatch(
-                        f"the node at {self.url} is on chain {reported}, "
+                        f"the node at {self.label} is on chain {reported}, "
                         f"configured for chain {self.network.chain_id}",
                         chain_id=self.network.chain_id,
                     )
@@ -74,13 +86,14 @@ class ChainClient:
             raise
         except NODE_FAULTS as exc:
             raise ChainUnavailable(
-                f"chain {self.network.chain_id} node at {self.url} failed: "
-                f"{type(exc).__name__}: {exc}",
+                f"chain {self.network.chain_id} node at {self.label} failed: "
+                f"{type(exc).__name__}: {self._scrub(str(exc))}",
                 chain_id=self.network.chain_id,
             ) from None
 
     def batch(self, calls: Sequence[tuple[str, list[Any]]]) -> list[Any]:
-        """Results of a JSON-RPC batch, one per call (None for a call that failed alone)."""
+        """Results of a JSON-RPC batch, one per call: a call the node failed alone is its
+        ChainUnavailable, never None, which would read as "no such transaction"."""
         web3 = self.web3
 
         def send() -> list[Any]:
@@ -88,6 +101,25 @@ class ChainClient:
             responses = provider.make_batch_request(list(calls))  # type: ignore[arg-type]
             if not isinstance(responses, list) or len(responses) != len(calls):
                 raise ValueError(f"the node answered a batch of {len(calls)} with {responses!r}")
-            return [r.get("result") if "error" not in r else None for r in responses]
+            return [
+                self.failed(method, r["error"]) if "error" in r else r.get("result")
+                for (method, _), r in zip(calls, responses, strict=True)
+            ]
 
         return self.call(send)
+
+    def _scrub(self, text: str) -> str:
+        # Exceptions of requests quote the URL's path and query, where API keys live.
+        parts = urlsplit(self.url)
+        for secret in (self.url, parts.path + ("?" + parts.query if parts.query else "")):
+            if secret.strip("/"):
+                text = text.replace(secret, "/…")
+        return text
+
+    def failed(self, method: str, error: Any) -> ChainUnavailable:
+        """The error of one call the node could not answer."""
+        return ChainUnavailable(
+            f"chain {self.network.chain_id} node at {self.label} failed {method}: "
+            f"{self._scrub(repr(error))[:200]}",
+            chain_id=self.network.chain_id,
+        )

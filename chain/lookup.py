@@ -36,6 +36,22 @@ def _hex(value: Any) -> str:
     return value.hex() if isinstance(value, bytes) else str(value)
 
 
+def _formatted(formatter: Callable[[Any], Any], raw: Any) -> Any:
+    """A batch result through web3's formatter; None and per-call failures stay as they are."""
+    return raw if raw is None or isinstance(raw, ChainUnavailable) else formatter(raw)
+
+
+def _found(result: Any) -> bool:
+    return result is not None and not isinstance(result, ChainUnavailable)
+
+
+def _ok(result: Any) -> Any:
+    """A batch result that the whole chunk needs. Raises its ChainUnavailable."""
+    if isinstance(result, ChainUnavailable):
+        raise result
+    return result
+
+
 def _hash(value: Any) -> str:
     text = _hex(value)
     return text if text.startswith("0x") else "0x" + text
@@ -86,7 +102,9 @@ class Web3TransactionLookup:
             if tx["blockNumber"] is None:
                 return self._facts(client, tx, None, None, eth.block_number, None)
             receipt = eth.get_transaction_receipt(tx["hash"])
-            block = eth.get_block(receipt["blockNumber"])
+            # By hash: a reorg between the two reads fails the lookup instead of pairing the
+            # receipt with another block's time.
+            block = eth.get_block(receipt["blockHash"])
             finalized = self._finalized(client)
             return self._facts(client, tx, receipt, block, eth.block_number, finalized)
 
@@ -135,49 +153,62 @@ class Web3TransactionLookup:
         client = self.client(chain_id)
         if not client.batches:
             return [self.look_up(chain_id, h) for h in hashes]
+        # Garbage anywhere in the answers fails the chunk as ChainUnavailable.
+        return client.call(partial(self._batched, client, hashes))
+
+    def _batched(
+        self, client: ChainClient, hashes: list[str]
+    ) -> list[ChainFacts | DisputeEngineError]:
         fmt = PYTHONIC_RESULT_FORMATTERS
+        tagged = client.network.finality == "tag"
         calls: list[tuple[str, list[Any]]] = [("eth_getTransactionByHash", [h]) for h in hashes]
         calls.append(("eth_blockNumber", []))
-        if client.network.finality == "tag":
+        if tagged:
             calls.append(("eth_getBlockByNumber", ["finalized", False]))
         first = client.batch(calls)
-        txs = [fmt[RPC.eth_getTransactionByHash](t) if t else None for t in first[: len(hashes)]]
-        latest = int(first[len(hashes)], 16)
-        final_block = first[len(hashes) + 1] if client.network.finality == "tag" else None
-        finalized = int(final_block["number"], 16) if final_block else None
+        txs = [_formatted(fmt[RPC.eth_getTransactionByHash], t) for t in first[: len(hashes)]]
+        latest = int(_ok(first[len(hashes)]), 16)
+        final_block = first[len(hashes) + 1] if tagged else None
+        # An error for the tag means the node has none: fall back to depth, as look_up does.
+        finalized = int(final_block["number"], 16) if isinstance(final_block, dict) else None
 
-        mined = [tx for tx in txs if tx is not None and tx["blockNumber"] is not None]
+        mined = [t for t in txs if isinstance(t, Mapping) and t["blockNumber"] is not None]
         receipts_raw = (
             client.batch([("eth_getTransactionReceipt", [_hash(t["hash"])]) for t in mined])
             if mined
             else []
         )
         receipts = {
-            _hash(t["hash"]): fmt[RPC.eth_getTransactionReceipt](r)
+            _hash(t["hash"]): _formatted(fmt[RPC.eth_getTransactionReceipt], r)
             for t, r in zip(mined, receipts_raw, strict=True)
-            if r
         }
-        numbers = sorted({int(r["blockNumber"]) for r in receipts.values()})
+        # By hash, as in look_up: the block time always belongs to the receipt's block.
+        block_hashes = sorted({_hash(r["blockHash"]) for r in receipts.values() if _found(r)})
         blocks_raw = (
-            client.batch([("eth_getBlockByNumber", [hex(n), False]) for n in numbers])
-            if numbers
+            client.batch([("eth_getBlockByHash", [h, False]) for h in block_hashes])
+            if block_hashes
             else []
         )
         blocks = {
-            n: fmt[RPC.eth_getBlockByNumber](b)
-            for n, b in zip(numbers, blocks_raw, strict=True)
-            if b
+            h: _formatted(fmt[RPC.eth_getBlockByHash], b)
+            for h, b in zip(block_hashes, blocks_raw, strict=True)
         }
 
         facts: list[ChainFacts | DisputeEngineError] = []
         for tx_hash, tx in zip(hashes, txs, strict=True):
-            if tx is None:
-                facts.append(self._not_found(client, tx_hash))
+            if not _found(tx):
+                facts.append(tx if tx is not None else self._not_found(client, tx_hash))
                 continue
-            receipt = receipts.get(_hash(tx["hash"]))
-            block = blocks.get(int(receipt["blockNumber"])) if receipt else None
-            assemble = partial(self._facts, client, tx, receipt, block, latest, finalized)
-            facts.append(client.call(assemble))
+            receipt: Any = receipts.get(_hash(tx["hash"]))
+            block = blocks.get(_hash(receipt["blockHash"])) if _found(receipt) else None
+            if _found(receipt) and not _found(block):
+                # A mined transaction whose block the node did not give: retry, never
+                # record facts without a block time.
+                facts.append(block or client.failed("eth_getBlockByHash", "no such block"))
+            elif isinstance(receipt, ChainUnavailable):
+                facts.append(receipt)
+            else:
+                facts.append(self._facts(client, tx, receipt, block, latest, finalized))
         return facts
 
     # -- assembling facts ----------------------------------------------------------------

@@ -16,6 +16,7 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_typing import HexStr
 from eth_utils.address import to_checksum_address
+from eventsourcing.persistence import IntegrityError
 from pydantic import SecretStr
 from web3.exceptions import TransactionNotFound, Web3RPCError
 
@@ -25,6 +26,7 @@ from dispute_engine.domain.errors import PayoutFailed
 from dispute_engine.ports import PayoutInstruction, PayoutReceipt
 
 TRANSFER_SELECTOR = "0xa9059cbb"
+RECORD_ATTEMPTS = 5
 
 
 class Web3PayoutGateway:
@@ -52,26 +54,50 @@ class Web3PayoutGateway:
         """Send the refund once; a repeated key re-broadcasts the recorded transfer."""
         client = self.nodes.client(instruction.chain_id)
         with self._lock:
-            recorded = self._recorded(instruction.key)
-            created = recorded is None
-            if recorded is None:
-                recorded = self._sign_and_record(instruction)
-        tx_hash, raw = recorded
+            (tx_hash, raw), created = self._record_once(instruction)
         eth = client.web3.eth
 
-        def broadcast() -> None:
+        def known() -> bool:
             try:
                 eth.get_transaction(tx_hash)  # type: ignore[arg-type]
-                return  # already on chain (or in the pool): nothing to send
             except TransactionNotFound:
-                pass
+                return False
+            return True  # on chain or in the pool: nothing to send
+
+        def broadcast() -> None:
+            if known():
+                return
             try:
                 eth.send_raw_transaction(HexStr(raw))
             except Web3RPCError as exc:
-                raise PayoutFailed(f"the node refused payout {instruction.key}: {exc}") from None
+                # Another process may have broadcast the same signed transfer meanwhile; the
+                # node then refuses ours ("nonce too low", "already known").
+                if not known():
+                    raise PayoutFailed(
+                        f"the node refused payout {instruction.key}: {exc}"
+                    ) from None
 
         client.call(broadcast)
         return PayoutReceipt(key=instruction.key, reference=tx_hash, created=created)
+
+    def _record_once(self, instruction: PayoutInstruction) -> tuple[tuple[str, str], bool]:
+        """The transfer recorded for the key, and whether this call recorded it.
+
+        Another process may record the same key, or take the nonce, between the read and the
+        insert: the unique keys refuse the second insert, and the record is read again.
+        Raises PayoutFailed (nothing recorded) when the nonce keeps being taken.
+        """
+        for _ in range(RECORD_ATTEMPTS):
+            recorded = self._recorded(instruction.key)
+            if recorded is not None:
+                return recorded, False
+            try:
+                return self._sign_and_record(instruction), True
+            except IntegrityError:
+                continue
+        raise PayoutFailed(
+            f"payout {instruction.key}: other payouts kept taking the hot wallet's nonce; retry"
+        )
 
     def _recorded(self, key: str) -> tuple[str, str] | None:
         rows = self.db.fetchall(f"SELECT tx_hash, raw FROM {self.table} WHERE key = ?", (key,))

@@ -259,6 +259,25 @@ def test_a_reorg_that_drops_the_transaction_supersedes_the_old_facts(
     assert lookups[1].data["supersedes"] == 1
 
 
+def test_a_reorg_that_moves_the_transaction_to_another_block_supersedes_the_old_facts(
+    engine_on_chain: DisputeEngine, node: Anvil
+):
+    a = node.accounts
+    tx_hash = node.send(a[1], a[2], 10**18)
+    dispute_id = file_dispute(engine_on_chain, ALICE, transaction=claim_for(node, tx_hash))
+    before = engine_on_chain.look_up_transaction(dispute_id, by=ALICE)
+    raw = node.rpc("eth_getRawTransactionByHash", tx_hash)
+    node.rpc("anvil_reorg", 1, [[raw, 0]])  # the block is replaced by one holding the same tx
+    assert engine_on_chain.recheck_unfinalized(by=ALICE) == [dispute_id]
+    after = engine_on_chain.get(dispute_id).chain_facts
+    assert after is not None
+    assert (after.status, after.block_number) == ("success", before.block_number)
+    assert after.block_hash != before.block_hash
+    lookups = [e for e in engine_on_chain.history(dispute_id) if e.name == "TransactionLookedUp"]
+    assert [e.data["facts"]["block_hash"] for e in lookups] == [before.block_hash, after.block_hash]
+    assert lookups[1].data["supersedes"] == 1
+
+
 def test_look_up_many_batches_and_one_unknown_hash_fails_nothing(
     engine_on_chain: DisputeEngine, node: Anvil
 ):
@@ -341,6 +360,24 @@ def test_a_node_that_cannot_answer_is_unavailable_quickly_and_nothing_is_recorde
         assert stored_rows(engine) == before
     finally:
         engine.close()
+
+
+def test_a_node_urls_credentials_and_api_key_never_appear_in_its_errors(
+    db_url: str, now_clock: FakeClock, node: Anvil
+):
+    secret_path = "/v3/KEY-0123?apikey=KEY-4567"
+    down = f"http://user:KEY-89@127.0.0.1:{free_port()}{secret_path}"
+    on_another_chain = node.url.replace("://", "://user:KEY-89@") + secret_path
+    for url, chain_id in ((down, ANVIL_CHAIN_ID), (on_another_chain, 1)):
+        engine = DisputeEngine.open(db_url, clock=now_clock, chains={chain_id: url})
+        try:
+            dispute_id = file_dispute(engine, ALICE, transaction={"chain_id": chain_id})
+            with pytest.raises(ChainUnavailable) as caught:
+                engine.look_up_transaction(dispute_id, by=ALICE)
+            assert "KEY-" not in str(caught.value)
+            assert "127.0.0.1" in str(caught.value)
+        finally:
+            engine.close()
 
 
 def test_a_node_killed_mid_run_is_unavailable_then_recovers(db_url: str, now_clock: FakeClock):
