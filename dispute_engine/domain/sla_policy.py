@@ -359,15 +359,18 @@ class SlaTracker:
         """Warnings and breaches whose time has come and that are not yet recorded."""
         alerts = []
         for clock in self.clocks.values():
-            if not clock.open:
+            pending = [t for t in THRESHOLDS if t not in clock.alerts]
+            if not clock.open or not pending:
                 continue
+            used = clock.used(now)
+            crossed = [t for t in pending if used >= clock.target * t / 100]
+            if not crossed:
+                continue  # the common case: no calendar arithmetic beyond measuring
             due = clock.due_at or clock.due_when_paused
             assert due is not None  # an open clock runs or is paused
-            used = clock.used(now)
-            for threshold in THRESHOLDS:
-                if threshold not in clock.alerts and used >= clock.target * threshold / 100:
-                    at = clock.at_share(threshold) or now
-                    alerts.append(SlaAlert(clock.id, clock.metric, threshold, due, at))
+            for threshold in crossed:
+                at = clock.at_share(threshold) or now
+                alerts.append(SlaAlert(clock.id, clock.metric, threshold, due, at))
         return sorted(alerts, key=lambda a: (a.at, a.clock, a.threshold))
 
     def to_dict(self) -> dict[str, Any]:
