@@ -188,29 +188,33 @@ class DisputeEngine(ChainTruth, ServiceLevels, Auditing):
 
         The gateway is keyed on dispute id + decision number: a retry after a crash, or a
         second executor racing this one, finds the first payment instead of paying again.
+        So a save that clashes with another change (a note added meanwhile) is retried on
+        the fresh dispute without paying twice.
         Raises InvalidTransition, NotAuthorized, PayoutFailed, ChainUnavailable.
         """
-        dispute = self._get(dispute_id)
-        decision = dispute.require_executable(by=by)
-        tx = dispute.claim.transaction
-        receipt = self.payout_gateway.pay(
-            PayoutInstruction(
-                key=f"{dispute.id}:{decision.number}",
-                dispute_id=dispute.id,
-                decision_number=decision.number,
-                outcome=decision.outcome,
-                claimant_id=dispute.claim.claimant_id,
-                chain_id=tx.chain_id,
-                asset=tx.asset,
-                token_address=tx.token_address,
-                decimals=dispute.disputed.decimals,
-                units=decision.units,
-                to_address=tx.sender,
+
+        def pay(dispute: Dispute) -> str:
+            decision = dispute.require_executable(by=by)
+            tx = dispute.claim.transaction
+            receipt = self.payout_gateway.pay(
+                PayoutInstruction(
+                    key=f"{dispute.id}:{decision.number}",
+                    dispute_id=dispute.id,
+                    decision_number=decision.number,
+                    outcome=decision.outcome,
+                    claimant_id=dispute.claim.claimant_id,
+                    chain_id=tx.chain_id,
+                    asset=tx.asset,
+                    token_address=tx.token_address,
+                    decimals=dispute.disputed.decimals,
+                    units=decision.units,
+                    to_address=tx.sender,
+                )
             )
-        )
-        dispute.record_execution(receipt.reference, by=by, now=self.now())
-        self._save(dispute)
-        return receipt.reference
+            dispute.record_execution(receipt.reference, by=by, now=self.now())
+            return receipt.reference
+
+        return self._command(dispute_id, pay, retry=True)
 
     # -- the claimant and the end -------------------------------------------------
 

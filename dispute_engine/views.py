@@ -177,6 +177,7 @@ class DisputeView(View):
     assignee: str | None
     identity_verified: bool
     identity_method: str | None
+    identity_verified_by: str | None
     evidence: list[EvidenceView]
     evidence_requests: list[EvidenceRequestView]
     notes: list[NoteView]
@@ -209,6 +210,7 @@ class DisputeView(View):
             assignee=dispute.assignee,
             identity_verified=dispute.identity_method is not None,
             identity_method=dispute.identity_method,
+            identity_verified_by=dispute.identity_verified_by,
             evidence=[EvidenceView.model_validate(e) for e in dispute.evidence],
             evidence_requests=[
                 EvidenceRequestView.model_validate(r) for r in dispute.evidence_requests

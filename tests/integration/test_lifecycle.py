@@ -9,6 +9,7 @@ from uuid import UUID
 import pytest
 
 from dispute_engine import Actor, AddEvidence, DisputeEngine, ProposeDecision, Role
+from dispute_engine.database import Database
 from dispute_engine.errors import (
     DisputeNotFound,
     InvalidInput,
@@ -16,6 +17,7 @@ from dispute_engine.errors import (
     NotAuthorized,
     PayoutFailed,
 )
+from dispute_engine.payout_ledger import PayoutLedger
 from dispute_engine.ports import PayoutInstruction, PayoutReceipt
 from tests.conftest import FakeClock
 from tests.factories import file_dispute, stored_rows
@@ -51,6 +53,7 @@ def test_refund_goes_from_filing_to_closed_with_a_second_approver(
     view = engine.get(dispute_id)
     assert view.status == "closed"
     assert view.identity_verified
+    assert view.identity_verified_by == "alice"
     assert view.paid_amount == Decimal("125.5")
     assert [p.reference for p in view.payouts] == [reference]
     assert "125.5 USDT" in notice
@@ -381,5 +384,43 @@ def test_a_refused_payout_records_nothing_and_can_be_retried(
             engine.execute_decision(dispute_id, by=bob)
         assert stored_rows(engine) == before
         assert engine.get(dispute_id).status == "approved"
+    finally:
+        engine.close()
+
+
+class NoteWhilePaying:
+    """A payout rail during whose payment an investigator adds a note to the dispute."""
+
+    def __init__(self, db: Database) -> None:
+        self.ledger = PayoutLedger(db)
+        self.engine: DisputeEngine | None = None
+
+    def pay(self, instruction: PayoutInstruction) -> PayoutReceipt:
+        receipt = self.ledger.pay(instruction)
+        if receipt.created and self.engine is not None:
+            note_taker = Actor(id="carol", roles={Role.INVESTIGATOR})
+            self.engine.add_note(instruction.dispute_id, "called meanwhile", by=note_taker)
+        return receipt
+
+
+def test_a_change_made_while_paying_does_not_fail_the_execution_or_pay_twice(
+    db_url: str, clock: FakeClock, alice: Actor, bob: Actor
+):
+    rails: list[NoteWhilePaying] = []
+
+    def rail(db: Database) -> NoteWhilePaying:
+        rails.append(NoteWhilePaying(db))
+        return rails[-1]
+
+    engine = DisputeEngine.open(db_url, clock=clock, payout_gateway=rail)
+    rails[0].engine = engine
+    try:
+        dispute_id = approved_refund(engine, alice, bob)
+        reference = engine.execute_decision(dispute_id, by=bob)
+        view = engine.get(dispute_id)
+        assert view.status == "resolved"
+        assert [p.reference for p in view.payouts] == [reference]
+        assert [n.text for n in view.notes] == ["called meanwhile"]
+        assert len(rails[0].ledger.instructions()) == 1
     finally:
         engine.close()
