@@ -229,7 +229,7 @@ CHECKLISTS: dict[str, ChecklistPolicy] = {
                 LOOKUP,
                 Item(
                     "intended_amount_proof",
-                    "proof of the amount the claimant meant to pay (invoice, receipt, chat)",
+                    "proof of the amount meant (a receipt, screenshot, document or chat log)",
                     EvidenceOf(
                         frozenset({"receipt", "document", "screenshot", "chat_log"}),
                         sources=frozenset({"claimant"}),
@@ -256,7 +256,7 @@ CHECKLISTS: dict[str, ChecklistPolicy] = {
                 FINAL,
                 Item(
                     "debit_proof",
-                    "proof that the wallet was debited (statement of balance, receipt)",
+                    "proof that the wallet was debited (a receipt, a screenshot, the ledger entry)",
                     EvidenceOf(PAYMENT_PROOF_KINDS),
                 ),
             ),
@@ -304,3 +304,16 @@ def require_covered(statuses: Iterable[ItemStatus], overrides: Iterable[str]) ->
             "open checklist items must be completed or overridden with a rationale: "
             + ", ".join(missing),
         )
+
+
+def markdown_table(version: str = CURRENT_CHECKLIST_VERSION) -> str:
+    """The checklists of a version as Markdown: per reason, each item and what it asks for.
+
+    Raises LookupError for an unknown version.
+    """
+    if version not in CHECKLISTS:
+        raise LookupError(f"no checklist version {version}")
+    lines = ["| reason | item | done when |", "|---|---|---|"]
+    for reason, items in CHECKLISTS[version].reasons.items():
+        lines += [f"| `{reason}` | `{i.name}` | {i.description} |" for i in items]
+    return "\n".join(lines) + "\n"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,6 +17,7 @@ from dispute_engine.domain.checklist import (
     ChecklistPolicy,
     RecordedFacts,
     checklist_for,
+    markdown_table,
     open_items,
     require_covered,
     uncovered,
@@ -237,3 +239,8 @@ def test_an_unknown_version_or_reason_is_a_lookup_error():
         checklist_for("other", "1999-01")
     with pytest.raises(LookupError):
         checklist_for("stolen_phone")
+
+
+def test_the_explanation_shows_the_current_checklists():
+    doc = Path(__file__).parents[2] / "docs/explanation/workflow.md"
+    assert markdown_table() in doc.read_text(encoding="utf-8")
