@@ -9,7 +9,7 @@ never by a click. Checklists are versioned: a dispute keeps the version it was f
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -169,7 +169,7 @@ class ChecklistPolicy:
     """One version of the checklists of every reason."""
 
     version: str
-    reasons: dict[str, tuple[Item, ...]] = field(hash=False)
+    reasons: Mapping[str, tuple[Item, ...]] = field(hash=False)
 
     def checklist(self, reason: str) -> Checklist:
         """The checklist of a reason. Raises LookupError for a reason the version lacks."""

@@ -29,7 +29,9 @@ def _ids(people: Iterable[str]) -> set[str]:
 
 
 def require_fresh_investigator(investigator: str, decided_by: Iterable[str]) -> None:
-    """Refuse an appeal's investigator who proposed an earlier decision on the dispute.
+    """Refuse an appeal's investigator who decided the dispute before.
+
+    ``decided_by`` holds whoever proposed or approved an earlier decision on it.
 
     Raises NotAuthorized.
     """

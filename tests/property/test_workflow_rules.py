@@ -3,6 +3,7 @@ overrides cover exactly what they name, and two approvals are two people."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
@@ -14,6 +15,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 from dispute_engine.domain.checklist import (
     ALL_OPEN_ITEMS,
     ItemStatus,
+    RecordedFacts,
     checklist_for,
     open_items,
     require_covered,
@@ -35,6 +37,12 @@ from dispute_engine.domain.review import approve, fully_approved
 FILED = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
 PLAN = schedule("US", FILED)
 SETTLED = (CreditState.PERMANENT, CreditState.REVERSED)
+
+
+@dataclass(frozen=True)
+class Piece:
+    kind: str
+    source: str
 
 
 class CreditsEndOnce(RuleBasedStateMachine):
@@ -218,3 +226,31 @@ def test_approvals_count_distinct_people_and_never_the_proposer(
     assert "alice" not in people
     expected = {a.strip().casefold() for a in approvers} - {"alice"}
     assert fully_approved(approvals, required) == (len(expected) >= required)
+
+
+proofs = st.builds(
+    Piece,
+    kind=st.sampled_from(["screenshot", "document", "chat_log", "statement", "receipt", "other"]),
+    source=st.sampled_from(["claimant", "investigator"]),
+)
+case_facts = st.builds(
+    RecordedFacts,
+    identity_method=st.none() | st.sampled_from(["wallet_signature", "document", "email"]),
+    evidence=st.lists(proofs, max_size=4).map(tuple),
+    contacted=st.lists(st.sampled_from(["recipient", "claimant"]), max_size=2).map(tuple),
+)
+
+
+@given(reason=REASONS, before=case_facts, more=case_facts)
+def test_more_recorded_facts_never_reopen_an_item(
+    reason: str, before: RecordedFacts, more: RecordedFacts
+):
+    after = RecordedFacts(
+        identity_method=before.identity_method or more.identity_method,
+        evidence=before.evidence + more.evidence,
+        contacted=before.contacted + more.contacted,
+    )
+    items = checklist_for(reason)
+    was = {s.name: s.done for s in items.evaluate(before)}
+    now = {s.name: s.done for s in items.evaluate(after)}
+    assert all(now[name] for name, done in was.items() if done)
