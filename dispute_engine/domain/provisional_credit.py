@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 
-from dispute_engine.domain.errors import InvalidTransition
+from dispute_engine.domain.errors import InvalidInput, InvalidTransition
 from dispute_engine.domain.sla_policy import CURRENT_POLICY, Target
 
 
@@ -103,6 +103,10 @@ class ProvisionalCredit:
     settled_at: datetime | None = None
     reversed_units: int = 0  # what the claimant gives back; the rest stays theirs
 
+    def __post_init__(self) -> None:
+        if self.units <= 0:
+            raise InvalidInput.of("units", "a provisional credit must be more than zero")
+
     def make_permanent(self, *, by: str, at: datetime) -> ProvisionalCredit:
         """The credit kept by the claimant for good. Raises InvalidTransition once settled."""
         self._require_granted("make permanent")
@@ -111,11 +115,13 @@ class ProvisionalCredit:
     def reverse(self, units: int, *, by: str, at: datetime) -> ProvisionalCredit:
         """The credit taken back, in whole or ``units`` of it; the rest stays the claimant's.
 
-        Raises InvalidTransition once settled, ValueError for units outside 1..the credit.
+        Raises InvalidTransition once settled, InvalidInput for units outside 1..the credit.
         """
         self._require_granted("reverse")
         if not 0 < units <= self.units:
-            raise ValueError(f"a reversal takes back 1..{self.units} units, not {units}")
+            raise InvalidInput.of(
+                "units", f"a reversal takes back 1..{self.units} units, not {units}"
+            )
         return replace(
             self, state=CreditState.REVERSED, settled_by=by, settled_at=at, reversed_units=units
         )
@@ -167,10 +173,10 @@ def settlement(credit: ProvisionalCredit, awarded_units: int) -> Settlement:
 
     The credit already paid counts toward the award: an award at least as large makes the
     credit permanent and pays only the difference; a smaller one reverses the excess.
-    Raises ValueError for a negative award.
+    Raises InvalidInput for a negative award.
     """
     if awarded_units < 0:
-        raise ValueError("an award cannot be negative")
+        raise InvalidInput.of("units", "an award cannot be negative")
     if awarded_units >= credit.units:
         return Settlement(True, 0, awarded_units - credit.units)
     return Settlement(False, credit.units - awarded_units, 0)

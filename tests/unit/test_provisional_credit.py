@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from dispute_engine.domain.errors import InvalidTransition
+from dispute_engine.domain.errors import InvalidInput, InvalidTransition
 from dispute_engine.domain.provisional_credit import (
     CreditState,
     ProvisionalCredit,
@@ -103,7 +103,7 @@ def test_a_credit_is_reversed_at_most_once():
 
 @pytest.mark.parametrize("units", [0, -1, 101])
 def test_a_reversal_takes_back_between_one_unit_and_the_whole_credit(units: int):
-    with pytest.raises(ValueError, match=r"1\.\.100"):
+    with pytest.raises(InvalidInput, match=r"1\.\.100"):
         credit().reverse(units, by="bob", at=FILED)
 
 
@@ -115,7 +115,7 @@ def test_a_full_award_makes_the_credit_permanent_and_pays_only_the_rest():
 def test_a_rejection_reverses_the_whole_credit_and_a_smaller_award_the_excess():
     assert settlement(credit(100), 0) == Settlement(False, 100, 0)
     assert settlement(credit(100), 60) == Settlement(False, 40, 0)
-    with pytest.raises(ValueError, match="negative"):
+    with pytest.raises(InvalidInput, match="negative"):
         settlement(credit(100), -1)
 
 
@@ -138,3 +138,10 @@ def test_the_policy_makes_a_granted_credit_permanent_at_the_final_deadline():
     settled = credit().reverse(1, by="bob", at=FILED)
     assert not due_for_automatic_permanence(plan, settled, now=plan.final_at)
     assert not due_for_automatic_permanence(None, credit(), now=plan.final_at)
+
+
+@pytest.mark.parametrize("units", [0, -5])
+def test_a_credit_of_nothing_is_invalid_input(units: int):
+    with pytest.raises(InvalidInput) as caught:
+        ProvisionalCredit(units=units, granted_by="alice", granted_at=FILED)
+    assert caught.value.fields == ["units"]
