@@ -331,7 +331,9 @@ class Staff(Aggregate):
         """``now``, refused when before the member's latest change: key periods must not cross."""
         _aware(now, "now")
         if now < self.modified_on:
-            raise InvalidInput.of("now", f"is before the member's last change at {self.modified_on}")
+            raise InvalidInput.of(
+                "now", f"is before the member's last change at {self.modified_on}"
+            )
         return now
 
 

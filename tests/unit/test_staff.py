@@ -58,7 +58,7 @@ def test_an_admin_registers_a_member_under_the_canonical_id():
 
 
 def test_two_spellings_of_one_person_are_one_aggregate():
-    assert Staff.create_id("alice") == Staff.create_id("ＡＬＩＣＥ")
+    assert Staff.create_id("alice") == Staff.create_id("\uff21\uff2c\uff29\uff23\uff25")
     assert Staff.create_id("alice") != Staff.create_id("bob")
     assert register("Alice").id == Staff.create_id("alice")
 
@@ -107,7 +107,7 @@ def test_a_bad_profile_is_refused_naming_the_field(field: str, value: object):
 
 def test_a_time_without_a_zone_is_refused():
     with pytest.raises(InvalidInput) as caught:
-        register(now=datetime(2026, 3, 1, 9, 0))  # noqa: DTZ001
+        register(now=datetime(2026, 3, 1, 9, 0))
     assert caught.value.fields == ["now"]
 
 
@@ -257,7 +257,7 @@ def test_a_key_the_member_held_before_may_not_come_back():
 
 def test_key_lookup_needs_a_time_zone():
     with pytest.raises(InvalidInput) as caught:
-        register().key_valid_at(datetime(2026, 3, 1))  # noqa: DTZ001
+        register().key_valid_at(datetime(2026, 3, 1))
     assert caught.value.fields == ["when"]
 
 
