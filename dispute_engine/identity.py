@@ -151,10 +151,10 @@ class Identity:
             raise refused
         try:
             data = json.loads(raw)
-            if data["format"] != FILE_FORMAT:
+            if data["format"] != FILE_FORMAT or not isinstance(data["staff_id"], str):
                 raise refused
             key = Ed25519PrivateKey.from_private_bytes(bytes.fromhex(data["private_key"]))
-            return cls(str(data["staff_id"]), key)
+            return cls(data["staff_id"], key)
         except (ValueError, KeyError, TypeError, InvalidInput):
             raise refused from None
 

@@ -173,8 +173,8 @@ class Staff(Aggregate):
         profile = StaffProfile.model_validate(
             {
                 "display_name": display_name,
-                "roles": _role_values(roles),
-                "languages": tuple(languages),
+                "roles": _values(roles),
+                "languages": _values(languages),
                 "public_key": public_key,
             }
         )
@@ -258,7 +258,7 @@ class Staff(Aggregate):
     def change_roles(self, roles: Iterable[Role | str], *, by: Actor, now: datetime) -> None:
         """Replace the member's roles. Raises NotAuthorized, InvalidTransition, InvalidInput."""
         self._require_active(CHANGE_STAFF, by)
-        new = _RolesChange.model_validate({"roles": _role_values(roles)}).roles
+        new = _RolesChange.model_validate({"roles": _values(roles)}).roles
         _refuse_self_grant(self.staff_id, new - self.roles, by)
         if new == self.roles:
             raise InvalidInput.of("roles", f"{self.staff_id} already holds exactly these roles")
@@ -272,7 +272,7 @@ class Staff(Aggregate):
         """Replace the languages the member serves. Raises NotAuthorized, InvalidTransition,
         InvalidInput."""
         self._require_active(CHANGE_STAFF, by)
-        new = _LanguagesChange.model_validate({"languages": tuple(languages)}).languages
+        new = _LanguagesChange.model_validate({"languages": _values(languages)}).languages
         if new == self.languages:
             raise InvalidInput.of("languages", f"{self.staff_id} already serves these languages")
         self._languages_changed(languages=list(new), actor=by.id, timestamp=self._after(now))
@@ -337,10 +337,14 @@ class Staff(Aggregate):
         return now
 
 
-def _role_values(roles: Iterable[Role | str]) -> list[Any]:
-    if isinstance(roles, str):  # one role given bare would be read as its letters
-        return [roles]
-    return list(roles)
+def _values(values: Iterable[Any]) -> Any:
+    """A list of the values; a bare string is one value, not its letters. Anything else is
+    passed on as is, for validation to refuse with InvalidInput."""
+    if isinstance(values, str):
+        return [values]
+    if isinstance(values, Iterable) and not isinstance(values, bytes | bytearray | dict):
+        return list(values)
+    return values
 
 
 def _refuse_self_grant(member: str, granted: frozenset[Role], by: Actor) -> None:

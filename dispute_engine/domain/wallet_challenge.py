@@ -25,6 +25,7 @@ from dispute_engine.domain.errors import (
 from dispute_engine.domain.value_object import FieldError, ValueObject
 
 DEFAULT_TTL = timedelta(minutes=15)
+MAX_MESSAGE = 2048  # a challenge is ~500 characters; longer text is not one
 MAX_TTL = timedelta(days=1)
 _TIME = "%Y-%m-%dT%H:%M:%SZ"
 
@@ -34,6 +35,11 @@ def _utc_second(when: datetime) -> datetime:
         raise ValueError("must carry a time zone")
     # The message shows whole seconds in UTC; the challenge holds exactly what it shows.
     return when.astimezone(UTC).replace(microsecond=0)
+
+
+def _require_zone(now: datetime) -> None:
+    if now.tzinfo is None or now.utcoffset() is None:
+        raise InvalidInput.of("now", "must carry a time zone")
 
 
 Domain = Annotated[
@@ -75,8 +81,7 @@ class WalletChallenge(ValueObject):
         ttl: timedelta = DEFAULT_TTL,
     ) -> WalletChallenge:
         """A challenge valid from ``now`` for ``ttl``. Raises InvalidInput for any bad field."""
-        if now.tzinfo is None or now.utcoffset() is None:
-            raise InvalidInput.of("now", "must carry a time zone")
+        _require_zone(now)
         return cls(
             domain=domain,
             address=address,
@@ -103,7 +108,7 @@ class WalletChallenge(ValueObject):
     @classmethod
     def parse(cls, message: str) -> WalletChallenge:
         """The challenge a message states. Raises MalformedSignature unless it is exactly one."""
-        found = _PATTERN.fullmatch(message)
+        found = _PATTERN.fullmatch(message) if len(message) <= MAX_MESSAGE else None
         if found is None:
             raise MalformedSignature.of("message", "is not a dispute-engine wallet challenge")
         fields: dict[str, object] = dict(found.groupdict())
@@ -118,7 +123,9 @@ class WalletChallenge(ValueObject):
         return challenge
 
     def require_unexpired(self, now: datetime) -> None:
-        """Raises ChallengeExpired when ``now`` is at or past the expiry."""
+        """Raises ChallengeExpired when ``now`` is at or past the expiry; InvalidInput for a
+        time without a zone."""
+        _require_zone(now)
         if now >= self.expires_at:
             raise ChallengeExpired(
                 f"the challenge expired at {self.expires_at.strftime(_TIME)}; ask for a new one",

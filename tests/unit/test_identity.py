@@ -201,6 +201,10 @@ def test_a_symlink_to_a_key_file_is_refused(alice: Identity, tmp_path: Path):
         + b"11" * 32
         + b'"}',
         b"{" + b" " * 5000 + b"}",
+        b'{"format": "dispute-engine-identity/v1", "staff_id": null, "private_key": "'
+        + b"11" * 32
+        + b'"}',
+        b"\xff\xfe",
     ],
 )
 def test_a_file_that_is_not_a_key_file_is_refused(tmp_path: Path, content: bytes):

@@ -111,8 +111,10 @@ def test_a_time_without_a_zone_is_refused():
     assert caught.value.fields == ["now"]
 
 
-def test_a_single_role_given_bare_is_one_role():
-    assert register(roles="approver").roles == {Role.APPROVER}
+def test_a_single_role_or_language_given_bare_is_one_value():
+    member = register(roles="approver", languages="es")
+    assert member.roles == {Role.APPROVER}
+    assert member.languages == ("es",)
 
 
 def test_a_public_key_is_stored_as_lowercase_hex_without_prefix():
@@ -332,8 +334,77 @@ def test_an_admin_may_not_move_money_even_holding_the_role_that_could(action: Ac
     require_permission(Actor(id="a", roles=frozenset({Role.APPROVER})), action)
 
 
-def test_every_denied_role_is_one_the_action_would_otherwise_not_exclude():
-    # DENIED must name actions that exist and roles other than those it allows outright.
+def test_denied_roles_name_real_actions_and_are_never_also_allowed_them():
     for action, roles in DENIED.items():
         assert action in PERMISSIONS
         assert not roles & PERMISSIONS[action]
+
+
+# -- arbitrary input and storage -----------------------------------------------------------------
+
+anything = st.one_of(
+    st.text(max_size=300),
+    st.lists(st.text(max_size=20), max_size=5),
+    st.integers(),
+    st.none(),
+    st.binary(max_size=40),
+)
+
+
+@given(
+    staff_id=st.text(max_size=200),
+    display_name=anything,
+    roles=anything,
+    languages=anything,
+    public_key=anything,
+)
+def test_registration_with_anything_is_a_member_or_a_typed_refusal(
+    staff_id: str, display_name: object, roles: object, languages: object, public_key: object
+):
+    try:
+        member = register(
+            staff_id,
+            display_name=display_name,
+            roles=roles,
+            languages=languages,
+            public_key=public_key,
+        )
+    except (InvalidInput, NotAuthorized):
+        return
+    assert member.active
+    assert [type(e).__name__ for e in member.pending_events] == ["Registered"]
+
+
+@given(languages=anything, roles=anything, key=anything)
+def test_changes_with_anything_are_recorded_or_refused_without_an_event(
+    languages: object, roles: object, key: object
+):
+    member = register()
+    for change in (
+        lambda: member.change_languages(languages, by=ADMIN, now=T0),  # type: ignore[arg-type]
+        lambda: member.change_roles(roles, by=ADMIN, now=T0),  # type: ignore[arg-type]
+        lambda: member.register_key(key, by=ADMIN, now=T0),  # type: ignore[arg-type]
+    ):
+        before = len(member.pending_events)
+        try:
+            change()
+        except (InvalidInput, NotAuthorized):
+            assert len(member.pending_events) == before
+
+
+def test_a_member_survives_storage_and_one_id_cannot_be_registered_twice():
+    from eventsourcing.application import Application
+    from eventsourcing.persistence import IntegrityError
+
+    app: Application = Application()
+    member = register()
+    member.register_key(KEY2, by=ADMIN, now=T0 + timedelta(days=1))
+    member.revoke(by=ADMIN, now=T0 + timedelta(days=2))
+    app.save(member)
+    stored = app.repository.get(Staff.create_id("ALICE"))
+    assert isinstance(stored, Staff)
+    assert stored.keys == member.keys
+    assert stored.key_valid_at(T0 + timedelta(hours=1)) == KEY1
+    assert stored.status == "revoked"
+    with pytest.raises(IntegrityError):
+        app.save(register("alice", public_key=KEY3))

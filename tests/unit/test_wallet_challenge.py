@@ -131,6 +131,7 @@ def test_a_time_without_a_zone_is_refused():
         lambda m: m.replace("\n", "\r\n"),
         lambda _: "",
         lambda _: "hello",
+        lambda m: m.replace("support.wallet.example", "a" * 2000),
     ],
 )
 def test_anything_but_a_challenge_in_its_one_form_is_malformed(edit: Any):
@@ -160,6 +161,12 @@ def test_a_challenge_is_live_until_its_expiry():
     assert caught.value.dispute_id == DISPUTE
     assert caught.value.actor == WALLET
     assert isinstance(caught.value, NotAuthorized)
+
+
+def test_expiry_is_not_judged_on_a_time_without_a_zone():
+    with pytest.raises(InvalidInput) as caught:
+        challenge().require_unexpired(datetime(2026, 3, 1, 9, 31))
+    assert caught.value.fields == ["now"]
 
 
 def test_a_nonce_is_accepted_once():
