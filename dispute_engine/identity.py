@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import secrets
 import stat
 from collections.abc import Iterable
 from pathlib import Path
@@ -172,7 +173,7 @@ class Identity:
                 "private_key": self._key.private_bytes_raw().hex(),
             }
         ).encode()
-        temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        temporary = target.with_name(f".{target.name}.{secrets.token_hex(8)}.tmp")
         try:
             target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

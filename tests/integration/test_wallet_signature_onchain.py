@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import socket
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -148,3 +150,21 @@ def test_a_challenge_for_another_chain_is_not_checked_on_this_one(client: ChainC
     message = message_for(wallet, chain_id=1)
     with pytest.raises(ChainMismatch):
         verify(message, personal_sign(OWNER, message), wallet, client)
+
+
+@pytest.mark.anvil
+def test_a_node_that_never_answers_is_unavailable_within_its_timeout(wallet: str):
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(4)
+    try:
+        silent = ChainClient(
+            network(ANVIL_CHAIN_ID), f"http://127.0.0.1:{listener.getsockname()[1]}", timeout=1
+        )
+        message = message_for(wallet)
+        started = time.monotonic()
+        with pytest.raises(ChainUnavailable):
+            verify(message, personal_sign(OWNER, message), wallet, silent)
+        assert time.monotonic() - started < 10
+    finally:
+        listener.close()

@@ -153,6 +153,26 @@ def test_saving_never_replaces_an_existing_key_unless_asked(alice: Identity, tmp
     assert [p.name for p in tmp_path.iterdir()] == ["alice.key"]  # no temporary left behind
 
 
+def _save_new(path: str) -> str:
+    identity = Identity.generate("alice")
+    try:
+        identity.save(path)
+    except IdentityFileRefused:
+        return ""
+    return identity.public_key_hex
+
+
+def test_of_four_processes_creating_one_key_file_exactly_one_wins(tmp_path: Path):
+    from concurrent.futures import ProcessPoolExecutor
+
+    path = str(tmp_path / "alice.key")
+    with ProcessPoolExecutor(4) as pool:
+        winners = [k for k in pool.map(_save_new, [path] * 4) if k]
+    assert len(winners) == 1
+    assert Identity.load(path).public_key_hex == winners[0]
+    assert [p.name for p in tmp_path.iterdir()] == ["alice.key"]
+
+
 @pytest.mark.parametrize("mode", [0o640, 0o604, 0o620, 0o602, 0o644, 0o666, 0o610])
 def test_a_key_file_open_to_group_or_others_is_refused(alice: Identity, tmp_path: Path, mode: int):
     path = alice.save(tmp_path / "alice.key")
