@@ -408,3 +408,10 @@ def test_a_member_survives_storage_and_one_id_cannot_be_registered_twice():
     assert stored.status == "revoked"
     with pytest.raises(IntegrityError):
         app.save(register("alice", public_key=KEY3))
+
+
+def test_limits_are_inclusive_at_their_bounds():
+    tags = [f"a{chr(97 + i // 26)}{chr(97 + i % 26)}" for i in range(33)]
+    assert len(register(languages=tags[:32], display_name="x" * 200).languages) == 32
+    with pytest.raises(InvalidInput, match="at most 32 languages"):
+        register(languages=tags)
