@@ -19,6 +19,7 @@ class Role(StrEnum):
     APPROVER = "approver"
     AUDITOR = "auditor"
     SYSTEM = "system"
+    ADMIN = "admin"
 
 
 class Actor(ValueObject):
@@ -29,6 +30,10 @@ class Actor(ValueObject):
 
 
 FILE = "file"  # filing is not an Action on an existing dispute, but is permissioned too
+# Staff directory changes: not Actions on a dispute, but permissioned like them.
+REGISTER_STAFF = "register_staff"
+CHANGE_STAFF = "change_staff"
+REVOKE_STAFF = "revoke_staff"
 
 _INVESTIGATOR_ACTIONS = frozenset(Action) - {
     Action.APPROVE_DECISION,
@@ -45,12 +50,44 @@ PERMISSIONS: dict[Action | str, frozenset[Role]] = {
     Action.SEND_BACK: frozenset({Role.APPROVER}),
     Action.EXECUTE_DECISION: frozenset({Role.INVESTIGATOR, Role.APPROVER}),
     Action.RECORD_SLA: frozenset({Role.SYSTEM}),
+    REGISTER_STAFF: frozenset({Role.ADMIN}),
+    CHANGE_STAFF: frozenset({Role.ADMIN}),
+    REVOKE_STAFF: frozenset({Role.ADMIN}),
 }
+
+# Separation of duties: whoever manages the directory may not also move money, or one person
+# could register an accomplice (or a second name) and approve or pay their refunds. An admin
+# is refused these actions even when also holding a role that would allow them.
+DENIED: dict[Action | str, frozenset[Role]] = {
+    Action.APPROVE_DECISION: frozenset({Role.ADMIN}),
+    Action.EXECUTE_DECISION: frozenset({Role.ADMIN}),
+}
+
+# Roles no one member may hold together, for the same reason.
+INCOMPATIBLE_ROLES: frozenset[frozenset[Role]] = frozenset({frozenset({Role.ADMIN, Role.APPROVER})})
+
+
+def role_conflict(roles: frozenset[Role]) -> frozenset[Role] | None:
+    """The first pair of roles that may not be held together, or None when the set is allowed."""
+    for pair in sorted(INCOMPATIBLE_ROLES, key=sorted):
+        if pair <= roles:
+            return pair
+    return None
 
 
 def require_permission(actor: Actor, action: Action | str) -> None:
-    """Raises NotAuthorized unless the actor holds a role allowed to perform the action."""
+    """Raises NotAuthorized unless the actor holds a role allowed to perform the action.
+
+    Also raised when the actor holds a role denied the action (separation of duties).
+    """
     allowed = PERMISSIONS[action]
     if not actor.roles & allowed:
         roles = " or ".join(sorted(allowed))
         raise NotAuthorized(f"{actor.id} may not {action}: needs the role {roles}", actor=actor.id)
+    denied = actor.roles & DENIED.get(action, frozenset())
+    if denied:
+        roles = " and ".join(sorted(denied))
+        raise NotAuthorized(
+            f"{actor.id} may not {action}: the role {roles} may not move money",
+            actor=actor.id,
+        )

@@ -2,16 +2,22 @@
 
 DisputeEngineError
 ├── InvalidInput (ValueError)            bad input; nothing was written
-│   └── IdempotencyKeyReused             same key, different filing
+│   ├── IdempotencyKeyReused             same key, different filing
+│   └── MalformedSignature               not a signature, or not over a challenge
 ├── InvalidTransition                    command not allowed in the current status
 ├── NotAuthorized (PermissionError)      missing role, or four-eyes rule broken
+│   └── SignatureRefused                 a wallet signature by the wrong signer
+│       ├── ChallengeExpired             signed after the challenge's expiry
+│       └── ChallengeReused              the challenge's nonce was already used
 ├── DisputeNotFound (LookupError)        no dispute with that id (at that moment)
 ├── ConcurrencyConflict                  another writer saved first; reload and retry
 ├── ChainUnavailable (ConnectionError)   node down, refusing or too slow; retriable
 │   └── ChainMismatch                    the node is on another chain than configured
 ├── ChainNotConfigured (LookupError)     no node for the dispute's chain
 ├── StorageUnavailable (ConnectionError) the database cannot be opened or reached
-└── PayoutFailed                         the payout rail refused; nothing was recorded
+├── PayoutFailed                         the payout rail refused; nothing was recorded
+└── IdentityFileRefused (PermissionError) a private key file missing, malformed or too open
+    └── KeyFileTooOpen                   readable or writable by group or others
 """
 
 from __future__ import annotations
@@ -59,6 +65,10 @@ class InvalidInput(DisputeEngineError, ValueError):
 
 class IdempotencyKeyReused(InvalidInput):
     """Raised when an idempotency key comes back with a different filing."""
+
+
+class MalformedSignature(InvalidInput):
+    """Raised when a signature or a signed challenge cannot be read at all; nothing was written."""
 
 
 class InvalidTransition(DisputeEngineError):
@@ -120,3 +130,33 @@ class StorageUnavailable(DisputeEngineError, ConnectionError):
 
 class PayoutFailed(DisputeEngineError):
     """Raised when the payout rail refuses an instruction; nothing was recorded."""
+
+
+class SignatureRefused(NotAuthorized):
+    """Raised when a claimant's wallet signature does not prove control of the claimed wallet.
+
+    ``actor`` is the claimed wallet address.
+    """
+
+
+class ChallengeExpired(SignatureRefused):
+    """Raised when a challenge is answered after its expiry."""
+
+
+class ChallengeReused(SignatureRefused):
+    """Raised when a challenge's nonce was already used or was never issued for the dispute."""
+
+
+class IdentityFileRefused(DisputeEngineError, PermissionError):
+    """Raised when a private key file cannot be used: missing, unreadable or malformed.
+
+    ``path`` is the file; nothing was signed.
+    """
+
+    def __init__(self, message: str, *, path: str) -> None:
+        super().__init__(message)
+        self.path = path
+
+
+class KeyFileTooOpen(IdentityFileRefused):
+    """Raised when a private key file is readable or writable by its group or by others."""
