@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from uuid import UUID
 
 from dispute_engine.auditing import Auditing
@@ -23,10 +22,13 @@ from dispute_engine.domain.errors import (
     InvalidInput,
 )
 from dispute_engine.domain.lifecycle import Status
+from dispute_engine.engine_core import GatewayFactory
+from dispute_engine.payout_guard import PayoutGuard
 from dispute_engine.ports import (
     Clock,
     PayoutGateway,
     PayoutInstruction,
+    TokenDecimals,
 )
 from dispute_engine.service_levels import ServiceLevels
 from dispute_engine.settings import Settings
@@ -44,33 +46,38 @@ class DisputeEngine(ChainTruth, ServiceLevels, Auditing):
         chains: dict[int, str] | None = None,
         clock: Clock | None = None,
         settings: Settings | None = None,
-        payout_gateway: PayoutGateway | Callable[[Database], PayoutGateway] | None = None,
+        payout_gateway: PayoutGateway | GatewayFactory | None = None,
     ) -> DisputeEngine:
         """Open the engine on ``memory:``, ``sqlite:///path`` or ``postgresql://...``.
 
         ``None`` takes the URL from settings (``DISPUTE_ENGINE_DB``), else
-        ``sqlite:///./disputes.db``. Tables are created on first use.
+        ``sqlite:///./disputes.db``. Tables are created on first use. ``payout_gateway`` is
+        a gateway, or a factory given the database and the PayoutGuard it must consult.
         Raises InvalidInput for an unsupported URL.
         """
         settings = settings or Settings()
         if chains is not None:
             settings = settings.model_copy(update={"chains": chains})
         storage = StorageUrl.parse(url or settings.db, pool_size=settings.postgres_pool_size)
+        # The composition root: the only place the application names its chain adapters.
+        from chain.networks import KnownAssets  # noqa: PLC0415
+
         lookup = None
+        token_decimals: TokenDecimals | None = None
         if settings.chains:
-            # The composition root: the only place the application names its chain adapters.
             from chain.lookup import Web3TransactionLookup  # noqa: PLC0415
             from chain.payout import Web3PayoutGateway  # noqa: PLC0415
 
             lookup = Web3TransactionLookup(
                 settings.chains, timeout=settings.chain_timeout_seconds, clock=clock
             )
+            token_decimals = lookup.token_decimals
             key = settings.hot_wallet_key
             if payout_gateway is None and key is not None:
                 nodes = lookup
 
-                def payout_gateway(db: Database) -> PayoutGateway:
-                    return Web3PayoutGateway(db, nodes, key)
+                def payout_gateway(db: Database, guard: PayoutGuard) -> PayoutGateway:
+                    return Web3PayoutGateway(db, nodes, key, guard)
 
         return cls(
             storage,
@@ -78,6 +85,8 @@ class DisputeEngine(ChainTruth, ServiceLevels, Auditing):
             clock=clock,
             payout_gateway=payout_gateway,
             transaction_lookup=lookup,
+            assets=KnownAssets(),
+            token_decimals=token_decimals,
         )
 
     # -- filing -------------------------------------------------------------------
@@ -88,6 +97,10 @@ class DisputeEngine(ChainTruth, ServiceLevels, Auditing):
         Raises InvalidInput, IdempotencyKeyReused (same key, different claim), NotAuthorized.
         """
         claim = command.claim
+        tx = claim.transaction
+        if self.assets is not None:
+            known = self.assets.decimals(tx.chain_id, tx.asset, tx.token_address)
+            claim = claim.model_copy(update={"transaction": tx.with_known_decimals(known)})
         if claim.jurisdiction is None:
             claim = claim.model_copy(update={"jurisdiction": self.settings.default_jurisdiction})
         dispute = Dispute.file(
@@ -166,11 +179,22 @@ class DisputeEngine(ChainTruth, ServiceLevels, Auditing):
     # -- decision -----------------------------------------------------------------
 
     def propose_decision(self, dispute_id: UUID, decision: ProposeDecision, *, by: Actor) -> None:
-        """Propose refund, partial refund, adjustment or rejection (which resolves at once)."""
+        """Propose refund, partial refund, adjustment or rejection (which resolves at once).
+
+        Money moves only as far as the chain vouches: each contradicted chain fact, or
+        ``no_lookup``, must be named in ``decision.overrides``; without an ``amount`` override
+        the total paid stays within the transfer the chain verified.
+        Raises InvalidInput (money rules, ``overrides``), InvalidTransition, NotAuthorized.
+        """
         self._command(
             dispute_id,
             lambda d: d.propose_decision(
-                decision.outcome, decision.amount, decision.rationale, by=by, now=self.now()
+                decision.outcome,
+                decision.amount,
+                decision.rationale,
+                by=by,
+                now=self.now(),
+                overrides=decision.overrides,
             ),
         )
 
@@ -190,7 +214,8 @@ class DisputeEngine(ChainTruth, ServiceLevels, Auditing):
         second executor racing this one, finds the first payment instead of paying again.
         So a save that clashes with another change (a note added meanwhile) is retried on
         the fresh dispute without paying twice.
-        Raises InvalidTransition, NotAuthorized, PayoutFailed, ChainUnavailable.
+        Raises InvalidTransition, NotAuthorized, PayoutRefused (the gateway's own checks;
+        nothing paid, the dispute stays approved), PayoutFailed, ChainUnavailable.
         """
 
         def pay(dispute: Dispute) -> str:

@@ -12,6 +12,7 @@ from dispute_engine.domain.errors import (
     InvalidTransition,
     NotAuthorized,
     PayoutFailed,
+    PayoutRefused,
     StorageUnavailable,
 )
 
@@ -27,5 +28,6 @@ __all__ = [
     "InvalidTransition",
     "NotAuthorized",
     "PayoutFailed",
+    "PayoutRefused",
     "StorageUnavailable",
 ]

@@ -63,6 +63,7 @@ class DecisionView(View):
     proposed_at: datetime
     approved_by: str | None
     approved_at: datetime | None
+    overrides: list[str] = []  # chain facts the decision goes against, named by its proposer
 
 
 class PayoutView(View):
@@ -227,6 +228,7 @@ class DisputeView(View):
                 proposed_at=decision.proposed_at,
                 approved_by=decision.approved_by,
                 approved_at=decision.approved_at,
+                overrides=list(decision.overrides),
             ),
             payouts=[
                 PayoutView(

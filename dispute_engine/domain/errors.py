@@ -11,7 +11,9 @@ DisputeEngineError
 │   └── ChainMismatch                    the node is on another chain than configured
 ├── ChainNotConfigured (LookupError)     no node for the dispute's chain
 ├── StorageUnavailable (ConnectionError) the database cannot be opened or reached
-└── PayoutFailed                         the payout rail refused; nothing was recorded
+├── PayoutFailed                         the payout rail refused; nothing was recorded
+└── PayoutRefused                        the payout breaks the gateway's own checks (decimals,
+                                         limits); nothing was paid, the dispute stays approved
 """
 
 from __future__ import annotations
@@ -120,3 +122,16 @@ class StorageUnavailable(DisputeEngineError, ConnectionError):
 
 class PayoutFailed(DisputeEngineError):
     """Raised when the payout rail refuses an instruction; nothing was recorded."""
+
+
+class PayoutRefused(DisputeEngineError):
+    """Raised when the payout gateway's own checks refuse an instruction before sending it:
+    its decimals differ from the asset's, or it exceeds a per-payout or per-day limit.
+
+    Nothing was paid and nothing was recorded; the dispute stays approved. ``reason`` is
+    ``decimals``, ``per_payout`` or ``per_day``.
+    """
+
+    def __init__(self, message: str, *, reason: str, dispute_id: UUID | None = None) -> None:
+        super().__init__(message, dispute_id=dispute_id)
+        self.reason = reason
