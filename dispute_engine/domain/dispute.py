@@ -433,11 +433,15 @@ class Dispute(Aggregate):
         comparison = latest[1] if latest is not None else None
         missing = [o for o in required_overrides(comparison) if o not in overrides]
         if missing:
-            why = "no lookup is recorded" if comparison is None else "the chain contradicts"
+            why = (
+                "no chain lookup is recorded: look the transaction up, or name no_lookup"
+                if comparison is None
+                else f"the chain contradicts the claim's {', '.join(missing)}: name "
+                + ("it" if len(missing) == 1 else "each")
+            )
             raise InvalidInput.of(
                 "overrides",
-                f"{why} {', '.join(missing)}: look the transaction up, or name "
-                f"{', '.join(missing)} in overrides and say why in the rationale",
+                f"{why} in overrides and say why in the rationale",
                 dispute_id=self.id,
             )
         if "amount" in overrides:
@@ -446,8 +450,8 @@ class Dispute(Aggregate):
         if self.paid.units + units > verified.units:
             raise InvalidInput.of(
                 "overrides",
-                f"the chain verified a transfer of {verified}, {self.paid} already paid: paying "
-                f"{Money(units, verified.decimals, verified.asset)} more needs an amount override",
+                f"the chain vouches for {verified} moved and {self.paid} is paid already: paying "
+                f"{Money(units, verified.decimals, verified.asset)} more needs the override amount",
                 dispute_id=self.id,
             )
 
