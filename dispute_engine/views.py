@@ -108,6 +108,7 @@ class TokenTransferView(View):
     amount: Decimal | None  # None when the token's decimals are unknown
     units: int
     symbol: str | None
+    decimals: int | None = None  # the registry's, else the contract's decimals()
 
 
 class ChainFactsView(View):
@@ -157,6 +158,7 @@ class ChainFactsView(View):
                     amount=None if t.decimals is None else scaled(t.units, t.decimals),
                     units=t.units,
                     symbol=t.symbol,
+                    decimals=t.decimals,
                 )
                 for t in facts.token_transfers
             ],
