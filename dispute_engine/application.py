@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC
 from uuid import UUID
 
 from dispute_engine.auditing import Auditing
@@ -22,7 +23,7 @@ from dispute_engine.domain.errors import (
     InvalidInput,
 )
 from dispute_engine.domain.lifecycle import Status
-from dispute_engine.engine_core import GatewayFactory
+from dispute_engine.engine_core import GatewayFactory, system_clock
 from dispute_engine.payout_guard import PayoutGuard
 from dispute_engine.ports import (
     Clock,
@@ -51,8 +52,9 @@ class DisputeEngine(ChainTruth, ServiceLevels, Auditing):
         """Open the engine on ``memory:``, ``sqlite:///path`` or ``postgresql://...``.
 
         ``None`` takes the URL from settings (``DISPUTE_ENGINE_DB``), else
-        ``sqlite:///./disputes.db``. Tables are created on first use. ``payout_gateway`` is
-        a gateway, or a factory given the database and the PayoutGuard it must consult.
+        ``sqlite:///./disputes.db``. Tables are created on first use. The default payout
+        gateways (the ledger, and the chain with a hot wallet key) consult a PayoutGuard;
+        one passed in as ``payout_gateway`` makes its own checks.
         Raises InvalidInput for an unsupported URL.
         """
         settings = settings or Settings()
@@ -62,6 +64,7 @@ class DisputeEngine(ChainTruth, ServiceLevels, Auditing):
         # The composition root: the only place the application names its chain adapters.
         from chain.networks import KnownAssets  # noqa: PLC0415
 
+        assets = KnownAssets()
         lookup = None
         token_decimals: TokenDecimals | None = None
         if settings.chains:
@@ -75,8 +78,17 @@ class DisputeEngine(ChainTruth, ServiceLevels, Auditing):
             key = settings.hot_wallet_key
             if payout_gateway is None and key is not None:
                 nodes = lookup
+                limits = settings.payout_limits
+                now = clock or system_clock
 
-                def payout_gateway(db: Database, guard: PayoutGuard) -> PayoutGateway:
+                def payout_gateway(db: Database) -> PayoutGateway:
+                    guard = PayoutGuard(
+                        db,
+                        assets=assets,
+                        token_decimals=nodes.token_decimals,
+                        limits=limits,
+                        clock=lambda: now().astimezone(UTC),
+                    )
                     return Web3PayoutGateway(db, nodes, key, guard)
 
         return cls(
@@ -85,7 +97,7 @@ class DisputeEngine(ChainTruth, ServiceLevels, Auditing):
             clock=clock,
             payout_gateway=payout_gateway,
             transaction_lookup=lookup,
-            assets=KnownAssets(),
+            assets=assets,
             token_decimals=token_decimals,
         )
 

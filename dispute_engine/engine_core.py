@@ -38,8 +38,7 @@ if TYPE_CHECKING:
 
 
 T = TypeVar("T")
-# A gateway, or how to build one on the engine's database with the guard it must consult.
-GatewayFactory = Callable[[Database, PayoutGuard], PayoutGateway]
+GatewayFactory = Callable[[Database], PayoutGateway]  # builds a gateway on the engine's database
 
 
 def system_clock() -> datetime:
@@ -87,11 +86,9 @@ class EngineCore(Application[UUID]):
                 clock=self.now,
             )
             if payout_gateway is None:
-                payout_gateway = PayoutLedger
+                payout_gateway = PayoutLedger(self.db, self.payout_guard)
             self.payout_gateway: PayoutGateway = (
-                payout_gateway(self.db, self.payout_guard)
-                if callable(payout_gateway)
-                else payout_gateway
+                payout_gateway(self.db) if callable(payout_gateway) else payout_gateway
             )
 
     @property
