@@ -16,6 +16,7 @@ from dispute_engine.commands import (
 )
 from dispute_engine.database import Database, StorageUrl
 from dispute_engine.domain.actor import Actor
+from dispute_engine.domain.canonical import canonical_id
 from dispute_engine.domain.dispute import Dispute
 from dispute_engine.domain.errors import (
     ConcurrencyConflict,
@@ -138,8 +139,8 @@ class DisputeEngine(ChainTruth, ServiceLevels, Auditing):
     # -- investigation ------------------------------------------------------------
 
     def assign(self, dispute_id: UUID, *, investigator: str, by: Actor) -> None:
-        """Give the dispute to an investigator."""
-        name = Name(text=investigator).text
+        """Give the dispute to an investigator (by canonical id, as actors are)."""
+        name = canonical_id(Name(text=investigator).text, field="investigator")
         self._command(dispute_id, lambda d: d.assign(name, by=by, now=self.now()))
 
     def verify_identity(self, dispute_id: UUID, *, method: str, by: Actor) -> None:
@@ -309,5 +310,7 @@ class DisputeEngine(ChainTruth, ServiceLevels, Auditing):
         from projections.work_queue import WorkQueue  # noqa: PLC0415
 
         self.projections.catch_up(["work_queue"])
+        if assignee is not None:
+            assignee = canonical_id(assignee, field="assignee")
         ids = WorkQueue.ids(self.db, status=wanted and str(wanted), assignee=assignee)
         return [self.get(UUID(i)) for i in ids]

@@ -196,3 +196,10 @@ def test_the_ledger_refuses_decimals_the_registry_contradicts(engine: DisputeEng
         )
     assert refused.value.reason == "decimals"
     assert ledger(engine).instructions() == []
+
+
+def test_an_assignee_is_one_person_however_it_is_spelt(engine: DisputeEngine, alice: Actor):
+    dispute_id = file_dispute(engine, alice)
+    engine.assign(dispute_id, investigator=FULLWIDTH_ALICE, by=alice)
+    assert engine.get(dispute_id).assignee == "alice"
+    assert [v.id for v in engine.list_disputes(assignee="ALICE")] == [dispute_id]

@@ -281,3 +281,31 @@ def test_overrides_are_limited_to_the_chain_facts_and_a_rejection_names_none():
     with pytest.raises(InvalidInput) as raised:
         ProposeDecision(outcome="reject", rationale="r", overrides=("status",))
     assert raised.value.fields == ["overrides"]
+
+
+@given(
+    status=st.sampled_from(["success", "failed"]),
+    units=st.one_of(st.just(CLAIMED_UNITS), st.integers(min_value=1, max_value=2 * CLAIMED_UNITS)),
+    decimals=st.sampled_from([None, 6, 6, 18]),
+    token=st.sampled_from([USDT, SENDER]),
+    paid=st.lists(st.integers(min_value=1, max_value=CLAIMED_UNITS), max_size=3),
+)
+def test_without_an_amount_override_the_chain_bounds_the_total_paid(
+    status: str, units: int, decimals: int | None, token: str, paid: list[int]
+):
+    log = {**facts().token_transfers[0].model_dump(), "units": units, "decimals": decimals}
+    log["token_address"] = token
+    dispute = looked_up(facts(status=status, token_transfers=[log] if status == "success" else []))
+    latest = dispute.chain_facts
+    assert latest is not None
+    named = required_overrides(latest[1])
+    for number, want in enumerate(paid, start=1):
+        amount = str(Decimal(want).scaleb(-6))
+        try:
+            propose(dispute, "adjustment", amount, *(n for n in named if n != "amount"))
+        except InvalidInput:
+            continue
+        dispute.approve_decision(by=BOB, now=NOW)
+        dispute.record_execution(f"ref-{number}", by=BOB, now=NOW)
+        dispute.reopen("appeal", by=ALICE, now=NOW, appeal_window=timedelta(days=30))
+    assert dispute.paid.units <= verified_units(latest[1])
