@@ -8,14 +8,17 @@ from typing import Any
 from uuid import UUID
 
 import pytest
+from typer.testing import CliRunner
 
 from dispute_engine import Actor, DisputeEngine, ProposeDecision, Role, Settings
+from dispute_engine.cli import app
 from dispute_engine.errors import InvalidInput, NotAuthorized, PayoutRefused
 from dispute_engine.payout_ledger import PayoutLedger
 from dispute_engine.ports import PayoutInstruction
 from dispute_engine.settings import PayoutLimit
 from tests.conftest import FakeClock
 from tests.factories import UNCHECKED, USDT, file_dispute, stored_rows
+from tests.integration.test_concurrency import run_together
 
 FULLWIDTH_ALICE = "\uff41\uff4c\uff49\uff43\uff45"
 REFUND = ProposeDecision(outcome="refund", rationale="never arrived", overrides=UNCHECKED)
@@ -203,3 +206,50 @@ def test_an_assignee_is_one_person_however_it_is_spelt(engine: DisputeEngine, al
     engine.assign(dispute_id, investigator=FULLWIDTH_ALICE, by=alice)
     assert engine.get(dispute_id).assignee == "alice"
     assert [v.id for v in engine.list_disputes(assignee="ALICE")] == [dispute_id]
+
+
+def test_racing_payouts_never_exceed_the_days_limit(
+    db_url: str, clock: FakeClock, alice: Actor, bob: Actor
+):
+    limits = {"USDT": PayoutLimit(per_payout=Decimal(200), per_day=Decimal(300))}
+    engine = DisputeEngine.open(db_url, clock=clock, settings=Settings(payout_limits=limits))
+    try:
+        disputes = [proposed(engine, alice) for _ in range(4)]  # 125.50 USDT each
+        for dispute_id in disputes:
+            engine.approve_decision(dispute_id, by=bob)
+
+        def execute(n: int) -> None:
+            engine.execute_decision(disputes[n], by=bob)
+
+        errors = run_together(4, execute)
+        assert len(errors) == 2
+        assert all(isinstance(e, PayoutRefused) and e.reason == "per_day" for e in errors)
+        assert len(ledger(engine).instructions()) == 2
+        statuses = sorted(engine.get(i).status for i in disputes)
+        assert statuses == ["approved", "approved", "resolved", "resolved"]
+    finally:
+        engine.close()
+
+
+def test_the_cli_takes_overrides_and_refuses_unknown_ones(db_url: str, alice: Actor):
+    engine = DisputeEngine.open(db_url)
+    try:
+        dispute_id = str(file_dispute(engine, alice))
+    finally:
+        engine.close()
+    runner = CliRunner()
+    base = ["--db", db_url, "--outcome", "refund", "--rationale", "never arrived"]
+    result = runner.invoke(app, ["assign", dispute_id, "--investigator", "alice", "--db", db_url])
+    assert result.exit_code == 0, result.stderr
+    result = runner.invoke(app, ["propose", dispute_id, *base])
+    assert result.exit_code == 2
+    assert "no chain lookup" in result.stderr
+    assert "no_lookup" in result.stderr
+    result = runner.invoke(app, ["propose", dispute_id, *base, "--override", "sender"])
+    assert result.exit_code == 2
+    assert len(result.stderr.strip().splitlines()) == 1
+    overrides = ["--override", "no_lookup", "--override", "amount"]
+    result = runner.invoke(app, ["propose", dispute_id, *base, *overrides])
+    assert result.exit_code == 0, result.stderr
+    result = runner.invoke(app, ["show", dispute_id, "--db", db_url, "--json"])
+    assert json.loads(result.stdout)["decision"]["overrides"] == ["amount", "no_lookup"]
