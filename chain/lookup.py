@@ -288,6 +288,13 @@ class Web3TransactionLookup:
             )
         return tuple(transfers)
 
+    def token_decimals(self, chain_id: int, token_address: str) -> int | None:
+        """The token's decimals: the registry's when the chain knows it, else the contract's
+        ``decimals()``; None when it has none. Raises ChainUnavailable, ChainNotConfigured."""
+        client = self.client(chain_id)
+        address = to_checksum_address(token_address)
+        return client.call(lambda: self._token(client, address)[0])
+
     def _token(self, client: ChainClient, address: str) -> tuple[int | None, str | None]:
         key = (client.network.chain_id, address)
         if key not in self._tokens:

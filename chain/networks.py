@@ -34,6 +34,10 @@ class Network:
         """The well-known token at an address (checksummed), if any."""
         return next((t for t in self.tokens if t.address == address), None)
 
+    def token_named(self, symbol: str) -> Token | None:
+        """The well-known token with a symbol, if any."""
+        return next((t for t in self.tokens if t.symbol == symbol.upper()), None)
+
 
 NETWORKS: dict[int, Network] = {
     n.chain_id: n
@@ -98,7 +102,14 @@ NETWORKS: dict[int, Network] = {
             confirmations=20,
             tokens=(Token("USDC", "0x833589fCD6eDb6E08f4c7C32D4f71b54bdA02913", 6),),
         ),
-        Network(31337, "Local (anvil)", "ETH", confirmations=2),
+        Network(
+            31337,
+            "Local (anvil)",
+            "ETH",
+            confirmations=2,
+            # The first contract a fresh anvil deploys from its first account: the test token.
+            tokens=(Token("TUSD", "0x5FbDB2315678afecb367f032d93F642f64180aa3", 6),),
+        ),
         Network(1337, "Local (dev)", "ETH", confirmations=2),
         Network(
             ETH_TESTER_CHAIN_ID, "In-process (eth-tester)", "ETH", confirmations=1, finality="depth"
@@ -110,3 +121,21 @@ NETWORKS: dict[int, Network] = {
 def network(chain_id: int) -> Network:
     """The registered network, or a generic EVM chain with depth-based finality."""
     return NETWORKS.get(chain_id) or Network(chain_id, f"chain {chain_id}", "ETH", finality="depth")
+
+
+class KnownAssets:
+    """The AssetRegistry port over the networks above: what each chain's decimals are."""
+
+    def decimals(self, chain_id: int, asset: str, token_address: str | None) -> int | None:
+        """The decimals of a token the chain knows by address, else of its native asset or
+        a well-known token by symbol when no address is given; None for anything else."""
+        net = NETWORKS.get(chain_id)
+        if net is None:
+            return None
+        if token_address is not None:
+            token = net.token(token_address)
+            return None if token is None else token.decimals
+        if asset.upper() == net.native_asset:
+            return net.native_decimals
+        named = net.token_named(asset)
+        return None if named is None else named.decimals

@@ -23,6 +23,7 @@ from web3.exceptions import TransactionNotFound, Web3RPCError
 from chain.lookup import Web3TransactionLookup
 from dispute_engine.database import Database
 from dispute_engine.domain.errors import PayoutFailed
+from dispute_engine.payout_guard import PayoutGuard
 from dispute_engine.ports import PayoutInstruction, PayoutReceipt
 
 TRANSFER_SELECTOR = "0xa9059cbb"
@@ -32,9 +33,16 @@ RECORD_ATTEMPTS = 5
 class Web3PayoutGateway:
     """A PayoutGateway paying native coins or ERC-20 tokens from one hot wallet."""
 
-    def __init__(self, db: Database, nodes: Web3TransactionLookup, key: SecretStr) -> None:
+    def __init__(
+        self,
+        db: Database,
+        nodes: Web3TransactionLookup,
+        key: SecretStr,
+        guard: PayoutGuard | None = None,
+    ) -> None:
         self.db = db
         self.nodes = nodes
+        self.guard = guard
         self._account: LocalAccount = Account.from_key(key.get_secret_value())
         self._lock = threading.Lock()
         self.table = db.table("chain_payouts")
@@ -51,10 +59,22 @@ class Web3PayoutGateway:
         return str(self._account.address)
 
     def pay(self, instruction: PayoutInstruction) -> PayoutReceipt:
-        """Send the refund once; a repeated key re-broadcasts the recorded transfer."""
+        """Send the refund once; a repeated key re-broadcasts the recorded transfer.
+
+        A new key passes the guard first. Raises PayoutRefused (nothing sent), PayoutFailed,
+        ChainUnavailable.
+        """
         client = self.nodes.client(instruction.chain_id)
-        with self._lock:
-            (tx_hash, raw), created = self._record_once(instruction)
+        admitted = False
+        if self.guard is not None and self._recorded(instruction.key) is None:
+            admitted = self.guard.admit(instruction)
+        try:
+            with self._lock:
+                (tx_hash, raw), created = self._record_once(instruction)
+        except Exception:
+            if admitted and self.guard is not None:
+                self.guard.release(instruction.key)  # nothing was signed: it does not count
+            raise
         eth = client.web3.eth
 
         def known() -> bool:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from datetime import UTC
 from uuid import UUID
 
 from dispute_engine.auditing import Auditing
@@ -16,6 +16,7 @@ from dispute_engine.commands import (
 )
 from dispute_engine.database import Database, StorageUrl
 from dispute_engine.domain.actor import Actor
+from dispute_engine.domain.canonical import canonical_id
 from dispute_engine.domain.dispute import Dispute
 from dispute_engine.domain.errors import (
     ConcurrencyConflict,
@@ -23,10 +24,13 @@ from dispute_engine.domain.errors import (
     InvalidInput,
 )
 from dispute_engine.domain.lifecycle import Status
+from dispute_engine.engine_core import GatewayFactory, system_clock
+from dispute_engine.payout_guard import PayoutGuard
 from dispute_engine.ports import (
     Clock,
     PayoutGateway,
     PayoutInstruction,
+    TokenDecimals,
 )
 from dispute_engine.service_levels import ServiceLevels
 from dispute_engine.settings import Settings
@@ -44,33 +48,49 @@ class DisputeEngine(ChainTruth, ServiceLevels, Auditing):
         chains: dict[int, str] | None = None,
         clock: Clock | None = None,
         settings: Settings | None = None,
-        payout_gateway: PayoutGateway | Callable[[Database], PayoutGateway] | None = None,
+        payout_gateway: PayoutGateway | GatewayFactory | None = None,
     ) -> DisputeEngine:
         """Open the engine on ``memory:``, ``sqlite:///path`` or ``postgresql://...``.
 
         ``None`` takes the URL from settings (``DISPUTE_ENGINE_DB``), else
-        ``sqlite:///./disputes.db``. Tables are created on first use.
+        ``sqlite:///./disputes.db``. Tables are created on first use. The default payout
+        gateways (the ledger, and the chain with a hot wallet key) consult a PayoutGuard;
+        one passed in as ``payout_gateway`` makes its own checks.
         Raises InvalidInput for an unsupported URL.
         """
         settings = settings or Settings()
         if chains is not None:
             settings = settings.model_copy(update={"chains": chains})
         storage = StorageUrl.parse(url or settings.db, pool_size=settings.postgres_pool_size)
+        # The composition root: the only place the application names its chain adapters.
+        from chain.networks import KnownAssets  # noqa: PLC0415
+
+        assets = KnownAssets()
         lookup = None
+        token_decimals: TokenDecimals | None = None
         if settings.chains:
-            # The composition root: the only place the application names its chain adapters.
             from chain.lookup import Web3TransactionLookup  # noqa: PLC0415
             from chain.payout import Web3PayoutGateway  # noqa: PLC0415
 
             lookup = Web3TransactionLookup(
                 settings.chains, timeout=settings.chain_timeout_seconds, clock=clock
             )
+            token_decimals = lookup.token_decimals
             key = settings.hot_wallet_key
             if payout_gateway is None and key is not None:
                 nodes = lookup
+                limits = settings.payout_limits
+                now = clock or system_clock
 
                 def payout_gateway(db: Database) -> PayoutGateway:
-                    return Web3PayoutGateway(db, nodes, key)
+                    guard = PayoutGuard(
+                        db,
+                        assets=assets,
+                        token_decimals=nodes.token_decimals,
+                        limits=limits,
+                        clock=lambda: now().astimezone(UTC),
+                    )
+                    return Web3PayoutGateway(db, nodes, key, guard)
 
         return cls(
             storage,
@@ -78,6 +98,8 @@ class DisputeEngine(ChainTruth, ServiceLevels, Auditing):
             clock=clock,
             payout_gateway=payout_gateway,
             transaction_lookup=lookup,
+            assets=assets,
+            token_decimals=token_decimals,
         )
 
     # -- filing -------------------------------------------------------------------
@@ -88,6 +110,10 @@ class DisputeEngine(ChainTruth, ServiceLevels, Auditing):
         Raises InvalidInput, IdempotencyKeyReused (same key, different claim), NotAuthorized.
         """
         claim = command.claim
+        tx = claim.transaction
+        if self.assets is not None:
+            known = self.assets.decimals(tx.chain_id, tx.asset, tx.token_address)
+            claim = claim.model_copy(update={"transaction": tx.with_known_decimals(known)})
         if claim.jurisdiction is None:
             claim = claim.model_copy(update={"jurisdiction": self.settings.default_jurisdiction})
         dispute = Dispute.file(
@@ -113,8 +139,8 @@ class DisputeEngine(ChainTruth, ServiceLevels, Auditing):
     # -- investigation ------------------------------------------------------------
 
     def assign(self, dispute_id: UUID, *, investigator: str, by: Actor) -> None:
-        """Give the dispute to an investigator."""
-        name = Name(text=investigator).text
+        """Give the dispute to an investigator (by canonical id, as actors are)."""
+        name = canonical_id(Name(text=investigator).text, field="investigator")
         self._command(dispute_id, lambda d: d.assign(name, by=by, now=self.now()))
 
     def verify_identity(self, dispute_id: UUID, *, method: str, by: Actor) -> None:
@@ -166,11 +192,22 @@ class DisputeEngine(ChainTruth, ServiceLevels, Auditing):
     # -- decision -----------------------------------------------------------------
 
     def propose_decision(self, dispute_id: UUID, decision: ProposeDecision, *, by: Actor) -> None:
-        """Propose refund, partial refund, adjustment or rejection (which resolves at once)."""
+        """Propose refund, partial refund, adjustment or rejection (which resolves at once).
+
+        Money moves only as far as the chain vouches: each contradicted chain fact, or
+        ``no_lookup``, must be named in ``decision.overrides``; without an ``amount`` override
+        the total paid stays within the transfer the chain verified.
+        Raises InvalidInput (money rules, ``overrides``), InvalidTransition, NotAuthorized.
+        """
         self._command(
             dispute_id,
             lambda d: d.propose_decision(
-                decision.outcome, decision.amount, decision.rationale, by=by, now=self.now()
+                decision.outcome,
+                decision.amount,
+                decision.rationale,
+                by=by,
+                now=self.now(),
+                overrides=decision.overrides,
             ),
         )
 
@@ -190,7 +227,8 @@ class DisputeEngine(ChainTruth, ServiceLevels, Auditing):
         second executor racing this one, finds the first payment instead of paying again.
         So a save that clashes with another change (a note added meanwhile) is retried on
         the fresh dispute without paying twice.
-        Raises InvalidTransition, NotAuthorized, PayoutFailed, ChainUnavailable.
+        Raises InvalidTransition, NotAuthorized, PayoutRefused (the gateway's own checks;
+        nothing paid, the dispute stays approved), PayoutFailed, ChainUnavailable.
         """
 
         def pay(dispute: Dispute) -> str:
@@ -272,5 +310,7 @@ class DisputeEngine(ChainTruth, ServiceLevels, Auditing):
         from projections.work_queue import WorkQueue  # noqa: PLC0415
 
         self.projections.catch_up(["work_queue"])
+        if assignee is not None:
+            assignee = canonical_id(assignee, field="assignee")
         ids = WorkQueue.ids(self.db, status=wanted and str(wanted), assignee=assignee)
         return [self.get(UUID(i)) for i in ids]

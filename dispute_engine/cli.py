@@ -323,12 +323,24 @@ def propose(
     outcome: Annotated[str, typer.Option(help="refund, partial_refund, adjustment or reject")],
     rationale: Annotated[str, typer.Option(help="Why.")],
     amount: Annotated[str | None, typer.Option(help="Exact amount (not for reject).")] = None,
+    override: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="A chain fact the decision goes against (status, recipient, asset, decimals, "
+            "amount, no_lookup); repeat for each.",
+        ),
+    ] = None,
     db: Db = None,
     actor: ActorId = "investigator",
     role: RoleName = "investigator",
 ) -> None:
     """Propose a decision; a rejection resolves at once, money waits for an approver."""
-    fields = {"outcome": outcome, "amount": amount, "rationale": rationale}
+    fields = {
+        "outcome": outcome,
+        "amount": amount,
+        "rationale": rationale,
+        "overrides": override or [],
+    }
     _act(
         db,
         dispute_id,

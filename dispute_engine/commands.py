@@ -10,6 +10,7 @@ from typing import Annotated, Self
 
 from pydantic import Field, field_validator, model_validator
 
+from dispute_engine.domain.chain_facts import Override
 from dispute_engine.domain.claim import Claim, ClaimedTransaction, ExactDecimal, LongText, ShortText
 from dispute_engine.domain.decision import Outcome
 from dispute_engine.domain.evidence import (
@@ -61,6 +62,9 @@ class ProposeDecision(ValueObject):
     outcome: Outcome
     amount: ExactDecimal | None = None
     rationale: LongText
+    # Each chain fact the decision goes against, on purpose: status, recipient, asset,
+    # decimals, amount, or no_lookup when no lookup is recorded.
+    overrides: tuple[Override, ...] = ()
 
     @field_validator("amount")
     @classmethod
@@ -73,6 +77,8 @@ class ProposeDecision(ValueObject):
     def _rejection_pays_nothing(self) -> Self:
         if self.outcome is Outcome.REJECT and self.amount is not None:
             raise FieldError("amount", "a rejection pays nothing: leave the amount out")
+        if self.outcome is Outcome.REJECT and self.overrides:
+            raise FieldError("overrides", "a rejection pays nothing: it overrides no chain fact")
         return self
 
 

@@ -88,7 +88,13 @@ def run_demo(engine: DisputeEngine, chain: DemoChain, say: Callable[[str], None]
     engine.verify_identity(zh, method="security_question", by=ALICE)
     _facts(engine, zh, say, "[zh]")
     engine.propose_decision(
-        zh, ProposeDecision(outcome="refund", rationale="the transfer reverted on chain"), by=ALICE
+        zh,
+        ProposeDecision(
+            outcome="refund",
+            rationale="the transfer reverted on chain; the wallet debited the user anyway",
+            overrides=("status", "amount"),  # the chain shows nothing moved: said on purpose
+        ),
+        by=ALICE,
     )
     try:
         engine.approve_decision(zh, by=Actor(id="alice", roles={Role.APPROVER}))
@@ -131,6 +137,7 @@ def run_demo(engine: DisputeEngine, chain: DemoChain, say: Callable[[str], None]
             outcome="partial_refund",
             amount=Decimal("0.05"),
             rationale="the quote screen was misleading",
+            overrides=("amount",),  # the chain shows 0.25 ETH, not the 0.2 claimed
         ),
         by=ALICE,
     )

@@ -21,11 +21,14 @@ from dispute_engine.domain.errors import (
     InvalidInput,
 )
 from dispute_engine.evidence_store import SqlEvidenceStore
+from dispute_engine.payout_guard import PayoutGuard
 from dispute_engine.payout_ledger import PayoutLedger
 from dispute_engine.ports import (
+    AssetRegistry,
     Clock,
     EvidenceStore,
     PayoutGateway,
+    TokenDecimals,
     TransactionLookup,
 )
 from dispute_engine.settings import Settings
@@ -35,6 +38,7 @@ if TYPE_CHECKING:
 
 
 T = TypeVar("T")
+GatewayFactory = Callable[[Database], PayoutGateway]  # builds a gateway on the engine's database
 
 
 def system_clock() -> datetime:
@@ -53,13 +57,16 @@ class EngineCore(Application[UUID]):
         *,
         settings: Settings | None = None,
         clock: Clock | None = None,
-        payout_gateway: PayoutGateway | Callable[[Database], PayoutGateway] | None = None,
+        payout_gateway: PayoutGateway | GatewayFactory | None = None,
         transaction_lookup: TransactionLookup | None = None,
+        assets: AssetRegistry | None = None,
+        token_decimals: TokenDecimals | None = None,
     ) -> None:
         self.settings = settings or Settings()
         self.storage = storage
         self.clock: Clock = clock or system_clock
         self.transaction_lookup = transaction_lookup
+        self.assets = assets
         self._projections: ProjectionRunner | None = None
         self._projections_lock = threading.Lock()
         env = {**storage.env, "CREATE_TABLE": "y"}
@@ -71,8 +78,15 @@ class EngineCore(Application[UUID]):
             super().__init__(env=env)
             self.db = Database(cast(Any, self.factory).datastore, storage)
             self.evidence_store: EvidenceStore = SqlEvidenceStore(self.db)
+            self.payout_guard = PayoutGuard(
+                self.db,
+                assets=assets,
+                token_decimals=token_decimals,
+                limits=self.settings.payout_limits,
+                clock=self.now,
+            )
             if payout_gateway is None:
-                payout_gateway = PayoutLedger
+                payout_gateway = PayoutLedger(self.db, self.payout_guard)
             self.payout_gateway: PayoutGateway = (
                 payout_gateway(self.db) if callable(payout_gateway) else payout_gateway
             )

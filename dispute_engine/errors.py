@@ -17,6 +17,7 @@ from dispute_engine.domain.errors import (
     MalformedSignature,
     NotAuthorized,
     PayoutFailed,
+    PayoutRefused,
     SignatureRefused,
     StorageUnavailable,
 )
@@ -38,6 +39,7 @@ __all__ = [
     "MalformedSignature",
     "NotAuthorized",
     "PayoutFailed",
+    "PayoutRefused",
     "SignatureRefused",
     "StorageUnavailable",
 ]

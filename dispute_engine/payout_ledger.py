@@ -10,14 +10,16 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from dispute_engine.database import Database
+from dispute_engine.payout_guard import PayoutGuard
 from dispute_engine.ports import PayoutInstruction, PayoutReceipt
 
 
 class PayoutLedger:
     """A PayoutGateway that records instructions exactly once in the engine's database."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, guard: PayoutGuard | None = None) -> None:
         self.db = db
+        self.guard = guard
         self.table = db.table("payout_instructions")
         db.create(
             f"CREATE TABLE IF NOT EXISTS {self.table} ("
@@ -28,8 +30,13 @@ class PayoutLedger:
         )
 
     def pay(self, instruction: PayoutInstruction) -> PayoutReceipt:
-        """Record the instruction unless its key is already recorded; never twice."""
+        """Record the instruction unless its key is already recorded; never twice.
+
+        Raises PayoutRefused when the guard refuses it (nothing recorded).
+        """
         i = instruction
+        if self.guard is not None:
+            self.guard.admit(i)
         with self.db.transaction() as cursor:
             self.db.execute(
                 cursor,

@@ -38,6 +38,27 @@ class TransactionLookup(Protocol):
         ...
 
 
+class AssetRegistry(Protocol):
+    """The assets known on each chain, and their decimals."""
+
+    def decimals(self, chain_id: int, asset: str, token_address: str | None) -> int | None:
+        """The decimals of the token at ``token_address`` (or, without one, of the chain's
+        native asset or well-known token named ``asset``); None when the chain does not know it.
+        """
+        ...
+
+
+class TokenDecimals(Protocol):
+    """What a token contract says its decimals are."""
+
+    def __call__(self, chain_id: int, token_address: str) -> int | None:
+        """The contract's ``decimals()``, None when it has none.
+
+        Raises ChainUnavailable when the node cannot answer.
+        """
+        ...
+
+
 class EvidenceStore(Protocol):
     """Content-addressed storage of evidence bytes."""
 

@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 
-from pydantic import Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from dispute_engine.domain.evidence import MAX_EVIDENCE_BYTES
 
 DEFAULT_DB = "sqlite:///./disputes.db"
+
+
+class PayoutLimit(BaseModel):
+    """How much of one asset the payout gateway sends at most, in the asset's units."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    per_payout: Decimal = Field(gt=0, allow_inf_nan=False)
+    per_day: Decimal = Field(gt=0, allow_inf_nan=False)
 
 
 class Settings(BaseSettings):
@@ -30,6 +40,9 @@ class Settings(BaseSettings):
     chain_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
     time_tolerance_minutes: int = Field(default=60, ge=0)
     hot_wallet_key: SecretStr | None = None
+    # Per asset symbol: ``{"USDT": {"per_payout": "500", "per_day": "5000"}}``; an asset
+    # without an entry has no limit.
+    payout_limits: dict[str, PayoutLimit] = Field(default_factory=dict)
     event_cipher_key: SecretStr | None = None  # AES key (base64): events encrypted at rest
 
     @property

@@ -63,6 +63,7 @@ class DecisionView(View):
     proposed_at: datetime
     approved_by: str | None
     approved_at: datetime | None
+    overrides: list[str] = []  # chain facts the decision goes against, named by its proposer
 
 
 class PayoutView(View):
@@ -107,6 +108,7 @@ class TokenTransferView(View):
     amount: Decimal | None  # None when the token's decimals are unknown
     units: int
     symbol: str | None
+    decimals: int | None = None  # the registry's, else the contract's decimals()
 
 
 class ChainFactsView(View):
@@ -156,6 +158,7 @@ class ChainFactsView(View):
                     amount=None if t.decimals is None else scaled(t.units, t.decimals),
                     units=t.units,
                     symbol=t.symbol,
+                    decimals=t.decimals,
                 )
                 for t in facts.token_transfers
             ],
@@ -227,6 +230,7 @@ class DisputeView(View):
                 proposed_at=decision.proposed_at,
                 approved_by=decision.approved_by,
                 approved_at=decision.approved_at,
+                overrides=list(decision.overrides),
             ),
             payouts=[
                 PayoutView(

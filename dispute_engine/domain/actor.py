@@ -5,9 +5,10 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
-from dispute_engine.domain.errors import NotAuthorized
+from dispute_engine.domain.canonical import canonical_id
+from dispute_engine.domain.errors import InvalidInput, NotAuthorized
 from dispute_engine.domain.lifecycle import Action
 from dispute_engine.domain.value_object import ValueObject
 
@@ -22,11 +23,32 @@ class Role(StrEnum):
     ADMIN = "admin"
 
 
-class Actor(ValueObject):
-    """A person or service acting on disputes; recorded on every event."""
+def _canonical(value: str) -> str:
+    try:
+        return canonical_id(value)
+    except InvalidInput as exc:
+        raise ValueError(exc.errors[0]["message"]) from None
 
-    id: Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[^\x00-\x1f\x7f]+$")]
+
+class Actor(ValueObject):
+    """A person or service acting on disputes; recorded on every event.
+
+    The id is kept in its canonical form (NFKC, casefolded, trimmed), so ``ALICE`` and
+    ``alice`` are one actor everywhere. Raises InvalidInput for invisible or control
+    characters.
+    """
+
+    id: Annotated[str, Field(min_length=1, max_length=128), AfterValidator(_canonical)]
     roles: frozenset[Role]
+
+
+def same_actor(recorded: str, actor: Actor) -> bool:
+    """Whether an id recorded on an event names the actor (ids recorded before canonical
+    ids were enforced are compared in their canonical form too)."""
+    try:
+        return canonical_id(recorded) == actor.id
+    except InvalidInput:
+        return recorded == actor.id
 
 
 FILE = "file"  # filing is not an Action on an existing dispute, but is permissioned too
@@ -78,8 +100,11 @@ def role_conflict(roles: frozenset[Role]) -> frozenset[Role] | None:
 def require_permission(actor: Actor, action: Action | str) -> None:
     """Raises NotAuthorized unless the actor holds a role allowed to perform the action.
 
-    Also raised when the actor holds a role denied the action (separation of duties).
+    Also raised when the actor holds a role denied the action (separation of duties);
+    InvalidInput when ``actor`` is not an Actor.
     """
+    if not isinstance(actor, Actor):
+        raise InvalidInput.of("by", f"must be an Actor, not {type(actor).__name__}")
     allowed = PERMISSIONS[action]
     if not actor.roles & allowed:
         roles = " or ".join(sorted(allowed))

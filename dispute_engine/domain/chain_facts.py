@@ -12,8 +12,16 @@ from dispute_engine.domain.money import Money
 from dispute_engine.domain.value_object import ValueObject
 
 ChainStatus = Literal["success", "failed", "pending", "not_found"]
-Mismatch = Literal["status", "sender", "recipient", "asset", "amount", "time"]
-MISMATCH_ORDER: tuple[Mismatch, ...] = ("status", "sender", "recipient", "asset", "amount", "time")
+Mismatch = Literal["status", "sender", "recipient", "asset", "decimals", "amount", "time"]
+MISMATCH_ORDER: tuple[Mismatch, ...] = (
+    "status",
+    "sender",
+    "recipient",
+    "asset",
+    "decimals",
+    "amount",
+    "time",
+)
 Units = Annotated[int, Field(ge=0, lt=2**256)]
 
 
@@ -88,12 +96,14 @@ def _native(
         found.add("sender")
     if facts.recipient != claim.recipient:
         found.add("recipient")
-    native = (facts.native_asset.upper(), facts.native_decimals)
-    if (claimed.asset, claimed.decimals) != native or (
+    if claimed.asset != facts.native_asset.upper() or (
         facts.native_units == 0 and facts.token_transfers
     ):
         found.add("asset")
         return None
+    if claimed.decimals != facts.native_decimals:
+        found.add("decimals")
+        return None  # base units of two scales are not comparable
     if facts.native_units != claimed.units:
         found.add("amount")
     return facts.native_units
@@ -124,10 +134,34 @@ def _token(
     if best.recipient != claim.recipient:
         found.add("recipient")
     if best.decimals is not None and best.decimals != claimed.decimals:
-        found.add("asset")
+        # The token's own decimals() says the claim counts in another scale: its units are
+        # not comparable with the claim's, so the chain vouches for no amount.
+        found.update(("decimals", "amount"))
+        return None
     if best.units != claimed.units:
         found.add("amount")
     return best.units
+
+
+# The facts a money-moving decision must name in its overrides when the chain contradicts them.
+Override = Literal["status", "recipient", "asset", "decimals", "amount", "no_lookup"]
+OVERRIDABLE: tuple[Override, ...] = ("status", "recipient", "asset", "decimals", "amount")
+
+
+def required_overrides(latest: Comparison | None) -> tuple[Override, ...]:
+    """What a money-moving decision must override: ``no_lookup`` without facts, else each
+    contradicted fact among status, recipient, asset, decimals and amount."""
+    if latest is None:
+        return ("no_lookup",)
+    return tuple(m for m in OVERRIDABLE if m in latest.mismatches)
+
+
+def verified_units(latest: Comparison | None) -> int:
+    """The base units of the claimed asset the chain vouches for having moved: none without
+    facts, and none for a transaction that did not succeed (a reverted call moves nothing)."""
+    if latest is None or latest.moved is None or "status" in latest.mismatches:
+        return 0
+    return latest.moved
 
 
 def finality(

@@ -11,6 +11,7 @@ from typing import Annotated, Literal, Self
 from eth_utils.address import is_checksum_address, to_checksum_address
 from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field, model_validator
 
+from dispute_engine.domain.errors import InvalidInput
 from dispute_engine.domain.money import MAX_DECIMALS, AmountError, Money, asset_decimals
 from dispute_engine.domain.value_object import FieldError, ValueObject
 
@@ -113,6 +114,29 @@ class ClaimedTransaction(ValueObject):
             raise FieldError("amount", str(exc)) from None
         object.__setattr__(self, "amount", money.amount)
         return self
+
+    def with_known_decimals(self, known: int | None) -> ClaimedTransaction:
+        """The transaction counted in the decimals the chain's registry knows for its asset.
+
+        Decimals are never the claimant's to choose: a given value that differs from the
+        known one is refused; one filled in from the asset's symbol is replaced by it.
+        Raises InvalidInput (``transaction.decimals``, or ``transaction.amount`` when the
+        amount has more places than the asset).
+        """
+        if known is None or known == self.decimals:
+            return self
+        if "decimals" in self.model_fields_set:
+            raise InvalidInput.of(
+                "transaction.decimals",
+                f"{self.asset} has {known} decimals on chain {self.chain_id}, not {self.decimals}",
+            )
+        data = self.model_dump()
+        try:
+            return ClaimedTransaction.model_validate({**data, "decimals": known})
+        except InvalidInput as exc:
+            raise InvalidInput(
+                [{**e, "field": f"transaction.{e['field']}"} for e in exc.errors]
+            ) from None
 
     @property
     def money(self) -> Money:

@@ -33,6 +33,7 @@ class Decision:
     proposed_at: datetime
     approved_by: str | None = None
     approved_at: datetime | None = None
+    overrides: tuple[str, ...] = ()  # chain facts the decision goes against, named on purpose
 
 
 @dataclass(frozen=True)

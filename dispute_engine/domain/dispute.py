@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -18,8 +18,14 @@ from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-from dispute_engine.domain.actor import FILE, Actor, require_permission
-from dispute_engine.domain.chain_facts import ChainFacts, Comparison, compare
+from dispute_engine.domain.actor import FILE, Actor, require_permission, same_actor
+from dispute_engine.domain.chain_facts import (
+    ChainFacts,
+    Comparison,
+    compare,
+    required_overrides,
+    verified_units,
+)
 from dispute_engine.domain.claim import Claim
 from dispute_engine.domain.decision import Decision, Outcome, Payout
 from dispute_engine.domain.errors import InvalidInput, InvalidTransition, NotAuthorized
@@ -371,14 +377,22 @@ class Dispute(Aggregate):
         *,
         by: Actor,
         now: datetime,
+        overrides: Sequence[str] = (),
     ) -> None:
         """Propose what to do. A rejection resolves at once; money waits for an approver.
 
-        Raises InvalidInput when the amount breaks the money rules.
+        Money moves only as far as the chain vouches: each chain fact the decision goes
+        against (or ``no_lookup``) must be named in ``overrides``, and without an ``amount``
+        override the total paid stays within the transfer the chain verified.
+        Raises InvalidInput when the amount breaks the money rules or an override is missing.
         """
         action = Action.PROPOSE_DECISION if outcome.moves_money else Action.PROPOSE_REJECTION
         status = self._next(action, by)
-        units = self._decision_units(outcome, amount) if outcome.moves_money else 0
+        named = sorted(set(overrides))
+        units = 0
+        if outcome.moves_money:
+            units = self._decision_units(outcome, amount)
+            self._require_chain_backing(units, named)
         self._decision_proposed(
             number=self.decisions_proposed + 1,
             outcome=outcome.value,
@@ -387,6 +401,7 @@ class Dispute(Aggregate):
             actor=by.id,
             status=status,
             timestamp=now,
+            overrides=named,
         )
 
     def _decision_units(self, outcome: Outcome, amount: Decimal | None) -> int:
@@ -413,6 +428,33 @@ class Dispute(Aggregate):
             raise InvalidInput.of("amount", "a partial refund must be less than the full amount")
         return money.units
 
+    def _require_chain_backing(self, units: int, overrides: Sequence[str]) -> None:
+        latest = self.chain_facts
+        comparison = latest[1] if latest is not None else None
+        missing = [o for o in required_overrides(comparison) if o not in overrides]
+        if missing:
+            why = (
+                "no chain lookup is recorded: look the transaction up, or name no_lookup"
+                if comparison is None
+                else f"the chain contradicts the claim's {', '.join(missing)}: name "
+                + ("it" if len(missing) == 1 else "each")
+            )
+            raise InvalidInput.of(
+                "overrides",
+                f"{why} in overrides and say why in the rationale",
+                dispute_id=self.id,
+            )
+        if "amount" in overrides:
+            return
+        verified = Money(verified_units(comparison), self.disputed.decimals, self.disputed.asset)
+        if self.paid.units + units > verified.units:
+            raise InvalidInput.of(
+                "overrides",
+                f"the chain vouches for {verified} moved and {self.paid} is paid already: paying "
+                f"{Money(units, verified.decimals, verified.asset)} more needs the override amount",
+                dispute_id=self.id,
+            )
+
     @event("DecisionProposed")
     def _decision_proposed(
         self,
@@ -423,9 +465,18 @@ class Dispute(Aggregate):
         actor: str,
         status: str,
         timestamp: datetime,
+        overrides: list[str] | None = None,  # absent from decisions proposed before overrides
     ) -> None:
         self.decisions_proposed = number
-        self.decision = Decision(number, Outcome(outcome), units, rationale, actor, timestamp)
+        self.decision = Decision(
+            number,
+            Outcome(outcome),
+            units,
+            rationale,
+            actor,
+            timestamp,
+            overrides=tuple(overrides or ()),
+        )
         if status == Status.RESOLVED:
             self.resolved_at = timestamp
 
@@ -433,7 +484,7 @@ class Dispute(Aggregate):
         """Approve the proposed decision. Raises NotAuthorized for the proposer (four eyes)."""
         status = self._next(Action.APPROVE_DECISION, by)
         decision = self._require_decision()
-        if by.id == decision.proposed_by:
+        if same_actor(decision.proposed_by, by):
             raise NotAuthorized(
                 "a decision that moves money needs a second approver, not its proposer",
                 actor=by.id,

@@ -16,6 +16,8 @@ DisputeEngineError
 ├── ChainNotConfigured (LookupError)     no node for the dispute's chain
 ├── StorageUnavailable (ConnectionError) the database cannot be opened or reached
 ├── PayoutFailed                         the payout rail refused; nothing was recorded
+├── PayoutRefused                        the payout breaks the gateway's own checks (decimals,
+│                                        limits); nothing was paid, the dispute stays approved
 └── IdentityFileRefused (PermissionError) a private key file missing, malformed or too open
     └── KeyFileTooOpen                   readable or writable by group or others
 """
@@ -160,3 +162,16 @@ class IdentityFileRefused(DisputeEngineError, PermissionError):
 
 class KeyFileTooOpen(IdentityFileRefused):
     """Raised when a private key file is readable or writable by its group or by others."""
+
+
+class PayoutRefused(DisputeEngineError):
+    """Raised when the payout gateway's own checks refuse an instruction before sending it:
+    its decimals differ from the asset's, or it exceeds a per-payout or per-day limit.
+
+    Nothing was paid and nothing was recorded; the dispute stays approved. ``reason`` is
+    ``decimals``, ``per_payout`` or ``per_day``.
+    """
+
+    def __init__(self, message: str, *, reason: str, dispute_id: UUID | None = None) -> None:
+        super().__init__(message, dispute_id=dispute_id)
+        self.reason = reason

@@ -417,6 +417,7 @@ def test_a_refund_is_paid_on_chain_exactly_once_across_a_crash_and_retry(
     try:
         dispute_id = file_dispute(engine, ALICE, transaction=claim_for(node, tx_hash))
         engine.assign(dispute_id, investigator="alice", by=ALICE)
+        assert engine.look_up_transaction(dispute_id, by=ALICE).mismatches == []
         engine.propose_decision(
             dispute_id,
             ProposeDecision(outcome="refund", rationale="sent to a dead address"),
@@ -471,6 +472,7 @@ def test_an_erc20_refund_transfers_the_token(db_url: str, now_clock: FakeClock, 
     try:
         dispute_id = file_dispute(engine, ALICE, transaction=claim)
         engine.assign(dispute_id, investigator="alice", by=ALICE)
+        assert engine.look_up_transaction(dispute_id, by=ALICE).mismatches == []
         engine.propose_decision(
             dispute_id,
             ProposeDecision(outcome="partial_refund", amount="12.5", rationale="fee kept"),

@@ -11,7 +11,7 @@ import pytest
 
 from dispute_engine import Actor, AddEvidence, DisputeEngine, ProposeDecision, Role
 from dispute_engine.errors import ConcurrencyConflict, InvalidTransition
-from tests.factories import file_dispute
+from tests.factories import UNCHECKED, file_dispute
 
 THREADS, WRITES = 6, 5
 
@@ -72,7 +72,9 @@ def test_racing_approvers_approve_once_and_the_others_get_a_typed_refusal(
     dispute_id = file_dispute(engine, alice)
     engine.assign(dispute_id, investigator="alice", by=alice)
     engine.propose_decision(
-        dispute_id, ProposeDecision(outcome="refund", rationale="reverted"), by=alice
+        dispute_id,
+        ProposeDecision(outcome="refund", rationale="reverted", overrides=UNCHECKED),
+        by=alice,
     )
 
     def approve(n: int) -> None:
@@ -89,7 +91,9 @@ def test_racing_executors_pay_once(engine: DisputeEngine, alice: Actor):
     dispute_id = file_dispute(engine, alice)
     engine.assign(dispute_id, investigator="alice", by=alice)
     engine.propose_decision(
-        dispute_id, ProposeDecision(outcome="refund", rationale="reverted"), by=alice
+        dispute_id,
+        ProposeDecision(outcome="refund", rationale="reverted", overrides=UNCHECKED),
+        by=alice,
     )
     engine.approve_decision(dispute_id, by=Actor(id="bob", roles={Role.APPROVER}))
 

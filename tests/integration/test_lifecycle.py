@@ -20,9 +20,11 @@ from dispute_engine.errors import (
 from dispute_engine.payout_ledger import PayoutLedger
 from dispute_engine.ports import PayoutInstruction, PayoutReceipt
 from tests.conftest import FakeClock
-from tests.factories import file_dispute, stored_rows
+from tests.factories import UNCHECKED, file_dispute, stored_rows
 
-REFUND = ProposeDecision(outcome="refund", rationale="tx reverted on chain; funds never left")
+REFUND = ProposeDecision(
+    outcome="refund", rationale="tx reverted on chain; funds never left", overrides=UNCHECKED
+)
 
 
 def investigating(engine: DisputeEngine, alice: Actor) -> UUID:
@@ -176,7 +178,9 @@ def test_payouts_never_exceed_the_disputed_amount_across_appeals(
     dispute_id = investigating(engine, alice)
     engine.propose_decision(
         dispute_id,
-        ProposeDecision(outcome="partial_refund", amount="100", rationale="fees kept"),
+        ProposeDecision(
+            outcome="partial_refund", amount="100", rationale="fees kept", overrides=UNCHECKED
+        ),
         by=alice,
     )
     engine.approve_decision(dispute_id, by=bob)
@@ -187,7 +191,9 @@ def test_payouts_never_exceed_the_disputed_amount_across_appeals(
     with pytest.raises(InvalidInput, match="exceeds"):
         engine.propose_decision(
             dispute_id,
-            ProposeDecision(outcome="adjustment", amount="25.51", rationale="too much"),
+            ProposeDecision(
+                outcome="adjustment", amount="25.51", rationale="too much", overrides=UNCHECKED
+            ),
             by=alice,
         )
     assert stored_rows(engine) == before
@@ -217,7 +223,7 @@ def test_decision_amounts_follow_the_money_rules(
     with pytest.raises(InvalidInput, match=message) as raised:
         engine.propose_decision(
             dispute_id,
-            ProposeDecision(outcome=outcome, amount=amount, rationale="r"),  # type: ignore[arg-type]
+            ProposeDecision(outcome=outcome, amount=amount, rationale="r", overrides=UNCHECKED),  # type: ignore[arg-type]
             by=alice,
         )
     assert raised.value.fields == ["amount"]

@@ -17,7 +17,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 from dispute_engine import Actor, AddEvidence, DisputeEngine, ProposeDecision, Role
 from dispute_engine.errors import DisputeEngineError
 from tests.conftest import FakeClock
-from tests.factories import file_dispute, stored_rows
+from tests.factories import UNCHECKED, file_dispute, stored_rows
 
 ALICE = Actor(id="alice", roles={Role.INVESTIGATOR})
 CAROL = Actor(id="carol", roles={Role.INVESTIGATOR})
@@ -139,7 +139,12 @@ class DisputeLives(RuleBasedStateMachine):
         def run() -> None:
             self.engine.propose_decision(
                 self.dispute_id,
-                ProposeDecision(outcome=outcome, amount=amount, rationale="because"),  # type: ignore[arg-type]
+                ProposeDecision(
+                    outcome=outcome,  # type: ignore[arg-type]
+                    amount=amount,
+                    rationale="because",
+                    overrides=UNCHECKED,
+                ),
                 by=actor,
             )
             self.proposer = actor.id

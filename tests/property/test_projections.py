@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from dispute_engine import Actor, DisputeEngine, ProposeDecision, Role
 from dispute_engine.errors import DisputeEngineError
 from tests.conftest import FakeClock
-from tests.factories import file_dispute
+from tests.factories import UNCHECKED, file_dispute
 
 ALICE = Actor(id="alice", roles={Role.INVESTIGATOR})
 BOB = Actor(id="bob", roles={Role.APPROVER})
@@ -23,7 +23,7 @@ COMMANDS: dict[str, Any] = {
     "note": lambda e, i: e.add_note(i, "note", by=ALICE),
     "notify": lambda e, i: e.notify_claimant(i, by=ALICE),
     "refund": lambda e, i: e.propose_decision(
-        i, ProposeDecision(outcome="refund", rationale="r"), by=ALICE
+        i, ProposeDecision(outcome="refund", rationale="r", overrides=UNCHECKED), by=ALICE
     ),
     "reject": lambda e, i: e.propose_decision(
         i, ProposeDecision(outcome="reject", rationale="r"), by=ALICE

@@ -18,6 +18,8 @@ from tests.factories import filing
 NOW = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
 ALICE = Actor(id="alice", roles={Role.INVESTIGATOR})
 BOB = Actor(id="bob", roles={Role.APPROVER})
+# No lookup here: the chain vouches for nothing, so these proposals name both overrides.
+UNCHECKED = ("no_lookup", "amount")
 
 
 def new_dispute(**overrides: Any) -> Dispute:
@@ -41,7 +43,9 @@ def test_the_same_idempotency_key_always_gives_the_same_id():
 def test_replaying_the_events_gives_the_same_state():
     dispute = new_dispute()
     dispute.assign("alice", by=ALICE, now=NOW)
-    dispute.propose_decision(Outcome.PARTIAL_REFUND, Decimal(100), "fees", by=ALICE, now=NOW)
+    dispute.propose_decision(
+        Outcome.PARTIAL_REFUND, Decimal(100), "fees", by=ALICE, now=NOW, overrides=UNCHECKED
+    )
     dispute.approve_decision(by=BOB, now=NOW)
     dispute.record_execution("ref-1", by=BOB, now=NOW)
     live = DisputeView.of(dispute)
@@ -64,7 +68,9 @@ def test_every_event_records_its_actor_and_the_status_it_left():
 def test_the_proposer_never_approves_even_holding_the_approver_role():
     dispute = new_dispute()
     dispute.assign("alice", by=ALICE, now=NOW)
-    dispute.propose_decision(Outcome.REFUND, None, "reverted", by=ALICE, now=NOW)
+    dispute.propose_decision(
+        Outcome.REFUND, None, "reverted", by=ALICE, now=NOW, overrides=UNCHECKED
+    )
     with pytest.raises(NotAuthorized):
         dispute.approve_decision(
             by=Actor(id="alice", roles={Role.APPROVER, Role.INVESTIGATOR}), now=NOW
@@ -74,7 +80,9 @@ def test_the_proposer_never_approves_even_holding_the_approver_role():
 def test_a_refund_is_the_whole_remaining_amount():
     dispute = new_dispute()
     dispute.assign("alice", by=ALICE, now=NOW)
-    dispute.propose_decision(Outcome.REFUND, None, "reverted", by=ALICE, now=NOW)
+    dispute.propose_decision(
+        Outcome.REFUND, None, "reverted", by=ALICE, now=NOW, overrides=UNCHECKED
+    )
     assert dispute.decision is not None
     assert dispute.decision.units == 125_500_000
 
