@@ -135,9 +135,7 @@ def _check_hash(value: bytes, what: str) -> None:
         raise InvalidProof(f"{what} is {len(value)} bytes, not {HASH_SIZE}")
 
 
-def root_from_inclusion_proof(
-    index: int, size: int, leaf: bytes, proof: Sequence[bytes]
-) -> bytes:
+def root_from_inclusion_proof(index: int, size: int, leaf: bytes, proof: Sequence[bytes]) -> bytes:
     """The root that ``proof`` leads to from ``leaf`` at ``index`` (RFC 9162 2.1.3.2).
 
     Raises InvalidProof when the index is outside the tree or the proof has the wrong length.
