@@ -172,6 +172,27 @@ def verify_inclusion(
         raise InvalidProof(f"leaf {index} does not lead to the root of size {size}")
 
 
+def _consistency_roots(old_size: int, new_size: int, path: Sequence[bytes]) -> tuple[bytes, bytes]:
+    """The old and new roots a consistency path leads to (RFC 9162 2.1.4.2, steps 3 to 7)."""
+    fn, sn = old_size - 1, new_size - 1
+    while fn & 1:
+        fn, sn = fn >> 1, sn >> 1
+    fr = sr = path[0]
+    for c in path[1:]:
+        if sn == 0:
+            raise InvalidProof("the proof is longer than the path")
+        if fn & 1 or fn == sn:
+            fr, sr = node_hash(c, fr), node_hash(c, sr)
+            while not fn & 1 and fn != 0:
+                fn, sn = fn >> 1, sn >> 1
+        else:
+            sr = node_hash(sr, c)
+        fn, sn = fn >> 1, sn >> 1
+    if sn != 0:
+        raise InvalidProof("the proof is shorter than the path")
+    return fr, sr
+
+
 def verify_consistency(
     old_size: int, new_size: int, proof: Sequence[bytes], old_root: bytes, new_root: bytes
 ) -> None:
@@ -199,22 +220,7 @@ def verify_consistency(
     path = list(proof)
     if old_size & (old_size - 1) == 0:
         path.insert(0, old_root)
-    fn, sn = old_size - 1, new_size - 1
-    while fn & 1:
-        fn, sn = fn >> 1, sn >> 1
-    fr = sr = path[0]
-    for c in path[1:]:
-        if sn == 0:
-            raise InvalidProof("the proof is longer than the path")
-        if fn & 1 or fn == sn:
-            fr, sr = node_hash(c, fr), node_hash(c, sr)
-            while not fn & 1 and fn != 0:
-                fn, sn = fn >> 1, sn >> 1
-        else:
-            sr = node_hash(sr, c)
-        fn, sn = fn >> 1, sn >> 1
-    if sn != 0:
-        raise InvalidProof("the proof is shorter than the path")
+    fr, sr = _consistency_roots(old_size, new_size, path)
     if fr != old_root:
         raise InvalidProof(f"the proof does not lead to the old root of size {old_size}")
     if sr != new_root:

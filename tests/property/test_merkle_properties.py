@@ -70,7 +70,9 @@ def test_inclusion_proof_fails_for_any_other_leaf_or_index(
         except InvalidProof:
             continue
         # Another index may verify only when it holds the very same leaf hash.
-        assert args[0] != index and 0 <= args[0] < size and leaves[args[0]] == leaves[index]
+        assert args[0] != index
+        assert 0 <= args[0] < size
+        assert leaves[args[0]] == leaves[index]
 
 
 @given(leaf_lists, st.data())
