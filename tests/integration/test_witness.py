@@ -1,0 +1,152 @@
+"""The witness: an append-only file outside the database, and a witness URL on this machine."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from multiprocessing import get_context
+from pathlib import Path
+
+import pytest
+
+from dispute_engine.checkpoints import Checkpoint
+from dispute_engine.merkle import MerkleTree, leaf_hash
+from dispute_engine.seals import KeyRing, SigningKey
+from dispute_engine.witness import WITNESS_FILE, WitnessUnavailable, WitnessWriter, read_witness
+
+KEY = bytes(range(32))
+RING = KeyRing(SigningKey(KEY))
+WHEN = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
+
+
+def checkpoint(size: int) -> Checkpoint:
+    tree = MerkleTree(leaf_hash(str(n).encode()) for n in range(size))
+    return Checkpoint.sign(RING, size, tree.root(), WHEN)
+
+
+class Witness(BaseHTTPRequestHandler):
+    received: list[bytes]
+    status = 201
+
+    def do_POST(self) -> None:
+        length = int(self.headers["Content-Length"])
+        type(self).received.append(self.rfile.read(length))
+        self.send_response(type(self).status)
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def witness_url() -> Iterator[tuple[str, type[Witness]]]:
+    handler = type("Handler", (Witness,), {"received": [], "status": 201})
+    server = HTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}/checkpoints", handler
+    server.shutdown()
+    server.server_close()
+
+
+def test_checkpoints_are_appended_as_json_lines_and_read_back_in_order(tmp_path: Path):
+    writer = WitnessWriter(tmp_path / "witness")
+    for size in (1, 5, 9):
+        writer.append(checkpoint(size))
+    record = read_witness(tmp_path / "witness")
+    assert record.problems == []
+    assert [(line, c.tree_size) for line, c in record.checkpoints] == [(1, 1), (2, 5), (3, 9)]
+    for _, c in record.checkpoints:
+        c.verify(RING)
+
+
+def test_the_witness_url_receives_each_line(tmp_path: Path, witness_url):
+    url, handler = witness_url
+    WitnessWriter(tmp_path, url=url).append(checkpoint(3))
+    assert [Checkpoint.from_json(body.decode()) for body in handler.received] == [checkpoint(3)]
+    assert (tmp_path / WITNESS_FILE).read_bytes() == handler.received[0]
+
+
+def test_a_witness_that_refuses_is_reported_after_the_file_is_written(tmp_path: Path, witness_url):
+    url, handler = witness_url
+    handler.status = 500
+    with pytest.raises(WitnessUnavailable, match="did not accept"):
+        WitnessWriter(tmp_path, url=url).append(checkpoint(3))
+    assert len(read_witness(tmp_path).checkpoints) == 1
+
+
+def test_a_witness_url_nobody_listens_on_is_unavailable(tmp_path: Path):
+    with pytest.raises(WitnessUnavailable):
+        WitnessWriter(tmp_path, url="http://127.0.0.1:9/", timeout=2).append(checkpoint(1))
+
+
+@pytest.mark.parametrize("url", ["file:///etc/passwd", "ftp://127.0.0.1/", "127.0.0.1:80"])
+def test_a_witness_url_that_is_not_http_is_refused(tmp_path: Path, url: str):
+    with pytest.raises(ValueError, match="http or https"):
+        WitnessWriter(tmp_path, url=url)
+
+
+def test_a_witness_folder_that_cannot_be_written_is_unavailable(tmp_path: Path):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    with pytest.raises(WitnessUnavailable, match="cannot append"):
+        WitnessWriter(blocker).append(checkpoint(1))
+
+
+def test_a_missing_witness_file_is_unavailable(tmp_path: Path):
+    with pytest.raises(WitnessUnavailable, match="cannot read"):
+        read_witness(tmp_path)
+
+
+def test_a_cut_short_or_garbled_line_is_reported_by_number(tmp_path: Path):
+    writer = WitnessWriter(tmp_path)
+    writer.append(checkpoint(1))
+    with (tmp_path / WITNESS_FILE).open("a") as file:
+        file.write("garbage\n")
+    writer.append(checkpoint(2))
+    with (tmp_path / WITNESS_FILE).open("a") as file:
+        file.write(checkpoint(3).to_json()[:40])
+    record = read_witness(tmp_path)
+    assert [line for line, _ in record.checkpoints] == [1, 3]
+    assert [line for line, _ in record.problems] == [2, 4]
+    assert "cut short" in record.problems[1][1]
+
+
+def append_many(directory: str, start: int) -> None:
+    writer = WitnessWriter(Path(directory))
+    for size in range(start, start + 25):
+        writer.append(checkpoint(size))
+
+
+def test_four_processes_appending_at_once_lose_and_interleave_no_line(tmp_path: Path):
+    context = get_context("spawn")
+    workers = [
+        context.Process(target=append_many, args=(str(tmp_path), 100 * n + 1)) for n in range(4)
+    ]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(60)
+    assert [w.exitcode for w in workers] == [0, 0, 0, 0]
+    record = read_witness(tmp_path)
+    assert record.problems == []
+    assert sorted(c.tree_size for _, c in record.checkpoints) == sorted(
+        100 * n + 1 + k for n in range(4) for k in range(25)
+    )
+
+
+def test_the_file_is_opened_append_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    flags: list[int] = []
+    real_open = os.open
+
+    def spy(path, flag, mode=0o777):
+        flags.append(flag)
+        return real_open(path, flag, mode)
+
+    monkeypatch.setattr(os, "open", spy)
+    WitnessWriter(tmp_path).append(checkpoint(1))
+    assert flags
+    assert flags[0] & os.O_APPEND
