@@ -262,8 +262,12 @@ class Frontier:
         return tuple(self._hashes)
 
     def append(self, leaf: bytes) -> list[Node]:
-        """Add one leaf hash; returns the nodes it completes, the leaf itself first."""
-        _check_hash(leaf, "a leaf hash")
+        """Add one leaf hash; returns the nodes it completes, the leaf itself first.
+
+        Raises MerkleError for a leaf hash that is not 32 bytes.
+        """
+        if len(leaf) != HASH_SIZE:
+            raise MerkleError(f"a leaf hash is {HASH_SIZE} bytes, got {len(leaf)}")
         completed = [Node(0, self.size, leaf)]
         current, level, index = leaf, 0, self.size
         while index & 1:

@@ -192,9 +192,14 @@ def load_signing_key(value: str) -> SigningKey:
 
     Raises InvalidInput when neither reads as a key.
     """
-    path = Path(value.strip()).expanduser()
-    if len(value) < 4096 and path.is_file():
-        return SigningKey(decode_key(path.read_text(encoding="ascii", errors="replace")))
+    if len(value) < 4096:
+        try:
+            path = Path(value.strip()).expanduser()
+            text = path.read_text(encoding="ascii", errors="replace") if path.is_file() else None
+        except (OSError, RuntimeError):  # RuntimeError: "~someone" with no such user
+            text = None
+        if text is not None:
+            return SigningKey(decode_key(text))
     return SigningKey(decode_key(value))
 
 
@@ -202,6 +207,7 @@ def ensure_key_file(path: Path) -> SigningKey:
     """The key in ``path``, made (hex, owner-only) if there is none yet, as the demo needs.
 
     Two processes starting at once get the same key: the file appears whole or not at all.
+    Raises OSError when the folder cannot be written, InvalidInput when the file holds no key.
     """
     if path.is_file():
         return load_signing_key(str(path))

@@ -42,15 +42,18 @@ class WitnessWriter:
         line = (checkpoint.to_json() + "\n").encode("ascii")
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            created = not self.path.exists()
             fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
             try:
-                # One write of the whole line: with O_APPEND it lands after whatever another
-                # writer appended, never inside it.
+                # One write of the whole line: with O_APPEND on a local file system it lands
+                # after whatever another writer appended, never inside it.
                 if os.write(fd, line) != len(line):
                     raise OSError("short write")
                 os.fsync(fd)
             finally:
                 os.close(fd)
+            if created:
+                _fsync_folder(self.path.parent)
         except OSError as error:
             raise WitnessUnavailable(f"cannot append to {self.path}: {error}") from error
         if self.url is not None:
@@ -72,6 +75,15 @@ class WitnessWriter:
             ) from error
         if not 200 <= status < 300:
             raise WitnessUnavailable(f"the witness at {self.url} answered {status}")
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Make a new file's name durable, not only its content."""
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 @dataclass(frozen=True)

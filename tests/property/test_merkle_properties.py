@@ -98,3 +98,15 @@ def test_consistency_fails_once_any_old_leaf_is_rewritten(leaves: list[bytes], d
     except InvalidProof:
         return
     raise AssertionError("a rewritten history was proven consistent with the witnessed root")
+
+
+@given(leaf_lists, st.data())
+def test_a_frontier_reloaded_from_stored_nodes_at_any_size_reaches_the_same_root(
+    leaves: list[bytes], data: st.DataObject
+):
+    stored = MerkleTree(leaves)
+    cut = data.draw(st.integers(0, len(leaves)))
+    frontier = Frontier.from_source(stored, cut)
+    for leaf in leaves[cut:]:
+        frontier.append(leaf)
+    assert frontier.root() == stored.root()

@@ -229,5 +229,5 @@ def test_each_append_returns_the_nodes_it_completes_for_a_store():
 def test_a_frontier_refuses_a_hash_count_that_does_not_match_its_size():
     with pytest.raises(MerkleError):
         Frontier(3, [SOME_HASH])
-    with pytest.raises(InvalidProof):
+    with pytest.raises(MerkleError, match="32 bytes"):
         Frontier().append(b"short")

@@ -137,7 +137,10 @@ def test_the_key_reads_from_a_file(tmp_path: Path):
     assert load_signing_key(str(path)).key_id == SigningKey(KEY).key_id
 
 
-@pytest.mark.parametrize("text", ["", "00" * 31, "zz" * 32, "/no/such/key/file", "a" * 5000])
+@pytest.mark.parametrize(
+    "text",
+    ["", "00" * 31, "zz" * 32, "/no/such/key/file", "a" * 5000, "~nosuchuser/key", "a\x00b", "/"],
+)
 def test_a_key_that_does_not_read_is_invalid_input(text: str):
     with pytest.raises(InvalidInput) as raised:
         load_signing_key(text)
