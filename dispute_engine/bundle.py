@@ -214,8 +214,8 @@ class _Verifier:
         for number, line in enumerate(text.splitlines(), start=1):
             try:
                 item = json.loads(line)
-            except json.JSONDecodeError as error:
-                self.problem(name, number, f"not JSON: {error.msg}")
+            except (ValueError, RecursionError) as error:
+                self.problem(name, number, f"not JSON: {error}")
                 continue
             if isinstance(item, dict):
                 found.append((number, item))
@@ -247,8 +247,11 @@ class _Verifier:
 
     def manifest(self) -> None:
         found = self.lines(MANIFEST)
-        if len(found) != 1:
-            self.problem(MANIFEST, 0, "must hold one JSON object")
+        for number, _ in found[1:]:
+            self.problem(MANIFEST, number, "the manifest is one JSON object")
+        if not found:
+            if not any(p.file == MANIFEST for p in self.report.problems):
+                self.problem(MANIFEST, 0, "holds no JSON object")
             return
         number, item = found[0]
         if item.get("format") != BUNDLE_FORMAT:
@@ -280,9 +283,12 @@ class _Verifier:
 
     def consistency(self, checkpoints: Sequence[Checkpoint | None]) -> None:
         found = self.lines(CONSISTENCY)
-        if len(found) != max(len(checkpoints) - 1, 0):
-            self.problem(CONSISTENCY, 0, "needs one line per pair of consecutive checkpoints")
-        for (number, item), (old, new) in zip(found, itertools.pairwise(checkpoints), strict=False):
+        pairs = list(itertools.pairwise(checkpoints))
+        if len(found) < len(pairs):
+            self.problem(CONSISTENCY, 0, f"{len(found)} lines for {len(pairs)} checkpoint pairs")
+        for number, _ in found[len(pairs) :]:
+            self.problem(CONSISTENCY, number, "no pair of consecutive checkpoints for this line")
+        for (number, item), (old, new) in zip(found, pairs, strict=False):
             if old is not None and new is not None:
                 link = functools.partial(self.link, old=old, new=new)
                 self.guard(CONSISTENCY, number, link, item)

@@ -92,8 +92,8 @@ class Checkpoint:
         """Read a checkpoint line; raises InvalidCheckpoint naming what is wrong."""
         try:
             data = json.loads(line) if isinstance(line, str) else line
-        except json.JSONDecodeError as error:
-            raise InvalidCheckpoint(f"not JSON: {error.msg}") from error
+        except (ValueError, RecursionError) as error:
+            raise InvalidCheckpoint(f"not JSON: {error}") from error
         if not isinstance(data, dict) or sorted(data) != sorted(_FIELDS):
             raise InvalidCheckpoint(f"a checkpoint has exactly the fields {', '.join(_FIELDS)}")
         try:

@@ -132,12 +132,24 @@ def test_altering_any_field_of_any_line_fails_naming_that_line(bundle: Path):
     assert verify_bundle(bundle).ok
 
 
-@pytest.mark.parametrize("name", [KEYS, CHECKPOINTS, CONSISTENCY, EVENTS])
-def test_a_line_that_is_not_json_is_named(bundle: Path, name: str):
+@pytest.mark.parametrize("name", [MANIFEST, KEYS, CHECKPOINTS, CONSISTENCY, EVENTS])
+@pytest.mark.parametrize(
+    "garbage", ["not json", "[1]", "[" * 100_000, "9" * 5000, '{"leaf_index": NaN}', "\ufeff{}"]
+)
+def test_a_line_that_is_not_a_json_object_is_named(bundle: Path, name: str, garbage: str):
     with (bundle / name).open("a") as file:
-        file.write("not json\n")
+        file.write(garbage + "\n")
     lines = len((bundle / name).read_text().splitlines())
     assert (name, lines) in named(verify_bundle(bundle))
+
+
+def test_bytes_that_are_not_text_or_a_folder_that_is_a_file_are_reported(tmp_path: Path):
+    (tmp_path / EVENTS).write_bytes(b"\xff\xfe\x00")
+    assert (EVENTS, 0) in named(verify_bundle(tmp_path))
+    (tmp_path / "file").write_text("")
+    assert named(verify_bundle(tmp_path / "file")) == {
+        (name, 0) for name in (MANIFEST, KEYS, CHECKPOINTS, CONSISTENCY, EVENTS)
+    }
 
 
 def test_a_removed_event_is_reported(bundle: Path):

@@ -75,6 +75,8 @@ GOOD = {
     [
         "not json",
         "[]",
+        "[" * 100_000,
+        "9" * 5000,
         '{"tree_size": 1}',
         json.dumps({**GOOD, "extra": 1}),
         json.dumps({**GOOD, "tree_size": -1}),
