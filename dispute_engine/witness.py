@@ -16,6 +16,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from dispute_engine.checkpoints import Checkpoint, InvalidCheckpoint
+from dispute_engine.merkle import NodeSource, root_at
+from dispute_engine.seals import InvalidSeal, KeyRing
 
 WITNESS_FILE = "checkpoints.jsonl"
 
@@ -115,3 +117,30 @@ def read_witness(directory: Path) -> WitnessRecord:
         except InvalidCheckpoint as error:
             problems.append((number, str(error)))
     return WitnessRecord(checkpoints, problems)
+
+
+def witness_problems(
+    record: WitnessRecord, log: NodeSource, log_size: int, ring: KeyRing
+) -> list[tuple[int, str]]:
+    """Each witnessed checkpoint that today's log does not extend, by witness line.
+
+    A checkpoint holds when its signature verifies and the first ``tree_size`` leaves of the
+    log have its root (the log extends it); a log shorter than a witnessed checkpoint lost
+    events. Lines the reader could not read are problems too.
+    """
+    problems = list(record.problems)
+    for line, checkpoint in record.checkpoints:
+        try:
+            checkpoint.verify(ring)
+        except InvalidSeal as error:
+            problems.append((line, str(error)))
+            continue
+        if checkpoint.tree_size > log_size:
+            problems.append(
+                (line, f"the log has {log_size} leaves, the witness saw {checkpoint.tree_size}")
+            )
+        elif root_at(log, checkpoint.tree_size) != checkpoint.root:
+            problems.append(
+                (line, f"the log's first {checkpoint.tree_size} leaves are not what was witnessed")
+            )
+    return sorted(problems)

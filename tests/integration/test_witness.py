@@ -15,7 +15,13 @@ import pytest
 from dispute_engine.checkpoints import Checkpoint
 from dispute_engine.merkle import MerkleTree, leaf_hash
 from dispute_engine.seals import KeyRing, SigningKey
-from dispute_engine.witness import WITNESS_FILE, WitnessUnavailable, WitnessWriter, read_witness
+from dispute_engine.witness import (
+    WITNESS_FILE,
+    WitnessUnavailable,
+    WitnessWriter,
+    read_witness,
+    witness_problems,
+)
 
 KEY = bytes(range(32))
 RING = KeyRing(SigningKey(KEY))
@@ -150,3 +156,49 @@ def test_the_file_is_opened_append_only(tmp_path: Path, monkeypatch: pytest.Monk
     WitnessWriter(tmp_path).append(checkpoint(1))
     assert flags
     assert flags[0] & os.O_APPEND
+
+
+def witnessed_log(tmp_path: Path, sizes: list[int]) -> MerkleTree:
+    tree = MerkleTree(leaf_hash(str(n).encode()) for n in range(max(sizes)))
+    writer = WitnessWriter(tmp_path)
+    for size in sizes:
+        writer.append(Checkpoint.sign(RING, size, tree.root(size), WHEN))
+    return tree
+
+
+def test_a_log_that_extends_every_witnessed_checkpoint_has_no_problem(tmp_path: Path):
+    tree = witnessed_log(tmp_path, [3, 8, 13])
+    for n in range(13, 20):
+        tree.append(leaf_hash(str(n).encode()))
+    assert witness_problems(read_witness(tmp_path), tree, tree.size, RING) == []
+
+
+def test_history_rewritten_with_the_key_is_caught_by_an_old_witness_file(tmp_path: Path):
+    witnessed_log(tmp_path, [3, 8, 13])
+    # Whoever holds the key rewrites leaf 5 and signs fresh checkpoints for the new tree.
+    leaves = [leaf_hash(str(n).encode()) for n in range(20)]
+    leaves[5] = leaf_hash(b"forged")
+    rewritten = MerkleTree(leaves)
+    later = tmp_path / "new"
+    WitnessWriter(later).append(Checkpoint.sign(RING, 20, rewritten.root(), WHEN))
+    assert witness_problems(read_witness(later), rewritten, 20, RING) == []
+    problems = witness_problems(read_witness(tmp_path), rewritten, 20, RING)
+    assert [line for line, _ in problems] == [2, 3]
+    assert "not what was witnessed" in problems[0][1]
+
+
+def test_a_log_cut_shorter_than_a_witnessed_checkpoint_is_caught(tmp_path: Path):
+    tree = witnessed_log(tmp_path, [3, 8])
+    assert witness_problems(read_witness(tmp_path), tree, 5, RING) == [
+        (2, "the log has 5 leaves, the witness saw 8")
+    ]
+
+
+def test_a_witness_line_signed_by_another_key_or_garbled_is_a_problem(tmp_path: Path):
+    tree = witnessed_log(tmp_path, [3])
+    stranger = KeyRing(SigningKey.generate())
+    WitnessWriter(tmp_path).append(Checkpoint.sign(stranger, 3, tree.root(3), WHEN))
+    with (tmp_path / WITNESS_FILE).open("a") as file:
+        file.write("{}\n")
+    problems = witness_problems(read_witness(tmp_path), tree, tree.size, RING)
+    assert [line for line, _ in problems] == [2, 3]
