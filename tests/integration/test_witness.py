@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import signal
 import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -202,3 +204,32 @@ def test_a_witness_line_signed_by_another_key_or_garbled_is_a_problem(tmp_path: 
         file.write("{}\n")
     problems = witness_problems(read_witness(tmp_path), tree, tree.size, RING)
     assert [line for line, _ in problems] == [2, 3]
+
+
+def append_forever(directory: str) -> None:
+    writer = WitnessWriter(Path(directory))
+    size = 1
+    while True:
+        writer.append(checkpoint(size))
+        size += 1
+
+
+def test_a_writer_killed_mid_append_leaves_only_whole_lines_or_a_named_cut(tmp_path: Path):
+    worker = get_context("spawn").Process(target=append_forever, args=(str(tmp_path),))
+    worker.start()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and len(read_witness_lines(tmp_path)) < 20:
+        time.sleep(0.05)
+    os.kill(worker.pid or 0, signal.SIGKILL)
+    worker.join(10)
+    record = read_witness(tmp_path)
+    assert len(record.checkpoints) >= 20
+    assert [c.tree_size for _, c in record.checkpoints] == list(
+        range(1, len(record.checkpoints) + 1)
+    )
+    assert all("cut short" in problem for _, problem in record.problems)
+
+
+def read_witness_lines(folder: Path) -> list[str]:
+    path = folder / WITNESS_FILE
+    return path.read_text().splitlines() if path.exists() else []
