@@ -29,6 +29,7 @@ from typing import Any, TypeVar
 from uuid import UUID
 
 from dispute_engine.checkpoints import Checkpoint, InvalidCheckpoint
+from dispute_engine.json_lines import json_line
 from dispute_engine.merkle import InvalidProof, MerkleTree, verify_consistency, verify_inclusion
 from dispute_engine.seals import InvalidSeal, KeyRing, Seal, event_leaf_hash, key_id
 
@@ -213,8 +214,8 @@ class _Verifier:
         found = []
         for number, line in enumerate(text.splitlines(), start=1):
             try:
-                item = json.loads(line)
-            except (ValueError, RecursionError) as error:
+                item = json_line(line)
+            except ValueError as error:
                 self.problem(name, number, f"not JSON: {error}")
                 continue
             if isinstance(item, dict):

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from dispute_engine.json_lines import json_line
 from dispute_engine.merkle import HASH_SIZE
 from dispute_engine.seals import SIGNATURE_BYTES, InvalidSeal, KeyRing
 
@@ -91,8 +92,8 @@ class Checkpoint:
     def from_json(cls, line: str | dict[str, Any]) -> Checkpoint:
         """Read a checkpoint line; raises InvalidCheckpoint naming what is wrong."""
         try:
-            data = json.loads(line) if isinstance(line, str) else line
-        except (ValueError, RecursionError) as error:
+            data = json_line(line) if isinstance(line, str) else line
+        except ValueError as error:
             raise InvalidCheckpoint(f"not JSON: {error}") from error
         if not isinstance(data, dict) or sorted(data) != sorted(_FIELDS):
             raise InvalidCheckpoint(f"a checkpoint has exactly the fields {', '.join(_FIELDS)}")
