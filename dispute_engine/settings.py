@@ -44,6 +44,10 @@ class Settings(BaseSettings):
     # without an entry has no limit.
     payout_limits: dict[str, PayoutLimit] = Field(default_factory=dict)
     event_cipher_key: SecretStr | None = None  # AES key (base64): events encrypted at rest
+    # Ed25519 private key (hex or base64 of 32 bytes, or a key file) that seals events and
+    # signs checkpoints; retired public keys keep the seals they made verifiable.
+    sealing_key: SecretStr | None = None
+    retired_sealing_keys: tuple[str, ...] = ()
 
     @property
     def time_tolerance(self) -> timedelta:
