@@ -93,6 +93,31 @@ def message_ids() -> tuple[str, ...]:
     return (*ids, "refund_sent.link", "notice.subject")
 
 
+def problems(language: str) -> list[str]:
+    """What is wrong with one catalog: ids missing, untranslated, fuzzy, unknown, or naming
+    other fields than the English text does. An empty list is a complete catalog."""
+    with (LOCALES / f"{language}.po").open("rb") as source:
+        catalog = read_po(source, locale=language.split("_")[0])
+    with (LOCALES / f"{DEFAULT}.po").open("rb") as source:
+        english = read_po(source, locale=DEFAULT)
+    found: list[str] = []
+    for key in message_ids():
+        entry = catalog.get(key)
+        if entry is None or not entry.string:
+            found.append(f"{language}: {key} has no translation")
+        elif entry.fuzzy:
+            found.append(f"{language}: {key} is marked fuzzy")
+        elif _fields(str(entry.string)) != _fields(str(english[key].string)):
+            found.append(f"{language}: {key} names other fields than the English text")
+    known = set(message_ids())
+    found += [f"{language}: {m.id} is not used" for m in catalog if m.id and m.id not in known]
+    return found
+
+
+def _fields(text: str) -> set[str]:
+    return {part[1] for part in string.Formatter().parse(text) if part[1] is not None}
+
+
 @cache
 def translations(language: str) -> Translations:
     """The compiled catalog of one language, read from its ``.po`` source once.
@@ -217,8 +242,7 @@ def _format(name: str, value: object, locale: Locale, zone: ZoneInfo) -> str:
 
 def _fill(text: str, fields: Mapping[str, str]) -> str:
     # Only plain {name} fields: a catalog entry cannot reach attributes or indexes of a value.
-    names = {part[1] for part in string.Formatter().parse(text) if part[1] is not None}
-    if not names <= fields.keys():
+    if not _fields(text) <= fields.keys():
         raise InvalidInput.of("template", f"the catalog text {text!r} names unknown fields")
     return text.format_map(fields)
 
