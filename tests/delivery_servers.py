@@ -91,7 +91,7 @@ class Mailbox:
     def __init__(self) -> None:
         self.mails: list[Message] = []
 
-    async def handle_RCPT(
+    async def handle_RCPT(  # noqa: N802 - the name aiosmtpd calls
         self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
     ) -> str:
         if address.endswith("@refused.example"):
@@ -99,7 +99,9 @@ class Mailbox:
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
-    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+    async def handle_DATA(  # noqa: N802 - the name aiosmtpd calls
+        self, server: SMTP, session: Session, envelope: Envelope
+    ) -> str:
         assert isinstance(envelope.content, bytes)
         self.mails.append(message_from_bytes(envelope.content))
         return "250 Message accepted"

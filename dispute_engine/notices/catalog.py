@@ -97,7 +97,7 @@ def problems(language: str) -> list[str]:
     """What is wrong with one catalog: ids missing, untranslated, fuzzy, unknown, or naming
     other fields than the English text does. An empty list is a complete catalog."""
     with (LOCALES / f"{language}.po").open("rb") as source:
-        catalog = read_po(source, locale=language.split("_")[0])
+        catalog = read_po(source, locale=language.split("_", maxsplit=1)[0])
     with (LOCALES / f"{DEFAULT}.po").open("rb") as source:
         english = read_po(source, locale=DEFAULT)
     found: list[str] = []
