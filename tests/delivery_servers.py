@@ -7,7 +7,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from email import message_from_bytes
+from email import message_from_bytes, policy
 from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -35,11 +35,12 @@ class Gateway(ThreadingHTTPServer):
 
     daemon_threads = True
 
-    def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
+    def __init__(self, port: int = 0) -> None:
+        super().__init__(("127.0.0.1", port), _Handler)
         self.received = Received()
         self.statuses: list[int] = []
         self.silent = False
+        self.close_connections = False
 
     @property
     def url(self) -> str:
@@ -66,6 +67,8 @@ class _Handler(BaseHTTPRequestHandler):
         status = self.server.next_status()
         self.send_response(status)
         self.send_header("content-length", "0")
+        if self.server.close_connections:
+            self.send_header("connection", "close")
         self.end_headers()
 
     def log_message(self, format: str, *args: Any) -> None:
@@ -103,7 +106,7 @@ class Mailbox:
         self, server: SMTP, session: Session, envelope: Envelope
     ) -> str:
         assert isinstance(envelope.content, bytes)
-        self.mails.append(message_from_bytes(envelope.content))
+        self.mails.append(message_from_bytes(envelope.content, policy=policy.default))
         return "250 Message accepted"
 
 

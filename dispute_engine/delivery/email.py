@@ -47,8 +47,9 @@ class SmtpChannel:
         mail["Subject"] = message.subject
         mail["Date"] = format_datetime(message.created_at)
         mail["Message-ID"] = f"<{message.message_id}@{self.domain}>"
-        mail["Content-Language"] = message.language.replace("_", "-")
         mail.set_content(message.body)
+        # After set_content, which drops every Content-* header set before it.
+        mail["Content-Language"] = message.language.replace("_", "-")
         return mail
 
     def deliver(self, message: OutgoingMessage) -> None:
