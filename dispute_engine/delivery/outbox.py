@@ -190,7 +190,7 @@ class Outbox:
         """
         report = SendReport()
         while claimed := self.claim(now):
-            report += self._deliver(claimed, now)
+            report += self.deliver(claimed, now)
             if len(claimed) < self.batch:
                 break
         for channel in self.channels.values():
@@ -213,7 +213,7 @@ class Outbox:
                 "WHERE state IN ('pending', 'failed') AND due_at <= ? "
                 "AND (claimed_until IS NULL OR claimed_until <= ?) "
                 f"AND channel IN ({', '.join('?' * len(channels))}) "
-                f"ORDER BY due_at LIMIT ?{lock}) "
+                f"ORDER BY due_at, created_at, position LIMIT ?{lock}) "
                 f"RETURNING {', '.join(_COLUMNS)}, attempts",
                 (token, _text(now + self.lease), at, at, *channels, limit or self.batch),
             )
@@ -221,7 +221,12 @@ class Outbox:
         claimed = [Claimed(_message(r), int(r["attempts"]), token) for r in rows]
         return sorted(claimed, key=lambda c: (c.message.created_at, c.message.position))
 
-    def _deliver(self, claimed: Sequence[Claimed], now: datetime) -> SendReport:
+    def deliver(self, claimed: Sequence[Claimed], now: datetime) -> SendReport:
+        """Hand claimed messages to their channels and record each outcome.
+
+        An outcome is recorded only while the claim is still this sender's: once its lease has
+        lapsed and another sender took the message over, that sender's outcome stands.
+        """
         sent: list[tuple[Any, ...]] = []
         failed: list[tuple[Any, ...]] = []
         dead: list[tuple[Any, ...]] = []
@@ -240,7 +245,6 @@ class Outbox:
                     dead.append(("dead", tries, _text(now), error, key, claim.token))
                 continue
             sent.append((_text(now), key, claim.token))
-        # Only the claimant marks: after an expired lease another sender owns the row.
         with self._storage(), self.db.transaction() as cursor:
             self.db.executemany(
                 cursor,
@@ -273,7 +277,7 @@ class Outbox:
             rows = self.db.fetchall(
                 f"SELECT {', '.join(_COLUMNS)}, state, attempts, due_at, last_error, sent_at "
                 f"FROM {self.table} WHERE state IN ({', '.join('?' * len(states))}) "
-                "ORDER BY created_at, message_id LIMIT ?",
+                "ORDER BY created_at, dispute_id, position LIMIT ?",
                 (*states, limit),
             )
         return [
