@@ -136,18 +136,28 @@ class Outbox:
         self.table = db.table(table)
 
     def create(self) -> None:
-        """Create the table and the index senders claim by (idempotent)."""
-        with self._storage():
-            self.db.create(
-                f"CREATE TABLE IF NOT EXISTS {self.table} ("
-                "message_id TEXT PRIMARY KEY, dispute_id TEXT NOT NULL, "
-                "position INTEGER NOT NULL, channel TEXT NOT NULL, recipient TEXT NOT NULL, "
-                "language TEXT NOT NULL, template TEXT NOT NULL, subject TEXT NOT NULL, "
-                "body TEXT NOT NULL, created_at TEXT NOT NULL, state TEXT NOT NULL, "
-                "attempts INTEGER NOT NULL, due_at TEXT NOT NULL, claimed_by TEXT, "
-                "claimed_until TEXT, last_error TEXT, sent_at TEXT)",
-                f"CREATE INDEX IF NOT EXISTS {self.name}_due ON {self.table} (state, due_at)",
-            )
+        """Create the table and the index senders claim by (idempotent, safe to run at once)."""
+        statements = (
+            f"CREATE TABLE IF NOT EXISTS {self.table} ("
+            "message_id TEXT PRIMARY KEY, dispute_id TEXT NOT NULL, "
+            "position INTEGER NOT NULL, channel TEXT NOT NULL, recipient TEXT NOT NULL, "
+            "language TEXT NOT NULL, template TEXT NOT NULL, subject TEXT NOT NULL, "
+            "body TEXT NOT NULL, created_at TEXT NOT NULL, state TEXT NOT NULL, "
+            "attempts INTEGER NOT NULL, due_at TEXT NOT NULL, claimed_by TEXT, "
+            "claimed_until TEXT, last_error TEXT, sent_at TEXT)",
+            f"CREATE INDEX IF NOT EXISTS {self.name}_due ON {self.table} (state, due_at)",
+        )
+        with self._storage(), self.db.transaction() as cursor:
+            if self.db.kind == "postgres":
+                # Concurrent CREATE ... IF NOT EXISTS collide in PostgreSQL's catalog
+                # ("duplicate key ... pg_type"): creators queue on a lock of their own.
+                self.db.execute(
+                    cursor,
+                    "SELECT pg_advisory_xact_lock(hashtext(?))",
+                    (f"dispute-engine:{self.db.schema}:{self.name}",),
+                )
+            for statement in statements:
+                self.db.execute(cursor, statement)
 
     # -- recording ---------------------------------------------------------------
 

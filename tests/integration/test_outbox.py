@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import random
 import threading
 import uuid
@@ -278,3 +279,35 @@ def test_a_backoff_that_cannot_work_is_refused():
         Backoff(base=timedelta(minutes=2), cap=timedelta(minutes=1))
     with pytest.raises(InvalidInput):
         Backoff(max_attempts=0)
+
+
+def _send_from_a_new_process(db_url: str, gateway_url: str, start: Any, done: Any) -> None:
+    db, factory = open_database(db_url)
+    box = Outbox(db, {"chat": WebhookChannel(gateway_url, secret=SECRET)}, batch=5)
+    start.wait()
+    box.create()
+    record(box, uuid.UUID(int=1), range(1, 101))
+    report = box.send_due(NOW)
+    done.put(report.sent)
+    factory.close()
+
+
+def test_four_processes_on_a_new_database_create_record_and_send_each_notice_once(
+    db_url: str, server: Gateway
+):
+    context = multiprocessing.get_context("spawn")
+    start = context.Event()
+    done = context.Queue()
+    processes = [
+        context.Process(target=_send_from_a_new_process, args=(db_url, server.url, start, done))
+        for _ in range(4)
+    ]
+    for process in processes:
+        process.start()
+    start.set()
+    for process in processes:
+        process.join(timeout=120)
+    assert [p.exitcode for p in processes] == [0, 0, 0, 0]
+    assert sum(done.get(timeout=5) for _ in processes) == 100
+    ids = server.received.ids()
+    assert len(ids) == len(set(ids)) == 100
