@@ -54,7 +54,11 @@ class SmtpChannel:
 
     def deliver(self, message: OutgoingMessage) -> None:
         """Send one email. Raises DeliveryFailed (not retriable when the server refuses it)."""
-        mail = self.email(message)
+        try:
+            mail = self.email(message)
+        except (ValueError, TypeError) as exc:
+            # e.g. a line break in the address or subject: no retry can make it a valid mail.
+            raise DeliveryFailed(f"cannot write the mail: {exc}", retriable=False) from None
         try:
             with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
                 if self.starttls:

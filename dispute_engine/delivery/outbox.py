@@ -18,6 +18,7 @@ import random
 import sqlite3
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import Executor, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -115,7 +116,11 @@ class OutboxEntry:
 
 
 class Outbox:
-    """The outbox table, and the sender that empties it through the configured channels."""
+    """The outbox table, and the sender that empties it through the configured channels.
+
+    The sender delivers up to ``concurrency`` disputes' messages at once (a channel must be
+    safe to use from several threads); Raises InvalidInput for a batch or concurrency below 1.
+    """
 
     def __init__(
         self,
@@ -125,13 +130,17 @@ class Outbox:
         backoff: Backoff | None = None,
         lease: timedelta = timedelta(minutes=10),
         batch: int = 100,
+        concurrency: int = 4,
         table: str = "notice_outbox",
     ) -> None:
         self.db = db
         self.channels = dict(channels or {})
         self.backoff = backoff or Backoff()
         self.lease = lease
+        if batch < 1 or concurrency < 1:
+            raise InvalidInput.of("outbox", "batch and concurrency must be at least 1")
         self.batch = batch
+        self.concurrency = concurrency
         self.name = table
         self.table = db.table(table)
 
@@ -199,10 +208,11 @@ class Outbox:
         recorded on its message, never raised.
         """
         report = SendReport()
-        while claimed := self.claim(now):
-            report += self.deliver(claimed, now)
-            if len(claimed) < self.batch:
-                break
+        with ThreadPoolExecutor(self.concurrency, thread_name_prefix="outbox") as pool:
+            while claimed := self.claim(now):
+                report += self.deliver(claimed, now, pool=pool)
+                if len(claimed) < self.batch:
+                    break
         for channel in self.channels.values():
             channel.close()
         return report
@@ -231,30 +241,34 @@ class Outbox:
         claimed = [Claimed(_message(r), int(r["attempts"]), token) for r in rows]
         return sorted(claimed, key=lambda c: (c.message.created_at, c.message.position))
 
-    def deliver(self, claimed: Sequence[Claimed], now: datetime) -> SendReport:
+    def deliver(
+        self, claimed: Sequence[Claimed], now: datetime, *, pool: Executor | None = None
+    ) -> SendReport:
         """Hand claimed messages to their channels and record each outcome.
 
+        With a pool, disputes are delivered side by side, each dispute's messages in order.
         An outcome is recorded only while the claim is still this sender's: once its lease has
         lapsed and another sender took the message over, that sender's outcome stands.
         """
+        by_dispute: dict[UUID, list[Claimed]] = {}
+        for claim in claimed:
+            by_dispute.setdefault(claim.message.dispute_id, []).append(claim)
+        groups = list(by_dispute.values())
+        outcomes = pool.map(self._attempt, groups) if pool else map(self._attempt, groups)
         sent: list[tuple[Any, ...]] = []
         failed: list[tuple[Any, ...]] = []
         dead: list[tuple[Any, ...]] = []
-        for claim in claimed:
-            message = claim.message
-            key = str(message.message_id)
-            try:
-                self.channels[message.channel].deliver(message)
-            except DeliveryFailed as exc:
+        for group, errors in zip(groups, outcomes, strict=True):
+            for claim, error in zip(group, errors, strict=True):
+                key = str(claim.message.message_id)
                 tries = claim.attempts + 1
-                error = exc.message[:1000]
-                if exc.retriable and tries < self.backoff.max_attempts:
+                if error is None:
+                    sent.append((_text(now), key, claim.token))
+                elif error.retriable and tries < self.backoff.max_attempts:
                     due = _text(now + self.backoff.delay(tries))
-                    failed.append(("failed", tries, due, error, key, claim.token))
+                    failed.append(("failed", tries, due, error.message[:1000], key, claim.token))
                 else:
-                    dead.append(("dead", tries, _text(now), error, key, claim.token))
-                continue
-            sent.append((_text(now), key, claim.token))
+                    dead.append(("dead", tries, _text(now), error.message[:1000], key, claim.token))
         with self._storage(), self.db.transaction() as cursor:
             self.db.executemany(
                 cursor,
@@ -270,6 +284,17 @@ class Outbox:
                 failed + dead,
             )
         return SendReport(len(sent), len(failed), len(dead))
+
+    def _attempt(self, group: Sequence[Claimed]) -> list[DeliveryFailed | None]:
+        errors: list[DeliveryFailed | None] = []
+        for claim in group:
+            try:
+                self.channels[claim.message.channel].deliver(claim.message)
+            except DeliveryFailed as exc:
+                errors.append(exc)
+            else:
+                errors.append(None)
+        return errors
 
     # -- reading -----------------------------------------------------------------
 

@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import http.client
 import json
+import threading
 import time
 from collections.abc import Callable
 from urllib.parse import urlsplit
@@ -28,7 +29,7 @@ RETRIABLE_STATUS = frozenset({408, 409, 425, 429})
 class WebhookChannel:
     """Posts each message as one signed JSON request to one gateway URL.
 
-    Keeps one HTTP/1.1 connection open between deliveries; use one channel per thread.
+    Keeps one HTTP/1.1 connection per thread open between deliveries.
     Raises InvalidInput for a URL that is not http(s) or a secret that is not ``whsec_`` base64.
     """
 
@@ -51,7 +52,9 @@ class WebhookChannel:
         self._host = parts.hostname
         self._port = parts.port
         self._path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        self._connection: http.client.HTTPConnection | None = None
+        self._local = threading.local()
+        self._open: list[http.client.HTTPConnection] = []
+        self._lock = threading.Lock()
 
     def sign(self, message_id: str, timestamp: int, body: bytes) -> str:
         """The ``webhook-signature`` header of one request."""
@@ -93,7 +96,9 @@ class WebhookChannel:
         try:
             status, reason = self._post(body, headers)
         except (OSError, http.client.HTTPException) as exc:
-            self.close()
+            connection = getattr(self._local, "connection", None)
+            if connection is not None:
+                self._drop(connection)
             raise DeliveryFailed(
                 f"cannot reach the gateway at {self.url}: {exc or type(exc).__name__}"
             ) from None
@@ -105,33 +110,46 @@ class WebhookChannel:
         )
 
     def _post(self, body: bytes, headers: dict[str, str]) -> tuple[int, str]:
-        connection = self._connection or self._connect()
+        connection: http.client.HTTPConnection | None = getattr(self._local, "connection", None)
+        if connection is None:
+            connection = self._connect()
         try:
             connection.request("POST", self._path, body=body, headers=headers)
             response = connection.getresponse()
         except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
             # A kept-alive connection the server closed meanwhile: one fresh attempt.
-            self.close()
+            self._drop(connection)
             connection = self._connect()
             connection.request("POST", self._path, body=body, headers=headers)
             response = connection.getresponse()
         response.read()
         if response.will_close:
-            self.close()
+            self._drop(connection)
         return response.status, response.reason
 
     def _connect(self) -> http.client.HTTPConnection:
         kind = (
             http.client.HTTPSConnection if self._scheme == "https" else http.client.HTTPConnection
         )
-        self._connection = kind(self._host, self._port, timeout=self.timeout)
-        return self._connection
+        connection = kind(self._host, self._port, timeout=self.timeout)
+        self._local.connection = connection
+        with self._lock:
+            self._open.append(connection)
+        return connection
+
+    def _drop(self, connection: http.client.HTTPConnection) -> None:
+        connection.close()
+        self._local.connection = None
+        with self._lock:
+            if connection in self._open:
+                self._open.remove(connection)
 
     def close(self) -> None:
-        """Close the kept-alive connection, if any."""
-        if self._connection is not None:
-            self._connection.close()
-            self._connection = None
+        """Close every kept-alive connection; each thread reconnects on its next delivery."""
+        with self._lock:
+            connections, self._open = self._open, []
+        for connection in connections:
+            connection.close()
 
 
 def _key(secret: str) -> bytes:

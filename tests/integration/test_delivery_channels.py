@@ -68,6 +68,16 @@ def test_a_refused_recipient_is_a_delivery_failure_not_worth_retrying():
     assert mailbox.mails == []
 
 
+@pytest.mark.parametrize("recipient", ["claimant@example.com\nBcc: all@example.com", "a\r\nb"])
+def test_a_recipient_that_would_inject_headers_is_refused_for_good(recipient: str):
+    with mail_server() as (mailbox, port):
+        channel = SmtpChannel("127.0.0.1", port, sender="support@wallet.example")
+        with pytest.raises(DeliveryFailed) as failed:
+            channel.deliver(message("email", recipient))
+    assert failed.value.retriable is False
+    assert mailbox.mails == []
+
+
 def test_a_mail_server_that_is_down_is_a_retriable_delivery_failure():
     with mail_server() as (_, port):
         pass

@@ -311,3 +311,24 @@ def test_four_processes_on_a_new_database_create_record_and_send_each_notice_onc
     assert sum(done.get(timeout=5) for _ in processes) == 100
     ids = server.received.ids()
     assert len(ids) == len(set(ids)) == 100
+
+
+def test_disputes_are_sent_side_by_side_and_each_disputes_notices_in_order(
+    database: Database, server: Gateway
+):
+    box = outbox(database, server, concurrency=8, batch=30)
+    disputes = [uuid.uuid4() for _ in range(20)]
+    for dispute in disputes:
+        record(box, dispute, range(1, 6))
+    assert box.send_due(NOW).sent == 100
+    ids = server.received.ids()
+    for dispute in disputes:
+        mine = [i for i in ids if i in {str(message_id(dispute, p)) for p in range(1, 6)}]
+        assert mine == [str(message_id(dispute, p)) for p in range(1, 6)]
+
+
+def test_an_outbox_needs_a_batch_and_a_concurrency_of_at_least_one(database: Database):
+    with pytest.raises(InvalidInput):
+        Outbox(database, batch=0)
+    with pytest.raises(InvalidInput):
+        Outbox(database, concurrency=0)
