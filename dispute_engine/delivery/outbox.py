@@ -33,6 +33,7 @@ from dispute_engine.delivery.channel import Channel, DeliveryFailed, OutgoingMes
 from dispute_engine.domain.errors import InvalidInput, StorageUnavailable
 from dispute_engine.notices.catalog import generic_subject
 
+SHORT, LONG = 200, 100_000  # longest name / address, and longest subject or text
 State = Literal["pending", "sent", "failed", "dead"]
 STATES: tuple[State, ...] = ("pending", "sent", "failed", "dead")
 # Fixed-width UTC text sorts as time does, on both databases.
@@ -207,6 +208,7 @@ class Outbox:
         Raises StorageUnavailable when the database cannot be reached; a channel's failure is
         recorded on its message, never raised.
         """
+        _check_now(now, max(self.lease, self.backoff.cap))
         report = SendReport()
         with ThreadPoolExecutor(self.concurrency, thread_name_prefix="outbox") as pool:
             while claimed := self.claim(now):
@@ -219,6 +221,7 @@ class Outbox:
 
     def claim(self, now: datetime, limit: int | None = None) -> list[Claimed]:
         """Take up to ``limit`` due messages for the lease; no other sender gets them meanwhile."""
+        _check_now(now, self.lease)
         if not self.channels:
             return []
         token = uuid.uuid4().hex
@@ -250,6 +253,7 @@ class Outbox:
         An outcome is recorded only while the claim is still this sender's: once its lease has
         lapsed and another sender took the message over, that sender's outcome stands.
         """
+        _check_now(now, self.backoff.cap)
         by_dispute: dict[UUID, list[Claimed]] = {}
         for claim in claimed:
             by_dispute.setdefault(claim.message.dispute_id, []).append(claim)
@@ -301,13 +305,13 @@ class Outbox:
     def entries(self, states: Sequence[State] = STATES, *, limit: int = 100) -> list[OutboxEntry]:
         """Messages in the given states, oldest first (``notices list --failed``).
 
-        Raises InvalidInput for an unknown state or a limit below 1.
+        Raises InvalidInput for an unknown state or a limit outside 1..100000.
         """
         unknown = sorted(set(states) - set(STATES))
         if unknown or not states:
             raise InvalidInput.of("state", f"states are {', '.join(STATES)}; got {unknown}")
-        if limit < 1:
-            raise InvalidInput.of("limit", "must be at least 1")
+        if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 100_000:
+            raise InvalidInput.of("limit", "must be a whole number from 1 to 100000")
         with self._storage():
             rows = self.db.fetchall(
                 f"SELECT {', '.join(_COLUMNS)}, state, attempts, due_at, last_error, sent_at "
@@ -351,23 +355,29 @@ def notice_message(
 
     Raises InvalidInput when the event data lacks a field or holds a malformed one.
     """
+    fields = {name: data.get(name) for name in ("template", "language", "channel", "text")}
+    fields["recipient"] = recipient
+    if data.get("subject") is not None:
+        fields["subject"] = data["subject"]
     problems = [
-        {"field": name, "message": "missing or empty"}
-        for name in ("template", "language", "channel", "text")
-        if not isinstance(data.get(name), str) or not data[name]
+        {"field": name, "message": problem}
+        for name, value in fields.items()
+        if (problem := _text_problem(value, LONG if name in ("text", "subject") else SHORT))
     ]
     timestamp = data.get("timestamp")
-    if not isinstance(timestamp, datetime) or timestamp.tzinfo is None:
+    try:
+        if not isinstance(timestamp, datetime) or timestamp.tzinfo is None:
+            raise ValueError
+        timestamp = timestamp.astimezone(UTC)
+    except (ValueError, OverflowError):
         problems.append({"field": "timestamp", "message": "must be a timezone-aware datetime"})
-    if not recipient.strip():
-        problems.append({"field": "recipient", "message": "missing or empty"})
-    if position < 1:
-        problems.append({"field": "position", "message": "must be at least 1"})
+    if isinstance(position, bool) or not isinstance(position, int) or not 1 <= position < 2**31:
+        problems.append({"field": "position", "message": "must be a whole number from 1"})
     if problems:
         raise InvalidInput(problems, dispute_id=dispute_id)
     assert isinstance(timestamp, datetime)  # checked above
     subject = data.get("subject")
-    if not isinstance(subject, str) or not subject:
+    if subject is None:
         subject = generic_subject(data["language"], ref=str(dispute_id)[:8])
     return OutgoingMessage(
         message_id=message_id(dispute_id, position),
@@ -381,6 +391,22 @@ def notice_message(
         body=data["text"],
         created_at=timestamp.astimezone(UTC),
     )
+
+
+def _text_problem(value: object, limit: int) -> str | None:
+    # PostgreSQL TEXT refuses NUL and both databases refuse unpaired surrogates: bad input,
+    # to be refused as such before it reaches the database.
+    if not isinstance(value, str) or not value.strip():
+        return "missing or empty"
+    if len(value) > limit:
+        return f"longer than {limit} characters"
+    if "\x00" in value:
+        return "must not contain NUL characters"
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return "must be valid Unicode text"
+    return None
 
 
 def _row(message: OutgoingMessage) -> tuple[Any, ...]:
@@ -414,9 +440,17 @@ def _message(row: Any) -> OutgoingMessage:
 
 
 def _text(moment: datetime) -> str:
-    if moment.tzinfo is None:
-        raise InvalidInput.of("now", "must be a timezone-aware datetime")
     return moment.astimezone(UTC).strftime(_TIME)
+
+
+def _check_now(now: datetime, ahead: timedelta) -> None:
+    """Raises InvalidInput for a naive time, or one too near the calendar's end to add to."""
+    try:
+        if now.tzinfo is None:
+            raise ValueError
+        now.astimezone(UTC) + ahead
+    except (ValueError, OverflowError, AttributeError, TypeError):
+        raise InvalidInput.of("now", "must be a timezone-aware datetime before 9999") from None
 
 
 def _time(text: str) -> datetime:

@@ -225,15 +225,27 @@ def test_senders_running_at_once_send_every_message_exactly_once(db_url: str, se
         ({"timestamp": datetime(2026, 11, 21)}, "claimant-7", ["timestamp"]),
         ({"timestamp": "yesterday"}, "claimant-7", ["timestamp"]),
         ({}, "   ", ["recipient"]),
+        ({"text": "a\x00b"}, "claimant-7", ["text"]),
+        ({"subject": "\ud800"}, "claimant-7", ["subject"]),
+        ({"channel": "c" * 201}, "claimant-7", ["channel"]),
+        ({"position": 0}, "claimant-7", ["position"]),
+        ({"position": 2**31}, "claimant-7", ["position"]),
+        ({"position": True}, "claimant-7", ["position"]),
     ],
 )
 def test_a_malformed_notice_is_refused_and_nothing_is_recorded(
     database: Database, server: Gateway, changes: dict[str, Any], recipient: str, fields: list[str]
 ):
     box = outbox(database, server)
+    changes = dict(changes)  # the parameters are shared by both backends' runs
+    position = changes.pop("position", 1)
     with pytest.raises(InvalidInput) as refused, box.db.transaction() as cursor:
         box.record_notice(
-            cursor, dispute_id=uuid.uuid4(), position=1, data=notice(**changes), recipient=recipient
+            cursor,
+            dispute_id=uuid.uuid4(),
+            position=position,
+            data=notice(**changes),
+            recipient=recipient,
         )
     assert refused.value.fields == fields
     assert box.counts() == {"pending": 0, "sent": 0, "failed": 0, "dead": 0}
