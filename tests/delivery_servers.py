@@ -41,6 +41,7 @@ class Gateway(ThreadingHTTPServer):
         self.statuses: list[int] = []
         self.silent = False
         self.close_connections = False
+        self.delay = 0.0  # seconds before each answer
 
     @property
     def url(self) -> str:
@@ -64,6 +65,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.server.received.requests.append(
                 ({k.lower(): v for k, v in self.headers.items()}, body)
             )
+        if self.server.delay:
+            threading.Event().wait(self.server.delay)
         status = self.server.next_status()
         self.send_response(status)
         self.send_header("content-length", "0")

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import multiprocessing
 import random
+import signal
+import subprocess
+import sys
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -344,3 +349,48 @@ def test_an_outbox_needs_a_batch_and_a_concurrency_of_at_least_one(database: Dat
         Outbox(database, batch=0)
     with pytest.raises(InvalidInput):
         Outbox(database, concurrency=0)
+
+
+SENDER = """
+import sys
+from datetime import datetime
+from dispute_engine.delivery import Outbox, WebhookChannel
+from dispute_engine.delivery.storage import open_database
+from tests.delivery_servers import SECRET
+db, _ = open_database(sys.argv[1])
+box = Outbox(db, {"chat": WebhookChannel(sys.argv[2], secret=SECRET)}, batch=10, concurrency=2)
+box.send_due(datetime.fromisoformat(sys.argv[3]))
+"""
+
+
+def test_a_sender_killed_mid_send_loses_nothing_and_repeats_only_under_the_same_ids(
+    db_url: str, database: Database, server: Gateway
+):
+    box = outbox(database, server, lease=timedelta(minutes=10))
+    dispute = uuid.uuid4()
+    record(box, dispute, range(1, 61))
+    server.delay = 0.02
+    sender = subprocess.Popen(
+        [sys.executable, "-c", SENDER, db_url, server.url, NOW.isoformat()],
+        cwd=Path(__file__).parents[2],
+    )
+    deadline = time.monotonic() + 60
+    while len(server.received.ids()) < 15 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    sender.send_signal(signal.SIGKILL)
+    sender.wait()
+    time.sleep(0.3)  # requests already on the wire reach the gateway
+    server.delay = 0
+    delivered = set(server.received.ids())
+    marked = {str(e.message.message_id) for e in box.entries(["sent"])}
+    assert marked <= delivered
+    assert len(delivered) < 60
+    report = box.send_due(NOW + timedelta(minutes=10))
+    ids = server.received.ids()
+    assert set(ids) == {str(message_id(dispute, p)) for p in range(1, 61)}
+    assert box.counts()["sent"] == 60
+    assert report.sent == 60 - len(marked)
+    # What the killed sender delivered but never marked arrives again, under the same id.
+    repeated = {i for i in ids if ids.count(i) > 1}
+    assert repeated == delivered - marked
+    assert all(ids.count(i) <= 2 for i in ids)
