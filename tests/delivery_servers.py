@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import ssl
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -120,10 +121,18 @@ def free_port() -> int:
 
 
 @contextmanager
-def mail_server() -> Iterator[tuple[Mailbox, int]]:
-    """An SMTP server on 127.0.0.1 and its port, stopped afterwards."""
+def mail_server(
+    tls: ssl.SSLContext | None = None, *, require_starttls: bool = False
+) -> Iterator[tuple[Mailbox, int]]:
+    """An SMTP server on 127.0.0.1 (offering STARTTLS with a TLS context) and its port."""
     mailbox = Mailbox()
-    controller = Controller(mailbox, hostname="127.0.0.1", port=free_port())
+    controller = Controller(
+        mailbox,
+        hostname="127.0.0.1",
+        port=free_port(),
+        tls_context=tls,
+        require_starttls=require_starttls,
+    )
     controller.start()
     try:
         yield mailbox, controller.port

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import ssl
 import time
 import uuid
 from datetime import UTC, datetime
 
 import pytest
+import trustme
 from standardwebhooks import Webhook, WebhookVerificationError
 
 from dispute_engine.delivery import DeliveryFailed, OutgoingMessage, SmtpChannel, WebhookChannel
@@ -95,6 +97,38 @@ def test_a_mail_server_that_never_answers_fails_within_the_timeout():
             channel.deliver(message("email", "claimant@example.com"))
     assert time.monotonic() - started < 5
     assert failed.value.retriable is True
+
+
+def test_an_email_goes_over_starttls_to_a_server_that_requires_it():
+    authority = trustme.CA()
+    server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    authority.issue_cert("127.0.0.1").configure_cert(server_tls)
+    client_tls = ssl.create_default_context()
+    authority.configure_trust(client_tls)
+    with mail_server(server_tls, require_starttls=True) as (mailbox, port):
+        sent = message("email", "claimant@example.com")
+        SmtpChannel(
+            "127.0.0.1",
+            port,
+            sender="support@wallet.example",
+            starttls=True,
+            ssl_context=client_tls,
+        ).deliver(sent)
+        plain = SmtpChannel("127.0.0.1", port, sender="support@wallet.example")
+        with pytest.raises(DeliveryFailed) as refused:
+            plain.deliver(message("email", "claimant@example.com"))
+    assert [m["Message-ID"] for m in mailbox.mails] == [f"<{sent.message_id}@wallet.example>"]
+    assert "530" in refused.value.message
+
+
+def test_a_mail_server_whose_certificate_is_not_trusted_is_a_delivery_failure():
+    server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    trustme.CA().issue_cert("127.0.0.1").configure_cert(server_tls)
+    with mail_server(server_tls) as (mailbox, port):
+        channel = SmtpChannel("127.0.0.1", port, sender="support@wallet.example", starttls=True)
+        with pytest.raises(DeliveryFailed):
+            channel.deliver(message("email", "claimant@example.com"))
+    assert mailbox.mails == []
 
 
 def test_starttls_against_a_server_without_it_is_a_delivery_failure():
