@@ -120,7 +120,8 @@ class Outbox:
     """The outbox table, and the sender that empties it through the configured channels.
 
     The sender delivers up to ``concurrency`` disputes' messages at once (a channel must be
-    safe to use from several threads); Raises InvalidInput for a batch or concurrency below 1.
+    safe to use from several threads). Raises InvalidInput for a batch or concurrency below 1
+    or a lease that is not positive.
     """
 
     def __init__(
@@ -138,8 +139,8 @@ class Outbox:
         self.channels = dict(channels or {})
         self.backoff = backoff or Backoff()
         self.lease = lease
-        if batch < 1 or concurrency < 1:
-            raise InvalidInput.of("outbox", "batch and concurrency must be at least 1")
+        if batch < 1 or concurrency < 1 or lease <= timedelta(0):
+            raise InvalidInput.of("outbox", "batch, concurrency and lease must be positive")
         self.batch = batch
         self.concurrency = concurrency
         self.name = table
@@ -171,8 +172,8 @@ class Outbox:
 
     # -- recording ---------------------------------------------------------------
 
-    def record(self, cursor: Cursor, message: OutgoingMessage) -> None:
-        """Add a message in the caller's transaction; a message already there is kept as is."""
+    def _record(self, cursor: Cursor, message: OutgoingMessage) -> None:
+        # A message already there is kept as it is: the first recording wins.
         self.db.execute(
             cursor,
             f"INSERT INTO {self.table} ({', '.join(_COLUMNS)}, state, attempts, due_at) "
@@ -190,14 +191,15 @@ class Outbox:
         data: Mapping[str, Any],
         recipient: str,
     ) -> OutgoingMessage:
-        """Turn one recorded ``ClaimantNotified`` event into its outgoing message, and add it.
+        """Turn one recorded ``ClaimantNotified`` event into its outgoing message, and add it
+        in the caller's transaction (recording it again changes nothing).
 
         ``data`` holds the event's fields (template, language, channel, text, timestamp and,
         when recorded, subject); ``recipient`` is the claimant's address on that channel.
         Raises InvalidInput when a field is missing or malformed.
         """
         message = notice_message(dispute_id, position, data, recipient)
-        self.record(cursor, message)
+        self._record(cursor, message)
         return message
 
     # -- sending -----------------------------------------------------------------

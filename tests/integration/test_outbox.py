@@ -344,11 +344,13 @@ def test_disputes_are_sent_side_by_side_and_each_disputes_notices_in_order(
         assert mine == [str(message_id(dispute, p)) for p in range(1, 6)]
 
 
-def test_an_outbox_needs_a_batch_and_a_concurrency_of_at_least_one(database: Database):
+def test_an_outbox_needs_a_positive_batch_concurrency_and_lease(database: Database):
     with pytest.raises(InvalidInput):
         Outbox(database, batch=0)
     with pytest.raises(InvalidInput):
         Outbox(database, concurrency=0)
+    with pytest.raises(InvalidInput):
+        Outbox(database, lease=timedelta(0))
 
 
 SENDER = """
