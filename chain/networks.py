@@ -29,6 +29,11 @@ class Network:
     finality: Literal["tag", "depth"] = "tag"  # the node's `finalized` block, or depth only
     poa: bool = False  # extraData longer than 32 bytes: needs web3's POA middleware
     tokens: tuple[Token, ...] = field(default=())
+    explorer: str = ""  # block explorer base URL, without a trailing slash; "" when none
+
+    def transaction_url(self, tx_hash: str) -> str | None:
+        """The explorer page of a transaction, or None when the chain has no public explorer."""
+        return f"{self.explorer}/tx/{tx_hash}" if self.explorer else None
 
     def token(self, address: str) -> Token | None:
         """The well-known token at an address (checksummed), if any."""
@@ -47,6 +52,7 @@ NETWORKS: dict[int, Network] = {
             "Ethereum",
             "ETH",
             confirmations=64,
+            explorer="https://etherscan.io",
             tokens=(
                 Token("USDT", "0xdAC17F958D2ee523a2206206994597C13D831ec7", 6),
                 Token("USDC", "0xA0b86991c6218b36c1d19D4a2e9Eb0cE3606eB48", 6),
@@ -58,6 +64,7 @@ NETWORKS: dict[int, Network] = {
             "BNB Smart Chain",
             "BNB",
             confirmations=15,
+            explorer="https://bscscan.com",
             poa=True,
             tokens=(
                 Token("USDT", "0x55d398326f99059fF775485246999027B3197955", 18),
@@ -69,6 +76,7 @@ NETWORKS: dict[int, Network] = {
             "Polygon PoS",
             "POL",
             confirmations=128,
+            explorer="https://polygonscan.com",
             poa=True,
             tokens=(
                 Token("USDT", "0xc2132D05D31c914a87C6611C10748AEb04B58e8F", 6),
@@ -80,6 +88,7 @@ NETWORKS: dict[int, Network] = {
             "Arbitrum One",
             "ETH",
             confirmations=20,
+            explorer="https://arbiscan.io",
             tokens=(
                 Token("USDT", "0xFd086bC7CD5C481DCC9C85ebE478A1C0b69FCbb9", 6),
                 Token("USDC", "0xaf88d065e77c8cC2239327C5EDb3A432268e5831", 6),
@@ -90,6 +99,7 @@ NETWORKS: dict[int, Network] = {
             "OP Mainnet",
             "ETH",
             confirmations=20,
+            explorer="https://optimistic.etherscan.io",
             tokens=(
                 Token("USDT", "0x94b008aA00579c1307B0EF2c499aD98a8ce58e58", 6),
                 Token("USDC", "0x0b2C639c533813f4Aa9D7837CAf62653d097Ff85", 6),
@@ -100,6 +110,7 @@ NETWORKS: dict[int, Network] = {
             "Base",
             "ETH",
             confirmations=20,
+            explorer="https://basescan.org",
             tokens=(Token("USDC", "0x833589fCD6eDb6E08f4c7C32D4f71b54bdA02913", 6),),
         ),
         Network(
