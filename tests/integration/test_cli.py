@@ -40,7 +40,9 @@ def test_demo_walks_disputes_in_three_languages(db: str):
 def test_file_from_json_then_show_history_and_state_at(db: str, tmp_path: Path):
     path = tmp_path / "filing.json"
     path.write_text(json.dumps(filing()), encoding="utf-8")
-    code, out, _ = invoke("file", "--db", db, "--from-json", str(path), "--json")
+    code, out, _ = invoke(
+        "file", "--db", db, "--actor", "alice", "--from-json", str(path), "--json"
+    )
     assert code == 0
     dispute_id = json.loads(out)["id"]
 
@@ -80,6 +82,8 @@ def test_file_from_flags(db: str):
         "file",
         "--db",
         db,
+        "--actor",
+        "alice",
         "--claimant",
         "user-9",
         "--channel",
@@ -111,10 +115,22 @@ def test_file_from_flags(db: str):
 
 
 def test_errors_are_one_line_and_a_non_zero_exit(db: str):
-    code, out, err = invoke("file", "--db", db, "--claimant", "u", "--tx-hash", "0x12")
+    code, out, err = invoke(
+        "file",
+        "--db",
+        db,
+        "--actor",
+        "al",
+        "--claimant",
+        "u",
+        "--tx-hash",
+        "0x12",
+        "--idempotency-key",
+        "k",
+    )
     assert code == 2
     assert err.startswith("error: invalid input:")
-    assert "transaction.tx_hash" in err
+    assert "--tx-hash" in err
     assert "Traceback" not in err + out
 
     code, _, err = invoke("show", "not-a-uuid", "--db", db)
@@ -158,7 +174,7 @@ def test_a_database_that_cannot_be_opened_is_one_clear_line(url: str):
     with pytest.raises(StorageUnavailable):
         DisputeEngine.open(url)
     code, _, err = invoke("list", "--db", url)
-    assert code == 1
+    assert code == 3
     assert err.startswith("error: cannot use the database")
     assert err.count("\n") == 1
 
@@ -168,7 +184,7 @@ def test_an_investigator_and_an_approver_work_a_dispute_from_the_command_line(
 ):
     path = tmp_path / "filing.json"
     path.write_text(json.dumps(filing(language="es")), encoding="utf-8")
-    _, out, _ = invoke("file", "--db", db, "--from-json", str(path))
+    _, out, _ = invoke("file", "--db", db, "--actor", "alice", "--from-json", str(path))
     dispute_id = out.strip()
     screenshot = tmp_path / "deposit.png"
     screenshot.write_bytes(b"\x89PNG")
@@ -208,14 +224,15 @@ def test_an_investigator_and_an_approver_work_a_dispute_from_the_command_line(
             "pending_approval",
         ),
         (["approve", dispute_id, "--actor", "bob"], "approved"),
-        (["execute", dispute_id], None),
+        (["execute", dispute_id, "--actor", "bob"], None),
         (["notify", dispute_id], None),
         (["close", dispute_id], "closed"),
         (["reopen", dispute_id, "--reason", "appeal"], "investigating"),
         (["withdraw", dispute_id], "withdrawn"),
     ]
     for args, status in steps:
-        code, out, err = invoke(*args, "--db", db)
+        actor = [] if "--actor" in args else ["--actor", "alice"]
+        code, out, err = invoke(*args, *actor, "--db", db)
         assert code == 0, (args, err)
         if status is not None:
             assert out.strip() == status, args
@@ -226,7 +243,9 @@ def test_an_investigator_and_an_approver_work_a_dispute_from_the_command_line(
 
 
 def test_workflow_errors_are_one_line(db: str):
-    code, _, err = invoke("approve", "00000000-0000-0000-0000-000000000001", "--db", db)
+    code, _, err = invoke(
+        "approve", "00000000-0000-0000-0000-000000000001", "--db", db, "--actor", "bob"
+    )
     assert code == 1
     assert err.startswith("error: no dispute")
     code, _, err = invoke(
@@ -238,11 +257,21 @@ def test_workflow_errors_are_one_line(db: str):
         "x",
         "--db",
         db,
+        "--actor",
+        "alice",
     )
     assert code == 2
-    assert "outcome" in err
+    assert "--outcome" in err
     code, _, err = invoke(
-        "note", "00000000-0000-0000-0000-000000000001", "x", "--role", "auditor", "--db", db
+        "note",
+        "00000000-0000-0000-0000-000000000001",
+        "x",
+        "--role",
+        "auditor",
+        "--db",
+        db,
+        "--actor",
+        "alice",
     )
     assert code == 2
-    assert "role" in err
+    assert "--role" in err
