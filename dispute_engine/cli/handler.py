@@ -38,6 +38,7 @@ _PATTERNS = {
     r"^[^/\\\x00-\x1f\x7f]+$": "must be a file name without slashes or control characters",
 }
 _PATTERN_MESSAGE = re.compile(r"^String should match pattern '(.*)'$", re.S)
+_SETTINGS_FIELD = re.compile(r'field "(\w+)"')
 _PLAIN = (
     (re.compile(r"^String should have at least 1 character$"), "must not be empty"),
     (
@@ -110,21 +111,24 @@ def reported(run: Callable[[], Any]) -> int:
             exc.show()
         return INVALID
     except typer.TyperException as exc:  # the flags' own parsing: unknown, missing, malformed
-        return _fail(exc.format_message(), INVALID)
+        return _fail(f"usage: {exc.format_message()}", INVALID)
     except (typer.Abort, KeyboardInterrupt):
         return _fail("interrupted", INTERRUPTED)
     except InvalidInput as exc:
         return _fail(_invalid_line(exc), INVALID)
     except DisputeEngineError as exc:
-        return _fail(exc.message, exit_code(exc))
+        code = exit_code(exc)
+        return _fail(f"unavailable: {exc.message}" if code == UNAVAILABLE else exc.message, code)
     except ValidationError as exc:  # only the settings are validated outside the engine
         return _fail(_settings_line(exc), INVALID)
-    except SettingsError as exc:
-        return _fail(f"invalid setting: {exc}", INVALID)
+    except SettingsError as exc:  # a value that is not even JSON where JSON is expected
+        field = _SETTINGS_FIELD.search(str(exc))
+        name = f"DISPUTE_ENGINE_{field.group(1).upper()}" if field else "a DISPUTE_ENGINE_ value"
+        return _fail(f"invalid setting: {name}: cannot be parsed (JSON expected)", INVALID)
     except (sqlite3.Error, psycopg.Error, PersistenceError) as exc:
         # The engine maps storage errors itself; this is the last line of defence.
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        return _fail(f"cannot use the database: {first}", UNAVAILABLE)
+        return _fail(f"unavailable: cannot use the database: {first}", UNAVAILABLE)
     except BrokenPipeError:
         return DONE  # the reader went away (| head); nothing to say to anyone
     return result if isinstance(result, int) else DONE

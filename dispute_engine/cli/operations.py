@@ -212,8 +212,9 @@ def audit_verify(ctx: typer.Context) -> None:
     with session.engine() as engine:
         checked, problems = engine.verify_audit_log()
     failed = [p for p in problems if p.problem != NOT_YET_LOGGED]
-    for p in problems:
-        typer.echo(f"{p.dispute_id} v{p.version}: {p.problem}", err=True)
+    if not session.as_json:
+        for p in problems:
+            typer.echo(f"{p.dispute_id} v{p.version}: {p.problem}", err=True)
     line = (
         f"FAILED: {len(problems)} discrepancies in {checked} logged events"
         if failed

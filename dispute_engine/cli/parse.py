@@ -37,8 +37,12 @@ def moment(text: str, flag: str) -> datetime:
 def within(value: float, flag: str, low: float, high: float, unit: str = "") -> float:
     """``value`` when ``low <= value <= high`` (and finite)."""
     if not (math.isfinite(value) and low <= value <= high):
-        raise InvalidInput.of(flag, f"must be between {low:g} and {high:g}{unit}")
+        raise InvalidInput.of(flag, f"must be between {_number(low)} and {_number(high)}{unit}")
     return value
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
 
 
 def file_bytes(path: Path, flag: str, limit: int) -> bytes:
@@ -59,6 +63,8 @@ def file_bytes(path: Path, flag: str, limit: int) -> bytes:
                     flag, f"{path} has {info.st_size} bytes; the limit is {limit}"
                 )
             content = handle.read(limit + 1)
+    except InvalidInput:
+        raise
     except OSError as exc:
         raise InvalidInput.of(flag, f"cannot read {path}: {exc.strerror or exc}") from None
     except ValueError as exc:  # a NUL in the path

@@ -175,7 +175,7 @@ def test_a_database_that_cannot_be_opened_is_one_clear_line(url: str):
         DisputeEngine.open(url)
     code, _, err = invoke("list", "--db", url)
     assert code == 3
-    assert err.startswith("error: cannot use the database")
+    assert err.startswith("error: unavailable: cannot use the database")
     assert err.count("\n") == 1
 
 
