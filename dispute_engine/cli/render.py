@@ -81,9 +81,10 @@ def dispute(view: DisputeView) -> None:
             ("proposed", f"{utc(decision.proposed_at)} by {decision.proposed_by}; {approval}"),
             ("rationale", decision.rationale),
         ]
-        # Overrides of contradicting chain facts, on views that record them.
-        for override in getattr(decision, "overrides", None) or []:
-            items.append(("override", _override(override)))
+        # The chain facts the proposer overrode, on views that record them.
+        overrides = getattr(decision, "overrides", None) or []
+        if overrides:
+            items.append(("overrides", ", ".join(str(o) for o in overrides)))
     for payout in view.payouts:
         items.append(
             (
@@ -95,11 +96,3 @@ def dispute(view: DisputeView) -> None:
     for clock in view.sla_clocks:
         items.append((f"sla {clock.metric}", f"{clock.state}, due {utc(clock.due_at)}"))
     pairs(items)
-
-
-def _override(override: object) -> str:
-    if isinstance(override, dict):
-        return ": ".join(str(v) for v in override.values())
-    fields = ("field", "rationale")
-    found = [str(getattr(override, f)) for f in fields if hasattr(override, f)]
-    return ": ".join(found) or str(override)
