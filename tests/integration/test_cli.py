@@ -426,3 +426,20 @@ def test_workflow_errors_are_one_line(db: str):
     )
     assert code == 2
     assert "--role" in err
+
+
+def test_file_gives_the_decimals_of_a_token_the_engine_does_not_know(db: str):
+    tx = filing()["transaction"]
+    args = [
+        "file", "--db", db, "--actor", "alice", "--claimant", "user-9", "--description", "lost",
+        "--tx-hash", tx["tx_hash"], "--sender", tx["sender"], "--recipient", tx["recipient"],
+        "--occurred-at", "2026-11-20T08:15:00Z", "--asset", "PEPE", "--amount", "1.5",
+        "--token-address", tx["recipient"], "--idempotency-key", "pepe-1",
+    ]  # fmt: skip
+    code, _, err = invoke(*args)
+    assert code == 2
+    assert "--decimals: unknown asset PEPE" in err
+    code, out, err = invoke(*args, "--decimals", "9")
+    assert code == 0, err
+    _, out, _ = invoke("show", out.strip(), "--db", db, "--json")
+    assert json.loads(out)["claim"]["transaction"]["decimals"] == 9
