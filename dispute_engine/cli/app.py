@@ -12,6 +12,7 @@ from typer.core import TyperGroup
 
 from dispute_engine.cli.handler import reported
 from dispute_engine.cli.session import Session
+from dispute_engine.domain.errors import InvalidInput
 
 # Global options may come before or after the command (`show ID --db URL` as `--db URL show ID`).
 _VALUED = ("--db", "--actor", "--role")
@@ -19,7 +20,10 @@ _FLAGS = ("--json",)
 
 
 def hoisted(args: Sequence[str]) -> list[str]:
-    """The global options moved in front of the command, so click sees them on the group."""
+    """The global options moved in front of the command, so click sees them on the group.
+
+    Raises InvalidInput for a global option that ends the line without its value.
+    """
     front: list[str] = []
     rest: list[str] = []
     items = iter(args)
@@ -30,7 +34,10 @@ def hoisted(args: Sequence[str]) -> list[str]:
         if arg in _FLAGS or (arg.split("=", 1)[0] in _VALUED and "=" in arg):
             front.append(arg)
         elif arg in _VALUED:
-            front += [arg, *[v for v in [next(items, None)] if v is not None]]
+            value = next(items, None)
+            if value is None:
+                raise InvalidInput.of(arg, "needs a value")
+            front += [arg, value]
         else:
             rest.append(arg)
     return front + rest
@@ -49,10 +56,9 @@ class OneLineErrors(TyperGroup):
         **extra: Any,
     ) -> Any:
         """Run the command line and exit with its code (see docs/reference/cli.md)."""
-        arguments = hoisted(sys.argv[1:] if args is None else args)
         code = reported(
             lambda: super(OneLineErrors, self).main(
-                arguments,
+                hoisted(sys.argv[1:] if args is None else args),
                 prog_name or "dispute-engine",
                 complete_var,
                 standalone_mode=False,

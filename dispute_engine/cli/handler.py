@@ -129,6 +129,4 @@ def reported(run: Callable[[], Any]) -> int:
         # The engine maps storage errors itself; this is the last line of defence.
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         return _fail(f"unavailable: cannot use the database: {first}", UNAVAILABLE)
-    except BrokenPipeError:
-        return DONE  # the reader went away (| head); nothing to say to anyone
     return result if isinstance(result, int) else DONE

@@ -12,7 +12,9 @@ import typer
 from pydantic_core import to_jsonable_python
 
 from dispute_engine.application import DisputeEngine
+from dispute_engine.cli.handler import flags_named
 from dispute_engine.domain.actor import Actor, Role
+from dispute_engine.domain.canonical import canonical_id
 from dispute_engine.domain.errors import InvalidInput
 from dispute_engine.settings import Settings
 
@@ -43,7 +45,8 @@ class Session:
     @contextmanager
     def engine(self, settings: Settings | None = None) -> Iterator[DisputeEngine]:
         """The engine on ``--db`` (else the settings' database), released afterwards."""
-        engine = DisputeEngine.open(self.db, settings=settings or self.settings)
+        with flags_named({"db": "--db"}):
+            engine = DisputeEngine.open(self.db, settings=settings or self.settings)
         try:
             yield engine
         finally:
@@ -61,10 +64,8 @@ class Session:
         role = self.role or default_role
         if role not in WRITE_ROLES:
             raise InvalidInput.of("--role", "must be investigator or approver")
-        try:
-            return Actor(id=self.actor_id, roles={Role(role)})
-        except InvalidInput as exc:
-            raise InvalidInput.of("--actor", exc.errors[0]["message"]) from None
+        with flags_named({"id": "--actor"}):
+            return Actor(id=canonical_id(self.actor_id, field="--actor"), roles={Role(role)})
 
     def emit(self, data: object, human: Callable[[], None]) -> None:
         """Print JSON for scripts with ``--json``, else what ``human`` prints for people."""

@@ -443,3 +443,26 @@ def test_file_gives_the_decimals_of_a_token_the_engine_does_not_know(db: str):
     assert code == 0, err
     _, out, _ = invoke("show", out.strip(), "--db", db, "--json")
     assert json.loads(out)["claim"]["transaction"]["decimals"] == 9
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["--actor", "al\u200bice"], "--actor: must not contain control or invisible characters"),
+        (["--actor", "alice", "--db"], "--db: needs a value"),
+        (["--actor", "alice", "--db", "sqlite:///"], "--db: an SQLite URL needs a path"),
+    ],
+)
+def test_global_options_are_checked_and_named(db: str, args: list[str], says: str):
+    code, _, err = invoke("note", "00000000-0000-0000-0000-000000000001", "x", *args)
+    assert code == 2
+    assert err == f"error: invalid input: {says}" + err.split(says, 1)[1]
+    assert err.count("\n") == 1
+
+
+def test_the_actor_is_recorded_in_its_canonical_form(db: str, tmp_path: Path):
+    path = tmp_path / "filing.json"
+    path.write_text(json.dumps(filing()), encoding="utf-8")
+    _, out, _ = invoke("file", "--db", db, "--actor", " ALICE ", "--from-json", str(path))
+    _, out, _ = invoke("history", out.strip(), "--db", db, "--json")
+    assert json.loads(out)[0]["actor"] == "alice"
