@@ -5,6 +5,7 @@ The exit codes and the first words of the error line are those docs/reference/cl
 
 from __future__ import annotations
 
+import contextlib
 import re
 import sqlite3
 import subprocess
@@ -236,9 +237,10 @@ def test_any_arguments_get_a_documented_exit_code_and_write_nothing_on_refusal(
 ):
     args = data.draw(command_lines(world))
     before = events(world["db_path"])
-    result = CliRunner().invoke(
-        app, args, env={"DISPUTE_ENGINE_DB": world["url"], "DISPUTE_ENGINE_ACTOR": None}
-    )
+    with contextlib.chdir(world["folder"]):  # a relative --output lands there
+        result = CliRunner().invoke(
+            app, args, env={"DISPUTE_ENGINE_DB": world["url"], "DISPUTE_ENGINE_ACTOR": None}
+        )
     assert result.exception is None or isinstance(result.exception, SystemExit), (
         args,
         repr(result.exception),
