@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, Protocol
 from uuid import UUID
+
+from eth_account import Account
+from pydantic import SecretStr
 
 from dispute_engine.application import DisputeEngine
 from dispute_engine.commands import AddEvidence, FileDispute, ProposeDecision
@@ -17,6 +21,20 @@ from dispute_engine.domain.errors import NotAuthorized
 ALICE = Actor(id="alice", roles={Role.INVESTIGATOR})
 BOB = Actor(id="bob", roles={Role.APPROVER})
 ETHER = 10**18
+
+
+@dataclass(frozen=True)
+class HotWallet:
+    """The wallet a demo run pays refunds from."""
+
+    key: SecretStr
+    address: str
+
+
+def new_hot_wallet() -> HotWallet:
+    """A fresh wallet for one run: its nonces start at 0 whatever an earlier run recorded."""
+    account = Account.create()
+    return HotWallet(SecretStr("0x" + bytes(account.key).hex()), str(account.address))
 
 
 class DemoChain(Protocol):
@@ -54,14 +72,22 @@ def _facts(engine: DisputeEngine, dispute_id: UUID, say: Callable[[str], None], 
     say(f"{tag} chain: {facts.status} in block {facts.block_number}; contradicts {contradicted}")
 
 
-def run_demo(engine: DisputeEngine, chain: DemoChain, say: Callable[[str], None]) -> list[UUID]:
-    """File and work three disputes about real transactions; returns their ids."""
-    hot = chain.accounts[0]  # the hot wallet, which holds the demo token
+def run_demo(
+    engine: DisputeEngine, chain: DemoChain, say: Callable[[str], None], *, hot_wallet: str
+) -> list[UUID]:
+    """File and work three disputes about real transactions; returns their ids.
+
+    ``hot_wallet`` is the address the engine pays refunds from; the chain's first account,
+    which deploys the demo token, funds it with ether and tokens first.
+    """
+    bank = chain.accounts[0]
     zh_user, exchange, es_user, shop, en_user, friend = chain.accounts[3:9]
+    usdt = chain.token("USDT", 6)
+    chain.send(bank, hot_wallet, ETHER)
+    chain.transfer("USDT", bank, hot_wallet, 1_000_000_000)
 
     # A transfer that reverted on chain while the app showed the balance as spent.
-    usdt = chain.token("USDT", 6)
-    chain.transfer("USDT", hot, zh_user, 100_000_000)
+    chain.transfer("USDT", bank, zh_user, 100_000_000)
     failed = chain.transfer("USDT", zh_user, exchange, 125_500_000, gas=100_000)
     zh = _file(
         engine,

@@ -501,11 +501,15 @@ def test_the_cli_looks_up_and_rechecks_with_chains_from_the_environment(db_url: 
 
 def check_cli_lookup_and_recheck(node: Anvil, env: dict[str, str], db_url: str, dispute_id: str):
     runner = CliRunner()
-    result = runner.invoke(app, ["chain", "lookup", dispute_id, "--db", db_url], env=env)
+    result = runner.invoke(
+        app, ["chain", "lookup", dispute_id, "--db", db_url, "--actor", "alice"], env=env
+    )
     assert result.exit_code == 0, result.stderr
     assert result.stdout.startswith("success, block 1, final False; mismatches: none")
     for _ in range(3):
         node.rpc("evm_mine")
-    result = runner.invoke(app, ["chain", "recheck", "--db", db_url, "--json"], env=env)
+    result = runner.invoke(
+        app, ["chain", "recheck", "--db", db_url, "--json", "--actor", "alice"], env=env
+    )
     assert result.exit_code == 0, result.stderr
     assert json.loads(result.stdout) == [dispute_id]

@@ -238,8 +238,10 @@ def test_the_cli_takes_overrides_and_refuses_unknown_ones(db_url: str, alice: Ac
     finally:
         engine.close()
     runner = CliRunner()
-    base = ["--db", db_url, "--outcome", "refund", "--rationale", "never arrived"]
-    result = runner.invoke(app, ["assign", dispute_id, "--investigator", "alice", "--db", db_url])
+    base = ["--db", db_url, "--actor", "alice", "--outcome", "refund", "--rationale", "x"]
+    result = runner.invoke(
+        app, ["assign", dispute_id, "--investigator", "alice", "--db", db_url, "--actor", "alice"]
+    )
     assert result.exit_code == 0, result.stderr
     result = runner.invoke(app, ["propose", dispute_id, *base])
     assert result.exit_code == 2

@@ -1,0 +1,9 @@
+"""``dispute-engine``: a thin command-line layer over the public Python API.
+
+``app`` is the entry point; the command modules register themselves on it when imported.
+"""
+
+from dispute_engine.cli import operations, reading, workflow
+from dispute_engine.cli.app import app
+
+__all__ = ["app", "operations", "reading", "workflow"]
