@@ -63,6 +63,8 @@ class EngineCore(Application[UUID]):
         self._projections: ProjectionRunner | None = None
         self._projections_lock = threading.Lock()
         env = {**storage.env, "CREATE_TABLE": "y"}
+        if self.settings.snapshot_interval:
+            env["IS_SNAPSHOTTING_ENABLED"] = "y"
         if self.settings.event_cipher_key is not None:
             # Claims carry personal data: the library's AES cipher encrypts every stored event.
             env["CIPHER_TOPIC"] = "eventsourcing.cipher:AESCipher"
@@ -102,12 +104,25 @@ class EngineCore(Application[UUID]):
 
     def _save(self, dispute: Dispute) -> None:
         try:
-            self.save(dispute)
+            saved = len(self.save(dispute))
         except IntegrityError:
             raise ConcurrencyConflict(
                 f"dispute {dispute.id} was changed by someone else; reload and retry",
                 dispute_id=dispute.id,
             ) from None
+        self._snapshot_every_interval(dispute, saved)
+
+    def _snapshot_every_interval(self, dispute: Dispute, saved: int) -> None:
+        """Snapshot a dispute whose save crossed a multiple of the snapshot interval.
+
+        Taken from the dispute in hand, which is exactly what was saved, so nothing is
+        replayed; loading then replays only the events after the latest snapshot.
+        """
+        interval = self.settings.snapshot_interval
+        if self.snapshots is None or not interval:
+            return
+        if dispute.version // interval > (dispute.version - saved) // interval:
+            self.snapshots.put([Dispute.Snapshot.take(dispute)])
 
     def _command(
         self, dispute_id: UUID, apply: Callable[[Dispute], T], *, retry: bool = False

@@ -20,6 +20,7 @@ from dispute_engine.domain.actor import FILE, Actor, require_permission
 from dispute_engine.domain.chain_facts import ChainFacts, Comparison, compare
 from dispute_engine.domain.claim import Claim
 from dispute_engine.domain.decision import Decision, Outcome, Payout
+from dispute_engine.domain.dispute_snapshot import DisputeSnapshot
 from dispute_engine.domain.errors import InvalidInput, InvalidTransition, NotAuthorized
 from dispute_engine.domain.event_names import EventName
 from dispute_engine.domain.evidence import Evidence, EvidenceRequest
@@ -43,6 +44,7 @@ class Dispute(Aggregate):
     """One user's dispute about one transaction."""
 
     status: Status
+    Snapshot = DisputeSnapshot
 
     class Event(Aggregate.Event):
         """Every dispute event records who acted and the status it left the dispute in."""
