@@ -28,8 +28,8 @@ from dispute_engine.domain.sla_policy import (
     THRESHOLDS,
     Metric,
     SlaPolicy,
-    Target,
     Unit,
+    calendar_for,
 )
 
 ClockState = Literal["running", "paused", "met", "breached", "stopped"]
@@ -77,7 +77,7 @@ class SlaClock:
     @property
     def calendar(self) -> Calendar:
         """The calendar the clock counts on."""
-        return Target(0, self.unit).calendar(self.jurisdiction)
+        return calendar_for(self.unit, self.jurisdiction)
 
     def at_share(self, share: int) -> datetime | None:
         """When ``share`` percent of the target will be used, if the clock keeps running."""
