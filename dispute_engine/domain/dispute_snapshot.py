@@ -63,7 +63,11 @@ class DisputeSnapshot(Snapshot):
 
     @classmethod
     def take(cls, aggregate: Any) -> DisputeSnapshot:
-        """The snapshot of a dispute. Raises pydantic's ValidationError for an unknown attribute."""
+        """The snapshot of a dispute, its clocks brought up to date first.
+
+        Raises pydantic's ValidationError for an attribute :class:`DisputeState` does not know.
+        """
+        aggregate.sla  # noqa: B018 - apply the pending clock moves: a smaller state to read back
         snapshot = super().take(aggregate)
         state = {k: v for k, v in snapshot.state.items() if k not in CACHES}
         return replace(snapshot, state=STATE.dump_python(STATE.validate_python(state), mode="json"))
