@@ -10,8 +10,14 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import IntegrityError, Notification, StoredEvent
+from eventsourcing.application import AggregateNotFoundError, Application, Repository
+from eventsourcing.persistence import (
+    IntegrityError,
+    MapperDeserialisationError,
+    Notification,
+    StoredEvent,
+)
+from pydantic import ValidationError
 
 from dispute_engine.database import Database, StorageUrl, storage_errors
 from dispute_engine.domain.dispute import Dispute
@@ -95,7 +101,12 @@ class EngineCore(Application[UUID]):
 
     def _get(self, dispute_id: UUID, version: int | None = None) -> Dispute:
         try:
-            dispute: object = self.repository.get(dispute_id, version=version)
+            try:
+                dispute: object = self.repository.get(dispute_id, version=version)
+            except (ValidationError, MapperDeserialisationError):
+                # A snapshot that does not read back (damaged or edited in the store) is only
+                # a shortcut: the events are the record, so replay all of them instead.
+                dispute = Repository(self.events).get(dispute_id, version=version)
         except AggregateNotFoundError:
             raise DisputeNotFound(f"no dispute {dispute_id}", dispute_id=dispute_id) from None
         if not isinstance(dispute, Dispute):

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
+
+import pytest
 
 from dispute_engine import Actor, DisputeEngine, Settings
 from dispute_engine.domain.dispute import Dispute
@@ -45,5 +48,39 @@ def test_snapshots_can_be_turned_off(db_url: str, clock: FakeClock, alice: Actor
             engine.add_note(dispute_id, f"note {n}", by=alice)
         assert engine.snapshots is None
         assert len(engine.get(dispute_id).notes) == 4
+    finally:
+        engine.close()
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda state: state.replace(b'"notes"', b'"notez"'),  # reads back as no dispute
+        lambda state: b"\xff\xfe" + state,  # not even text
+    ],
+)
+def test_a_snapshot_damaged_in_the_store_is_ignored_and_the_events_replayed(
+    db_url: str, clock: FakeClock, alice: Actor, damage: Callable[[bytes], bytes]
+):
+    engine = DisputeEngine.open(db_url, clock=clock, settings=Settings(snapshot_interval=3))
+    try:
+        dispute_id = file_dispute(engine, alice)
+        for n in range(4):
+            engine.add_note(dispute_id, f"note {n}", by=alice)
+        before = engine.get(dispute_id)
+        assert engine.snapshots is not None
+        table = engine.db.table(engine.snapshots.recorder.events_table_name)  # type: ignore[attr-defined]
+        key = engine.db.originator_key(dispute_id)
+        with engine.db.transaction() as cursor:
+            engine.db.execute(cursor, f"SELECT state FROM {table} WHERE originator_id = ?", [key])
+            state = bytes(cursor.fetchone()["state"])
+            engine.db.execute(
+                cursor,
+                f"UPDATE {table} SET state = ? WHERE originator_id = ?",
+                [damage(state), key],
+            )
+        assert engine.get(dispute_id) == before
+        engine.add_note(dispute_id, "after the damage", by=alice)
+        assert [n.text for n in engine.get(dispute_id).notes][-1] == "after the damage"
     finally:
         engine.close()
