@@ -106,6 +106,12 @@ def main() -> None:
             f"next tick (nothing new due): {len(again)} recorded in "
             f"{time.perf_counter() - started:.3f} s"
         )
+        started = time.perf_counter()
+        idle = engine.record_sla_breaches()
+        print(
+            f"idle tick (view up to date, nothing due): {len(idle)} recorded in "
+            f"{time.perf_counter() - started:.3f} s"
+        )
     finally:
         engine.close()
         with psycopg.connect(PG, autocommit=True) as conn:

@@ -10,8 +10,8 @@ from uuid import UUID
 from eventsourcing.persistence import IntegrityError
 
 from dispute_engine.domain.actor import Actor, Role
-from dispute_engine.domain.dispute import Dispute
-from dispute_engine.domain.sla_policy import SlaAlert
+from dispute_engine.domain.dispute import SlaCopy, due_sla_alerts
+from dispute_engine.domain.sla_clock import SlaAlert
 from dispute_engine.engine_core import EngineCore
 from dispute_engine.views import SlaAlertView
 
@@ -38,10 +38,7 @@ class ServiceLevels(EngineCore):
 
         moment = (now or self.now()).astimezone(UTC)
         self.projections.catch_up(["sla"])
-        due = [
-            Dispute.from_clocks(UUID(i), version=version, status=status, sla=sla, now=moment)
-            for i, (status, version, sla) in SlaView.due(self.db, moment).items()
-        ]
+        due = SlaView.due(self.db, moment)
         recorded: list[tuple[UUID, SlaAlert]] = []
         for start in range(0, len(due), ALERT_BATCH):
             recorded += self._record_alerts(due[start : start + ALERT_BATCH], moment)
@@ -58,7 +55,7 @@ class ServiceLevels(EngineCore):
         ]
 
     def _record_alerts(
-        self, disputes: Sequence[Dispute], now: datetime
+        self, copies: Sequence[SlaCopy], now: datetime
     ) -> list[tuple[UUID, SlaAlert]]:
         """Record the due alerts of several disputes in one transaction; one by one on a clash.
 
@@ -66,15 +63,17 @@ class ServiceLevels(EngineCore):
         another checker (or anyone) saved the dispute after the view read it: the store then
         refuses the whole transaction, and each dispute is loaded and decided afresh.
         """
-        alerts = [
-            (d.id, a) for d in disputes for a in d.record_due_sla_alerts(by=SLA_CHECKER, now=now)
+        due = [
+            (c.dispute_id, alert, event)
+            for c in copies
+            for alert, event in due_sla_alerts(c, by=SLA_CHECKER, now=now)
         ]
         try:
-            self.save(*disputes)
-            return alerts
+            self.save(*(event for _, _, event in due))
+            return [(dispute_id, alert) for dispute_id, alert, _ in due]
         except IntegrityError:
             alone: list[tuple[UUID, SlaAlert]] = []
-            for dispute_id in (d.id for d in disputes):
+            for dispute_id in (c.dispute_id for c in copies):
                 alone += [
                     (dispute_id, a)
                     for a in self._command(

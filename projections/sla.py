@@ -6,22 +6,24 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
 from dispute_engine.database import Cursor, Database
-from dispute_engine.domain.sla_policy import SlaClock, SlaTracker
+from dispute_engine.domain.dispute import SlaCopy
+from dispute_engine.domain.lifecycle import Status
+from dispute_engine.domain.sla_clock import SlaClock, SlaTracker, move_clocks
 from projections.view import Batch, timestamp, upsert
 
-ALERT_EVENTS = ("SlaWarningRaised", "SlaBreached")
 
-DisputeCopy = tuple[str, int, SlaTracker]
-"""What the view keeps of a dispute: its status, its version and its clocks."""
-
-
-def _copy(row: Any) -> DisputeCopy:
-    tracker = SlaTracker.from_dict(json.loads(row["tracker"]))
-    return str(row["status"]), int(row["version"]), tracker
+def _copy(row: Any) -> SlaCopy:
+    return SlaCopy(
+        dispute_id=UUID(str(row["dispute_id"])),
+        status=Status(row["status"]),
+        version=int(row["version"]),
+        sla=SlaTracker.from_dict(json.loads(row["tracker"])),
+    )
 
 
 @dataclass(frozen=True)
@@ -77,29 +79,24 @@ class SlaView:
         touched: dict[str, set[str]] = {}
         for _, event in batch:
             dispute_id = str(event.originator_id)
-            name = type(event).__name__
+            previous: Status | None = None
             if isinstance(event, Aggregate.Created):
-                claim: dict[str, Any] = event.claim  # type: ignore[attr-defined]
-                tracker = SlaTracker(
-                    policy_version=event.policy_version,  # type: ignore[attr-defined]
-                    priority=claim["priority"],
-                    reason=claim["reason"],
-                    jurisdiction=claim["jurisdiction"] or "US",
+                tracker = SlaTracker.for_claim(
+                    event.claim,  # type: ignore[attr-defined]
+                    event.policy_version,  # type: ignore[attr-defined]
                 )
-                tracker.start_cycle(event.timestamp)
-                touched[dispute_id] = set(tracker.clocks)
             else:
-                previous, _, tracker = copies[dispute_id]
-                before = dict(tracker.clocks)
-                if name in ALERT_EVENTS:
-                    threshold = getattr(event, "threshold", 100)
-                    tracker.alerted(event.clock, threshold)  # type: ignore[attr-defined]
-                tracker.observe(name, previous, event.status, event.timestamp)
-                # Clocks are immutable values: a clock the event moved is a new object.
-                touched.setdefault(dispute_id, set()).update(
-                    key for key, clock in tracker.clocks.items() if before.get(key) is not clock
-                )
-            copies[dispute_id] = (event.status, event.originator_version, tracker)
+                copy = copies[dispute_id]
+                previous, tracker = copy.status, copy.sla
+            before = dict(tracker.clocks)
+            move_clocks(tracker, event.clock_move(previous))
+            # Clocks are immutable values: a clock the event moved is a new object.
+            touched.setdefault(dispute_id, set()).update(
+                key for key, clock in tracker.clocks.items() if before.get(key) is not clock
+            )
+            copies[dispute_id] = SlaCopy(
+                event.originator_id, Status(event.status), event.originator_version, tracker
+            )
         upsert(
             db,
             cursor,
@@ -108,11 +105,11 @@ class SlaView:
             [
                 {
                     "dispute_id": d,
-                    "status": status,
-                    "version": version,
-                    "tracker": json.dumps(tracker.to_dict()),
+                    "status": str(c.status),
+                    "version": c.version,
+                    "tracker": json.dumps(c.sla.to_dict()),
                 }
-                for d, (status, version, tracker) in copies.items()
+                for d, c in copies.items()
             ],
         )
         upsert(
@@ -121,16 +118,16 @@ class SlaView:
             "sla_clocks",
             ["dispute_id", "clock_id"],
             [
-                self._clock_row(d, copies[d][2], copies[d][2].clocks[key])
+                self._clock_row(d, copies[d].sla, copies[d].sla.clocks[key])
                 for d, keys in touched.items()
                 for key in sorted(keys)
             ],
         )
 
     @staticmethod
-    def _load(db: Database, cursor: Cursor, dispute_ids: set[str]) -> dict[str, DisputeCopy]:
+    def _load(db: Database, cursor: Cursor, dispute_ids: set[str]) -> dict[str, SlaCopy]:
         """The saved status, version and tracker of the disputes, a thousand per query."""
-        found: dict[str, DisputeCopy] = {}
+        found: dict[str, SlaCopy] = {}
         ids = sorted(dispute_ids)
         for start in range(0, len(ids), 1000):
             chunk = ids[start : start + 1000]
@@ -164,8 +161,8 @@ class SlaView:
         }
 
     @staticmethod
-    def due(db: Database, now: datetime) -> dict[str, DisputeCopy]:
-        """Disputes with a warning or breach due by ``now``, by id: read by the due index only."""
+    def due(db: Database, now: datetime) -> list[SlaCopy]:
+        """Disputes with a warning or breach due by ``now``: read by the due index only."""
         clocks = db.table("sla_clocks")
         rows = db.fetchall(
             f"SELECT dispute_id, status, version, tracker FROM {db.table('sla_trackers')} "
@@ -173,7 +170,7 @@ class SlaView:
             "WHERE next_alert_at IS NOT NULL AND next_alert_at <= ?) ORDER BY dispute_id",
             [timestamp(now)],
         )
-        return {str(row["dispute_id"]): _copy(row) for row in rows}
+        return [_copy(row) for row in rows]
 
     @staticmethod
     def report(db: Database, since: datetime, until: datetime) -> list[ReportRow]:

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Sequence
-from dataclasses import replace
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
-from functools import partial
 from typing import Any, cast
 from uuid import UUID, uuid5
 
@@ -28,7 +27,9 @@ from dispute_engine.domain.chain_facts import (
 )
 from dispute_engine.domain.claim import Claim
 from dispute_engine.domain.decision import Decision, Outcome, Payout
+from dispute_engine.domain.dispute_snapshot import DisputeSnapshot
 from dispute_engine.domain.errors import InvalidInput, InvalidTransition, NotAuthorized
+from dispute_engine.domain.event_names import EventName
 from dispute_engine.domain.evidence import Evidence, EvidenceRequest
 from dispute_engine.domain.lifecycle import (
     OPEN,
@@ -40,7 +41,8 @@ from dispute_engine.domain.lifecycle import (
 )
 from dispute_engine.domain.money import AmountError, Money
 from dispute_engine.domain.notice import Template, render
-from dispute_engine.domain.sla_policy import CURRENT_POLICY, SlaAlert, SlaTracker
+from dispute_engine.domain.sla_clock import ClockMove, SlaAlert, SlaTracker, move_clocks
+from dispute_engine.domain.sla_policy import CURRENT_POLICY
 
 DISPUTES = UUID("6f1c6c3e-4f5e-4f43-9d0a-6d2b9a1d7c11")
 
@@ -49,6 +51,7 @@ class Dispute(Aggregate):
     """One user's dispute about one transaction."""
 
     status: Status
+    Snapshot = DisputeSnapshot
 
     class Event(Aggregate.Event):
         """Every dispute event records who acted and the status it left the dispute in."""
@@ -57,36 +60,44 @@ class Dispute(Aggregate):
         status: str
 
         def mutate(self, aggregate: Any) -> Any:
-            """Apply the event, then the status it records, then move the SLA clocks."""
+            """Apply the event, then the status it records, then note how it moves the clocks.
+
+            The clocks are moved when first read (:attr:`Dispute.sla`), not on every replay.
+            """
             previous = None if aggregate is None else aggregate.status
             dispute = cast("Dispute", super().mutate(aggregate))
             dispute.status = Status(self.status)
-            dispute._sla_pending.append(
-                partial(
-                    SlaTracker.observe,
-                    event=type(self).__name__,
-                    previous=previous,
-                    status=self.status,
-                    at=self.timestamp,
-                )
-            )
+            dispute._sla_pending.append(self.clock_move(previous))
             return dispute
 
-    @classmethod
-    def from_clocks(
-        cls, dispute_id: UUID, *, version: int, status: str, sla: SlaTracker, now: datetime
-    ) -> Dispute:
-        """The dispute as a view keeps it (status and clocks at ``version``), to record SLA alerts.
+        def clock_move(self, previous: Status | None) -> ClockMove:
+            """What the event means to the dispute's SLA clocks, given the status before it."""
+            return ClockMove(
+                EventName(type(self).__name__), previous, Status(self.status), self.timestamp
+            )
 
-        Only :meth:`record_due_sla_alerts` may be called on it. Its events are numbered from
-        ``version``, so saving them fails with a version conflict if the view's copy is stale.
-        """
-        dispute = cls.__new__(cls)
-        dispute.__base_init__(dispute_id, version, now)
-        dispute.status = Status(status)
-        dispute._sla = sla
-        dispute._sla_pending = []
-        return dispute
+    class SlaWarningRaised(Event):
+        """A clock used a warning share (50, 75 or 90 %) of its target."""
+
+        clock: str
+        threshold: int
+        due_at: datetime
+        detected_at: datetime
+
+        def clock_move(self, previous: Status | None) -> ClockMove:
+            """The warning is recorded on its clock."""
+            return replace(super().clock_move(previous), clock=self.clock, threshold=self.threshold)
+
+    class SlaBreached(Event):
+        """A clock reached its target before its metric was met."""
+
+        clock: str
+        due_at: datetime
+        detected_at: datetime
+
+        def clock_move(self, previous: Status | None) -> ClockMove:
+            """The breach is recorded on its clock."""
+            return replace(super().clock_move(previous), clock=self.clock, threshold=100)
 
     @staticmethod
     def create_id(idempotency_key: str) -> UUID:
@@ -106,6 +117,8 @@ class Dispute(Aggregate):
         require_permission(by, FILE)
         if claim.transaction.occurred_at > now:
             raise InvalidInput.of("transaction.occurred_at", "must not be in the future")
+        if claim.jurisdiction is None:  # the default is the engine's setting, not the domain's
+            raise InvalidInput.of("jurisdiction", "is required")
         data = claim.model_dump(mode="json")
         canonical = json.dumps(data, sort_keys=True, separators=(",", ":"))
         return cls(
@@ -148,15 +161,8 @@ class Dispute(Aggregate):
         self.resolved_at: datetime | None = None
         self.closed_at: datetime | None = None
         self.reopen_count = 0
-        self._sla = SlaTracker(
-            policy_version=policy_version,
-            priority=claim["priority"],
-            reason=claim["reason"],
-            jurisdiction=claim["jurisdiction"] or "US",
-        )
-        self._sla_pending: list[Callable[[SlaTracker], None]] = [
-            partial(SlaTracker.start_cycle, at=timestamp)
-        ]
+        self._sla = SlaTracker.for_claim(claim, policy_version)
+        self._sla_pending: list[ClockMove] = []  # moves not yet applied: see the sla property
         self.chain_lookups: list[tuple[ChainFacts, Comparison]] = []
 
     @property
@@ -173,8 +179,8 @@ class Dispute(Aggregate):
         Clock arithmetic (business-day calendars) is deferred, so loading a dispute to act on
         it costs nothing for the clocks unless they are read.
         """
-        for change in self._sla_pending:
-            change(self._sla)
+        for move in self._sla_pending:
+            move_clocks(self._sla, move)
         self._sla_pending.clear()
         return self._sla
 
@@ -679,7 +685,7 @@ class Dispute(Aggregate):
             if self.record_sla_alert(alert.clock, alert.threshold, alert.due_at, by=by, now=now)
         ]
 
-    @event("SlaWarningRaised")
+    @event(SlaWarningRaised)
     def _sla_warning_raised(
         self,
         clock: str,
@@ -690,9 +696,9 @@ class Dispute(Aggregate):
         status: str,
         timestamp: datetime,
     ) -> None:
-        self._sla_pending.append(partial(SlaTracker.alerted, clock_id=clock, threshold=threshold))
+        """The clock moves in :meth:`Event.mutate`, as for every event."""
 
-    @event("SlaBreached")
+    @event(SlaBreached)
     def _sla_breached(
         self,
         clock: str,
@@ -702,4 +708,48 @@ class Dispute(Aggregate):
         status: str,
         timestamp: datetime,
     ) -> None:
-        self._sla_pending.append(partial(SlaTracker.alerted, clock_id=clock, threshold=100))
+        """The clock moves in :meth:`Event.mutate`, as for every event."""
+
+
+@dataclass(frozen=True)
+class SlaCopy:
+    """What the SLA view keeps of a dispute: its status, version and clocks at that version."""
+
+    dispute_id: UUID
+    status: Status
+    version: int
+    sla: SlaTracker
+
+
+def due_sla_alerts(
+    copy: SlaCopy, *, by: Actor, now: datetime
+) -> list[tuple[SlaAlert, Dispute.Event]]:
+    """The warnings and breaches due by ``now`` on a view's copy, each with its event.
+
+    The events are numbered from ``copy.version + 1``: saved through the store, they are
+    refused as a version conflict when the copy is stale (the dispute changed after the view
+    read it). They are the events :meth:`Dispute.record_due_sla_alerts` records on the
+    dispute itself. Raises NotAuthorized unless ``by`` may record SLA events.
+    """
+    require_permission(by, Action.RECORD_SLA)
+    status = next_status(Action.RECORD_SLA, copy.status)
+    if status is None:
+        return []
+    due: list[tuple[SlaAlert, Dispute.Event]] = []
+    for version, alert in enumerate(copy.sla.alerts_due(now), start=copy.version + 1):
+        fields: dict[str, Any] = {
+            "originator_id": copy.dispute_id,
+            "originator_version": version,
+            "timestamp": now,
+            "clock": alert.clock,
+            "due_at": alert.due_at,
+            "detected_at": now,
+            "actor": by.id,
+            "status": status,
+        }
+        if alert.threshold >= 100:
+            due.append((alert, Dispute.SlaBreached(**fields)))
+        else:
+            fields["threshold"] = alert.threshold
+            due.append((alert, Dispute.SlaWarningRaised(**fields)))
+    return due

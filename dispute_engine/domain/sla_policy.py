@@ -1,21 +1,21 @@
-"""Service-level policy and clocks: what is promised, by when, and where each clock stands.
+"""Service-level policy: what is promised, by when, and which events keep the promise.
 
 A policy is versioned data: a target per metric, refined by priority, reason and
-jurisdiction. A clock starts under the policy version in force and keeps it. Clocks pause
-while the dispute awaits the claimant and stop when their metric is met. The same
-:class:`SlaTracker` runs inside the Dispute aggregate and in the SLA projection, so the two
-always agree.
+jurisdiction. A clock starts under the policy version in force and keeps it (the clocks
+themselves are in :mod:`dispute_engine.domain.sla_clock`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from functools import lru_cache
-from typing import Any, Literal
+from typing import Literal
 
 from dispute_engine.domain.calendars import Calendar
+from dispute_engine.domain.event_names import EventName
+from dispute_engine.domain.lifecycle import Status
 
 THRESHOLDS = (50, 75, 90, 100)  # warnings, then the breach
 BUSINESS_HOURS = (9, 17)
@@ -30,7 +30,17 @@ class Metric(StrEnum):
 
 
 Unit = Literal["minutes", "hours", "calendar_days", "business_hours", "business_days"]
-ClockState = Literal["running", "paused", "met", "breached", "stopped"]
+
+
+@lru_cache(maxsize=1024)
+def calendar_for(unit: Unit, jurisdiction: str) -> Calendar:
+    """The calendar a unit counts on in a jurisdiction: one object each, so the calendar's
+    own caches find it by identity (clock arithmetic asks them thousands of times)."""
+    if unit == "business_days":
+        return Calendar.for_jurisdiction(jurisdiction)
+    if unit == "business_hours":
+        return Calendar.for_jurisdiction(jurisdiction, hours=BUSINESS_HOURS)
+    return Calendar()
 
 
 @dataclass(frozen=True)
@@ -44,11 +54,7 @@ class Target:
 
     def calendar(self, jurisdiction: str) -> Calendar:
         """The calendar the target counts on."""
-        if self.unit == "business_days":
-            return Calendar.for_jurisdiction(jurisdiction)
-        if self.unit == "business_hours":
-            return Calendar.for_jurisdiction(jurisdiction, hours=BUSINESS_HOURS)
-        return Calendar()
+        return calendar_for(self.unit, jurisdiction)
 
     def due(self, start: datetime, jurisdiction: str) -> datetime:
         """When the target falls due for a clock started at ``start``."""
@@ -166,277 +172,27 @@ POLICIES: dict[str, SlaPolicy] = {
 CURRENT_POLICY = POLICIES["2026-11"]
 
 
-@dataclass(frozen=True)
-class SlaAlert:
-    """A warning (threshold < 100) or the breach of a clock, due at ``at``."""
-
-    clock: str
-    metric: Metric
-    threshold: int
-    due_at: datetime
-    at: datetime
-
-
-@dataclass(frozen=True)
-class SlaClock:
-    """One clock of one dispute: ``metric:cycle``; a reopened dispute starts a new cycle."""
-
-    metric: Metric
-    cycle: int
-    state: ClockState
-    started_at: datetime
-    target: timedelta  # working time from start to due, as first set
-    consumed: timedelta  # working time used before the current run
-    resumed_at: datetime | None  # when the current run began; None unless running
-    policy_version: str
-    unit: Unit
-    jurisdiction: str
-    alerts: tuple[int, ...] = ()
-    ended_at: datetime | None = None
-    paused_at: datetime | None = None
-
-    @property
-    def id(self) -> str:
-        """The clock's name within its dispute."""
-        return f"{self.metric}:{self.cycle}"
-
-    @property
-    def open(self) -> bool:
-        """Whether the clock still counts (running or paused, breached or not)."""
-        return self.ended_at is None
-
-    @property
-    def calendar(self) -> Calendar:
-        """The calendar the clock counts on."""
-        return Target(0, self.unit).calendar(self.jurisdiction)
-
-    def at_share(self, share: int) -> datetime | None:
-        """When ``share`` percent of the target will be used, if the clock keeps running."""
-        if self.resumed_at is None:
-            return None
-        left = self.target * share / 100 - self.consumed
-        return self.calendar.add(self.resumed_at, max(left, timedelta(0)))
-
-    @property
-    def due_at(self) -> datetime | None:
-        """When the target falls due (None while paused or ended: it moves on resume)."""
-        return self.at_share(100)
-
-    @property
-    def due_when_paused(self) -> datetime | None:
-        """For a paused clock, the due time as it stood when it paused."""
-        if self.paused_at is None:
-            return None
-        return self.calendar.add(self.paused_at, self.target - self.consumed)
-
-    def used(self, now: datetime) -> timedelta:
-        """Working time used up to ``now``."""
-        if self.resumed_at is None:
-            return self.consumed
-        return self.consumed + self.calendar.working_between(self.resumed_at, now)
-
-    def next_alert(self) -> tuple[int, datetime] | None:
-        """The next threshold not yet recorded, and when it falls due.
-
-        A paused clock owes the thresholds it reached before the pause (due at once, given
-        as its start), and nothing more until it resumes.
-        """
-        pending = [t for t in THRESHOLDS if t not in self.alerts]
-        if not self.open or not pending:
-            return None
-        if self.paused_at is not None:
-            reached = self.consumed >= self.target * pending[0] / 100
-            return (pending[0], self.paused_at) if reached else None
-        when = self.at_share(pending[0])
-        assert when is not None
-        return pending[0], when
-
-
 FIRST_ACTIONS = frozenset(
     {
-        "Assigned",
-        "IdentityVerified",
-        "EvidenceRequested",
-        "EvidenceAdded",
-        "NoteAdded",
-        "TransactionLookedUp",
-        "DecisionProposed",
+        EventName.ASSIGNED,
+        EventName.IDENTITY_VERIFIED,
+        EventName.EVIDENCE_REQUESTED,
+        EventName.EVIDENCE_ADDED,
+        EventName.NOTE_ADDED,
+        EventName.TRANSACTION_LOOKED_UP,
+        EventName.DECISION_PROPOSED,
     }
 )
-
-
-@dataclass
-class SlaTracker:
-    """The clocks of one dispute, moved by what happens to it."""
-
-    policy_version: str = CURRENT_POLICY.version
-    priority: str = "normal"
-    reason: str = "other"
-    jurisdiction: str = "US"
-    cycle: int = 0
-    clocks: dict[str, SlaClock] = field(default_factory=dict)
-
-    @property
-    def policy(self) -> SlaPolicy:
-        """The policy the dispute's clocks run under."""
-        return POLICIES[self.policy_version]
-
-    def start_cycle(self, at: datetime, metrics: tuple[Metric, ...] = tuple(Metric)) -> None:
-        """Start a clock per metric: all three on filing; feedback and resolution on reopen."""
-        self.cycle += 1
-        for metric in metrics:
-            target = self.policy.target(
-                metric, priority=self.priority, reason=self.reason, jurisdiction=self.jurisdiction
-            )
-            due = target.due(at, self.jurisdiction)
-            calendar = target.calendar(self.jurisdiction)
-            clock = SlaClock(
-                metric=metric,
-                cycle=self.cycle,
-                state="running",
-                started_at=at,
-                target=calendar.working_between(at, due),
-                consumed=timedelta(0),
-                resumed_at=at,
-                policy_version=self.policy_version,
-                unit=target.unit,
-                jurisdiction=self.jurisdiction,
-            )
-            self.clocks[clock.id] = clock
-
-    def _update(self, at: datetime, metrics: set[Metric] | None, change: str) -> None:
-        for key, clock in self.clocks.items():
-            if not clock.open or (metrics is not None and clock.metric not in metrics):
-                continue
-            used = clock.used(at)
-            # An overdue clock does not pause: its breach is owed whatever the claimant does.
-            if change == "pause" and clock.resumed_at is not None and used < clock.target:
-                state: ClockState = "breached" if clock.state == "breached" else "paused"
-                self.clocks[key] = replace(
-                    clock, consumed=used, resumed_at=None, paused_at=at, state=state
-                )
-            elif change == "resume" and clock.paused_at is not None:
-                state = "breached" if clock.state == "breached" else "running"
-                self.clocks[key] = replace(clock, resumed_at=at, paused_at=None, state=state)
-            elif change in ("meet", "stop"):
-                final: ClockState = (
-                    clock.state
-                    if clock.state == "breached"
-                    else ("met" if change == "meet" else "stopped")
-                )
-                self.clocks[key] = replace(
-                    clock, consumed=used, resumed_at=None, paused_at=None, state=final, ended_at=at
-                )
-
-    def meet(self, metric: Metric, at: datetime) -> None:
-        """The metric is met: its open clocks stop (a breached clock stays breached)."""
-        self._update(at, {metric}, "meet")
-
-    def observe(self, event: str, previous: str | None, status: str, at: datetime) -> None:
-        """Move the clocks for one event of the dispute (its name and the status change)."""
-        if event in FIRST_ACTIONS:
-            self.meet(Metric.FIRST_RESPONSE, at)
-        if event == "ClaimantNotified":
-            self.meet(Metric.FEEDBACK, at)
-        if status != previous and status == "awaiting_claimant":
-            self._update(at, None, "pause")
-        elif status != previous and previous == "awaiting_claimant":
-            self._update(at, None, "resume")
-        if status == "resolved" or event == "Closed":
-            self.meet(Metric.RESOLUTION, at)
-        if event in ("Closed", "Withdrawn"):
-            self._update(at, None, "stop")  # whatever is still open ends with the dispute
-        if event == "Reopened":
-            self.start_cycle(at, (Metric.FEEDBACK, Metric.RESOLUTION))
-
-    def alerted(self, clock_id: str, threshold: int) -> None:
-        """A warning or breach of the clock was recorded."""
-        clock = self.clocks[clock_id]
-        state = "breached" if threshold >= 100 else clock.state
-        self.clocks[clock_id] = replace(clock, alerts=(*clock.alerts, threshold), state=state)
-
-    def alerts_due(self, now: datetime) -> list[SlaAlert]:
-        """Warnings and breaches whose time has come and that are not yet recorded."""
-        alerts = []
-        for clock in self.clocks.values():
-            pending = [t for t in THRESHOLDS if t not in clock.alerts]
-            if not clock.open or not pending:
-                continue
-            used = clock.used(now)
-            crossed = [t for t in pending if used >= clock.target * t / 100]
-            if not crossed:
-                continue  # the common case: no calendar arithmetic beyond measuring
-            due = clock.due_at or clock.due_when_paused
-            assert due is not None  # an open clock runs or is paused
-            for threshold in crossed:
-                at = clock.at_share(threshold) or now
-                alerts.append(SlaAlert(clock.id, clock.metric, threshold, due, at))
-        return sorted(alerts, key=lambda a: (a.at, a.clock, a.threshold))
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-safe state, for views that keep the tracker between events."""
-        return {
-            "policy_version": self.policy_version,
-            "priority": self.priority,
-            "reason": self.reason,
-            "jurisdiction": self.jurisdiction,
-            "cycle": self.cycle,
-            "clocks": [_clock_to_dict(c) for c in self.clocks.values()],
-        }
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> SlaTracker:
-        """The tracker saved by :meth:`to_dict`."""
-        clocks = [_clock_from_dict(c) for c in data["clocks"]]
-        return cls(
-            policy_version=data["policy_version"],
-            priority=data["priority"],
-            reason=data["reason"],
-            jurisdiction=data["jurisdiction"],
-            cycle=data["cycle"],
-            clocks={c.id: c for c in clocks},
-        )
-
-
-def _clock_to_dict(clock: SlaClock) -> dict[str, Any]:
-    def moment(value: datetime | None) -> str | None:
-        return None if value is None else value.isoformat()
-
-    return {
-        "metric": clock.metric.value,
-        "cycle": clock.cycle,
-        "state": clock.state,
-        "started_at": moment(clock.started_at),
-        "target": clock.target.total_seconds(),
-        "consumed": clock.consumed.total_seconds(),
-        "resumed_at": moment(clock.resumed_at),
-        "policy_version": clock.policy_version,
-        "unit": clock.unit,
-        "jurisdiction": clock.jurisdiction,
-        "alerts": list(clock.alerts),
-        "ended_at": moment(clock.ended_at),
-        "paused_at": moment(clock.paused_at),
-    }
-
-
-def _clock_from_dict(data: dict[str, Any]) -> SlaClock:
-    def moment(value: str | None) -> datetime | None:
-        return None if value is None else datetime.fromisoformat(value)
-
-    started = moment(data["started_at"])
-    assert started is not None
-    return SlaClock(
-        metric=Metric(data["metric"]),
-        cycle=data["cycle"],
-        state=data["state"],
-        started_at=started,
-        target=timedelta(seconds=data["target"]),
-        consumed=timedelta(seconds=data["consumed"]),
-        resumed_at=moment(data["resumed_at"]),
-        policy_version=data["policy_version"],
-        unit=data["unit"],
-        jurisdiction=data["jurisdiction"],
-        alerts=tuple(data["alerts"]),
-        ended_at=moment(data["ended_at"]),
-        paused_at=moment(data.get("paused_at")),
-    )
+"""Events that meet the first-response metric: the first thing an investigator does."""
+FEEDBACK_EVENTS = frozenset({EventName.CLAIMANT_NOTIFIED})
+"""Events that meet the feedback metric."""
+RESOLVING_STATUSES = frozenset({Status.RESOLVED})
+"""Statuses that meet the resolution metric when entered (closing also meets it)."""
+PAUSING_STATUSES = frozenset({Status.AWAITING_CLAIMANT})
+"""Statuses that pause every clock while the dispute is in them."""
+ENDING_EVENTS = frozenset({EventName.CLOSED, EventName.WITHDRAWN})
+"""Events that stop whatever clock is still open: the dispute is over."""
+RESTARTING_EVENTS = frozenset({EventName.REOPENED})
+"""Events that start a new cycle of feedback and resolution clocks."""
+RESTARTED_METRICS = (Metric.FEEDBACK, Metric.RESOLUTION)
+"""The metrics a reopened dispute owes again (it was responded to already)."""

@@ -18,7 +18,7 @@ import pytest
 from eventsourcing.persistence import IntegrityError
 
 from dispute_engine import Actor, AddEvidence, DisputeEngine, ProposeDecision
-from dispute_engine.domain.dispute import Dispute
+from dispute_engine.domain.dispute import due_sla_alerts
 from dispute_engine.service_levels import SLA_CHECKER
 from dispute_engine.views import SlaAlertView
 from projections.sla import SlaView
@@ -186,12 +186,12 @@ def test_a_stale_copy_in_the_sla_view_cannot_record_an_alert_twice(
     dispute_id = file_dispute(engine, alice)
     clock.advance(timedelta(minutes=31))
     engine.projections.catch_up(["sla"])
-    status, version, sla = SlaView.due(engine.db, clock.now)[str(dispute_id)]
+    [stale] = SlaView.due(engine.db, clock.now)
     assert alerts(engine.record_sla_breaches()) == [("first_response:1", 50)]
-    stale = Dispute.from_clocks(dispute_id, version=version, status=status, sla=sla, now=clock.now)
-    assert [a.threshold for a in stale.record_due_sla_alerts(by=SLA_CHECKER, now=clock.now)] == [50]
+    due = due_sla_alerts(stale, by=SLA_CHECKER, now=clock.now)
+    assert [alert.threshold for alert, _ in due] == [50]
     with pytest.raises(IntegrityError):
-        engine.save(stale)
+        engine.save(*(event for _, event in due))
     assert engine.record_sla_breaches() == []
     assert [e.name for e in engine.history(dispute_id)].count("SlaWarningRaised") == 1
 

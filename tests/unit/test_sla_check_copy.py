@@ -1,4 +1,4 @@
-"""A dispute rebuilt from the SLA view's copy decides alerts as the dispute itself does."""
+"""Alerts decided on the SLA view's copy of a dispute are those the dispute itself records."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from dispute_engine import Actor, FileDispute, Role
-from dispute_engine.domain.dispute import Dispute
-from dispute_engine.domain.sla_policy import SlaTracker
+from dispute_engine.domain.dispute import Dispute, SlaCopy, due_sla_alerts
+from dispute_engine.domain.sla_clock import SlaAlert, SlaTracker
 from dispute_engine.errors import NotAuthorized
 from tests.factories import filing
 
@@ -27,15 +27,18 @@ def new_dispute(**overrides: Any) -> Dispute:
     return dispute
 
 
-def copy_of(dispute: Dispute, now: datetime) -> Dispute:
+def copy_of(dispute: Dispute) -> SlaCopy:
     sla = SlaTracker.from_dict(dispute.sla.to_dict())  # what the view stores and reads back
-    return Dispute.from_clocks(
-        dispute.id, version=dispute.version, status=dispute.status, sla=sla, now=now
-    )
+    return SlaCopy(dispute.id, dispute.status, dispute.version, sla)
 
 
-def event_data(dispute: Dispute) -> list[dict[str, Any]]:
-    return [{**vars(e), "type": type(e).__name__} for e in dispute.collect_events()]
+def data(events: list[Any]) -> list[dict[str, Any]]:
+    return [{**vars(e), "type": type(e).__name__} for e in events]
+
+
+def alerts_on_copy(dispute: Dispute, now: datetime) -> tuple[list[SlaAlert], list[Any]]:
+    due = due_sla_alerts(copy_of(dispute), by=CHECKER, now=now)
+    return [alert for alert, _ in due], [event for _, event in due]
 
 
 @pytest.mark.parametrize("later", [timedelta(minutes=31), timedelta(hours=2), timedelta(days=40)])
@@ -44,20 +47,18 @@ def test_a_copy_records_the_same_alerts_as_the_replayed_dispute(later: timedelta
     dispute.request_evidence("a screenshot", by=ALICE, now=NOW + timedelta(minutes=10))
     dispute.collect_events()
     now = NOW + later
-    copy = copy_of(dispute, now)
-    assert copy.record_due_sla_alerts(by=CHECKER, now=now) == dispute.record_due_sla_alerts(
-        by=CHECKER, now=now
-    )
-    assert event_data(copy) == event_data(dispute)
+    alerts, events = alerts_on_copy(dispute, now)
+    assert alerts == dispute.record_due_sla_alerts(by=CHECKER, now=now)
+    assert data(events) == data(dispute.collect_events())
 
 
 def test_a_copy_numbers_its_alerts_after_the_version_it_was_taken_at():
     dispute = new_dispute()
     now = NOW + timedelta(hours=2)
-    copy = copy_of(dispute, now)
-    copy.record_due_sla_alerts(by=CHECKER, now=now)
-    versions = [e.originator_version for e in copy.collect_events()]
+    _, events = alerts_on_copy(dispute, now)
+    versions = [e.originator_version for e in events]
     assert versions == list(range(dispute.version + 1, dispute.version + 1 + len(versions)))
+    assert len(versions) == 4
 
 
 def test_a_copy_refuses_an_alert_already_recorded():
@@ -65,11 +66,16 @@ def test_a_copy_refuses_an_alert_already_recorded():
     now = NOW + timedelta(minutes=31)
     assert [a.threshold for a in dispute.record_due_sla_alerts(by=CHECKER, now=now)] == [50]
     dispute.collect_events()
-    assert copy_of(dispute, now).record_due_sla_alerts(by=CHECKER, now=now) == []
+    assert alerts_on_copy(dispute, now) == ([], [])
 
 
 def test_a_copy_takes_alerts_only_from_the_system():
-    copy = copy_of(new_dispute(), NOW)
     with pytest.raises(NotAuthorized):
-        copy.record_sla_alert("first_response:1", 50, NOW, by=ALICE, now=NOW)
-    assert copy.collect_events() == []
+        due_sla_alerts(copy_of(new_dispute()), by=ALICE, now=NOW + timedelta(hours=2))
+
+
+def test_a_copy_of_an_ended_dispute_owes_no_alerts():
+    dispute = new_dispute()
+    dispute.withdraw("changed their mind", by=ALICE, now=NOW + timedelta(minutes=1))
+    dispute.collect_events()
+    assert alerts_on_copy(dispute, NOW + timedelta(days=40)) == ([], [])

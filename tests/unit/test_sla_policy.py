@@ -1,4 +1,4 @@
-"""The SLA policy's rules and the clock tracker, without storage."""
+"""The SLA policy's rules and the clocks events move, without storage."""
 
 from __future__ import annotations
 
@@ -6,11 +6,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from dispute_engine.domain.event_names import EventName
+from dispute_engine.domain.lifecycle import Status
+from dispute_engine.domain.sla_clock import ClockMove, SlaTracker, move_clocks
 from dispute_engine.domain.sla_policy import (
     CURRENT_POLICY,
     Metric,
     SlaPolicy,
-    SlaTracker,
     Target,
 )
 
@@ -48,8 +50,14 @@ def test_a_policy_without_a_rule_for_a_metric_says_so():
 
 def tracker() -> SlaTracker:
     t = SlaTracker(priority="normal", reason="other", jurisdiction="CN")
-    t.start_cycle(T0)
+    move_clocks(t, ClockMove(EventName.FILED, None, Status.FILED, T0))
     return t
+
+
+def observe(
+    t: SlaTracker, event: EventName, previous: Status, status: Status, at: datetime
+) -> None:
+    move_clocks(t, ClockMove(event, previous, status, at))
 
 
 def test_filing_starts_three_clocks_under_the_current_policy():
@@ -61,10 +69,22 @@ def test_filing_starts_three_clocks_under_the_current_policy():
 
 def test_a_pause_moves_the_due_time_by_the_paused_time():
     t = tracker()
-    t.observe("EvidenceRequested", "investigating", "awaiting_claimant", T0 + timedelta(hours=2))
+    observe(
+        t,
+        EventName.EVIDENCE_REQUESTED,
+        Status.INVESTIGATING,
+        Status.AWAITING_CLAIMANT,
+        T0 + timedelta(hours=2),
+    )
     assert t.clocks["feedback:1"].state == "paused"
     assert t.alerts_due(T0 + timedelta(days=5)) == []
-    t.observe("EvidenceAdded", "awaiting_claimant", "investigating", T0 + timedelta(hours=7))
+    observe(
+        t,
+        EventName.EVIDENCE_ADDED,
+        Status.AWAITING_CLAIMANT,
+        Status.INVESTIGATING,
+        T0 + timedelta(hours=7),
+    )
     assert t.clocks["feedback:1"].due_at == T0 + timedelta(hours=29)
 
 
@@ -85,19 +105,31 @@ def test_alerts_come_at_each_threshold_and_only_once():
 def test_meeting_a_metric_stops_its_clock_and_a_breach_stays_a_breach():
     t = tracker()
     t.alerted("first_response:1", 100)
-    t.observe("Assigned", "filed", "investigating", T0 + timedelta(hours=2))
+    observe(t, EventName.ASSIGNED, Status.FILED, Status.INVESTIGATING, T0 + timedelta(hours=2))
     assert t.clocks["first_response:1"].state == "breached"
     assert not t.clocks["first_response:1"].open
-    t.observe("ClaimantNotified", "investigating", "investigating", T0 + timedelta(hours=3))
+    observe(
+        t,
+        EventName.CLAIMANT_NOTIFIED,
+        Status.INVESTIGATING,
+        Status.INVESTIGATING,
+        T0 + timedelta(hours=3),
+    )
     assert t.clocks["feedback:1"].state == "met"
 
 
 def test_a_reopened_dispute_starts_new_feedback_and_resolution_clocks():
     t = tracker()
-    t.observe("DecisionProposed", "investigating", "resolved", T0 + timedelta(days=1))
-    t.observe("Closed", "resolved", "closed", T0 + timedelta(days=2))
+    observe(
+        t,
+        EventName.DECISION_PROPOSED,
+        Status.INVESTIGATING,
+        Status.RESOLVED,
+        T0 + timedelta(days=1),
+    )
+    observe(t, EventName.CLOSED, Status.RESOLVED, Status.CLOSED, T0 + timedelta(days=2))
     assert {c.state for c in t.clocks.values()} <= {"met", "stopped"}
-    t.observe("Reopened", "closed", "investigating", T0 + timedelta(days=3))
+    observe(t, EventName.REOPENED, Status.CLOSED, Status.INVESTIGATING, T0 + timedelta(days=3))
     assert t.clocks["resolution:2"].state == "running"
     assert t.clocks["feedback:2"].started_at == T0 + timedelta(days=3)
     assert "first_response:2" not in t.clocks
@@ -105,7 +137,13 @@ def test_a_reopened_dispute_starts_new_feedback_and_resolution_clocks():
 
 def test_the_tracker_survives_a_round_trip_through_json_safe_data():
     t = tracker()
-    t.observe("EvidenceRequested", "filed", "awaiting_claimant", T0 + timedelta(minutes=5))
+    observe(
+        t,
+        EventName.EVIDENCE_REQUESTED,
+        Status.FILED,
+        Status.AWAITING_CLAIMANT,
+        T0 + timedelta(minutes=5),
+    )
     t.alerted("first_response:1", 50)
     assert SlaTracker.from_dict(t.to_dict()) == t
 
@@ -113,7 +151,7 @@ def test_the_tracker_survives_a_round_trip_through_json_safe_data():
 def test_warnings_reached_before_a_pause_are_still_owed_during_it():
     t = tracker()  # feedback: 24 hours
     paused_at = T0 + timedelta(hours=13)
-    t.observe("EvidenceRequested", "filed", "awaiting_claimant", paused_at)
+    observe(t, EventName.EVIDENCE_REQUESTED, Status.FILED, Status.AWAITING_CLAIMANT, paused_at)
     owed = [a for a in t.alerts_due(T0 + timedelta(days=5)) if a.clock == "feedback:1"]
     assert [a.threshold for a in owed] == [50]
     assert owed[0].due_at == T0 + timedelta(hours=24)  # the due time as it stood
@@ -122,7 +160,13 @@ def test_warnings_reached_before_a_pause_are_still_owed_during_it():
 
 def test_an_overdue_clock_does_not_pause():
     t = tracker()
-    t.observe("EvidenceRequested", "filed", "awaiting_claimant", T0 + timedelta(hours=25))
+    observe(
+        t,
+        EventName.EVIDENCE_REQUESTED,
+        Status.FILED,
+        Status.AWAITING_CLAIMANT,
+        T0 + timedelta(hours=25),
+    )
     clock = t.clocks["feedback:1"]
     assert clock.state == "running"
     assert clock.due_at == T0 + timedelta(hours=24)
@@ -139,3 +183,16 @@ def test_weekends_and_worked_weekend_days_follow_the_country():
     israel = Calendar.for_jurisdiction("IL")
     assert not israel.is_working_day(datetime(2026, 11, 27).date())  # Friday: the weekend
     assert israel.is_working_day(datetime(2026, 11, 29).date())  # Sunday: a working day
+
+
+def test_the_registry_of_event_names_names_every_event_a_dispute_records():
+    from dispute_engine.domain.dispute import Dispute
+
+    recorded = {
+        name
+        for name, value in vars(Dispute).items()
+        if isinstance(value, type)
+        and issubclass(value, Dispute.Event)
+        and name not in ("Event", "Created")
+    }
+    assert recorded == set(EventName)

@@ -1,0 +1,59 @@
+"""Disputes stored by release 0.1 still load, whatever shape the events have taken since."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from dispute_engine import DisputeEngine, Status
+from tests.fixtures.write_release_0_1 import FIXTURE
+
+
+@pytest.fixture
+def release_engine(tmp_path: Path) -> Iterator[DisputeEngine]:
+    copy = tmp_path / "release-0.1.db"
+    shutil.copy(FIXTURE, copy)  # the committed file is never written to
+    engine = DisputeEngine.open(f"sqlite:///{copy}")
+    yield engine
+    engine.close()
+
+
+def test_every_dispute_of_release_0_1_loads_with_its_history(release_engine: DisputeEngine):
+    disputes = release_engine.list_disputes()
+    assert sorted(d.status for d in disputes) == sorted(
+        [Status.INVESTIGATING, Status.CLOSED, Status.CLOSED, Status.WITHDRAWN]
+    )
+    for dispute in disputes:
+        history = release_engine.history(dispute.id)
+        assert [entry.version for entry in history] == list(range(1, len(history) + 1))
+        assert release_engine.get(dispute.id) == dispute
+    names = {entry.name for d in disputes for entry in release_engine.history(d.id)}
+    assert {
+        "Filed",
+        "Assigned",
+        "IdentityVerified",
+        "EvidenceRequested",
+        "ClaimantNotified",
+        "EvidenceAdded",
+        "NoteAdded",
+        "SlaWarningRaised",
+        "SlaBreached",
+        "DecisionProposed",
+        "DecisionApproved",
+        "DecisionExecuted",
+        "Closed",
+        "Reopened",
+        "Withdrawn",
+    } <= names
+
+
+def test_release_0_1_clocks_rebuild_from_its_events(release_engine: DisputeEngine):
+    rows = release_engine.sla_report(
+        since=datetime(2026, 1, 1, tzinfo=UTC), until=datetime(2027, 1, 1, tzinfo=UTC)
+    )
+    assert sum(r.breached for r in rows) > 0
+    assert sum(r.met for r in rows) > 0
