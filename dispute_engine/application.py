@@ -19,10 +19,12 @@ from dispute_engine.domain.actor import Actor
 from dispute_engine.domain.dispute import Dispute
 from dispute_engine.domain.errors import (
     ConcurrencyConflict,
+    EngineShutDown,
     IdempotencyKeyReused,
     InvalidInput,
 )
 from dispute_engine.domain.lifecycle import Status
+from dispute_engine.engine_core import DisputeId, guarded
 from dispute_engine.ports import (
     Clock,
     PayoutGateway,
@@ -33,6 +35,7 @@ from dispute_engine.settings import Settings
 from dispute_engine.views import DisputeView
 
 
+@guarded
 class DisputeEngine(ChainTruth, ServiceLevels, Auditing):
     """Files, investigates, decides and closes disputes; every change is an event."""
 
@@ -112,22 +115,22 @@ class DisputeEngine(ChainTruth, ServiceLevels, Auditing):
 
     # -- investigation ------------------------------------------------------------
 
-    def assign(self, dispute_id: UUID, *, investigator: str, by: Actor) -> None:
+    def assign(self, dispute_id: DisputeId, *, investigator: str, by: Actor) -> None:
         """Give the dispute to an investigator."""
         name = Name(text=investigator).text
         self._command(dispute_id, lambda d: d.assign(name, by=by, now=self.now()))
 
-    def verify_identity(self, dispute_id: UUID, *, method: str, by: Actor) -> None:
+    def verify_identity(self, dispute_id: DisputeId, *, method: str, by: Actor) -> None:
         """Record that the claimant's identity was checked, and how."""
         name = Name(text=method).text
         self._command(dispute_id, lambda d: d.verify_identity(name, by=by, now=self.now()))
 
-    def request_evidence(self, dispute_id: UUID, *, what: str, by: Actor) -> None:
+    def request_evidence(self, dispute_id: DisputeId, *, what: str, by: Actor) -> None:
         """Ask the claimant for evidence; SLA clocks pause until they answer."""
         text = Reason(text=what).text
         self._command(dispute_id, lambda d: d.request_evidence(text, by=by, now=self.now()))
 
-    def add_evidence(self, dispute_id: UUID, evidence: AddEvidence, *, by: Actor) -> str:
+    def add_evidence(self, dispute_id: DisputeId, evidence: AddEvidence, *, by: Actor) -> str:
         """Store the evidence bytes (once per content) and attach them; returns the sha256.
 
         Raises InvalidInput (too large, unknown media type), InvalidTransition, NotAuthorized.
@@ -158,14 +161,16 @@ class DisputeEngine(ChainTruth, ServiceLevels, Auditing):
         """The bytes of a piece of evidence. Raises KeyError when unknown."""
         return self.evidence_store.get(sha256)
 
-    def add_note(self, dispute_id: UUID, text: str, *, by: Actor) -> None:
+    def add_note(self, dispute_id: DisputeId, text: str, *, by: Actor) -> None:
         """Keep an internal note; concurrent notes all land."""
         note = Reason(text=text).text
         self._command(dispute_id, lambda d: d.add_note(note, by=by, now=self.now()), retry=True)
 
     # -- decision -----------------------------------------------------------------
 
-    def propose_decision(self, dispute_id: UUID, decision: ProposeDecision, *, by: Actor) -> None:
+    def propose_decision(
+        self, dispute_id: DisputeId, decision: ProposeDecision, *, by: Actor
+    ) -> None:
         """Propose refund, partial refund, adjustment or rejection (which resolves at once)."""
         self._command(
             dispute_id,
@@ -174,16 +179,16 @@ class DisputeEngine(ChainTruth, ServiceLevels, Auditing):
             ),
         )
 
-    def approve_decision(self, dispute_id: UUID, *, by: Actor) -> None:
+    def approve_decision(self, dispute_id: DisputeId, *, by: Actor) -> None:
         """Approve the proposed decision; the approver must not be its proposer."""
         self._command(dispute_id, lambda d: d.approve_decision(by=by, now=self.now()))
 
-    def send_back(self, dispute_id: UUID, *, reason: str, by: Actor) -> None:
+    def send_back(self, dispute_id: DisputeId, *, reason: str, by: Actor) -> None:
         """Return the proposed decision to investigation, with the approver's reason."""
         text = Reason(text=reason).text
         self._command(dispute_id, lambda d: d.send_back(text, by=by, now=self.now()))
 
-    def execute_decision(self, dispute_id: UUID, *, by: Actor) -> str:
+    def execute_decision(self, dispute_id: DisputeId, *, by: Actor) -> str:
         """Pay the approved decision exactly once through the PayoutGateway; returns its reference.
 
         The gateway is keyed on dispute id + decision number: a retry after a crash, or a
@@ -218,7 +223,7 @@ class DisputeEngine(ChainTruth, ServiceLevels, Auditing):
 
     # -- the claimant and the end -------------------------------------------------
 
-    def notify_claimant(self, dispute_id: UUID, *, by: Actor) -> str:
+    def notify_claimant(self, dispute_id: DisputeId, *, by: Actor) -> str:
         """Record a notice to the claimant in their language; returns its text."""
         return self._command(
             dispute_id,
@@ -227,17 +232,19 @@ class DisputeEngine(ChainTruth, ServiceLevels, Auditing):
             ),
         )
 
-    def close(self, dispute_id: UUID | None = None, *, by: Actor | None = None) -> None:
-        """Close a resolved dispute; with no dispute, release the database connections."""
+    def close(self, dispute_id: DisputeId | None = None, *, by: Actor | None = None) -> None:
+        """Close a resolved dispute; with no dispute, shut the engine down (see ``shutdown``)."""
         if dispute_id is None:
-            super().close()
+            self.shutdown()
             return
+        if self.is_shut_down:
+            raise EngineShutDown("the engine was shut down; open a new one")
         if by is None:
             raise InvalidInput.of("by", "closing a dispute needs the actor who closes it")
         actor = by
         self._command(dispute_id, lambda d: d.close(by=actor, now=self.now()))
 
-    def reopen(self, dispute_id: UUID, *, reason: str, by: Actor) -> None:
+    def reopen(self, dispute_id: DisputeId, *, reason: str, by: Actor) -> None:
         """Reopen a resolved or closed dispute on appeal, within the appeal window."""
         text = Reason(text=reason).text
         self._command(
@@ -247,14 +254,16 @@ class DisputeEngine(ChainTruth, ServiceLevels, Auditing):
             ),
         )
 
-    def withdraw(self, dispute_id: UUID, *, by: Actor, reason: str = "claimant withdrew") -> None:
+    def withdraw(
+        self, dispute_id: DisputeId, *, by: Actor, reason: str = "claimant withdrew"
+    ) -> None:
         """Withdraw the dispute; nothing more can happen to it."""
         text = Reason(text=reason).text
         self._command(dispute_id, lambda d: d.withdraw(text, by=by, now=self.now()))
 
     # -- reading ------------------------------------------------------------------
 
-    def get(self, dispute_id: UUID) -> DisputeView:
+    def get(self, dispute_id: DisputeId) -> DisputeView:
         """The dispute as it stands. Raises DisputeNotFound."""
         return DisputeView.of(self._get(dispute_id))
 

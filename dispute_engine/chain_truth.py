@@ -13,7 +13,7 @@ from dispute_engine.domain.errors import (
     ChainUnavailable,
     DisputeEngineError,
 )
-from dispute_engine.engine_core import EngineCore
+from dispute_engine.engine_core import DisputeId, EngineCore
 from dispute_engine.ports import (
     TransactionLookup,
 )
@@ -33,7 +33,7 @@ class ChainTruth(EngineCore):
             raise ChainUnavailable("no chain nodes are configured: pass chains= to open()")
         return self.transaction_lookup
 
-    def _record_facts(self, dispute_id: UUID, facts: ChainFacts, by: Actor) -> ChainFactsView:
+    def _record_facts(self, dispute_id: DisputeId, facts: ChainFacts, by: Actor) -> ChainFactsView:
         def record(dispute: Dispute) -> ChainFactsView:
             dispute.record_chain_facts(
                 facts, by=by, now=self.now(), time_tolerance=self.settings.time_tolerance
@@ -44,7 +44,7 @@ class ChainTruth(EngineCore):
 
         return self._command(dispute_id, record, retry=True)
 
-    def look_up_transaction(self, dispute_id: UUID, *, by: Actor) -> ChainFactsView:
+    def look_up_transaction(self, dispute_id: DisputeId, *, by: Actor) -> ChainFactsView:
         """Ask the chain what the disputed transaction did; record the facts and mismatches.
 
         Raises ChainUnavailable (nothing recorded; retry later), ChainNotConfigured,
@@ -56,7 +56,7 @@ class ChainTruth(EngineCore):
         return self._record_facts(dispute_id, self._lookup().look_up(tx.chain_id, tx.tx_hash), by)
 
     def look_up_many(
-        self, dispute_ids: Sequence[UUID], *, by: Actor
+        self, dispute_ids: Sequence[DisputeId], *, by: Actor
     ) -> list[ChainFactsView | DisputeEngineError]:
         """Look up a queue of disputes in JSON-RPC batches; each entry is its view or error."""
         disputes: list[Dispute | DisputeEngineError] = []

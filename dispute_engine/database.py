@@ -7,6 +7,9 @@ the event store and use its connection pool.
 
 from __future__ import annotations
 
+import fcntl
+import os
+import sqlite3
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -16,9 +19,9 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from uuid import UUID
 
 import psycopg
-from eventsourcing.persistence import PersistenceError
+from eventsourcing.persistence import IntegrityError, PersistenceError
 
-from dispute_engine.domain.errors import InvalidInput, StorageUnavailable
+from dispute_engine.domain.errors import ConcurrencyConflict, InvalidInput, StorageUnavailable
 
 Kind = Literal["sqlite", "postgres"]
 
@@ -104,15 +107,25 @@ class StorageUrl:
             autocommit=True,
         )
 
+    @property
+    def sqlite_path(self) -> str | None:
+        """The SQLite database's file (None in memory or on PostgreSQL)."""
+        name = self.env.get("SQLITE_DBNAME", "")
+        return None if not name or name.startswith("file:") else name
+
     @contextmanager
     def creation_lock(self) -> Iterator[None]:
-        """Serialise table creation across processes opening one new PostgreSQL database.
+        """Serialise table creation across processes opening one new database.
 
         PostgreSQL's ``CREATE ... IF NOT EXISTS`` is not safe when run concurrently ("tuple
-        concurrently updated"), so creators queue on an advisory lock.
+        concurrently updated"), so creators queue on an advisory lock. On SQLite, creators
+        of a new file race on switching it to WAL and on the library's first tracking
+        record, so they queue on an exclusive ``flock`` of the file itself, which SQLite's
+        own (fcntl) locks do not see.
         """
         if self.kind != "postgres":
-            yield
+            with self._file_lock():
+                yield
             return
         with self.connect() as conn:
             conn.execute(
@@ -126,16 +139,42 @@ class StorageUrl:
                     "SELECT pg_advisory_unlock(hashtext(%s))", (f"dispute-engine:{self.schema}",)
                 )
 
+    @contextmanager
+    def _file_lock(self) -> Iterator[None]:
+        path = self.sqlite_path
+        if path is None:
+            yield
+            return
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError:
+            try:
+                fd = os.open(path, os.O_RDONLY)  # a read-only file can still be read
+            except OSError as exc:
+                raise StorageUnavailable(
+                    f"cannot use the database {self.display}: {exc.strerror}"
+                ) from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)  # closing releases the lock
+
 
 @contextmanager
 def storage_errors(storage: StorageUrl) -> Iterator[None]:
-    """Turn a database that cannot be opened or reached into StorageUnavailable."""
+    """Turn a database that cannot be opened, reached or written into StorageUnavailable.
+
+    The cause (full disk, read-only file, not a database, missing rights) is its one line.
+    A uniqueness clash nobody else handled is a ConcurrencyConflict.
+    """
     try:
         yield
-    except (PersistenceError, psycopg.Error) as exc:
-        raise StorageUnavailable(
-            f"cannot use the database {storage.display}: {str(exc).splitlines()[0]}"
-        ) from None
+    except IntegrityError:
+        raise ConcurrencyConflict("another writer changed the database first; retry") from None
+    except (PersistenceError, psycopg.Error, sqlite3.Error) as exc:
+        cause = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise StorageUnavailable(f"cannot use the database {storage.display}: {cause}") from None
 
 
 def _sqlite_env(name: str) -> dict[str, str]:

@@ -2,22 +2,28 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
 import random
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
+from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import IntegrityError, Notification, StoredEvent
+from eventsourcing.domain import OriginatorVersionError
+from eventsourcing.persistence import IntegrityError, Mapper, Notification, StoredEvent
 
 from dispute_engine.database import Database, StorageUrl, storage_errors
 from dispute_engine.domain.dispute import Dispute
 from dispute_engine.domain.errors import (
     ConcurrencyConflict,
+    CorruptHistory,
     DisputeNotFound,
+    EngineShutDown,
     InvalidInput,
 )
 from dispute_engine.evidence_store import SqlEvidenceStore
@@ -35,6 +41,49 @@ if TYPE_CHECKING:
 
 
 T = TypeVar("T")
+C = TypeVar("C", bound=type)
+DisputeId = UUID | str
+
+
+def dispute_key(value: object) -> UUID:
+    """A dispute id given as a UUID or its text. Raises InvalidInput for anything else."""
+    if isinstance(value, UUID):
+        return value
+    if isinstance(value, str):
+        try:
+            return UUID(value.strip())
+        except ValueError:
+            pass
+    raise InvalidInput.of("dispute_id", f"not a dispute id: {value!r}")
+
+
+def guarded(cls: C) -> C:
+    """Wrap every public method so that storage faults surface as the engine's errors.
+
+    A database that cannot be written (full disk, read-only file, damaged file, missing
+    rights) raises StorageUnavailable; an engine used after ``shutdown()`` raises
+    EngineShutDown. Nothing is written in either case: each write is one transaction.
+    """
+    for name in dir(cls):
+        if name.startswith("_") or name in ("shutdown", "close"):
+            continue
+        attribute = inspect.getattr_static(cls, name)
+        if inspect.isfunction(attribute) and not hasattr(attribute, "__guarded__"):
+            setattr(cls, name, _guard(attribute))
+    return cls
+
+
+def _guard(method: Callable[..., T]) -> Callable[..., T]:
+    @functools.wraps(method)
+    def guard(self: Any, *args: Any, **kwargs: Any) -> T:
+        core = cast(EngineCore, getattr(self, "engine", self))
+        if core.is_shut_down:
+            raise EngineShutDown("the engine was shut down; open a new one")
+        with storage_errors(core.storage):
+            return method(self, *args, **kwargs)
+
+    guard.__guarded__ = True  # type: ignore[attr-defined]
+    return guard
 
 
 def system_clock() -> datetime:
@@ -62,6 +111,7 @@ class EngineCore(Application[UUID]):
         self.transaction_lookup = transaction_lookup
         self._projections: ProjectionRunner | None = None
         self._projections_lock = threading.Lock()
+        self.is_shut_down = False
         env = {**storage.env, "CREATE_TABLE": "y"}
         if self.settings.event_cipher_key is not None:
             # Claims carry personal data: the library's AES cipher encrypts every stored event.
@@ -77,6 +127,41 @@ class EngineCore(Application[UUID]):
                 payout_gateway(self.db) if callable(payout_gateway) else payout_gateway
             )
 
+    def construct_mapper(self) -> Mapper[UUID]:
+        """The library's mapper, reporting an unreadable stored event as CorruptHistory."""
+        mapper = super().construct_mapper()
+        decode = mapper.to_domain_event
+
+        def to_domain_event(stored: StoredEvent) -> Any:
+            try:
+                return decode(stored)
+            except Exception:
+                dispute_id = dispute_key(str(stored.originator_id))
+                raise CorruptHistory(
+                    f"dispute {dispute_id} has an unreadable stored event at version "
+                    f"{stored.originator_version}",
+                    dispute_id=dispute_id,
+                    version=stored.originator_version,
+                ) from None
+
+        mapper.to_domain_event = to_domain_event  # type: ignore[method-assign,assignment]
+        return mapper
+
+    def shutdown(self) -> None:
+        """Release the database connections; the engine cannot be used afterwards."""
+        if not self.is_shut_down:
+            self.is_shut_down = True
+            Application.close(self)
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc_val: BaseException | None,
+        exc_tb: TracebackType | None,
+    ) -> None:
+        """Leaving ``with DisputeEngine.open(...) as engine:`` shuts the engine down."""
+        self.shutdown()
+
     @property
     def events_table(self) -> str:
         """The event store's table, qualified for SQL."""
@@ -91,11 +176,16 @@ class EngineCore(Application[UUID]):
 
     # -- loading and saving -----------------------------------------------------
 
-    def _get(self, dispute_id: UUID, version: int | None = None) -> Dispute:
+    def _get(self, dispute_id: DisputeId, version: int | None = None) -> Dispute:
+        dispute_id = dispute_key(dispute_id)
         try:
             dispute: object = self.repository.get(dispute_id, version=version)
         except AggregateNotFoundError:
             raise DisputeNotFound(f"no dispute {dispute_id}", dispute_id=dispute_id) from None
+        except OriginatorVersionError as exc:
+            raise self._gap(dispute_id, int(exc.args[1])) from None
+        except AssertionError:  # the first stored event is not a filing
+            raise self._gap(dispute_id, 1) from None
         if not isinstance(dispute, Dispute):
             raise DisputeNotFound(f"no dispute {dispute_id}", dispute_id=dispute_id)
         return dispute
@@ -109,14 +199,23 @@ class EngineCore(Application[UUID]):
                 dispute_id=dispute.id,
             ) from None
 
+    @staticmethod
+    def _gap(dispute_id: UUID, version: int) -> CorruptHistory:
+        return CorruptHistory(
+            f"dispute {dispute_id} is missing its stored event at version {version}",
+            dispute_id=dispute_id,
+            version=version,
+        )
+
     def _command(
-        self, dispute_id: UUID, apply: Callable[[Dispute], T], *, retry: bool = False
+        self, dispute_id: DisputeId, apply: Callable[[Dispute], T], *, retry: bool = False
     ) -> T:
         """Load, apply the command, save; optionally retry on a conflict.
 
         Retrying is for commands whose precondition still holds on the fresh state (adding
         evidence or a note), so concurrent investigators both succeed.
         """
+        dispute_id = dispute_key(dispute_id)
         attempts = 1 + (self.settings.conflict_retries if retry else 0)
         for attempt in range(attempts):
             dispute = self._get(dispute_id)
@@ -127,7 +226,7 @@ class EngineCore(Application[UUID]):
                 if attempt + 1 == attempts:
                     raise
                 # Jittered backoff, so writers that collided do not collide again in step.
-                time.sleep(random.uniform(0, min(0.1, 0.002 * 2**attempt)))
+                time.sleep(random.uniform(0, min(0.2, 0.005 * 2**attempt)))
                 continue
             return result
         raise AssertionError("unreachable")  # pragma: no cover
@@ -148,7 +247,11 @@ class EngineCore(Application[UUID]):
                 dispute_id, row["originator_version"], row["topic"], bytes(row["state"])
             )
             event = cast(Dispute.Event, self.mapper.to_domain_event(stored))
-            disputes[dispute_id] = event.mutate(disputes.get(dispute_id))
+            before = disputes.get(dispute_id)
+            expected = 1 if before is None else before.version + 1
+            if event.originator_version != expected:
+                raise self._gap(dispute_id, expected)
+            disputes[dispute_id] = event.mutate(before)
         return [disputes[i] for i in ids if i in disputes]
 
     def _all_notifications(self, topics: Sequence[str] = ()) -> Iterator[Notification]:

@@ -17,7 +17,7 @@ from eventsourcing.persistence import Tracking, TrackingRecorder
 from dispute_engine.database import Cursor
 from dispute_engine.domain.dispute import Dispute
 from dispute_engine.domain.errors import InvalidInput
-from dispute_engine.engine_core import EngineCore
+from dispute_engine.engine_core import EngineCore, guarded
 from projections.audit_log import AuditLog
 from projections.sla import SlaView
 from projections.view import View, upsert
@@ -29,6 +29,7 @@ def all_views() -> dict[str, View]:
     return {view.name: view for view in (WorkQueue(), SlaView(), AuditLog())}
 
 
+@guarded
 class ProjectionRunner:
     """Keeps the views of one engine's database up to date with its events."""
 
