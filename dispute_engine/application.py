@@ -14,7 +14,7 @@ from dispute_engine.commands import (
     ProposeDecision,
     Reason,
 )
-from dispute_engine.database import Database, StorageUrl
+from dispute_engine.database import Database, StorageUrl, storage_errors
 from dispute_engine.domain.actor import Actor
 from dispute_engine.domain.dispute import Dispute
 from dispute_engine.domain.errors import (
@@ -22,6 +22,7 @@ from dispute_engine.domain.errors import (
     EngineShutDown,
     IdempotencyKeyReused,
     InvalidInput,
+    StorageUnavailable,
 )
 from dispute_engine.domain.lifecycle import Status
 from dispute_engine.engine_core import DisputeId, guarded
@@ -48,12 +49,16 @@ class DisputeEngine(ChainTruth, ServiceLevels, Auditing):
         clock: Clock | None = None,
         settings: Settings | None = None,
         payout_gateway: PayoutGateway | Callable[[Database], PayoutGateway] | None = None,
+        create: bool = True,
     ) -> DisputeEngine:
         """Open the engine on ``memory:``, ``sqlite:///path`` or ``postgresql://...``.
 
         ``None`` takes the URL from settings (``DISPUTE_ENGINE_DB``), else
-        ``sqlite:///./disputes.db``. Tables are created on first use.
-        Raises InvalidInput for an unsupported URL.
+        ``sqlite:///./disputes.db``. Tables are created on first use; with
+        ``create=False`` nothing is created (no file, schema or table), for reading an
+        existing database, with no more than SELECT rights if need be.
+        Raises InvalidInput for an unsupported URL, StorageUnavailable when the database
+        cannot be opened (or, with ``create=False``, does not exist).
         """
         settings = settings or Settings()
         if chains is not None:
@@ -81,6 +86,7 @@ class DisputeEngine(ChainTruth, ServiceLevels, Auditing):
             clock=clock,
             payout_gateway=payout_gateway,
             transaction_lookup=lookup,
+            create=create,
         )
 
     # -- filing -------------------------------------------------------------------
@@ -278,8 +284,24 @@ class DisputeEngine(ChainTruth, ServiceLevels, Auditing):
             wanted = Status(status) if status is not None else None
         except ValueError:
             raise InvalidInput.of("status", f"must be one of {', '.join(Status)}") from None
-        from projections.work_queue import WorkQueue  # noqa: PLC0415
+        from projections.work_queue import PRIORITY_RANK, WorkQueue  # noqa: PLC0415
 
-        self.projections.catch_up(["work_queue"])
-        ids = WorkQueue.ids(self.db, status=wanted and str(wanted), assignee=assignee)
+        try:
+            with storage_errors(self.storage):
+                self.projections.catch_up(["work_queue"])
+                ids = WorkQueue.ids(self.db, status=wanted and str(wanted), assignee=assignee)
+        except StorageUnavailable:
+            if self.creates:
+                raise
+            # Opened for reading only, where the queue cannot be built or brought up to
+            # date (SELECT rights, a read-only file): the same answer from the events.
+            views = [DisputeView.of(d) for d in self._get_many(self._all_ids())]
+            chosen = [
+                v
+                for v in views
+                if (wanted is None or v.status == wanted)
+                and (assignee is None or v.assignee == assignee)
+            ]
+            chosen.sort(key=lambda v: (PRIORITY_RANK[v.claim.priority], v.filed_at, str(v.id)))
+            return chosen
         return [self.get(UUID(i)) for i in ids]

@@ -8,10 +8,12 @@ from uuid import UUID
 
 from pydantic_core import to_jsonable_python
 
+from dispute_engine.database import Database
 from dispute_engine.domain.dispute import Dispute
 from dispute_engine.domain.errors import (
     DisputeNotFound,
     InvalidInput,
+    StorageUnavailable,
 )
 from dispute_engine.engine_core import DisputeId, EngineCore, dispute_key
 from dispute_engine.hash_chain import chain_hash
@@ -45,8 +47,14 @@ class Auditing(EngineCore):
         """
         from projections.audit_log import verify  # noqa: PLC0415
 
-        self.projections  # noqa: B018 - make sure the log's table exists
-        return verify(self.db, self._all_notifications())
+        log: Database | None = self.db
+        try:
+            self.projections  # noqa: B018 - make sure the log's table exists
+        except StorageUnavailable:
+            if self.creates:
+                raise
+            log = None  # opened for reading and never built: nothing is logged yet
+        return verify(log, self._all_notifications())
 
     def history(self, dispute_id: DisputeId) -> list[HistoryEntry]:
         """Every recorded event of the dispute, oldest first, hash-chained.

@@ -71,10 +71,15 @@ def _reported() -> Iterator[None]:
 
 
 @contextmanager
-def _engine(db: str | None, settings: Settings | None = None) -> Iterator[DisputeEngine]:
-    """Open the engine, reporting its errors as one line each."""
+def _engine(
+    db: str | None, settings: Settings | None = None, *, create: bool = True
+) -> Iterator[DisputeEngine]:
+    """Open the engine, reporting its errors as one line each.
+
+    Reading commands pass ``create=False``: they never create a database.
+    """
     with _reported():
-        engine = DisputeEngine.open(db, settings=settings)
+        engine = DisputeEngine.open(db, settings=settings, create=create)
         try:
             yield engine
         finally:
@@ -442,7 +447,7 @@ def chain_recheck(db: Db = None, actor: ActorId = "investigator", as_json: AsJso
 @app.command()
 def show(dispute_id: DisputeId, db: Db = None, as_json: AsJson = False) -> None:
     """Show a dispute as it stands."""
-    with _engine(db) as engine:
+    with _engine(db, create=False) as engine:
         view = engine.get(_dispute_id(dispute_id))
         _print(view, as_json, lambda: _show_dispute(view))
 
@@ -450,7 +455,7 @@ def show(dispute_id: DisputeId, db: Db = None, as_json: AsJson = False) -> None:
 @app.command()
 def history(dispute_id: DisputeId, db: Db = None, as_json: AsJson = False) -> None:
     """List every recorded event of a dispute, with actor, time and hash."""
-    with _engine(db) as engine:
+    with _engine(db, create=False) as engine:
         entries = engine.history(_dispute_id(dispute_id))
         rows = [(e.version, e.at.isoformat(), e.name, e.actor, e.hash[:12]) for e in entries]
         _print(
@@ -471,7 +476,7 @@ def state_at(
     as_json: AsJson = False,
 ) -> None:
     """Show a dispute as it stood after a version or at a moment."""
-    with _engine(db) as engine:
+    with _engine(db, create=False) as engine:
         moment = _moment(at) if at is not None else None
         view = engine.state_at(_dispute_id(dispute_id), at=moment, version=version)
         _print(view, as_json, lambda: _show_dispute(view))
@@ -485,7 +490,7 @@ def list_(
     as_json: AsJson = False,
 ) -> None:
     """List disputes, optionally by status and assignee."""
-    with _engine(db) as engine:
+    with _engine(db, create=False) as engine:
         views = engine.list_disputes(status=status, assignee=assignee)
         rows = [
             (
@@ -569,7 +574,7 @@ def sla_report(
     as_json: AsJson = False,
 ) -> None:
     """Met and breached share per metric and priority over a period."""
-    with _engine(db) as engine:
+    with _engine(db, create=False) as engine:
         rows = engine.sla_report(since=engine.now() - timedelta(days=days), until=engine.now())
         table = [
             (
@@ -595,7 +600,7 @@ def sla_report(
 @audit_app.command("verify")
 def audit_verify(db: Db = None) -> None:
     """Recompute every event's hash from the event store and compare with the audit log."""
-    with _engine(db) as engine:
+    with _engine(db, create=False) as engine:
         checked, problems = engine.verify_audit_log()
         for p in problems:
             typer.echo(f"{p.dispute_id} v{p.version}: {p.problem}", err=True)
@@ -612,7 +617,7 @@ def audit_export(
     output: Annotated[Path | None, typer.Option(help="Write here instead of stdout.")] = None,
 ) -> None:
     """Export the whole audit log (brought up to date first) as CSV or JSON Lines."""
-    with _engine(db) as engine:
+    with _engine(db, create=False) as engine:
         text = engine.export_audit_log(fmt)
         if output is None:
             typer.echo(text, nl=False)

@@ -8,6 +8,7 @@ import random
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar, cast
@@ -67,20 +68,34 @@ def guarded(cls: C) -> C:
     for name in dir(cls):
         if name.startswith("_") or name in ("shutdown", "close"):
             continue
+        owner = next(k for k in cls.__mro__ if name in vars(k))
+        if not owner.__module__.startswith(("dispute_engine", "projections")):
+            continue  # the library's own methods keep the library's errors
         attribute = inspect.getattr_static(cls, name)
         if inspect.isfunction(attribute) and not hasattr(attribute, "__guarded__"):
             setattr(cls, name, _guard(attribute))
     return cls
 
 
+# Set while a guarded call runs: calls it makes among the engine's parts see the library's
+# errors untranslated, as the code around them expects.
+_inside = ContextVar("_inside", default=False)
+
+
 def _guard(method: Callable[..., T]) -> Callable[..., T]:
     @functools.wraps(method)
     def guard(self: Any, *args: Any, **kwargs: Any) -> T:
+        if _inside.get():
+            return method(self, *args, **kwargs)
         core = cast(EngineCore, getattr(self, "engine", self))
         if core.is_shut_down:
             raise EngineShutDown("the engine was shut down; open a new one")
-        with storage_errors(core.storage):
-            return method(self, *args, **kwargs)
+        token = _inside.set(True)
+        try:
+            with storage_errors(core.storage):
+                return method(self, *args, **kwargs)
+        finally:
+            _inside.reset(token)
 
     guard.__guarded__ = True  # type: ignore[attr-defined]
     return guard
@@ -104,6 +119,7 @@ class EngineCore(Application[UUID]):
         clock: Clock | None = None,
         payout_gateway: PayoutGateway | Callable[[Database], PayoutGateway] | None = None,
         transaction_lookup: TransactionLookup | None = None,
+        create: bool = True,
     ) -> None:
         self.settings = settings or Settings()
         self.storage = storage
@@ -112,14 +128,17 @@ class EngineCore(Application[UUID]):
         self._projections: ProjectionRunner | None = None
         self._projections_lock = threading.Lock()
         self.is_shut_down = False
-        env = {**storage.env, "CREATE_TABLE": "y"}
+        self.creates = create
+        if not create:
+            storage.require_existing()
+        env = {**storage.env, "CREATE_TABLE": "y" if create else "n"}
         if self.settings.event_cipher_key is not None:
             # Claims carry personal data: the library's AES cipher encrypts every stored event.
             env["CIPHER_TOPIC"] = "eventsourcing.cipher:AESCipher"
             env["CIPHER_KEY"] = self.settings.event_cipher_key.get_secret_value()
-        with storage_errors(storage), storage.creation_lock():
+        with storage_errors(storage), storage.creation_lock(create=create):
             super().__init__(env=env)
-            self.db = Database(cast(Any, self.factory).datastore, storage)
+            self.db = Database(cast(Any, self.factory).datastore, storage, creates=create)
             self.evidence_store: EvidenceStore = SqlEvidenceStore(self.db)
             if payout_gateway is None:
                 payout_gateway = PayoutLedger
@@ -253,6 +272,11 @@ class EngineCore(Application[UUID]):
                 raise self._gap(dispute_id, expected)
             disputes[dispute_id] = event.mutate(before)
         return [disputes[i] for i in ids if i in disputes]
+
+    def _all_ids(self) -> list[UUID]:
+        """The id of every dispute in the event store."""
+        rows = self.db.fetchall(f"SELECT DISTINCT originator_id FROM {self.events_table}")
+        return [UUID(str(r["originator_id"])) for r in rows]
 
     def _all_notifications(self, topics: Sequence[str] = ()) -> Iterator[Notification]:
         start = 1
