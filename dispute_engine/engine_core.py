@@ -139,6 +139,8 @@ class EngineCore(Application[UUID]):
         with storage_errors(storage), storage.creation_lock(create=create):
             super().__init__(env=env)
             self.db = Database(cast(Any, self.factory).datastore, storage, creates=create)
+            if not create:  # the events table must be there already: reading creates none
+                self.db.fetchall(f"SELECT 1 FROM {self.events_table} LIMIT 1")
             self.evidence_store: EvidenceStore = SqlEvidenceStore(self.db)
             if payout_gateway is None:
                 payout_gateway = PayoutLedger
