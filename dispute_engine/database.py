@@ -163,6 +163,22 @@ class StorageUrl:
                 )
 
     @contextmanager
+    def writer_turn(self, key: str) -> Iterator[None]:
+        """Take a turn among writers of one thing (a dispute) across processes.
+
+        A session advisory lock on PostgreSQL; on SQLite, which has one writer at a time
+        anyway, an exclusive ``flock`` of the file.
+        """
+        if self.kind != "postgres":
+            with self._file_lock(create=False):
+                yield
+            return
+        lock = f"dispute-engine:{self.schema}:{key}"
+        with self.connect() as conn:  # closing the connection releases the lock
+            conn.execute("SELECT pg_advisory_lock(hashtext(%s))", (lock,))
+            yield
+
+    @contextmanager
     def _file_lock(self, *, create: bool) -> Iterator[None]:
         path = self.sqlite_path
         if path is None:

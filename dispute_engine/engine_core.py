@@ -8,6 +8,7 @@ import random
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from types import TracebackType
@@ -238,19 +239,35 @@ class EngineCore(Application[UUID]):
         """
         dispute_id = dispute_key(dispute_id)
         attempts = 1 + (self.settings.conflict_retries if retry else 0)
-        for attempt in range(attempts):
-            dispute = self._get(dispute_id)
-            result = apply(dispute)
-            try:
-                self._save(dispute)
-            except ConcurrencyConflict:
-                if attempt + 1 == attempts:
-                    raise
-                # Jittered backoff, so writers that collided do not collide again in step.
-                time.sleep(random.uniform(0, min(0.2, 0.005 * 2**attempt)))
-                continue
-            return result
+        with ExitStack() as turn:
+            for attempt in range(attempts):
+                started = time.monotonic()
+                dispute = self._get(dispute_id)
+                result = apply(dispute)
+                try:
+                    self._save(dispute)
+                except ConcurrencyConflict:
+                    if attempt + 1 == attempts:
+                        raise
+                    if attempt == 0:
+                        # Writers that lost a race retry in turns, so each lands after a
+                        # bounded wait however many collide.
+                        turn.enter_context(self.storage.writer_turn(str(dispute_id)))
+                    else:
+                        time.sleep(self._backoff(attempt, time.monotonic() - started))
+                    continue
+                return result
         raise AssertionError("unreachable")  # pragma: no cover
+
+    @staticmethod
+    def _backoff(attempt: int, took: float) -> float:
+        """How long to wait before retrying a write that lost a race.
+
+        Full jitter over a window that doubles each time, counted in attempts of the size
+        just seen (a long history takes longer to load and save): writers that collided
+        spread out instead of colliding again in step. Capped at a second.
+        """
+        return random.uniform(0, min(1.0, max(took, 0.002) * 2**attempt))
 
     def _get_many(self, ids: Sequence[UUID]) -> list[Dispute]:
         """Several disputes, their events read in one query."""
