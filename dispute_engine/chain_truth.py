@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 from uuid import UUID
 
+from dispute_engine.deadline import within
 from dispute_engine.domain.actor import Actor
 from dispute_engine.domain.chain_facts import ChainFacts
 from dispute_engine.domain.dispute import Dispute
@@ -30,7 +31,10 @@ class ChainTruth(EngineCore):
 
     def _lookup(self) -> TransactionLookup:
         if self.transaction_lookup is None:
-            raise ChainUnavailable("no chain nodes are configured: pass chains= to open()")
+            raise ChainUnavailable(
+                "no chain node is configured: set DISPUTE_ENGINE_CHAINS, "
+                'e.g. \'{"1": "https://your-node"}\''
+            )
         return self.transaction_lookup
 
     def _record_facts(self, dispute_id: DisputeId, facts: ChainFacts, by: Actor) -> ChainFactsView:
@@ -53,7 +57,18 @@ class ChainTruth(EngineCore):
         dispute = self._get(dispute_id)
         dispute.require_lookup_allowed(by=by)
         tx = dispute.claim.transaction
-        return self._record_facts(dispute_id, self._lookup().look_up(tx.chain_id, tx.tx_hash), by)
+        lookup = self._lookup()
+        seconds = self.settings.chain_timeout_seconds
+        facts = within(
+            seconds,
+            lambda: lookup.look_up(tx.chain_id, tx.tx_hash),
+            expired=lambda: ChainUnavailable(
+                f"chain {tx.chain_id} did not answer the lookup within {seconds:g} s "
+                "(DISPUTE_ENGINE_CHAIN_TIMEOUT_SECONDS); nothing was recorded",
+                chain_id=tx.chain_id,
+            ),
+        )
+        return self._record_facts(dispute_id, facts, by)
 
     def look_up_many(
         self, dispute_ids: Sequence[DisputeId], *, by: Actor
