@@ -311,7 +311,9 @@ class EngineCore(Application[UUID]):
         """The runner of this engine's views (work queue, SLA, audit log)."""
         from projections.runner import ProjectionRunner  # noqa: PLC0415
 
-        with self._projections_lock:
+        if self.is_shut_down:
+            raise EngineShutDown("the engine was shut down; open a new one")
+        with self._projections_lock, storage_errors(self.storage):
             if self._projections is None:
                 self._projections = ProjectionRunner(self)
             return self._projections
