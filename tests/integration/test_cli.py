@@ -134,8 +134,10 @@ def test_module_entry_point_runs_the_same_cli(tmp_path: Path):
     import subprocess
     import sys
 
+    url = f"sqlite:///{tmp_path}/m.db"
+    DisputeEngine.open(url).shutdown()  # reading commands never create the database
     done = subprocess.run(
-        [sys.executable, "-m", "dispute_engine", "list", "--db", f"sqlite:///{tmp_path}/m.db"],
+        [sys.executable, "-m", "dispute_engine", "list", "--db", url],
         capture_output=True,
         text=True,
         check=False,
