@@ -82,7 +82,8 @@ def test_a_node_that_drips_its_answer_is_unavailable_within_the_timeout_and_noth
     with _engine(db_url, dripping_node.url) as engine:
         dispute_id = file_dispute(engine, alice, transaction={"chain_id": ANVIL_CHAIN_ID})
         before = stored_rows(engine)
-        with pytest.raises(ChainUnavailable, match="did not answer within 2 s") as caught:
+        too_slow = r"did not answer( the lookup)? within 2 s"  # whichever bound fires first
+        with pytest.raises(ChainUnavailable, match=too_slow) as caught:
             engine.look_up_transaction(dispute_id, by=alice)
         assert dripping_node.answers_started >= 1
         # The answer takes over 40 s to drip; the lookup gave up long before its end.
