@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar, cast
@@ -9,16 +10,18 @@ from urllib.parse import urlsplit
 
 import requests
 from web3 import EthereumTesterProvider, HTTPProvider, Web3
-from web3.exceptions import Web3Exception
+from web3.exceptions import Web3Exception, Web3RPCError
 from web3.middleware import ExtraDataToPOAMiddleware
 
 from chain.networks import Network
+from dispute_engine.deadline import within
 from dispute_engine.domain.errors import ChainMismatch, ChainUnavailable
 
 T = TypeVar("T")
 ETH_TESTER_URL = "eth-tester://"
 # Everything a node can do wrong, as seen through web3 and requests.
 NODE_FAULTS = (requests.RequestException, OSError, ValueError, TypeError, KeyError, Web3Exception)
+ERRNO_TEXT = re.compile(r"\[Errno -?\d+\] ([^'\")]+)")
 
 
 def public_url(url: str) -> str:
@@ -79,17 +82,41 @@ class ChainClient:
         return web3
 
     def call(self, request: Callable[[], T], web3: Web3 | None = None) -> T:
-        """Run one request against the node; node faults become ChainUnavailable."""
+        """Run one request against the node, all of it within the timeout.
+
+        Node faults, and a node too slow in total, become ChainUnavailable.
+        """
         try:
-            return request()
+            return within(self.timeout, request, expired=self._too_slow)
         except ChainUnavailable:
             raise
         except NODE_FAULTS as exc:
             raise ChainUnavailable(
-                f"chain {self.network.chain_id} node at {self.label} failed: "
-                f"{type(exc).__name__}: {self._scrub(str(exc))}",
+                f"chain {self.network.chain_id} node at {self.label} {self._describe(exc)}",
                 chain_id=self.network.chain_id,
             ) from None
+
+    def _too_slow(self) -> ChainUnavailable:
+        return ChainUnavailable(
+            f"chain {self.network.chain_id} node at {self.label} did not answer within "
+            f"{self.timeout:g} s (DISPUTE_ENGINE_CHAIN_TIMEOUT_SECONDS)",
+            chain_id=self.network.chain_id,
+        )
+
+    def _describe(self, exc: BaseException) -> str:
+        """What went wrong, in a user's words (not the HTTP library's)."""
+        if isinstance(exc, requests.Timeout):
+            return f"did not answer within {self.timeout:g} s"
+        if isinstance(exc, requests.ConnectionError):
+            reason = ERRNO_TEXT.search(str(exc))
+            return f"cannot be reached ({reason.group(1) if reason else 'connection failed'})"
+        if isinstance(exc, requests.HTTPError) and exc.response is not None:
+            return f"answered HTTP {exc.response.status_code}"
+        if isinstance(exc, Web3RPCError):
+            return f"refused the request: {self._scrub(str(exc))[:200]}"
+        if isinstance(exc, ValueError | TypeError | KeyError):
+            return "answered something that is not a valid JSON-RPC reply"
+        return f"failed ({type(exc).__name__})"
 
     def batch(self, calls: Sequence[tuple[str, list[Any]]]) -> list[Any]:
         """Results of a JSON-RPC batch, one per call: a call the node failed alone is its

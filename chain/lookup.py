@@ -83,8 +83,8 @@ class Web3TransactionLookup:
             return self.clients[chain_id]
         except KeyError:
             raise ChainNotConfigured(
-                f"no node configured for chain {chain_id}: pass chains={{{chain_id}: URL}} "
-                "or set DISPUTE_ENGINE_CHAINS"
+                f"no node is configured for chain {chain_id}: add one to DISPUTE_ENGINE_CHAINS, "
+                f'e.g. \'{{"{chain_id}": "http://127.0.0.1:8545"}}\''
             ) from None
 
     # -- one at a time --------------------------------------------------------------

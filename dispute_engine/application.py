@@ -14,17 +14,19 @@ from dispute_engine.commands import (
     ProposeDecision,
     Reason,
 )
-from dispute_engine.database import Database, StorageUrl
+from dispute_engine.database import Database, StorageUrl, storage_errors
 from dispute_engine.domain.actor import Actor
 from dispute_engine.domain.canonical import canonical_id
 from dispute_engine.domain.dispute import Dispute
 from dispute_engine.domain.errors import (
     ConcurrencyConflict,
+    EngineShutDown,
     IdempotencyKeyReused,
     InvalidInput,
+    StorageUnavailable,
 )
 from dispute_engine.domain.lifecycle import Status
-from dispute_engine.engine_core import GatewayFactory, system_clock
+from dispute_engine.engine_core import DisputeId, GatewayFactory, guarded, system_clock
 from dispute_engine.payout_guard import PayoutGuard
 from dispute_engine.ports import (
     Clock,
@@ -37,6 +39,7 @@ from dispute_engine.settings import Settings
 from dispute_engine.views import DisputeView
 
 
+@guarded
 class DisputeEngine(ChainTruth, ServiceLevels, Auditing):
     """Files, investigates, decides and closes disputes; every change is an event."""
 
@@ -49,14 +52,18 @@ class DisputeEngine(ChainTruth, ServiceLevels, Auditing):
         clock: Clock | None = None,
         settings: Settings | None = None,
         payout_gateway: PayoutGateway | GatewayFactory | None = None,
+        create: bool = True,
     ) -> DisputeEngine:
         """Open the engine on ``memory:``, ``sqlite:///path`` or ``postgresql://...``.
 
         ``None`` takes the URL from settings (``DISPUTE_ENGINE_DB``), else
-        ``sqlite:///./disputes.db``. Tables are created on first use. The default payout
+        ``sqlite:///./disputes.db``. Tables are created on first use; with
+        ``create=False`` nothing is created (no file, schema or table), for reading an
+        existing database, with no more than SELECT rights if need be. The default payout
         gateways (the ledger, and the chain with a hot wallet key) consult a PayoutGuard;
         one passed in as ``payout_gateway`` makes its own checks.
-        Raises InvalidInput for an unsupported URL.
+        Raises InvalidInput for an unsupported URL, StorageUnavailable when the database
+        cannot be opened (or, with ``create=False``, does not exist).
         """
         settings = settings or Settings()
         if chains is not None:
@@ -100,6 +107,7 @@ class DisputeEngine(ChainTruth, ServiceLevels, Auditing):
             transaction_lookup=lookup,
             assets=assets,
             token_decimals=token_decimals,
+            create=create,
         )
 
     # -- filing -------------------------------------------------------------------
@@ -138,22 +146,22 @@ class DisputeEngine(ChainTruth, ServiceLevels, Auditing):
 
     # -- investigation ------------------------------------------------------------
 
-    def assign(self, dispute_id: UUID, *, investigator: str, by: Actor) -> None:
+    def assign(self, dispute_id: DisputeId, *, investigator: str, by: Actor) -> None:
         """Give the dispute to an investigator (by canonical id, as actors are)."""
         name = canonical_id(Name(text=investigator).text, field="investigator")
         self._command(dispute_id, lambda d: d.assign(name, by=by, now=self.now()))
 
-    def verify_identity(self, dispute_id: UUID, *, method: str, by: Actor) -> None:
+    def verify_identity(self, dispute_id: DisputeId, *, method: str, by: Actor) -> None:
         """Record that the claimant's identity was checked, and how."""
         name = Name(text=method).text
         self._command(dispute_id, lambda d: d.verify_identity(name, by=by, now=self.now()))
 
-    def request_evidence(self, dispute_id: UUID, *, what: str, by: Actor) -> None:
+    def request_evidence(self, dispute_id: DisputeId, *, what: str, by: Actor) -> None:
         """Ask the claimant for evidence; SLA clocks pause until they answer."""
         text = Reason(text=what).text
         self._command(dispute_id, lambda d: d.request_evidence(text, by=by, now=self.now()))
 
-    def add_evidence(self, dispute_id: UUID, evidence: AddEvidence, *, by: Actor) -> str:
+    def add_evidence(self, dispute_id: DisputeId, evidence: AddEvidence, *, by: Actor) -> str:
         """Store the evidence bytes (once per content) and attach them; returns the sha256.
 
         Raises InvalidInput (too large, unknown media type), InvalidTransition, NotAuthorized.
@@ -184,14 +192,16 @@ class DisputeEngine(ChainTruth, ServiceLevels, Auditing):
         """The bytes of a piece of evidence. Raises KeyError when unknown."""
         return self.evidence_store.get(sha256)
 
-    def add_note(self, dispute_id: UUID, text: str, *, by: Actor) -> None:
+    def add_note(self, dispute_id: DisputeId, text: str, *, by: Actor) -> None:
         """Keep an internal note; concurrent notes all land."""
         note = Reason(text=text).text
         self._command(dispute_id, lambda d: d.add_note(note, by=by, now=self.now()), retry=True)
 
     # -- decision -----------------------------------------------------------------
 
-    def propose_decision(self, dispute_id: UUID, decision: ProposeDecision, *, by: Actor) -> None:
+    def propose_decision(
+        self, dispute_id: DisputeId, decision: ProposeDecision, *, by: Actor
+    ) -> None:
         """Propose refund, partial refund, adjustment or rejection (which resolves at once).
 
         Money moves only as far as the chain vouches: each contradicted chain fact, or
@@ -211,16 +221,16 @@ class DisputeEngine(ChainTruth, ServiceLevels, Auditing):
             ),
         )
 
-    def approve_decision(self, dispute_id: UUID, *, by: Actor) -> None:
+    def approve_decision(self, dispute_id: DisputeId, *, by: Actor) -> None:
         """Approve the proposed decision; the approver must not be its proposer."""
         self._command(dispute_id, lambda d: d.approve_decision(by=by, now=self.now()))
 
-    def send_back(self, dispute_id: UUID, *, reason: str, by: Actor) -> None:
+    def send_back(self, dispute_id: DisputeId, *, reason: str, by: Actor) -> None:
         """Return the proposed decision to investigation, with the approver's reason."""
         text = Reason(text=reason).text
         self._command(dispute_id, lambda d: d.send_back(text, by=by, now=self.now()))
 
-    def execute_decision(self, dispute_id: UUID, *, by: Actor) -> str:
+    def execute_decision(self, dispute_id: DisputeId, *, by: Actor) -> str:
         """Pay the approved decision exactly once through the PayoutGateway; returns its reference.
 
         The gateway is keyed on dispute id + decision number: a retry after a crash, or a
@@ -256,7 +266,7 @@ class DisputeEngine(ChainTruth, ServiceLevels, Auditing):
 
     # -- the claimant and the end -------------------------------------------------
 
-    def notify_claimant(self, dispute_id: UUID, *, by: Actor) -> str:
+    def notify_claimant(self, dispute_id: DisputeId, *, by: Actor) -> str:
         """Record a notice to the claimant in their language; returns its text."""
         return self._command(
             dispute_id,
@@ -265,17 +275,19 @@ class DisputeEngine(ChainTruth, ServiceLevels, Auditing):
             ),
         )
 
-    def close(self, dispute_id: UUID | None = None, *, by: Actor | None = None) -> None:
-        """Close a resolved dispute; with no dispute, release the database connections."""
+    def close(self, dispute_id: DisputeId | None = None, *, by: Actor | None = None) -> None:
+        """Close a resolved dispute; with no dispute, shut the engine down (see ``shutdown``)."""
         if dispute_id is None:
-            super().close()
+            self.shutdown()
             return
+        if self.is_shut_down:
+            raise EngineShutDown("the engine was shut down; open a new one")
         if by is None:
             raise InvalidInput.of("by", "closing a dispute needs the actor who closes it")
         actor = by
         self._command(dispute_id, lambda d: d.close(by=actor, now=self.now()))
 
-    def reopen(self, dispute_id: UUID, *, reason: str, by: Actor) -> None:
+    def reopen(self, dispute_id: DisputeId, *, reason: str, by: Actor) -> None:
         """Reopen a resolved or closed dispute on appeal, within the appeal window."""
         text = Reason(text=reason).text
         self._command(
@@ -285,14 +297,16 @@ class DisputeEngine(ChainTruth, ServiceLevels, Auditing):
             ),
         )
 
-    def withdraw(self, dispute_id: UUID, *, by: Actor, reason: str = "claimant withdrew") -> None:
+    def withdraw(
+        self, dispute_id: DisputeId, *, by: Actor, reason: str = "claimant withdrew"
+    ) -> None:
         """Withdraw the dispute; nothing more can happen to it."""
         text = Reason(text=reason).text
         self._command(dispute_id, lambda d: d.withdraw(text, by=by, now=self.now()))
 
     # -- reading ------------------------------------------------------------------
 
-    def get(self, dispute_id: UUID) -> DisputeView:
+    def get(self, dispute_id: DisputeId) -> DisputeView:
         """The dispute as it stands. Raises DisputeNotFound."""
         return DisputeView.of(self._get(dispute_id))
 
@@ -307,10 +321,26 @@ class DisputeEngine(ChainTruth, ServiceLevels, Auditing):
             wanted = Status(status) if status is not None else None
         except ValueError:
             raise InvalidInput.of("status", f"must be one of {', '.join(Status)}") from None
-        from projections.work_queue import WorkQueue  # noqa: PLC0415
+        from projections.work_queue import PRIORITY_RANK, WorkQueue  # noqa: PLC0415
 
-        self.projections.catch_up(["work_queue"])
         if assignee is not None:
             assignee = canonical_id(assignee, field="assignee")
-        ids = WorkQueue.ids(self.db, status=wanted and str(wanted), assignee=assignee)
+        try:
+            with storage_errors(self.storage):
+                self.projections.catch_up(["work_queue"])
+                ids = WorkQueue.ids(self.db, status=wanted and str(wanted), assignee=assignee)
+        except StorageUnavailable:
+            if self.creates:
+                raise
+            # Opened for reading only, where the queue cannot be built or brought up to
+            # date (SELECT rights, a read-only file): the same answer from the events.
+            views = [DisputeView.of(d) for d in self._get_many(self._all_ids())]
+            chosen = [
+                v
+                for v in views
+                if (wanted is None or v.status == wanted)
+                and (assignee is None or v.assignee == assignee)
+            ]
+            chosen.sort(key=lambda v: (PRIORITY_RANK[v.claim.priority], v.filed_at, str(v.id)))
+            return chosen
         return [self.get(UUID(i)) for i in ids]

@@ -8,12 +8,14 @@ from uuid import UUID
 
 from pydantic_core import to_jsonable_python
 
+from dispute_engine.database import Database
 from dispute_engine.domain.dispute import Dispute
 from dispute_engine.domain.errors import (
     DisputeNotFound,
     InvalidInput,
+    StorageUnavailable,
 )
-from dispute_engine.engine_core import EngineCore
+from dispute_engine.engine_core import DisputeId, EngineCore, dispute_key
 from dispute_engine.hash_chain import chain_hash
 from dispute_engine.views import DisputeView, HistoryEntry
 
@@ -45,21 +47,30 @@ class Auditing(EngineCore):
         """
         from projections.audit_log import verify  # noqa: PLC0415
 
-        self.projections  # noqa: B018 - make sure the log's table exists
-        return verify(self.db, self._all_notifications())
+        log: Database | None = self.db
+        try:
+            self.projections  # noqa: B018 - make sure the log's table exists
+        except StorageUnavailable:
+            if self.creates:
+                raise
+            log = None  # opened for reading and never built: nothing is logged yet
+        return verify(log, self._all_notifications())
 
-    def history(self, dispute_id: UUID) -> list[HistoryEntry]:
+    def history(self, dispute_id: DisputeId) -> list[HistoryEntry]:
         """Every recorded event of the dispute, oldest first, hash-chained.
 
-        Raises DisputeNotFound.
+        Raises DisputeNotFound, CorruptHistory (an event unreadable or missing).
         """
+        dispute_id = dispute_key(dispute_id)
         stored = self.recorder.select_events(dispute_id)
         if not stored:
             raise DisputeNotFound(f"no dispute {dispute_id}", dispute_id=dispute_id)
         positions = self._positions(dispute_id)
         entries = []
         previous = ""
-        for record in stored:
+        for expected, record in enumerate(stored, start=1):
+            if record.originator_version != expected:
+                raise self._gap(dispute_id, expected)
             domain_event = cast(Dispute.Event, self.mapper.to_domain_event(record))
             previous = chain_hash(previous, record.topic, record.originator_version, record.state)
             data = {k: v for k, v in vars(domain_event).items() if k not in _EVENT_FIELDS}
@@ -86,7 +97,7 @@ class Auditing(EngineCore):
 
     def state_at(
         self,
-        dispute_id: UUID,
+        dispute_id: DisputeId,
         *,
         at: datetime | None = None,
         version: int | None = None,
@@ -96,6 +107,7 @@ class Auditing(EngineCore):
         Raises InvalidInput unless exactly one of ``at`` and ``version`` is given,
         DisputeNotFound when the dispute did not exist yet.
         """
+        dispute_id = dispute_key(dispute_id)
         if (at is None) == (version is None):
             raise InvalidInput.of("at", "give exactly one of at= and version=")
         if at is not None:

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 from uuid import UUID
 
+from dispute_engine.deadline import within
 from dispute_engine.domain.actor import Actor
 from dispute_engine.domain.chain_facts import ChainFacts
 from dispute_engine.domain.dispute import Dispute
@@ -13,7 +14,7 @@ from dispute_engine.domain.errors import (
     ChainUnavailable,
     DisputeEngineError,
 )
-from dispute_engine.engine_core import EngineCore
+from dispute_engine.engine_core import DisputeId, EngineCore
 from dispute_engine.ports import (
     TransactionLookup,
 )
@@ -30,10 +31,13 @@ class ChainTruth(EngineCore):
 
     def _lookup(self) -> TransactionLookup:
         if self.transaction_lookup is None:
-            raise ChainUnavailable("no chain nodes are configured: pass chains= to open()")
+            raise ChainUnavailable(
+                "no chain node is configured: set DISPUTE_ENGINE_CHAINS, "
+                'e.g. \'{"1": "https://your-node"}\''
+            )
         return self.transaction_lookup
 
-    def _record_facts(self, dispute_id: UUID, facts: ChainFacts, by: Actor) -> ChainFactsView:
+    def _record_facts(self, dispute_id: DisputeId, facts: ChainFacts, by: Actor) -> ChainFactsView:
         def record(dispute: Dispute) -> ChainFactsView:
             dispute.record_chain_facts(
                 facts, by=by, now=self.now(), time_tolerance=self.settings.time_tolerance
@@ -44,7 +48,7 @@ class ChainTruth(EngineCore):
 
         return self._command(dispute_id, record, retry=True)
 
-    def look_up_transaction(self, dispute_id: UUID, *, by: Actor) -> ChainFactsView:
+    def look_up_transaction(self, dispute_id: DisputeId, *, by: Actor) -> ChainFactsView:
         """Ask the chain what the disputed transaction did; record the facts and mismatches.
 
         Raises ChainUnavailable (nothing recorded; retry later), ChainNotConfigured,
@@ -53,10 +57,21 @@ class ChainTruth(EngineCore):
         dispute = self._get(dispute_id)
         dispute.require_lookup_allowed(by=by)
         tx = dispute.claim.transaction
-        return self._record_facts(dispute_id, self._lookup().look_up(tx.chain_id, tx.tx_hash), by)
+        lookup = self._lookup()
+        seconds = self.settings.chain_timeout_seconds
+        facts = within(
+            seconds,
+            lambda: lookup.look_up(tx.chain_id, tx.tx_hash),
+            expired=lambda: ChainUnavailable(
+                f"chain {tx.chain_id} did not answer the lookup within {seconds:g} s "
+                "(DISPUTE_ENGINE_CHAIN_TIMEOUT_SECONDS); nothing was recorded",
+                chain_id=tx.chain_id,
+            ),
+        )
+        return self._record_facts(dispute_id, facts, by)
 
     def look_up_many(
-        self, dispute_ids: Sequence[UUID], *, by: Actor
+        self, dispute_ids: Sequence[DisputeId], *, by: Actor
     ) -> list[ChainFactsView | DisputeEngineError]:
         """Look up a queue of disputes in JSON-RPC batches; each entry is its view or error."""
         disputes: list[Dispute | DisputeEngineError] = []

@@ -7,6 +7,10 @@ the event store and use its connection pool.
 
 from __future__ import annotations
 
+import fcntl
+import os
+import re
+import sqlite3
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -16,11 +20,13 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from uuid import UUID
 
 import psycopg
-from eventsourcing.persistence import PersistenceError
+from eventsourcing.persistence import IntegrityError, PersistenceError
 
-from dispute_engine.domain.errors import InvalidInput, StorageUnavailable
+from dispute_engine.domain.errors import ConcurrencyConflict, InvalidInput, StorageUnavailable
 
 Kind = Literal["sqlite", "postgres"]
+# A schema name is put into SQL quoted, so it must be a plain identifier.
+SCHEMA_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
 
 
 class Cursor(Protocol):
@@ -65,6 +71,13 @@ class StorageUrl:
             return cls("sqlite", _sqlite_env(path), url)
         if parts.scheme in ("postgresql", "postgres", "postgresql+psycopg"):
             query = parse_qs(parts.query)
+            schema = query.get("schema", ["public"])[0]
+            if not SCHEMA_NAME.fullmatch(schema):
+                raise InvalidInput.of(
+                    "db",
+                    f"schema {schema!r} must be letters, digits and _ (at most 63), "
+                    "not starting with a digit",
+                )
             env = {
                 "PERSISTENCE_MODULE": "eventsourcing.postgres",
                 "POSTGRES_DBNAME": unquote(parts.path.lstrip("/")) or "postgres",
@@ -72,7 +85,7 @@ class StorageUrl:
                 "POSTGRES_PORT": str(parts.port or 5432),
                 "POSTGRES_USER": unquote(parts.username or "postgres"),
                 "POSTGRES_PASSWORD": unquote(parts.password or ""),
-                "POSTGRES_SCHEMA": query.get("schema", ["public"])[0],
+                "POSTGRES_SCHEMA": schema,
                 "POSTGRES_ENABLE_DB_FUNCTIONS": "y",
                 "POSTGRES_POOL_SIZE": str(pool_size),
                 "POSTGRES_MAX_OVERFLOW": str(pool_size),
@@ -104,21 +117,44 @@ class StorageUrl:
             autocommit=True,
         )
 
+    @property
+    def sqlite_path(self) -> str | None:
+        """The SQLite database's file (None in memory or on PostgreSQL)."""
+        name = self.env.get("SQLITE_DBNAME", "")
+        return None if not name or name.startswith("file:") else name
+
+    def require_existing(self) -> None:
+        """Refuse to go on when the SQLite file does not exist (opening would create it).
+
+        Raises StorageUnavailable.
+        """
+        path = self.sqlite_path
+        if path is not None and not os.path.isfile(path):
+            raise StorageUnavailable(
+                f"cannot use the database {self.display}: no such file "
+                "(reading never creates a database)"
+            )
+
     @contextmanager
-    def creation_lock(self) -> Iterator[None]:
-        """Serialise table creation across processes opening one new PostgreSQL database.
+    def creation_lock(self, *, create: bool = True) -> Iterator[None]:
+        """Serialise table creation across processes opening one new database.
 
         PostgreSQL's ``CREATE ... IF NOT EXISTS`` is not safe when run concurrently ("tuple
-        concurrently updated"), so creators queue on an advisory lock.
+        concurrently updated"), so creators queue on an advisory lock. On SQLite, creators
+        of a new file race on switching it to WAL and on the library's first tracking
+        record, so they queue on an exclusive ``flock`` of the file itself, which SQLite's
+        own (fcntl) locks do not see.
         """
         if self.kind != "postgres":
-            yield
+            with self._file_lock(create=create):
+                yield
             return
         with self.connect() as conn:
             conn.execute(
                 "SELECT pg_advisory_lock(hashtext(%s))", (f"dispute-engine:{self.schema}",)
             )
-            conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"')
+            if create:
+                conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"')
             try:
                 yield
             finally:
@@ -126,16 +162,58 @@ class StorageUrl:
                     "SELECT pg_advisory_unlock(hashtext(%s))", (f"dispute-engine:{self.schema}",)
                 )
 
+    @contextmanager
+    def writer_turn(self, key: str) -> Iterator[None]:
+        """Take a turn among writers of one thing (a dispute) across processes.
+
+        A session advisory lock on PostgreSQL; on SQLite, which has one writer at a time
+        anyway, an exclusive ``flock`` of the file.
+        """
+        if self.kind != "postgres":
+            with self._file_lock(create=False):
+                yield
+            return
+        lock = f"dispute-engine:{self.schema}:{key}"
+        with self.connect() as conn:  # closing the connection releases the lock
+            conn.execute("SELECT pg_advisory_lock(hashtext(%s))", (lock,))
+            yield
+
+    @contextmanager
+    def _file_lock(self, *, create: bool) -> Iterator[None]:
+        path = self.sqlite_path
+        if path is None:
+            yield
+            return
+        try:
+            fd = os.open(path, os.O_RDWR | (os.O_CREAT if create else 0), 0o644)
+        except OSError:
+            try:
+                fd = os.open(path, os.O_RDONLY)  # a read-only file can still be read
+            except OSError as exc:
+                raise StorageUnavailable(
+                    f"cannot use the database {self.display}: {exc.strerror}"
+                ) from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)  # closing releases the lock
+
 
 @contextmanager
 def storage_errors(storage: StorageUrl) -> Iterator[None]:
-    """Turn a database that cannot be opened or reached into StorageUnavailable."""
+    """Turn a database that cannot be opened, reached or written into StorageUnavailable.
+
+    The cause (full disk, read-only file, not a database, missing rights) is its one line.
+    A uniqueness clash nobody else handled is a ConcurrencyConflict.
+    """
     try:
         yield
-    except (PersistenceError, psycopg.Error) as exc:
-        raise StorageUnavailable(
-            f"cannot use the database {storage.display}: {str(exc).splitlines()[0]}"
-        ) from None
+    except IntegrityError:
+        raise ConcurrencyConflict("another writer changed the database first; retry") from None
+    except (PersistenceError, psycopg.Error, sqlite3.Error) as exc:
+        cause = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise StorageUnavailable(f"cannot use the database {storage.display}: {cause}") from None
 
 
 def _sqlite_env(name: str) -> dict[str, str]:
@@ -149,10 +227,11 @@ def _sqlite_env(name: str) -> dict[str, str]:
 class Database:
     """The engine's own tables, in the event store's database and transactions' style."""
 
-    def __init__(self, datastore: Datastore, url: StorageUrl) -> None:
+    def __init__(self, datastore: Datastore, url: StorageUrl, *, creates: bool = True) -> None:
         self.datastore = datastore
         self.kind = url.kind
         self.schema = url.schema
+        self.creates = creates
 
     def table(self, name: str) -> str:
         """The table's name, qualified by the schema on PostgreSQL."""
@@ -197,7 +276,12 @@ class Database:
             return list(cursor.fetchall())
 
     def create(self, *statements: str) -> None:
-        """Create tables and indexes (idempotent statements) in one transaction."""
+        """Create tables and indexes (idempotent statements) in one transaction.
+
+        A database opened without creating (``creates=False``) is left as it is.
+        """
+        if not self.creates:
+            return
         with self.transaction() as cursor:
             for statement in statements:
                 cursor.execute(statement)

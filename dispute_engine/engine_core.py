@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
 import random
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack
+from contextvars import ContextVar
 from datetime import UTC, datetime
+from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application, Repository
+from eventsourcing.domain import OriginatorVersionError
 from eventsourcing.persistence import (
     IntegrityError,
+    Mapper,
     MapperDeserialisationError,
     Notification,
     StoredEvent,
@@ -23,7 +30,9 @@ from dispute_engine.database import Database, StorageUrl, storage_errors
 from dispute_engine.domain.dispute import Dispute
 from dispute_engine.domain.errors import (
     ConcurrencyConflict,
+    CorruptHistory,
     DisputeNotFound,
+    EngineShutDown,
     InvalidInput,
 )
 from dispute_engine.evidence_store import SqlEvidenceStore
@@ -45,6 +54,63 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 GatewayFactory = Callable[[Database], PayoutGateway]  # builds a gateway on the engine's database
+C = TypeVar("C", bound=type)
+DisputeId = UUID | str
+
+
+def dispute_key(value: object) -> UUID:
+    """A dispute id given as a UUID or its text. Raises InvalidInput for anything else."""
+    if isinstance(value, UUID):
+        return value
+    if isinstance(value, str):
+        try:
+            return UUID(value.strip())
+        except ValueError:
+            pass
+    raise InvalidInput.of("dispute_id", f"not a dispute id: {value!r}")
+
+
+def guarded(cls: C) -> C:
+    """Wrap every public method so that storage faults surface as the engine's errors.
+
+    A database that cannot be written (full disk, read-only file, damaged file, missing
+    rights) raises StorageUnavailable; an engine used after ``shutdown()`` raises
+    EngineShutDown. Nothing is written in either case: each write is one transaction.
+    """
+    for name in dir(cls):
+        if name.startswith("_") or name in ("shutdown", "close"):
+            continue
+        owner = next(k for k in cls.__mro__ if name in vars(k))
+        if not owner.__module__.startswith(("dispute_engine", "projections")):
+            continue  # the library's own methods keep the library's errors
+        attribute = inspect.getattr_static(cls, name)
+        if inspect.isfunction(attribute) and not hasattr(attribute, "__guarded__"):
+            setattr(cls, name, _guard(attribute))
+    return cls
+
+
+# Set while a guarded call runs: calls it makes among the engine's parts see the library's
+# errors untranslated, as the code around them expects.
+_inside = ContextVar("_inside", default=False)
+
+
+def _guard(method: Callable[..., T]) -> Callable[..., T]:
+    @functools.wraps(method)
+    def guard(self: Any, *args: Any, **kwargs: Any) -> T:
+        if _inside.get():
+            return method(self, *args, **kwargs)
+        core = cast(EngineCore, getattr(self, "engine", self))
+        if core.is_shut_down:
+            raise EngineShutDown("the engine was shut down; open a new one")
+        token = _inside.set(True)
+        try:
+            with storage_errors(core.storage):
+                return method(self, *args, **kwargs)
+        finally:
+            _inside.reset(token)
+
+    guard.__guarded__ = True  # type: ignore[attr-defined]
+    return guard
 
 
 def system_clock() -> datetime:
@@ -67,6 +133,7 @@ class EngineCore(Application[UUID]):
         transaction_lookup: TransactionLookup | None = None,
         assets: AssetRegistry | None = None,
         token_decimals: TokenDecimals | None = None,
+        create: bool = True,
     ) -> None:
         self.settings = settings or Settings()
         self.storage = storage
@@ -75,16 +142,22 @@ class EngineCore(Application[UUID]):
         self.assets = assets
         self._projections: ProjectionRunner | None = None
         self._projections_lock = threading.Lock()
-        env = {**storage.env, "CREATE_TABLE": "y"}
+        self.is_shut_down = False
+        self.creates = create
+        if not create:
+            storage.require_existing()
+        env = {**storage.env, "CREATE_TABLE": "y" if create else "n"}
         if self.settings.snapshot_interval:
             env["IS_SNAPSHOTTING_ENABLED"] = "y"
         if self.settings.event_cipher_key is not None:
             # Claims carry personal data: the library's AES cipher encrypts every stored event.
             env["CIPHER_TOPIC"] = "eventsourcing.cipher:AESCipher"
             env["CIPHER_KEY"] = self.settings.event_cipher_key.get_secret_value()
-        with storage_errors(storage), storage.creation_lock():
+        with storage_errors(storage), storage.creation_lock(create=create):
             super().__init__(env=env)
-            self.db = Database(cast(Any, self.factory).datastore, storage)
+            self.db = Database(cast(Any, self.factory).datastore, storage, creates=create)
+            if not create:  # the events table must be there already: reading creates none
+                self.db.fetchall(f"SELECT 1 FROM {self.events_table} LIMIT 1")
             self.evidence_store: EvidenceStore = SqlEvidenceStore(self.db)
             self.payout_guard = PayoutGuard(
                 self.db,
@@ -98,6 +171,41 @@ class EngineCore(Application[UUID]):
             self.payout_gateway: PayoutGateway = (
                 payout_gateway(self.db) if callable(payout_gateway) else payout_gateway
             )
+
+    def construct_mapper(self) -> Mapper[UUID]:
+        """The library's mapper, reporting an unreadable stored event as CorruptHistory."""
+        mapper = super().construct_mapper()
+        decode = mapper.to_domain_event
+
+        def to_domain_event(stored: StoredEvent) -> Any:
+            try:
+                return decode(stored)
+            except Exception:
+                dispute_id = dispute_key(str(stored.originator_id))
+                raise CorruptHistory(
+                    f"dispute {dispute_id} has an unreadable stored event at version "
+                    f"{stored.originator_version}",
+                    dispute_id=dispute_id,
+                    version=stored.originator_version,
+                ) from None
+
+        mapper.to_domain_event = to_domain_event  # type: ignore[method-assign,assignment]
+        return mapper
+
+    def shutdown(self) -> None:
+        """Release the database connections; the engine cannot be used afterwards."""
+        if not self.is_shut_down:
+            self.is_shut_down = True
+            Application.close(self)
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc_val: BaseException | None,
+        exc_tb: TracebackType | None,
+    ) -> None:
+        """Leaving ``with DisputeEngine.open(...) as engine:`` shuts the engine down."""
+        self.shutdown()
 
     @property
     def events_table(self) -> str:
@@ -113,16 +221,21 @@ class EngineCore(Application[UUID]):
 
     # -- loading and saving -----------------------------------------------------
 
-    def _get(self, dispute_id: UUID, version: int | None = None) -> Dispute:
+    def _get(self, dispute_id: DisputeId, version: int | None = None) -> Dispute:
+        dispute_id = dispute_key(dispute_id)
         try:
             try:
                 dispute: object = self.repository.get(dispute_id, version=version)
-            except (ValidationError, MapperDeserialisationError):
+            except (ValidationError, MapperDeserialisationError, CorruptHistory):
                 # A snapshot that does not read back (damaged or edited in the store) is only
                 # a shortcut: the events are the record, so replay all of them instead.
                 dispute = Repository(self.events).get(dispute_id, version=version)
         except AggregateNotFoundError:
             raise DisputeNotFound(f"no dispute {dispute_id}", dispute_id=dispute_id) from None
+        except OriginatorVersionError as exc:
+            raise self._gap(dispute_id, int(exc.args[1])) from None
+        except AssertionError:  # the first stored event is not a filing
+            raise self._gap(dispute_id, 1) from None
         if not isinstance(dispute, Dispute):
             raise DisputeNotFound(f"no dispute {dispute_id}", dispute_id=dispute_id)
         return dispute
@@ -149,28 +262,53 @@ class EngineCore(Application[UUID]):
         if dispute.version // interval > (dispute.version - saved) // interval:
             self.snapshots.put([Dispute.Snapshot.take(dispute)])
 
+    @staticmethod
+    def _gap(dispute_id: UUID, version: int) -> CorruptHistory:
+        return CorruptHistory(
+            f"dispute {dispute_id} is missing its stored event at version {version}",
+            dispute_id=dispute_id,
+            version=version,
+        )
+
     def _command(
-        self, dispute_id: UUID, apply: Callable[[Dispute], T], *, retry: bool = False
+        self, dispute_id: DisputeId, apply: Callable[[Dispute], T], *, retry: bool = False
     ) -> T:
         """Load, apply the command, save; optionally retry on a conflict.
 
         Retrying is for commands whose precondition still holds on the fresh state (adding
         evidence or a note), so concurrent investigators both succeed.
         """
+        dispute_id = dispute_key(dispute_id)
         attempts = 1 + (self.settings.conflict_retries if retry else 0)
-        for attempt in range(attempts):
-            dispute = self._get(dispute_id)
-            result = apply(dispute)
-            try:
-                self._save(dispute)
-            except ConcurrencyConflict:
-                if attempt + 1 == attempts:
-                    raise
-                # Jittered backoff, so writers that collided do not collide again in step.
-                time.sleep(random.uniform(0, min(0.1, 0.002 * 2**attempt)))
-                continue
-            return result
+        with ExitStack() as turn:
+            for attempt in range(attempts):
+                started = time.monotonic()
+                dispute = self._get(dispute_id)
+                result = apply(dispute)
+                try:
+                    self._save(dispute)
+                except ConcurrencyConflict:
+                    if attempt + 1 == attempts:
+                        raise
+                    if attempt == 0:
+                        # Writers that lost a race retry in turns, so each lands after a
+                        # bounded wait however many collide.
+                        turn.enter_context(self.storage.writer_turn(str(dispute_id)))
+                    else:
+                        time.sleep(self._backoff(attempt, time.monotonic() - started))
+                    continue
+                return result
         raise AssertionError("unreachable")  # pragma: no cover
+
+    @staticmethod
+    def _backoff(attempt: int, took: float) -> float:
+        """How long to wait before retrying a write that lost a race.
+
+        Full jitter over a window that doubles each time, counted in attempts of the size
+        just seen (a long history takes longer to load and save): writers that collided
+        spread out instead of colliding again in step. Capped at a second.
+        """
+        return random.uniform(0, min(1.0, max(took, 0.002) * 2**attempt))
 
     def _get_many(self, ids: Sequence[UUID]) -> list[Dispute]:
         """Several disputes, their events read in one query."""
@@ -188,8 +326,17 @@ class EngineCore(Application[UUID]):
                 dispute_id, row["originator_version"], row["topic"], bytes(row["state"])
             )
             event = cast(Dispute.Event, self.mapper.to_domain_event(stored))
-            disputes[dispute_id] = event.mutate(disputes.get(dispute_id))
+            before = disputes.get(dispute_id)
+            expected = 1 if before is None else before.version + 1
+            if event.originator_version != expected:
+                raise self._gap(dispute_id, expected)
+            disputes[dispute_id] = event.mutate(before)
         return [disputes[i] for i in ids if i in disputes]
+
+    def _all_ids(self) -> list[UUID]:
+        """The id of every dispute in the event store."""
+        rows = self.db.fetchall(f"SELECT DISTINCT originator_id FROM {self.events_table}")
+        return [UUID(str(r["originator_id"])) for r in rows]
 
     def _all_notifications(self, topics: Sequence[str] = ()) -> Iterator[Notification]:
         start = 1
@@ -205,7 +352,9 @@ class EngineCore(Application[UUID]):
         """The runner of this engine's views (work queue, SLA, audit log)."""
         from projections.runner import ProjectionRunner  # noqa: PLC0415
 
-        with self._projections_lock:
+        if self.is_shut_down:
+            raise EngineShutDown("the engine was shut down; open a new one")
+        with self._projections_lock, storage_errors(self.storage):
             if self._projections is None:
                 self._projections = ProjectionRunner(self)
             return self._projections

@@ -34,7 +34,7 @@ class Settings(BaseSettings):
     chains: dict[int, str] = Field(default_factory=dict)
     default_jurisdiction: str = "US"
     appeal_window_days: int = Field(default=30, ge=0)
-    conflict_retries: int = Field(default=10, ge=0, le=50)
+    conflict_retries: int = Field(default=30, ge=0, le=100)
     snapshot_interval: int = Field(default=100, ge=0)  # events between snapshots; 0: none
     max_evidence_bytes: int = Field(default=MAX_EVIDENCE_BYTES, gt=0, le=MAX_EVIDENCE_BYTES)
     postgres_pool_size: int = Field(default=5, ge=1)

@@ -121,13 +121,15 @@ class AuditLog:
         return out.getvalue()
 
 
-def verify(db: Database, stored: Iterator[Any]) -> tuple[int, list[Discrepancy]]:
+def verify(db: Database | None, stored: Iterator[Any]) -> tuple[int, list[Discrepancy]]:
     """Recompute the hash chain from the stored events and compare it with the log.
 
-    ``stored`` yields the event store's notifications in order. Returns how many logged
-    events were checked and every discrepancy: an event altered, deleted, or not yet logged.
+    ``stored`` yields the event store's notifications in order; ``db`` is None when no log
+    was ever built. Returns how many logged events were checked and every discrepancy: an
+    event altered, deleted, or not yet logged.
     """
-    logged = {(r["dispute_id"], int(r["version"])): str(r["hash"]) for r in AuditLog.rows(db)}
+    rows = AuditLog.rows(db) if db is not None else iter(())
+    logged = {(r["dispute_id"], int(r["version"])): str(r["hash"]) for r in rows}
     found: list[Discrepancy] = []
     last: dict[str, str] = {}
     seen: set[tuple[str, int]] = set()

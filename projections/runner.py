@@ -14,10 +14,10 @@ from typing import Any, cast
 
 from eventsourcing.persistence import Tracking, TrackingRecorder
 
-from dispute_engine.database import Cursor
+from dispute_engine.database import Cursor, storage_errors
 from dispute_engine.domain.dispute import Dispute
-from dispute_engine.domain.errors import InvalidInput
-from dispute_engine.engine_core import EngineCore
+from dispute_engine.domain.errors import InvalidInput, StorageUnavailable
+from dispute_engine.engine_core import EngineCore, guarded
 from projections.audit_log import AuditLog
 from projections.sla import SlaView
 from projections.view import View, upsert
@@ -29,6 +29,7 @@ def all_views() -> dict[str, View]:
     return {view.name: view for view in (WorkQueue(), SlaView(), AuditLog())}
 
 
+@guarded
 class ProjectionRunner:
     """Keeps the views of one engine's database up to date with its events."""
 
@@ -37,26 +38,47 @@ class ProjectionRunner:
         self.db = engine.db
         self.views = all_views()
         self.batch_size = batch_size
-        with engine.storage.creation_lock():
+        with engine.storage.creation_lock(create=engine.creates):
             self.tracking: TrackingRecorder = engine.factory.tracking_recorder()
-            versions = self.db.table("projection_versions")
-            self.db.create(
-                f"CREATE TABLE IF NOT EXISTS {versions} "
-                "(name TEXT PRIMARY KEY, version INTEGER NOT NULL)"
-            )
-            built = {r["name"]: r["version"] for r in self.db.fetchall(f"SELECT * FROM {versions}")}
-            for view in self.views.values():
-                if built.get(view.name) != view.version:
-                    self._discard(view)  # a view of another shape: build it afresh
-                view.create(self.db)
-                with self.db.transaction() as cursor:
-                    upsert(
-                        self.db,
-                        cursor,
-                        "projection_versions",
-                        ["name"],
-                        [{"name": view.name, "version": view.version}],
-                    )
+            if engine.creates:
+                self._prepare()
+            else:
+                self._require_built()
+
+    def _prepare(self) -> None:
+        """Create the views' tables; rebuild a view whose shape changed."""
+        versions = self.db.table("projection_versions")
+        self.db.create(
+            f"CREATE TABLE IF NOT EXISTS {versions} "
+            "(name TEXT PRIMARY KEY, version INTEGER NOT NULL)"
+        )
+        built = {r["name"]: r["version"] for r in self.db.fetchall(f"SELECT * FROM {versions}")}
+        for view in self.views.values():
+            if built.get(view.name) != view.version:
+                self._discard(view)  # a view of another shape: build it afresh
+            view.create(self.db)
+            with self.db.transaction() as cursor:
+                upsert(
+                    self.db,
+                    cursor,
+                    "projection_versions",
+                    ["name"],
+                    [{"name": view.name, "version": view.version}],
+                )
+
+    def _require_built(self) -> None:
+        """An engine that creates nothing reads the views as a writer built them.
+
+        Raises StorageUnavailable when no writer has built them yet.
+        """
+        try:
+            with storage_errors(self.engine.storage):
+                self.db.fetchall(f"SELECT version FROM {self.db.table('projection_versions')}")
+        except StorageUnavailable:
+            raise StorageUnavailable(
+                f"the views of {self.engine.storage.display} are not built yet: "
+                "run `dispute-engine projections run` once"
+            ) from None
 
     def view(self, name: str) -> View:
         """A view by name. Raises InvalidInput for an unknown one."""

@@ -22,6 +22,7 @@ from typer._click.exceptions import NoArgsIsHelpError
 from dispute_engine.domain.errors import (
     ChainNotConfigured,
     ChainUnavailable,
+    CorruptHistory,
     DisputeEngineError,
     InvalidInput,
     StorageUnavailable,
@@ -50,10 +51,13 @@ _PLAIN = (
 
 
 def exit_code(exc: DisputeEngineError) -> int:
-    """The exit code of an engine error: 2 invalid input, 3 unavailable, 1 refused."""
+    """The exit code of an engine error: 2 invalid input, 3 unavailable (or a damaged
+    store), 1 refused."""
     if isinstance(exc, InvalidInput):
         return INVALID
-    if isinstance(exc, StorageUnavailable | ChainUnavailable | ChainNotConfigured):
+    if isinstance(
+        exc, StorageUnavailable | CorruptHistory | ChainUnavailable | ChainNotConfigured
+    ):
         return UNAVAILABLE
     return REFUSED
 

@@ -179,7 +179,7 @@ def sla_report(
     """Met and breached share per metric and priority over a period."""
     session = Session.of(ctx)
     parse.within(days, "--days", 1, MAX_DAYS)
-    with session.engine() as engine:
+    with session.engine(create=False) as engine:
         now = engine.now()
         rows = engine.sla_report(since=now - timedelta(days=days), until=now)
     table = [
@@ -209,7 +209,7 @@ def audit_verify(ctx: typer.Context) -> None:
     Exits 1 when an event was altered or deleted since it was logged.
     """
     session = Session.of(ctx)
-    with session.engine() as engine:
+    with session.engine(create=False) as engine:
         checked, problems = engine.verify_audit_log()
     failed = [p for p in problems if p.problem != NOT_YET_LOGGED]
     if not session.as_json:
@@ -239,7 +239,7 @@ def audit_export(
     """Export the whole audit log (brought up to date first) as CSV or JSON Lines."""
     session = Session.of(ctx)
     target = None if output is None else parse.output_path(output, "--output")
-    with session.engine() as engine:
+    with session.engine(create=False) as engine:
         text = engine.export_audit_log(fmt.value)
     if target is None:
         typer.echo(text, nl=False)

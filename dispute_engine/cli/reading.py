@@ -28,7 +28,7 @@ def show(ctx: typer.Context, dispute_id: DisputeId) -> None:
     """Show a dispute as it stands: claim, chain facts, decision, payouts, clocks."""
     session = Session.of(ctx)
     target = parse.dispute_id(dispute_id)
-    with session.engine() as engine:
+    with session.engine(create=False) as engine:
         view = engine.get(target)
     session.emit(view, lambda: render.dispute(view))
 
@@ -38,7 +38,7 @@ def history(ctx: typer.Context, dispute_id: DisputeId) -> None:
     """List every recorded event of a dispute, with actor, time and hash."""
     session = Session.of(ctx)
     target = parse.dispute_id(dispute_id)
-    with session.engine() as engine:
+    with session.engine(create=False) as engine:
         entries = engine.history(target)
     rows = [(e.version, render.utc(e.at), e.name, e.actor, e.hash[:12]) for e in entries]
     session.emit(entries, lambda: render.table(("version", "at", "event", "actor", "hash"), rows))
@@ -63,7 +63,10 @@ def state_at(
     moment = None if at is None else parse.moment(at, "--at")
     if version is not None:
         parse.within(version, "--version", 1, MAX_VERSION)
-    with session.engine() as engine, flags_named({"version": "--version", "at": "--at"}):
+    with (
+        session.engine(create=False) as engine,
+        flags_named({"version": "--version", "at": "--at"}),
+    ):
         view = engine.state_at(target, at=moment, version=version)
     session.emit(view, lambda: render.dispute(view))
 
@@ -76,7 +79,7 @@ def list_(
 ) -> None:
     """List disputes, most urgent and oldest first, optionally by status and assignee."""
     session = Session.of(ctx)
-    with session.engine() as engine, flags_named({"status": "--status"}):
+    with session.engine(create=False) as engine, flags_named({"status": "--status"}):
         views = engine.list_disputes(status=status, assignee=assignee)
     rows = [
         (

@@ -43,10 +43,15 @@ class Session:
         return Settings()
 
     @contextmanager
-    def engine(self, settings: Settings | None = None) -> Iterator[DisputeEngine]:
-        """The engine on ``--db`` (else the settings' database), released afterwards."""
+    def engine(
+        self, settings: Settings | None = None, *, create: bool = True
+    ) -> Iterator[DisputeEngine]:
+        """The engine on ``--db`` (else the settings' database), released afterwards.
+
+        Reading commands pass ``create=False``: they never create a database.
+        """
         with flags_named({"db": "--db"}):
-            engine = DisputeEngine.open(self.db, settings=settings or self.settings)
+            engine = DisputeEngine.open(self.db, settings=settings or self.settings, create=create)
         try:
             yield engine
         finally:

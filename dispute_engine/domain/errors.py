@@ -14,7 +14,9 @@ DisputeEngineError
 ├── ChainUnavailable (ConnectionError)   node down, refusing or too slow; retriable
 │   └── ChainMismatch                    the node is on another chain than configured
 ├── ChainNotConfigured (LookupError)     no node for the dispute's chain
-├── StorageUnavailable (ConnectionError) the database cannot be opened or reached
+├── StorageUnavailable (ConnectionError) the database cannot be opened, reached or written
+├── CorruptHistory                       a stored event is unreadable or missing
+├── EngineShutDown                       the engine was shut down; open a new one
 ├── PayoutFailed                         the payout rail refused; nothing was recorded
 ├── PayoutRefused                        the payout breaks the gateway's own checks (decimals,
 │                                        limits); nothing was paid, the dispute stays approved
@@ -128,6 +130,21 @@ class ChainNotConfigured(DisputeEngineError, LookupError):
 
 class StorageUnavailable(DisputeEngineError, ConnectionError):
     """Raised when the database cannot be opened or reached; nothing was recorded."""
+
+
+class CorruptHistory(DisputeEngineError):
+    """Raised when a dispute's stored events cannot be read back: one is altered or missing.
+
+    ``version`` is the first version that is unreadable or absent. Nothing was written.
+    """
+
+    def __init__(self, message: str, *, dispute_id: UUID, version: int) -> None:
+        super().__init__(message, dispute_id=dispute_id)
+        self.version = version
+
+
+class EngineShutDown(DisputeEngineError):
+    """Raised when an engine is used after ``shutdown()``; open a new one."""
 
 
 class PayoutFailed(DisputeEngineError):

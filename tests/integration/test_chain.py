@@ -307,7 +307,7 @@ def test_a_node_on_another_chain_is_refused(db_url: str, now_clock: FakeClock, n
 
 def test_a_chain_without_a_node_is_a_clear_error(engine_on_chain: DisputeEngine):
     dispute_id = file_dispute(engine_on_chain, ALICE)  # chain 1: not configured
-    with pytest.raises(LookupError, match="no node configured for chain 1"):
+    with pytest.raises(LookupError, match="no node is configured for chain 1"):
         engine_on_chain.look_up_transaction(dispute_id, by=ALICE)
 
 

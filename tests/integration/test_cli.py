@@ -165,6 +165,7 @@ def test_flags_are_named_in_errors_not_fields_or_patterns(db: str):
 
 
 def test_version_and_json_on_every_reading_command(db: str):
+    assert invoke("projections", "run", "--db", db)[0] == 0  # reading never creates one
     code, out, _ = invoke("--version")
     assert code == 0
     assert re.fullmatch(r"dispute-engine \d+\.\d+\.\d+\S*\n", out)
@@ -288,6 +289,7 @@ def test_errors_are_one_line_and_a_non_zero_exit(db: str):
     assert code == 2
     assert err.count("\n") == 1
 
+    assert invoke("projections", "run", "--db", db)[0] == 0  # reading never creates one
     code, _, err = invoke("show", "00000000-0000-0000-0000-000000000007", "--db", db)
     assert code == 1
     assert err.startswith("error: no dispute")
@@ -301,8 +303,10 @@ def test_module_entry_point_runs_the_same_cli(tmp_path: Path):
     import subprocess
     import sys
 
+    url = f"sqlite:///{tmp_path}/m.db"
+    DisputeEngine.open(url).shutdown()  # reading commands never create the database
     done = subprocess.run(
-        [sys.executable, "-m", "dispute_engine", "list", "--db", f"sqlite:///{tmp_path}/m.db"],
+        [sys.executable, "-m", "dispute_engine", "list", "--db", url],
         capture_output=True,
         text=True,
         check=False,

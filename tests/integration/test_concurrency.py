@@ -5,12 +5,13 @@ from __future__ import annotations
 import multiprocessing
 import threading
 from collections.abc import Callable
+from typing import Any
 from uuid import UUID
 
 import pytest
 
 from dispute_engine import Actor, AddEvidence, DisputeEngine, ProposeDecision, Role
-from dispute_engine.errors import ConcurrencyConflict, InvalidTransition
+from dispute_engine.errors import ConcurrencyConflict, DisputeEngineError, InvalidTransition
 from tests.factories import UNCHECKED, file_dispute
 
 THREADS, WRITES = 6, 5
@@ -130,3 +131,52 @@ def test_processes_opening_one_new_database_at_once_all_succeed(
     with multiprocessing.get_context("spawn").Pool(4) as pool:
         ids = pool.starmap(_open_and_file, [(url, f"key-{n % 2}") for n in range(8)])
     assert len({UUID(i) for i in ids}) == 2
+
+
+PROCESSES, ROUNDS = 8, 20
+
+
+def _notes_and_evidence(url: str, dispute_id: str, n: int, start: Any) -> list[str]:
+    """One investigator's process: ROUNDS of a note and a piece of evidence."""
+    start.wait()
+    actor = Actor(id=f"investigator-{n}", roles={Role.INVESTIGATOR})
+    failures = []
+    with DisputeEngine.open(url) as engine:
+        for i in range(ROUNDS):
+            try:
+                engine.add_note(dispute_id, f"note {n}-{i}", by=actor)
+                engine.add_evidence(
+                    dispute_id,
+                    AddEvidence(
+                        kind="other",
+                        media_type="text/plain",
+                        filename=f"{n}-{i}.txt",
+                        content=f"evidence {n}-{i}".encode(),
+                    ),
+                    by=actor,
+                )
+            except DisputeEngineError as exc:
+                failures.append(f"{type(exc).__name__}: {exc}")
+    return failures
+
+
+def test_eight_processes_adding_notes_and_evidence_to_one_dispute_all_land(
+    db_url: str, alice: Actor
+):
+    with DisputeEngine.open(db_url) as engine:
+        dispute_id = str(file_dispute(engine, alice))
+        engine.assign(dispute_id, investigator="alice", by=alice)
+    context = multiprocessing.get_context("fork")
+    start = context.Manager().Event()
+    with context.Pool(PROCESSES) as pool:
+        pending = [
+            pool.apply_async(_notes_and_evidence, (db_url, dispute_id, n, start))
+            for n in range(PROCESSES)
+        ]
+        start.set()
+        failures = [f for p in pending for f in p.get(timeout=600)]
+    assert failures == []
+    with DisputeEngine.open(db_url) as engine:
+        view = engine.get(dispute_id)
+    assert len(view.notes) == PROCESSES * ROUNDS
+    assert len(view.evidence) == PROCESSES * ROUNDS
