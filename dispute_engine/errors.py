@@ -8,6 +8,7 @@ from dispute_engine.domain.errors import (
     ChallengeReused,
     ConcurrencyConflict,
     CorruptHistory,
+    DecisionSignatureRefused,
     DisputeEngineError,
     DisputeNotFound,
     EngineShutDown,
@@ -21,6 +22,7 @@ from dispute_engine.domain.errors import (
     PayoutFailed,
     PayoutRefused,
     SignatureRefused,
+    StaffNotFound,
     StorageUnavailable,
 )
 
@@ -32,6 +34,7 @@ __all__ = [
     "ChallengeReused",
     "ConcurrencyConflict",
     "CorruptHistory",
+    "DecisionSignatureRefused",
     "DisputeEngineError",
     "DisputeNotFound",
     "EngineShutDown",
@@ -45,5 +48,6 @@ __all__ = [
     "PayoutFailed",
     "PayoutRefused",
     "SignatureRefused",
+    "StaffNotFound",
     "StorageUnavailable",
 ]

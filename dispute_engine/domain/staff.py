@@ -67,6 +67,16 @@ def public_key_hex(text: str) -> str:
     return key
 
 
+def serves(languages: Iterable[str], language: str) -> bool:
+    """Whether one of ``languages`` covers ``language``: ``zh`` covers ``zh-Hant``, not the
+    reverse. Raises InvalidInput for a malformed tag."""
+    try:
+        wanted = language_tag(language).split("-")
+    except ValueError as exc:
+        raise InvalidInput.of("language", str(exc)) from None
+    return any(wanted[: len(tag.split("-"))] == tag.split("-") for tag in languages)
+
+
 def _display_name(text: str) -> str:
     if any(unicodedata.category(c) in ("Cc", "Cf", "Cs", "Co", "Cn") for c in text):
         raise ValueError("must not contain control or invisible characters")
@@ -238,11 +248,7 @@ class Staff(Aggregate):
 
         Raises InvalidInput for a malformed tag.
         """
-        try:
-            wanted = language_tag(language).split("-")
-        except ValueError as exc:
-            raise InvalidInput.of("language", str(exc)) from None
-        return any(wanted[: len(tag.split("-"))] == tag.split("-") for tag in self.languages)
+        return serves(self.languages, language)
 
     def actor(self) -> Actor:
         """The member as an actor with the roles the directory gives them, never self-declared.
