@@ -360,3 +360,25 @@ def _refuse_self_grant(member: str, granted: frozenset[Role], by: Actor) -> None
             f"{by.id} may not grant themselves {', '.join(sorted(granted - {Role.ADMIN}))}",
             actor=by.id,
         )
+
+
+FOUNDING = uuid5(STAFF, "founding")
+
+
+class Founding(Aggregate):
+    """The directory's first admin, recorded once: saved with that admin's registration, so
+    of two first admins registered at once the second one's save fails."""
+
+    @staticmethod
+    def create_id(first_admin: str) -> UUID:
+        """One founding per directory, whoever founds it."""
+        return FOUNDING
+
+    @classmethod
+    def found(cls, first_admin: Staff) -> Founding:
+        """The founding by ``first_admin``, as registered by themselves."""
+        return cls(first_admin=first_admin.staff_id, timestamp=first_admin.created_on)
+
+    @event("Founded")
+    def __init__(self, first_admin: str, timestamp: datetime) -> None:
+        self.first_admin = first_admin
