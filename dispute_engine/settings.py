@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     # signs checkpoints; retired public keys keep the seals they made verifiable.
     sealing_key: SecretStr | None = None
     retired_sealing_keys: tuple[str, ...] = ()
+    # Directory mode: whoever acts must be an active member of the staff directory and acts
+    # with the directory's roles; approvals, send-backs and executions must be signed.
+    require_directory: bool = False
 
     @property
     def time_tolerance(self) -> timedelta:

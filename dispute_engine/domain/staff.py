@@ -217,6 +217,7 @@ class Staff(Aggregate):
         self.keys: list[KeyPeriod] = [KeyPeriod(public_key, timestamp, None)]
         self.status = ACTIVE
         self.registered_by = actor
+        self.registered_at = timestamp
         self.revoked_at: datetime | None = None
 
     # -- reading --------------------------------------------------------------
