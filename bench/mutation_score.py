@@ -21,25 +21,23 @@ DOMAIN = Path("mutants/dispute_engine/domain")
 def main(module: str = "*") -> int:
     """Print one line per module and a total; 1 when there are no results to read."""
     total: Counter[str] = Counter()
-    metas = sorted(DOMAIN.glob(f"{module}.py.meta"))
-    for meta in metas:
+    for meta in sorted(DOMAIN.glob(f"{module}.py.meta")):
         codes = json.loads(meta.read_text())["exit_code_by_key"].values()
         statuses = Counter(status_by_exit_code[code] for code in codes)
         checked = sum(n for status, n in statuses.items() if status != "not checked")
-        if not checked:
-            continue
-        killed = sum(statuses[s] for s in KILLED)
-        total.update(killed=killed, checked=checked)
-        print(f"{meta.name.removesuffix('.py.meta'):20} {killed:4} / {checked:4}  {_pct(killed, checked)}")
+        if checked:
+            killed = sum(statuses[s] for s in KILLED)
+            total.update(killed=killed, checked=checked)
+            _line(meta.name.removesuffix(".py.meta"), killed, checked)
     if not total["checked"]:
         print("no mutation results: run `make mutants` first", file=sys.stderr)
         return 1
-    print(f"{'total':20} {total['killed']:4} / {total['checked']:4}  {_pct(total['killed'], total['checked'])}")
+    _line("total", total["killed"], total["checked"])
     return 0
 
 
-def _pct(killed: int, checked: int) -> str:
-    return f"{100 * killed / checked:5.1f}%"
+def _line(name: str, killed: int, checked: int) -> None:
+    print(f"{name:20} {killed:4} / {checked:4}  {100 * killed / checked:5.1f}%")
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ def test_amounts_that_are_not_exact_positive_quantities_are_refused(text: str):
 
 def test_floats_are_refused_because_they_are_not_exact():
     with pytest.raises(
-        AmountError, match="^amounts are exact: pass a string or Decimal, not a float$"
+        AmountError, match=r"^amounts are exact: pass a string or Decimal, not a float$"
     ):
         Money.parse(0.1, asset="ETH", decimals=18)  # type: ignore[arg-type]
 
@@ -123,7 +123,7 @@ def test_a_refused_amount_says_what_is_wrong_with_it(value: str, message: str):
 
 
 def test_mixing_assets_names_both():
-    with pytest.raises(AmountError, match="^cannot combine USDT and ETH$"):
+    with pytest.raises(AmountError, match=r"^cannot combine USDT and ETH$"):
         Money(1, 6, "USDT") - Money(1, 18, "ETH")
-    with pytest.raises(AmountError, match="^the result would be negative$"):
+    with pytest.raises(AmountError, match=r"^the result would be negative$"):
         Money(1, 6, "USDT") - Money(2, 6, "USDT")
