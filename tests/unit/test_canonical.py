@@ -122,3 +122,9 @@ def test_a_whole_amount_is_written_without_an_exponent() -> None:
 def test_the_statement_is_ascii_whatever_the_text_in_it() -> None:
     statement = _statement(overrides=["montant vérifié"])
     assert b'"overrides":["montant v\\u00e9rifi\\u00e9"]' in statement
+
+
+def test_an_id_is_blamed_on_the_id_field_unless_told_otherwise() -> None:
+    with pytest.raises(InvalidInput) as empty:
+        canonical_id("")
+    assert empty.value.fields == ["id"]

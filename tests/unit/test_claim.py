@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from dispute_engine import ClaimedTransaction, FileDispute
@@ -95,3 +97,10 @@ def test_a_refused_filing_says_what_the_field_must_be(changes, error):
     with pytest.raises(InvalidInput) as refused:
         FileDispute(**filing(**changes))
     assert refused.value.errors == [error]
+
+
+@pytest.mark.usefixtures("tokyo_machine")
+def test_the_time_of_a_claimed_transaction_is_kept_in_utc_whatever_the_machines_zone():
+    claimed = ClaimedTransaction(**transaction(occurred_at="2026-11-20T09:15:00+01:00"))
+    assert claimed.occurred_at.utcoffset() == timedelta(0)
+    assert claimed.occurred_at.hour == 8
