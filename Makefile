@@ -45,5 +45,5 @@ clean:
 ## print the score (slow; not part of `make test`). MODULE=money limits it to one module.
 MODULE ?= *
 mutants: $(VENV)/.installed
-	DISPUTE_ENGINE_HYPOTHESIS=mutation $(BIN)/mutmut run --max-children 1 "dispute_engine.domain.$(MODULE).*" || true
+	DISPUTE_ENGINE_HYPOTHESIS=mutation $(BIN)/mutmut run --max-children 1 "dispute_engine.domain.$(MODULE).*"
 	$(BIN)/python bench/mutation_score.py "$(MODULE)"
