@@ -183,7 +183,9 @@ def test_approval_send_back_and_execution_carry_verifiable_signatures(desk: Desk
     engine.approve_decision(dispute_id, by=desk.actor("bob"))
     executed_statement = approval_statement(engine, dispute_id, SignedAction.EXECUTE)
     engine.execute_decision(dispute_id, by=desk.actor("bob"))
-    signed = {e.name: e.data["signature"] for e in engine.history(dispute_id) if "signature" in e.data}
+    signed = {
+        e.name: e.data["signature"] for e in engine.history(dispute_id) if "signature" in e.data
+    }
     bob = desk.keys["bob"].public_key_hex
     assert verify_signature(bob, sent_back_statement, signed["DecisionSentBack"])
     assert verify_signature(bob, approved_statement, signed["DecisionApproved"])
@@ -198,7 +200,9 @@ def test_key_rotation_keeps_old_approvals_valid(desk: Desk):
     engine.approve_decision(dispute_id, by=desk.actor("bob"))
     old_bob = desk.keys["bob"]
     desk.keys["bob"] = Identity.generate("bob")
-    engine.register_staff_key("bob", public_key=desk.keys["bob"].public_key_hex, by=desk.actor("root"))
+    engine.register_staff_key(
+        "bob", public_key=desk.keys["bob"].public_key_hex, by=desk.actor("root")
+    )
     with pytest.raises(NotAuthorized):
         engine.execute_decision(dispute_id, by=old_bob.actor([]))
     engine.execute_decision(dispute_id, by=desk.actor("bob"))
@@ -232,7 +236,9 @@ def forge_approval(engine: DisputeEngine, dispute_id: UUID, signature: str | Non
 
 
 @pytest.mark.parametrize("signature", [None, "00" * 64, "forged"])
-def test_a_forged_approval_row_is_detected_by_verify_and_never_paid(desk: Desk, signature: str | None):
+def test_a_forged_approval_row_is_detected_by_verify_and_never_paid(
+    desk: Desk, signature: str | None
+):
     engine = desk.engine
     dispute_id = proposed(desk)
     if signature == "forged":  # signed, but by a key that is not bob's
