@@ -9,6 +9,7 @@ from dispute_engine.domain.errors import (
     ConcurrencyConflict,
     DisputeEngineError,
     DisputeNotFound,
+    FeedUnavailable,
     IdempotencyKeyReused,
     IdentityFileRefused,
     InvalidInput,
@@ -17,6 +18,8 @@ from dispute_engine.domain.errors import (
     MalformedSignature,
     NotAuthorized,
     PayoutFailed,
+    PersonalDataErased,
+    PersonalDataRefused,
     SignatureRefused,
     StorageUnavailable,
 )
@@ -30,6 +33,7 @@ __all__ = [
     "ConcurrencyConflict",
     "DisputeEngineError",
     "DisputeNotFound",
+    "FeedUnavailable",
     "IdempotencyKeyReused",
     "IdentityFileRefused",
     "InvalidInput",
@@ -38,6 +42,8 @@ __all__ = [
     "MalformedSignature",
     "NotAuthorized",
     "PayoutFailed",
+    "PersonalDataErased",
+    "PersonalDataRefused",
     "SignatureRefused",
     "StorageUnavailable",
 ]

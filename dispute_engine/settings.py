@@ -31,6 +31,10 @@ class Settings(BaseSettings):
     time_tolerance_minutes: int = Field(default=60, ge=0)
     hot_wallet_key: SecretStr | None = None
     event_cipher_key: SecretStr | None = None  # AES key (base64): events encrypted at rest
+    # Wraps every claimant's data key (base64, 32 bytes). On rotation the old one moves to
+    # previous_master_keys until `rewrap` has moved every data key under the new one.
+    master_key: SecretStr | None = None
+    previous_master_keys: list[SecretStr] = Field(default_factory=list)
 
     @property
     def time_tolerance(self) -> timedelta:
