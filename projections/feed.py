@@ -13,6 +13,7 @@ any sealed value (``pd1.``) are dropped before publishing.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import re
 from collections.abc import Mapping, Sequence
@@ -24,9 +25,10 @@ from uuid import UUID
 
 import nats
 from nats.aio.client import Client
+from nats.aio.msg import Msg
 from nats.errors import Error as NatsError
 from nats.js import JetStreamContext
-from nats.js.api import PubAck, StreamConfig
+from nats.js.api import StreamConfig
 from nats.js.errors import BadRequestError, NotFoundError
 
 from dispute_engine.domain.errors import FeedUnavailable, InvalidInput
@@ -234,9 +236,7 @@ class EventFeed:
                 allow_reconnect=False,
                 error_cb=_quiet,
             )
-            self._js = self._nc.jetstream(
-                timeout=self.timeout, publish_async_max_pending=self.max_in_flight
-            )
+            self._js = self._nc.jetstream(timeout=self.timeout)
             config = StreamConfig(
                 name=self.stream,
                 subjects=[f"{self.subject_prefix}.>"],
@@ -257,43 +257,71 @@ class EventFeed:
     async def _delete_stream(self) -> None:
         await self._connect()
         assert self._js is not None
-        try:
+        with contextlib.suppress(NotFoundError):  # deleting is idempotent
             await self._js.delete_stream(self.stream)
-        except NotFoundError:
-            pass  # deleting is idempotent
 
     async def _publish(self, batch: Sequence[FeedEvent]) -> int:
         await self._connect()
-        js = self._js
-        assert js is not None
-        acks: list[asyncio.Future[PubAck]] = []
+        nc = self._nc
+        assert nc is not None
+        # Acks are matched by our own reply subjects: the client's publish_async leaves a
+        # future unresolved when the stream refuses a message (an error ack), so a refusal
+        # would only surface after the timeout.
+        inbox = nc.new_inbox()
+        acks: list[asyncio.Future[None]] = [self._loop.create_future() for _ in batch]
+        in_flight = asyncio.Semaphore(self.max_in_flight)
+
+        async def on_ack(msg: Msg) -> None:
+            ack = acks[int(msg.subject.rsplit(".", 1)[1])]
+            if not ack.done():
+                refusal = _refusal(msg)
+                ack.set_result(None) if refusal is None else ack.set_exception(refusal)
+
+        subscription = await nc.subscribe(f"{inbox}.*", cb=on_ack)
         failure: BaseException | None = None
         try:
             # Sent one after another on one connection: the stream stores them in this order.
-            for event in batch:
-                acks.append(
-                    await js.publish_async(
-                        event.subject(self.subject_prefix),
-                        event.body(),
-                        wait_stall=self.timeout,
-                        stream=self.stream,
-                        headers={"Nats-Msg-Id": event.message_id},
-                    )
+            for n, event in enumerate(batch):
+                await asyncio.wait_for(in_flight.acquire(), self.timeout)
+                acks[n].add_done_callback(lambda _: in_flight.release())
+                await nc.publish(
+                    event.subject(self.subject_prefix),
+                    event.body(),
+                    reply=f"{inbox}.{n}",
+                    headers={"Nats-Msg-Id": event.message_id, "Nats-Expected-Stream": self.stream},
                 )
+            await asyncio.wait(acks, timeout=self.timeout)
         except (NatsError, OSError, TimeoutError) as exc:
             failure = exc
-        done, pending = await asyncio.wait(acks, timeout=self.timeout) if acks else (set(), set())
-        for future in pending:
-            future.cancel()
+        finally:
+            with contextlib.suppress(NatsError):
+                await subscription.unsubscribe()
         acknowledged = 0
         for ack in acks:
-            if ack not in done or ack.exception() is not None:
-                failure = failure or (ack.exception() if ack in done else TimeoutError("no ack"))
+            if not ack.done() or ack.exception() is not None:
+                failure = failure or (ack.exception() if ack.done() else TimeoutError("no ack"))
                 break
             acknowledged += 1
+        for ack in acks:
+            if not ack.done():
+                ack.cancel()
         if acknowledged < len(batch):
             raise FeedUnavailable(
                 f"the event feed acknowledged {acknowledged} of {len(batch)} events: {failure}",
                 last_position=batch[acknowledged - 1].position if acknowledged else None,
             )
         return batch[-1].position
+
+
+def _refusal(msg: Msg) -> Exception | None:
+    """Why JetStream did not store a message, from its ack (None when it did)."""
+    if msg.headers and msg.headers.get("Status") == "503":
+        return ConnectionError("no stream takes this subject")
+    try:
+        answer = json.loads(msg.data)
+    except ValueError:
+        return ConnectionError("an unreadable acknowledgement")
+    if not isinstance(answer, dict) or "error" in answer or "seq" not in answer:
+        error = answer.get("error", {}) if isinstance(answer, dict) else {}
+        return ConnectionError(f"refused: {error.get('description', answer)}")
+    return None
