@@ -283,3 +283,21 @@ def stored_anywhere(db_url: str, tmp_path: Path, needle: bytes) -> bool:
                     if needle in raw:
                         return True
     return False
+
+
+def test_a_wrapped_key_moved_to_another_claimant_by_plain_sql_is_refused(
+    vault: PersonalData, db: Database
+):
+    theirs = vault.seal("user-1", PURPOSE, MARKER)
+    vault.seal("user-2", PURPOSE, "someone else")
+    table = db.table("claimant_data_keys")
+    with db.transaction() as cursor:
+        db.execute(
+            cursor,
+            f"UPDATE {table} SET wrapped = (SELECT wrapped FROM {table} WHERE claimant_id = ?) "
+            "WHERE claimant_id = ?",
+            ("user-1", "user-2"),
+        )
+    with pytest.raises(PersonalDataRefused):
+        vault.seal("user-2", PURPOSE, "sealed under a stolen key")
+    assert vault.open("user-1", PURPOSE, theirs) == MARKER
