@@ -153,7 +153,8 @@ def _field_context(claimant: str, purpose: str, generation: int) -> bytes:
 class ClaimantKeys:
     """The table of wrapped data keys and tombstones, on SQLite or PostgreSQL.
 
-    Raises StorageUnavailable-worthy library errors only as the caller's storage layer maps them.
+    Database errors pass through, for the engine's storage layer to report as
+    StorageUnavailable.
     """
 
     def __init__(
