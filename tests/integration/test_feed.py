@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import socket
 import uuid
 from collections.abc import Iterator
@@ -12,6 +13,8 @@ from uuid import UUID
 
 import nats
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from nats.js.api import DiscardPolicy
 
 from dispute_engine.errors import FeedUnavailable, InvalidInput
@@ -258,3 +261,17 @@ def test_a_deleted_stream_acknowledges_nothing(feed: EventFeed):
     with pytest.raises(FeedUnavailable) as caught:
         feed.publish(history(disputes=1, events_each=2))
     assert caught.value.last_position is None
+
+
+@given(status=st.text(max_size=80), event=st.text(max_size=80))
+def test_any_status_and_event_text_makes_a_subject_of_one_token_or_is_refused(
+    status: str, event: str
+):
+    valid = all(re.fullmatch(r"[A-Za-z0-9_-]{1,64}", t) for t in (status, event))
+    if not valid:
+        with pytest.raises(InvalidInput) as refused:
+            FeedEvent(position=1, dispute_id=UUID(int=1), version=1, status=status, event=event)
+        assert refused.value.fields[0] in ("status", "event")
+        return
+    made = FeedEvent(position=1, dispute_id=UUID(int=1), version=1, status=status, event=event)
+    assert made.subject().split(".") == ["disputes", status, event]
