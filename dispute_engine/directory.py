@@ -14,7 +14,7 @@ from datetime import datetime
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import IntegrityError
+from eventsourcing.persistence import IntegrityError, Notification
 from eventsourcing.utils import get_topic
 
 from dispute_engine.domain.actor import Actor, Role
@@ -58,6 +58,12 @@ class Directory:
         if not isinstance(found, Staff):
             raise StaffNotFound(f"{member} is not in the staff directory", staff_id=member)
         return found
+
+    def members(self) -> list[Staff]:
+        """Every member ever registered, revoked ones too, by staff id."""
+        ids = dict.fromkeys(n.originator_id for n in self._registrations(limit=None))
+        found = [self._app.repository.get(i) for i in ids]
+        return sorted((m for m in found if isinstance(m, Staff)), key=lambda m: m.staff_id)
 
     def is_founded(self) -> bool:
         """Whether the first admin was registered (``staff init`` ran)."""

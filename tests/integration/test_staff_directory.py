@@ -267,6 +267,7 @@ def test_the_view_holds_members_roles_languages_and_key_periods(
 
     members = {m.staff_id: m for m in rebuilt_view(engine)}
     assert sorted(members) == ["alice", "bob", "root"]
+    assert [m.staff_id for m in directory.members()] == ["alice", "bob", "root"]
     alice, bob = members["alice"], members["bob"]
     assert alice.languages == ("en", "zh-Hant")
     assert alice.serves("zh-Hant")
