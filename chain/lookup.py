@@ -16,13 +16,13 @@ from web3._utils.rpc_abi import RPC
 from web3.exceptions import BadFunctionCallOutput, TransactionNotFound, Web3RPCError
 
 from chain.client import ChainClient
-from chain.networks import network
 from dispute_engine.domain.chain_facts import ChainFacts, TokenTransfer, finality
 from dispute_engine.domain.errors import (
     ChainNotConfigured,
     ChainUnavailable,
     DisputeEngineError,
 )
+from dispute_engine.networks import network
 
 TRANSFER_TOPIC = "0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef"
 DECIMALS_CALL = "0x313ce567"

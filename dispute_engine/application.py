@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC
 from uuid import UUID
 
 from dispute_engine.auditing import Auditing
@@ -14,9 +13,9 @@ from dispute_engine.commands import (
     ProposeDecision,
     Reason,
 )
-from dispute_engine.database import Database, StorageUrl, storage_errors
 from dispute_engine.domain.actor import Actor
 from dispute_engine.domain.canonical import canonical_id
+from dispute_engine.domain.claim import PRIORITY_RANK
 from dispute_engine.domain.dispute import Dispute
 from dispute_engine.domain.errors import (
     ConcurrencyConflict,
@@ -26,20 +25,17 @@ from dispute_engine.domain.errors import (
     StorageUnavailable,
 )
 from dispute_engine.domain.lifecycle import Status
-from dispute_engine.engine_core import DisputeId, GatewayFactory, guarded, system_clock
-from dispute_engine.payout_guard import PayoutGuard
+from dispute_engine.engine_core import DisputeId, GatewayFactory
 from dispute_engine.ports import (
     Clock,
     PayoutGateway,
     PayoutInstruction,
-    TokenDecimals,
 )
 from dispute_engine.service_levels import ServiceLevels
 from dispute_engine.settings import Settings
 from dispute_engine.views import DisputeView
 
 
-@guarded
 class DisputeEngine(ChainTruth, ServiceLevels, Auditing):
     """Files, investigates, decides and closes disputes; every change is an event."""
 
@@ -65,48 +61,15 @@ class DisputeEngine(ChainTruth, ServiceLevels, Auditing):
         Raises InvalidInput for an unsupported URL, StorageUnavailable when the database
         cannot be opened (or, with ``create=False``, does not exist).
         """
-        settings = settings or Settings()
-        if chains is not None:
-            settings = settings.model_copy(update={"chains": chains})
-        storage = StorageUrl.parse(url or settings.db, pool_size=settings.postgres_pool_size)
-        # The composition root: the only place the application names its chain adapters.
-        from chain.networks import KnownAssets  # noqa: PLC0415
+        from dispute_engine.bootstrap import open_engine  # noqa: PLC0415 - it names this class
 
-        assets = KnownAssets()
-        lookup = None
-        token_decimals: TokenDecimals | None = None
-        if settings.chains:
-            from chain.lookup import Web3TransactionLookup  # noqa: PLC0415
-            from chain.payout import Web3PayoutGateway  # noqa: PLC0415
-
-            lookup = Web3TransactionLookup(
-                settings.chains, timeout=settings.chain_timeout_seconds, clock=clock
-            )
-            token_decimals = lookup.token_decimals
-            key = settings.hot_wallet_key
-            if payout_gateway is None and key is not None:
-                nodes = lookup
-                limits = settings.payout_limits
-                now = clock or system_clock
-
-                def payout_gateway(db: Database) -> PayoutGateway:
-                    guard = PayoutGuard(
-                        db,
-                        assets=assets,
-                        token_decimals=nodes.token_decimals,
-                        limits=limits,
-                        clock=lambda: now().astimezone(UTC),
-                    )
-                    return Web3PayoutGateway(db, nodes, key, guard)
-
-        return cls(
-            storage,
-            settings=settings,
+        return open_engine(
+            cls,
+            url,
+            chains=chains,
             clock=clock,
+            settings=settings,
             payout_gateway=payout_gateway,
-            transaction_lookup=lookup,
-            assets=assets,
-            token_decimals=token_decimals,
             create=create,
         )
 
@@ -171,7 +134,8 @@ class DisputeEngine(ChainTruth, ServiceLevels, Auditing):
                 "content", f"evidence is limited to {self.settings.max_evidence_bytes} bytes"
             )
         self._get(dispute_id).require_evidence_allowed(evidence.source, by=by)
-        sha256 = self.evidence_store.put(evidence.content)
+        with self._storage():
+            sha256 = self.evidence_store.put(evidence.content)
         self._command(
             dispute_id,
             lambda d: d.add_evidence(
@@ -190,7 +154,8 @@ class DisputeEngine(ChainTruth, ServiceLevels, Auditing):
 
     def evidence_content(self, sha256: str) -> bytes:
         """The bytes of a piece of evidence. Raises KeyError when unknown."""
-        return self.evidence_store.get(sha256)
+        with self._storage():
+            return self.evidence_store.get(sha256)
 
     def add_note(self, dispute_id: DisputeId, text: str, *, by: Actor) -> None:
         """Keep an internal note; concurrent notes all land."""
@@ -244,21 +209,22 @@ class DisputeEngine(ChainTruth, ServiceLevels, Auditing):
         def pay(dispute: Dispute) -> str:
             decision = dispute.require_executable(by=by)
             tx = dispute.claim.transaction
-            receipt = self.payout_gateway.pay(
-                PayoutInstruction(
-                    key=f"{dispute.id}:{decision.number}",
-                    dispute_id=dispute.id,
-                    decision_number=decision.number,
-                    outcome=decision.outcome,
-                    claimant_id=dispute.claim.claimant_id,
-                    chain_id=tx.chain_id,
-                    asset=tx.asset,
-                    token_address=tx.token_address,
-                    decimals=dispute.disputed.decimals,
-                    units=decision.units,
-                    to_address=tx.sender,
+            with self._storage():
+                receipt = self.payout_gateway.pay(
+                    PayoutInstruction(
+                        key=f"{dispute.id}:{decision.number}",
+                        dispute_id=dispute.id,
+                        decision_number=decision.number,
+                        outcome=decision.outcome,
+                        claimant_id=dispute.claim.claimant_id,
+                        chain_id=tx.chain_id,
+                        asset=tx.asset,
+                        token_address=tx.token_address,
+                        decimals=dispute.disputed.decimals,
+                        units=decision.units,
+                        to_address=tx.sender,
+                    )
                 )
-            )
             dispute.record_execution(receipt.reference, by=by, now=self.now())
             return receipt.reference
 
@@ -321,14 +287,12 @@ class DisputeEngine(ChainTruth, ServiceLevels, Auditing):
             wanted = Status(status) if status is not None else None
         except ValueError:
             raise InvalidInput.of("status", f"must be one of {', '.join(Status)}") from None
-        from projections.work_queue import PRIORITY_RANK, WorkQueue  # noqa: PLC0415
-
         if assignee is not None:
             assignee = canonical_id(assignee, field="assignee")
         try:
-            with storage_errors(self.storage):
-                self.projections.catch_up(["work_queue"])
-                ids = WorkQueue.ids(self.db, status=wanted and str(wanted), assignee=assignee)
+            read_models = self.projections
+            read_models.catch_up(["work_queue"])
+            ids = read_models.work_queue_ids(status=wanted and str(wanted), assignee=assignee)
         except StorageUnavailable:
             if self.creates:
                 raise

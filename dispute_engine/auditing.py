@@ -3,25 +3,20 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, cast
+from typing import cast
 from uuid import UUID
 
 from pydantic_core import to_jsonable_python
 
-from dispute_engine.database import Database
 from dispute_engine.domain.dispute import Dispute
 from dispute_engine.domain.errors import (
     DisputeNotFound,
     InvalidInput,
-    StorageUnavailable,
 )
 from dispute_engine.engine_core import DisputeId, EngineCore, dispute_key
 from dispute_engine.hash_chain import chain_hash
+from dispute_engine.reports import Discrepancy
 from dispute_engine.views import DisputeView, HistoryEntry
-
-if TYPE_CHECKING:
-    from projections.audit_log import Discrepancy
-
 
 _EVENT_FIELDS = frozenset({"originator_id", "originator_version", "timestamp", "originator_topic"})
 
@@ -31,12 +26,11 @@ class Auditing(EngineCore):
 
     def export_audit_log(self, fmt: str) -> str:
         """The audit log, brought up to date, as ``csv`` or ``jsonl``. Raises InvalidInput."""
-        from projections.audit_log import AuditLog  # noqa: PLC0415
-
         if fmt not in ("csv", "jsonl"):
             raise InvalidInput.of("format", "must be csv or jsonl")
-        self.projections.catch_up(["audit_log"])
-        return AuditLog.export(self.db, "csv" if fmt == "csv" else "jsonl")
+        read_models = self.projections
+        read_models.catch_up(["audit_log"])
+        return read_models.export_audit_log("csv" if fmt == "csv" else "jsonl")
 
     def verify_audit_log(self) -> tuple[int, list[Discrepancy]]:
         """Recompute the hash chain from the event store and compare it with the audit log.
@@ -45,16 +39,7 @@ class Auditing(EngineCore):
         or not yet logged). The log is not brought up to date first, on purpose: it is the
         record to check the store against.
         """
-        from projections.audit_log import verify  # noqa: PLC0415
-
-        log: Database | None = self.db
-        try:
-            self.projections  # noqa: B018 - make sure the log's table exists
-        except StorageUnavailable:
-            if self.creates:
-                raise
-            log = None  # opened for reading and never built: nothing is logged yet
-        return verify(log, self._all_notifications())
+        return self.projections.verify_audit_log()
 
     def history(self, dispute_id: DisputeId) -> list[HistoryEntry]:
         """Every recorded event of the dispute, oldest first, hash-chained.
@@ -62,10 +47,11 @@ class Auditing(EngineCore):
         Raises DisputeNotFound, CorruptHistory (an event unreadable or missing).
         """
         dispute_id = dispute_key(dispute_id)
-        stored = self.recorder.select_events(dispute_id)
-        if not stored:
-            raise DisputeNotFound(f"no dispute {dispute_id}", dispute_id=dispute_id)
-        positions = self._positions(dispute_id)
+        with self._storage():
+            stored = self.recorder.select_events(dispute_id)
+            if not stored:
+                raise DisputeNotFound(f"no dispute {dispute_id}", dispute_id=dispute_id)
+            positions = self._positions(dispute_id)
         entries = []
         previous = ""
         for expected, record in enumerate(stored, start=1):

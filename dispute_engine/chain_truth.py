@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 from uuid import UUID
 
 from dispute_engine.deadline import within
@@ -19,9 +18,6 @@ from dispute_engine.ports import (
     TransactionLookup,
 )
 from dispute_engine.views import ChainFactsView, DisputeView
-
-if TYPE_CHECKING:
-    pass
 
 
 class ChainTruth(EngineCore):
@@ -112,10 +108,9 @@ class ChainTruth(EngineCore):
         old ones; the old ones stay in the history. The work queue's index finds the disputes
         to look at, so a re-check costs in proportion to the facts still pending.
         """
-        from projections.work_queue import WorkQueue  # noqa: PLC0415
-
-        self.projections.catch_up(["work_queue"])
-        candidates = [UUID(i) for i in WorkQueue.needing_recheck(self.db)]
+        read_models = self.projections
+        read_models.catch_up(["work_queue"])
+        candidates = [UUID(i) for i in read_models.needing_recheck()]
         before = {d.id: d.version for d in self._get_many(candidates) if d.needs_recheck}
         for result in self.look_up_many(list(before), by=by):
             if isinstance(result, ChainUnavailable):

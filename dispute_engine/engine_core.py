@@ -2,31 +2,27 @@
 
 from __future__ import annotations
 
-import functools
-import inspect
 import random
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import ExitStack
-from contextvars import ContextVar
+from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import Any, TypeVar, cast
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application, Repository
 from eventsourcing.domain import OriginatorVersionError
 from eventsourcing.persistence import (
-    IntegrityError,
     Mapper,
     MapperDeserialisationError,
-    Notification,
     StoredEvent,
+    TrackingRecorder,
 )
 from pydantic import ValidationError
 
-from dispute_engine.database import Database, StorageUrl, storage_errors
+from dispute_engine.database import Database, StorageUrl
 from dispute_engine.domain.dispute import Dispute
 from dispute_engine.domain.errors import (
     ConcurrencyConflict,
@@ -34,7 +30,9 @@ from dispute_engine.domain.errors import (
     DisputeNotFound,
     EngineShutDown,
     InvalidInput,
+    StorageUnavailable,
 )
+from dispute_engine.error_mapping import save_conflicts, storage_errors
 from dispute_engine.evidence_store import SqlEvidenceStore
 from dispute_engine.payout_guard import PayoutGuard
 from dispute_engine.payout_ledger import PayoutLedger
@@ -43,18 +41,15 @@ from dispute_engine.ports import (
     Clock,
     EvidenceStore,
     PayoutGateway,
+    ReadModels,
+    ReadModelsFactory,
     TokenDecimals,
     TransactionLookup,
 )
 from dispute_engine.settings import Settings
 
-if TYPE_CHECKING:
-    from projections.runner import ProjectionRunner
-
-
 T = TypeVar("T")
 GatewayFactory = Callable[[Database], PayoutGateway]  # builds a gateway on the engine's database
-C = TypeVar("C", bound=type)
 DisputeId = UUID | str
 
 
@@ -68,49 +63,6 @@ def dispute_key(value: object) -> UUID:
         except ValueError:
             pass
     raise InvalidInput.of("dispute_id", f"not a dispute id: {value!r}")
-
-
-def guarded(cls: C) -> C:
-    """Wrap every public method so that storage faults surface as the engine's errors.
-
-    A database that cannot be written (full disk, read-only file, damaged file, missing
-    rights) raises StorageUnavailable; an engine used after ``shutdown()`` raises
-    EngineShutDown. Nothing is written in either case: each write is one transaction.
-    """
-    for name in dir(cls):
-        if name.startswith("_") or name in ("shutdown", "close"):
-            continue
-        owner = next(k for k in cls.__mro__ if name in vars(k))
-        if not owner.__module__.startswith(("dispute_engine", "projections")):
-            continue  # the library's own methods keep the library's errors
-        attribute = inspect.getattr_static(cls, name)
-        if inspect.isfunction(attribute) and not hasattr(attribute, "__guarded__"):
-            setattr(cls, name, _guard(attribute))
-    return cls
-
-
-# Set while a guarded call runs: calls it makes among the engine's parts see the library's
-# errors untranslated, as the code around them expects.
-_inside = ContextVar("_inside", default=False)
-
-
-def _guard(method: Callable[..., T]) -> Callable[..., T]:
-    @functools.wraps(method)
-    def guard(self: Any, *args: Any, **kwargs: Any) -> T:
-        if _inside.get():
-            return method(self, *args, **kwargs)
-        core = cast(EngineCore, getattr(self, "engine", self))
-        if core.is_shut_down:
-            raise EngineShutDown("the engine was shut down; open a new one")
-        token = _inside.set(True)
-        try:
-            with storage_errors(core.storage):
-                return method(self, *args, **kwargs)
-        finally:
-            _inside.reset(token)
-
-    guard.__guarded__ = True  # type: ignore[attr-defined]
-    return guard
 
 
 def system_clock() -> datetime:
@@ -133,6 +85,7 @@ class EngineCore(Application[UUID]):
         transaction_lookup: TransactionLookup | None = None,
         assets: AssetRegistry | None = None,
         token_decimals: TokenDecimals | None = None,
+        read_models: ReadModelsFactory | None = None,
         create: bool = True,
     ) -> None:
         self.settings = settings or Settings()
@@ -140,7 +93,8 @@ class EngineCore(Application[UUID]):
         self.clock: Clock = clock or system_clock
         self.transaction_lookup = transaction_lookup
         self.assets = assets
-        self._projections: ProjectionRunner | None = None
+        self._read_models_factory = read_models
+        self._read_models: ReadModels | None = None
         self._projections_lock = threading.Lock()
         self.is_shut_down = False
         self.creates = create
@@ -192,6 +146,22 @@ class EngineCore(Application[UUID]):
         mapper.to_domain_event = to_domain_event  # type: ignore[method-assign,assignment]
         return mapper
 
+    def tracking_recorder(self) -> TrackingRecorder:
+        """A new recorder of the positions the read models have reached (EventSource)."""
+        return self.factory.tracking_recorder()
+
+    @contextmanager
+    def _storage(self) -> Iterator[None]:
+        """Where the engine meets its stores: their faults become the engine's errors.
+
+        Raises EngineShutDown after ``shutdown()``, StorageUnavailable when the database
+        cannot be used, ConcurrencyConflict for a clash nobody else handled.
+        """
+        if self.is_shut_down:
+            raise EngineShutDown("the engine was shut down; open a new one")
+        with storage_errors(self.storage):
+            yield
+
     def shutdown(self) -> None:
         """Release the database connections; the engine cannot be used afterwards."""
         if not self.is_shut_down:
@@ -223,6 +193,10 @@ class EngineCore(Application[UUID]):
 
     def _get(self, dispute_id: DisputeId, version: int | None = None) -> Dispute:
         dispute_id = dispute_key(dispute_id)
+        with self._storage():
+            return self._load(dispute_id, version)
+
+    def _load(self, dispute_id: UUID, version: int | None) -> Dispute:
         try:
             try:
                 dispute: object = self.repository.get(dispute_id, version=version)
@@ -241,14 +215,18 @@ class EngineCore(Application[UUID]):
         return dispute
 
     def _save(self, dispute: Dispute) -> None:
-        try:
-            saved = len(self.save(dispute))
-        except IntegrityError:
-            raise ConcurrencyConflict(
-                f"dispute {dispute.id} was changed by someone else; reload and retry",
-                dispute_id=dispute.id,
-            ) from None
-        self._snapshot_every_interval(dispute, saved)
+        with self._storage():
+            with save_conflicts(dispute.id):
+                saved = len(self.save(dispute))
+            self._snapshot_every_interval(dispute, saved)
+
+    def _save_events(self, events: Sequence[Dispute.Event]) -> None:
+        """Save events of several disputes in one transaction.
+
+        Raises ConcurrencyConflict, all of it unsaved, when any of them is stale.
+        """
+        with self._storage():
+            self.save(*events)
 
     def _snapshot_every_interval(self, dispute: Dispute, saved: int) -> None:
         """Snapshot a dispute whose save crossed a multiple of the snapshot interval.
@@ -313,6 +291,10 @@ class EngineCore(Application[UUID]):
     def _get_many(self, ids: Sequence[UUID]) -> list[Dispute]:
         """Several disputes, their events read in one query."""
         keys = [self.db.originator_key(i) for i in ids]
+        with self._storage():
+            return self._read_many(ids, keys)
+
+    def _read_many(self, ids: Sequence[UUID], keys: Sequence[UUID | str]) -> list[Dispute]:
         rows = self.db.fetchall(
             f"SELECT originator_id, originator_version, topic, state FROM {self.events_table} "
             f"WHERE originator_id IN ({', '.join('?' for _ in keys)}) "
@@ -335,26 +317,22 @@ class EngineCore(Application[UUID]):
 
     def _all_ids(self) -> list[UUID]:
         """The id of every dispute in the event store."""
-        rows = self.db.fetchall(f"SELECT DISTINCT originator_id FROM {self.events_table}")
+        with self._storage():
+            rows = self.db.fetchall(f"SELECT DISTINCT originator_id FROM {self.events_table}")
         return [UUID(str(r["originator_id"])) for r in rows]
 
-    def _all_notifications(self, topics: Sequence[str] = ()) -> Iterator[Notification]:
-        start = 1
-        while True:
-            page = self.recorder.select_notifications(start, 1000, topics=topics)
-            yield from page
-            if len(page) < 1000:
-                return
-            start = page[-1].id + 1
-
     @property
-    def projections(self) -> ProjectionRunner:
-        """The runner of this engine's views (work queue, SLA, audit log)."""
-        from projections.runner import ProjectionRunner  # noqa: PLC0415
+    def projections(self) -> ReadModels:
+        """This engine's read models (work queue, SLA, audit log): catch_up, rebuild, follow.
 
-        if self.is_shut_down:
-            raise EngineShutDown("the engine was shut down; open a new one")
-        with self._projections_lock, storage_errors(self.storage):
-            if self._projections is None:
-                self._projections = ProjectionRunner(self)
-            return self._projections
+        Raises EngineShutDown, StorageUnavailable (also when built without read models).
+        """
+        with self._projections_lock, self._storage():
+            if self._read_models is None:
+                if self._read_models_factory is None:
+                    raise StorageUnavailable(
+                        "this engine was built without read models: open it with "
+                        "DisputeEngine.open(...)"
+                    )
+                self._read_models = self._read_models_factory(self)
+            return self._read_models

@@ -4,20 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
 from uuid import UUID
-
-from eventsourcing.persistence import IntegrityError
 
 from dispute_engine.domain.actor import Actor, Role
 from dispute_engine.domain.dispute import SlaCopy, due_sla_alerts
+from dispute_engine.domain.errors import ConcurrencyConflict
 from dispute_engine.domain.sla_clock import SlaAlert
 from dispute_engine.engine_core import EngineCore
+from dispute_engine.reports import ReportRow
 from dispute_engine.views import SlaAlertView
-
-if TYPE_CHECKING:
-    from projections.sla import ReportRow
-
 
 SLA_CHECKER = Actor(id="sla-checker", roles={Role.SYSTEM})
 ALERT_BATCH = 500  # disputes whose alerts are saved in one transaction
@@ -34,11 +29,10 @@ class ServiceLevels(EngineCore):
         is recorded once however many checkers run at once: the aggregate refuses a second
         one, and a concurrent save is retried on the fresh state.
         """
-        from projections.sla import SlaView  # noqa: PLC0415
-
         moment = (now or self.now()).astimezone(UTC)
-        self.projections.catch_up(["sla"])
-        due = SlaView.due(self.db, moment)
+        read_models = self.projections
+        read_models.catch_up(["sla"])
+        due = read_models.sla_due(moment)
         recorded: list[tuple[UUID, SlaAlert]] = []
         for start in range(0, len(due), ALERT_BATCH):
             recorded += self._record_alerts(due[start : start + ALERT_BATCH], moment)
@@ -69,9 +63,9 @@ class ServiceLevels(EngineCore):
             for alert, event in due_sla_alerts(c, by=SLA_CHECKER, now=now)
         ]
         try:
-            self.save(*(event for _, _, event in due))
+            self._save_events([event for _, _, event in due])
             return [(dispute_id, alert) for dispute_id, alert, _ in due]
-        except IntegrityError:
+        except ConcurrencyConflict:
             alone: list[tuple[UUID, SlaAlert]] = []
             for dispute_id in (c.dispute_id for c in copies):
                 alone += [
@@ -86,7 +80,6 @@ class ServiceLevels(EngineCore):
 
     def sla_report(self, *, since: datetime, until: datetime) -> list[ReportRow]:
         """Met, breached, open and stopped clocks per metric and priority started in a period."""
-        from projections.sla import SlaView  # noqa: PLC0415
-
-        self.projections.catch_up(["sla"])
-        return SlaView.report(self.db, since, until)
+        read_models = self.projections
+        read_models.catch_up(["sla"])
+        return read_models.sla_report(since, until)

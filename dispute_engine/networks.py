@@ -1,4 +1,4 @@
-"""The chains the engine knows: native asset, confirmation depth, well-known tokens."""
+"""The chains the engine knows: native asset, confirmation depth, well-known tokens (pure data)."""
 
 from __future__ import annotations
 
