@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING, TypeVar
 from chain.client import ETH_TESTER_URL
 from chain.lookup import Web3TransactionLookup
 from chain.payout import Web3PayoutGateway
-from chain.sandbox import Sandbox, WithChains
+from chain.sandbox import Sandbox
 from dispute_engine.database import Database, StorageUrl
-from dispute_engine.engine_core import GatewayFactory, system_clock
+from dispute_engine.engine_core import EngineCore, GatewayFactory, system_clock
 from dispute_engine.networks import KnownAssets
 from dispute_engine.payout_guard import PayoutGuard
 from dispute_engine.ports import Clock, PayoutGateway, TokenDecimals
@@ -23,9 +23,9 @@ from dispute_engine.settings import Settings
 from projections.runner import ProjectionRunner
 
 if TYPE_CHECKING:
-    from dispute_engine.engine_core import EngineCore
+    from dispute_engine.engine import DisputeEngine
 
-E = TypeVar("E", bound="EngineCore")
+E = TypeVar("E", bound="DisputeEngine")
 
 
 def open_engine(
@@ -67,7 +67,7 @@ def open_engine(
                 )
                 return Web3PayoutGateway(db, nodes, key, guard)
 
-    return cls(
+    core = EngineCore(
         storage,
         settings=settings,
         clock=clock,
@@ -78,6 +78,7 @@ def open_engine(
         read_models=ProjectionRunner,
         create=create,
     )
+    return cls(core)
 
 
 def in_process_chain() -> dict[int, str]:
@@ -85,9 +86,9 @@ def in_process_chain() -> dict[int, str]:
     return {Sandbox.chain_id: ETH_TESTER_URL}
 
 
-def sandbox(engine: WithChains) -> Sandbox:
+def sandbox(engine: DisputeEngine) -> Sandbox:
     """The in-process chain of an engine opened with ``in_process_chain()``.
 
     Raises ChainNotConfigured when the engine has none.
     """
-    return Sandbox.of(engine)
+    return Sandbox.of(engine._core)  # the root that wired the lookup may reach it

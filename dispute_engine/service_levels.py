@@ -18,8 +18,11 @@ SLA_CHECKER = Actor(id="sla-checker", roles={Role.SYSTEM})
 ALERT_BATCH = 500  # disputes whose alerts are saved in one transaction
 
 
-class ServiceLevels(EngineCore):
+class ServiceLevels:
     """Records SLA warnings and breaches once each, and reports how clocks fared."""
+
+    def __init__(self, core: EngineCore) -> None:
+        self._core = core
 
     def record_sla_breaches(self, now: datetime | None = None) -> list[SlaAlertView]:
         """Record every SLA warning (50/75/90 %) and breach due by ``now``; returns them.
@@ -29,8 +32,8 @@ class ServiceLevels(EngineCore):
         is recorded once however many checkers run at once: the aggregate refuses a second
         one, and a concurrent save is retried on the fresh state.
         """
-        moment = (now or self.now()).astimezone(UTC)
-        read_models = self.projections
+        moment = (now or self._core.now()).astimezone(UTC)
+        read_models = self._core.projections
         read_models.catch_up(["sla"])
         due = read_models.sla_due(moment)
         recorded: list[tuple[UUID, SlaAlert]] = []
@@ -63,14 +66,14 @@ class ServiceLevels(EngineCore):
             for alert, event in due_sla_alerts(c, by=SLA_CHECKER, now=now)
         ]
         try:
-            self._save_events([event for _, _, event in due])
+            self._core.save_events([event for _, _, event in due])
             return [(dispute_id, alert) for dispute_id, alert, _ in due]
         except ConcurrencyConflict:
             alone: list[tuple[UUID, SlaAlert]] = []
             for dispute_id in (c.dispute_id for c in copies):
                 alone += [
                     (dispute_id, a)
-                    for a in self._command(
+                    for a in self._core.command(
                         dispute_id,
                         lambda d: d.record_due_sla_alerts(by=SLA_CHECKER, now=now),
                         retry=True,
@@ -80,6 +83,6 @@ class ServiceLevels(EngineCore):
 
     def sla_report(self, *, since: datetime, until: datetime) -> list[ReportRow]:
         """Met, breached, open and stopped clocks per metric and priority started in a period."""
-        read_models = self.projections
+        read_models = self._core.projections
         read_models.catch_up(["sla"])
         return read_models.sla_report(since, until)

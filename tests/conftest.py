@@ -97,7 +97,7 @@ def engine(db_url: str, clock: FakeClock) -> Iterator[DisputeEngine]:
     """An engine on a fresh database, once on SQLite and once on PostgreSQL."""
     engine = DisputeEngine.open(db_url, clock=clock)
     yield engine
-    engine.close()
+    engine.shutdown()
 
 
 @pytest.fixture
@@ -105,4 +105,4 @@ def memory_engine(clock: FakeClock) -> Iterator[DisputeEngine]:
     """An engine on a private in-memory database."""
     engine = DisputeEngine.open("memory:", clock=clock)
     yield engine
-    engine.close()
+    engine.shutdown()

@@ -93,7 +93,7 @@ def test_decimals_that_differ_from_the_registry_are_refused_at_filing(
         filed = file_dispute(engine, ALICE, transaction={**claim, "decimals": 6})
         assert engine.get(filed).claim.transaction.decimals == 6
     finally:
-        engine.close()
+        engine.shutdown()
 
 
 def test_a_usdt_claim_in_18_decimals_never_pays_10_to_the_18_units(
@@ -134,7 +134,7 @@ def test_a_usdt_claim_in_18_decimals_never_pays_10_to_the_18_units(
         assert engine.get(dispute_id).status == "approved"
         assert "DecisionExecuted" not in events(engine, dispute_id)
     finally:
-        engine.close()
+        engine.shutdown()
 
 
 def test_a_reverted_transfer_is_refunded_only_with_status_and_amount_named(
@@ -179,7 +179,7 @@ def test_a_reverted_transfer_is_refunded_only_with_status_and_amount_named(
         proposed = next(e for e in engine.history(dispute_id) if e.name == "DecisionProposed")
         assert proposed.data["overrides"] == ["amount", "status"]
     finally:
-        engine.close()
+        engine.shutdown()
 
 
 def test_payouts_over_the_assets_limits_are_refused_and_nothing_is_paid(
@@ -220,4 +220,4 @@ def test_payouts_over_the_assets_limits_are_refused_and_nothing_is_paid(
         engine.execute_decision(second, by=BOB)
         assert token.functions.balanceOf(a[6]).call() == balance + 16_000_000
     finally:
-        engine.close()
+        engine.shutdown()

@@ -32,7 +32,7 @@ def two_processes(db_url: str, node: Anvil) -> Iterator[tuple[DisputeEngine, Dis
     engines = [DisputeEngine.open(db_url, settings=settings) for _ in range(2)]
     yield engines[0], engines[1]
     for engine in engines:
-        engine.close()
+        engine.shutdown()
 
 
 def instruction(key: str, to: str) -> PayoutInstruction:
@@ -74,7 +74,7 @@ def at_once(*calls: Callable[[], PayoutReceipt]) -> list[Any]:
 def test_one_instruction_paid_by_two_processes_at_once_is_paid_once(
     two_processes: tuple[DisputeEngine, DisputeEngine], node: Anvil
 ) -> None:
-    first, second = (e.payout_gateway for e in two_processes)
+    first, second = (e._core.payout_gateway for e in two_processes)
     claimant = node.accounts[7]
     balance = node.web3.eth.get_balance(claimant)  # type: ignore[arg-type]
     paid = instruction("refund-1", claimant)
@@ -89,7 +89,7 @@ def test_one_instruction_paid_by_two_processes_at_once_is_paid_once(
 def test_two_instructions_paid_by_two_processes_at_once_are_both_paid(
     two_processes: tuple[DisputeEngine, DisputeEngine], node: Anvil
 ) -> None:
-    first, second = (e.payout_gateway for e in two_processes)
+    first, second = (e._core.payout_gateway for e in two_processes)
     claimant = node.accounts[8]
     balance = node.web3.eth.get_balance(claimant)  # type: ignore[arg-type]
     results = at_once(
