@@ -11,12 +11,13 @@ from datetime import UTC
 from typing import TYPE_CHECKING, TypeVar
 
 from chain.client import ETH_TESTER_URL
+from chain.clients import ChainClients
 from chain.lookup import Web3TransactionLookup
 from chain.payout import Web3PayoutGateway
 from chain.sandbox import Sandbox
 from dispute_engine.database import Database, StorageUrl
 from dispute_engine.engine_core import EngineCore, GatewayFactory, system_clock
-from dispute_engine.networks import KnownAssets
+from dispute_engine.networks import KnownAssets, Networks, Token
 from dispute_engine.payout_guard import PayoutGuard
 from dispute_engine.ports import Clock, PayoutGateway, TokenDecimals
 from dispute_engine.settings import Settings
@@ -43,17 +44,24 @@ def open_engine(
     if chains is not None:
         settings = settings.model_copy(update={"chains": chains})
     storage = StorageUrl.parse(url or settings.db, pool_size=settings.postgres_pool_size)
-    assets = KnownAssets()
+    networks = Networks(
+        {
+            chain_id: [Token(t.symbol, t.address, t.decimals) for t in tokens]
+            for chain_id, tokens in settings.tokens.items()
+        }
+    )
+    assets = KnownAssets(networks)
     lookup = None
     token_decimals: TokenDecimals | None = None
     if settings.chains:
-        lookup = Web3TransactionLookup(
-            settings.chains, timeout=settings.chain_timeout_seconds, clock=clock
+        clients = ChainClients(
+            settings.chains, timeout=settings.chain_timeout_seconds, networks=networks
         )
+        lookup = Web3TransactionLookup(clients, clock=clock)
         token_decimals = lookup.token_decimals
         key = settings.hot_wallet_key
         if payout_gateway is None and key is not None:
-            nodes = lookup
+            decimals_of = lookup.token_decimals
             limits = settings.payout_limits
             now = clock or system_clock
 
@@ -61,11 +69,11 @@ def open_engine(
                 guard = PayoutGuard(
                     db,
                     assets=assets,
-                    token_decimals=nodes.token_decimals,
+                    token_decimals=decimals_of,
                     limits=limits,
                     clock=lambda: now().astimezone(UTC),
                 )
-                return Web3PayoutGateway(db, nodes, key, guard)
+                return Web3PayoutGateway(db, clients, key, guard)
 
     core = EngineCore(
         storage,

@@ -21,7 +21,7 @@ from dispute_engine import Actor, DisputeEngine, ProposeDecision, Role, Settings
 from dispute_engine.cli import app
 from dispute_engine.errors import ChainUnavailable, InvalidInput
 from dispute_engine.ports import PayoutInstruction
-from tests.chain_node import ANVIL_CHAIN_ID, Anvil, anvil, free_port
+from tests.chain_node import ANVIL_CHAIN_ID, TEST_TOKENS, Anvil, anvil, free_port
 from tests.conftest import FakeClock
 from tests.factories import file_dispute, stored_rows
 
@@ -46,7 +46,7 @@ def open_engine(db_url: str, clock: FakeClock, url: str, **settings: Any) -> Dis
     return DisputeEngine.open(
         db_url,
         clock=clock,
-        settings=Settings(chains={ANVIL_CHAIN_ID: url}, **settings),
+        settings=Settings(chains={ANVIL_CHAIN_ID: url}, tokens=TEST_TOKENS, **settings),
     )
 
 

@@ -17,12 +17,12 @@ from pydantic import SecretStr
 from dispute_engine import DisputeEngine, ProposeDecision, Settings
 from dispute_engine.errors import InvalidInput, PayoutRefused
 from dispute_engine.settings import PayoutLimit
-from tests.chain_node import ANVIL_CHAIN_ID, Anvil, anvil
+from tests.chain_node import ANVIL_CHAIN_ID, TEST_TOKEN_ADDRESS, TEST_TOKENS, Anvil, anvil
 from tests.conftest import FakeClock
 from tests.factories import file_dispute
 from tests.integration.test_chain import ALICE, BOB, HOT_WALLET_KEY, claim_for
 
-REGISTERED_TOKEN = "0x5FbDB2315678afecb367f032d93F642f64180aa3"  # anvil's first contract
+REGISTERED_TOKEN = TEST_TOKEN_ADDRESS  # registered through the tokens setting
 
 
 @pytest.fixture
@@ -43,6 +43,7 @@ def paying_engine(db_url: str, clock: FakeClock, node: Anvil, **settings: Any) -
         settings=Settings(
             chains={ANVIL_CHAIN_ID: node.url},
             hot_wallet_key=SecretStr(HOT_WALLET_KEY),
+            tokens=TEST_TOKENS,
             **settings,
         ),
     )

@@ -12,7 +12,7 @@ from pydantic import SecretStr
 
 from dispute_engine import DisputeEngine, Settings
 from dispute_engine.ports import PayoutInstruction, PayoutReceipt
-from tests.chain_node import ANVIL_CHAIN_ID, Anvil, anvil
+from tests.chain_node import ANVIL_CHAIN_ID, TEST_TOKENS, Anvil, anvil
 
 # anvil's first dev account; its key is public test data.
 HOT_WALLET_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
@@ -28,7 +28,11 @@ def node() -> Iterator[Anvil]:
 @pytest.fixture
 def two_processes(db_url: str, node: Anvil) -> Iterator[tuple[DisputeEngine, DisputeEngine]]:
     """Two engines on one database and one hot wallet, as two processes would be."""
-    settings = Settings(chains={ANVIL_CHAIN_ID: node.url}, hot_wallet_key=SecretStr(HOT_WALLET_KEY))
+    settings = Settings(
+        chains={ANVIL_CHAIN_ID: node.url},
+        hot_wallet_key=SecretStr(HOT_WALLET_KEY),
+        tokens=TEST_TOKENS,
+    )
     engines = [DisputeEngine.open(db_url, settings=settings) for _ in range(2)]
     yield engines[0], engines[1]
     for engine in engines:
