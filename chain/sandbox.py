@@ -23,12 +23,21 @@ def _hash(tx_hash: bytes) -> str:
     return "0x" + bytes(tx_hash).hex()
 
 
-class WithChains(Protocol):
-    """An engine, as far as the sandbox needs it: its transaction lookup."""
+class ChainPart(Protocol):
+    """The engine's chain collaborator, as far as the sandbox needs it."""
 
     @property
     def transaction_lookup(self) -> TransactionLookup | None:
         """The lookup over the engine's chain clients, None without chains."""
+        ...
+
+
+class WithChains(Protocol):
+    """An engine, as far as the sandbox needs it: its chain collaborator."""
+
+    @property
+    def chain(self) -> ChainPart:
+        """What asks the chain (``engine.chain``)."""
         ...
 
 
@@ -51,7 +60,7 @@ class Sandbox:
 
         Raises ChainNotConfigured when the engine has no in-process chain.
         """
-        lookup = engine.transaction_lookup
+        lookup = engine.chain.transaction_lookup
         if not isinstance(lookup, Web3TransactionLookup):
             raise ChainNotConfigured("the engine has no chains: open it with chains=...")
         return cls(lookup.client(cls.chain_id).web3)

@@ -99,4 +99,4 @@ def sandbox(engine: DisputeEngine) -> Sandbox:
 
     Raises ChainNotConfigured when the engine has none.
     """
-    return Sandbox.of(engine._core)  # the root that wired the lookup may reach it
+    return Sandbox.of(engine)

@@ -26,6 +26,11 @@ class ChainTruth:
     def __init__(self, core: EngineCore) -> None:
         self._core = core
 
+    @property
+    def transaction_lookup(self) -> TransactionLookup | None:
+        """The TransactionLookup over the configured chains; None without chains."""
+        return self._core.transaction_lookup
+
     # -- the chain ------------------------------------------------------------------
 
     def _lookup(self) -> TransactionLookup:
