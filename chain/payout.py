@@ -20,7 +20,7 @@ from eventsourcing.persistence import IntegrityError
 from pydantic import SecretStr
 from web3.exceptions import TransactionNotFound, Web3RPCError
 
-from chain.lookup import Web3TransactionLookup
+from chain.clients import ChainClients
 from dispute_engine.database import Database
 from dispute_engine.domain.errors import PayoutFailed
 from dispute_engine.payout_guard import PayoutGuard
@@ -36,7 +36,7 @@ class Web3PayoutGateway:
     def __init__(
         self,
         db: Database,
-        nodes: Web3TransactionLookup,
+        nodes: ChainClients,
         key: SecretStr,
         guard: PayoutGuard | None = None,
     ) -> None:
