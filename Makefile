@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 
 ANVIL := .tools/node_modules/.bin/anvil
 
-.PHONY: demo test lint typecheck tools clean
+.PHONY: demo test lint typecheck tools clean mutants
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,4 +39,11 @@ typecheck: $(VENV)/.installed
 	$(BIN)/mypy
 
 clean:
-	rm -rf $(VENV) .tools/node_modules .mypy_cache .ruff_cache .pytest_cache .hypothesis demo.db
+	rm -rf $(VENV) .tools/node_modules .mypy_cache .ruff_cache .pytest_cache .hypothesis demo.db mutants
+
+## mutants: mutation-test dispute_engine/domain/ against the unit and property tests and
+## print the score (slow; not part of `make test`). MODULE=money limits it to one module.
+MODULE ?= *
+mutants: $(VENV)/.installed
+	DISPUTE_ENGINE_HYPOTHESIS=mutation $(BIN)/mutmut run --max-children 1 "dispute_engine.domain.$(MODULE).*"
+	$(BIN)/python bench/mutation_score.py "$(MODULE)"

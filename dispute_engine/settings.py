@@ -49,6 +49,10 @@ class Settings(BaseSettings):
     # signs checkpoints; retired public keys keep the seals they made verifiable.
     sealing_key: SecretStr | None = None
     retired_sealing_keys: tuple[str, ...] = ()
+    # Wraps every claimant's data key (base64, 32 bytes). On rotation the old one moves to
+    # previous_master_keys until `rewrap` has moved every data key under the new one.
+    master_key: SecretStr | None = None
+    previous_master_keys: list[SecretStr] = Field(default_factory=list)
 
     @property
     def time_tolerance(self) -> timedelta:
