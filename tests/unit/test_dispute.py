@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from eventsourcing.utils import get_topic
 
 from dispute_engine import Actor, FileDispute, Role
 from dispute_engine.domain import events
@@ -78,6 +79,13 @@ def test_every_recorded_event_is_an_instance_of_its_explicit_class():
     assert assigned.investigator == "carol"
     assert isinstance(noted, events.NoteAdded)
     assert not isinstance(noted, events.Assigned)
+
+
+def test_events_are_stored_under_the_topics_release_0_1_wrote():
+    for explicit in events.EVENT_CLASSES:
+        recorded = getattr(Dispute, explicit.__name__)
+        assert issubclass(recorded, explicit)
+        assert get_topic(recorded) == f"dispute_engine.domain.dispute:Dispute.{explicit.__name__}"
 
 
 def test_notes_and_notices_are_kept_as_frozen_values():
