@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
 from dispute_engine.directory import Directory
@@ -48,7 +48,7 @@ def check_decision_signatures(
         if not isinstance(event, events.DisputeEvent):
             continue
         dispute = disputes.get(event.originator_id)
-        action = SIGNED.get(type(event))
+        action = next((a for kind, a in SIGNED.items() if isinstance(event, kind)), None)
         if action is not None and dispute is not None and dispute.decision is not None:
             signature = getattr(event, "signature", None)
             if signature is not None or directory.required:
@@ -65,5 +65,5 @@ def check_decision_signatures(
                             problem=problem,
                         )
                     )
-        disputes[event.originator_id] = event.mutate(dispute)
+        disputes[event.originator_id] = cast(Dispute, event.mutate(dispute))
     return findings

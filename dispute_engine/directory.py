@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import datetime
+from itertools import islice
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
@@ -27,6 +28,7 @@ from dispute_engine.domain.errors import (
     StaffNotFound,
 )
 from dispute_engine.domain.staff import FOUNDING, Founding, Staff
+from dispute_engine.event_store import all_notifications
 from dispute_engine.identity import SigningActor, verify_signature
 
 
@@ -61,8 +63,8 @@ class Directory:
 
     def members(self) -> list[Staff]:
         """Every member ever registered, revoked ones too, by staff id."""
-        ids = dict.fromkeys(n.originator_id for n in self._registrations(limit=None))
-        found = [self._app.repository.get(i) for i in ids]
+        ids = dict.fromkeys(UUID(str(n.originator_id)) for n in self._registrations(limit=None))
+        found: list[object] = [self._app.repository.get(i) for i in ids]
         return sorted((m for m in found if isinstance(m, Staff)), key=lambda m: m.staff_id)
 
     def is_founded(self) -> bool:
@@ -174,12 +176,11 @@ class Directory:
             ) from None
 
     def _has_members(self) -> bool:
-        registered = self._app.recorder.select_notifications(
-            start=1,
-            limit=1,
-            topics=[get_topic(Staff.Registered)],  # type: ignore[attr-defined]
-        )
-        return bool(registered)
+        return bool(self._registrations(limit=1))
+
+    def _registrations(self, *, limit: int | None) -> list[Notification]:
+        topic = get_topic(Staff.Registered)  # type: ignore[attr-defined]
+        return list(islice(all_notifications(self._app.recorder, [topic]), limit))
 
     # -- who acts -----------------------------------------------------------------
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import Self
@@ -17,9 +17,11 @@ from dispute_engine.commands import (
     ProposeDecision,
     Reason,
 )
-from dispute_engine.domain.actor import Actor
+from dispute_engine.decision_signatures import SignatureFinding
+from dispute_engine.domain.actor import Actor, Role
 from dispute_engine.domain.canonical import canonical_id
 from dispute_engine.domain.claim import PRIORITY_RANK
+from dispute_engine.domain.decision_signing import SignedAction
 from dispute_engine.domain.dispute import Dispute
 from dispute_engine.domain.errors import (
     ConcurrencyConflict,
@@ -39,7 +41,14 @@ from dispute_engine.ports import (
 from dispute_engine.reports import Discrepancy, ReportRow
 from dispute_engine.service_levels import ServiceLevels
 from dispute_engine.settings import Settings
-from dispute_engine.views import ChainFactsView, DisputeView, HistoryEntry, SlaAlertView
+from dispute_engine.staffing import Staffing
+from dispute_engine.views import (
+    ChainFactsView,
+    DisputeView,
+    HistoryEntry,
+    SlaAlertView,
+    StaffView,
+)
 
 
 class DisputeEngine:
@@ -56,6 +65,7 @@ class DisputeEngine:
         self.chain = ChainTruth(core)
         self.service_levels = ServiceLevels(core)
         self.audit = Auditing(core)
+        self.staffing = Staffing(core)
 
     @classmethod
     def open(
@@ -98,6 +108,7 @@ class DisputeEngine:
 
         Raises InvalidInput, IdempotencyKeyReused (same key, different claim), NotAuthorized.
         """
+        by = self.staffing.acting(by)
         claim = command.claim
         tx = claim.transaction
         if self._core.assets is not None:
@@ -130,12 +141,23 @@ class DisputeEngine:
     # -- investigation ------------------------------------------------------------
 
     def assign(self, dispute_id: DisputeId, *, investigator: str, by: Actor) -> None:
-        """Give the dispute to an investigator (by canonical id, as actors are)."""
+        """Give the dispute to an investigator (by canonical id, as actors are).
+
+        Warns (``LanguageNotServed``) when the staff directory says the investigator does not
+        serve the dispute's language; the assignment is recorded all the same.
+        """
+        by = self.staffing.acting(by)
         name = canonical_id(Name(text=investigator).text, field="investigator")
-        self._core.command(dispute_id, lambda d: d.assign(name, by=by, now=self._core.now()))
+
+        def assign(dispute: Dispute) -> Dispute:
+            dispute.assign(name, by=by, now=self._core.now())
+            return dispute
+
+        self.staffing.warn_if_unserved(self._core.command(dispute_id, assign), name)
 
     def verify_identity(self, dispute_id: DisputeId, *, method: str, by: Actor) -> None:
         """Record that the claimant's identity was checked, and how."""
+        by = self.staffing.acting(by)
         name = Name(text=method).text
         self._core.command(
             dispute_id, lambda d: d.verify_identity(name, by=by, now=self._core.now())
@@ -143,6 +165,7 @@ class DisputeEngine:
 
     def request_evidence(self, dispute_id: DisputeId, *, what: str, by: Actor) -> None:
         """Ask the claimant for evidence; SLA clocks pause until they answer."""
+        by = self.staffing.acting(by)
         text = Reason(text=what).text
         self._core.command(
             dispute_id, lambda d: d.request_evidence(text, by=by, now=self._core.now())
@@ -153,6 +176,7 @@ class DisputeEngine:
 
         Raises InvalidInput (too large, unknown media type), InvalidTransition, NotAuthorized.
         """
+        by = self.staffing.acting(by)
         if len(evidence.content) > self._core.settings.max_evidence_bytes:
             raise InvalidInput.of(
                 "content", f"evidence is limited to {self._core.settings.max_evidence_bytes} bytes"
@@ -183,6 +207,7 @@ class DisputeEngine:
 
     def add_note(self, dispute_id: DisputeId, text: str, *, by: Actor) -> None:
         """Keep an internal note; concurrent notes all land."""
+        by = self.staffing.acting(by)
         note = Reason(text=text).text
         self._core.command(
             dispute_id, lambda d: d.add_note(note, by=by, now=self._core.now()), retry=True
@@ -200,6 +225,7 @@ class DisputeEngine:
         the total paid stays within the transfer the chain verified.
         Raises InvalidInput (money rules, ``overrides``), InvalidTransition, NotAuthorized.
         """
+        by = self.staffing.acting(by)
         self._core.command(
             dispute_id,
             lambda d: d.propose_decision(
@@ -214,12 +240,24 @@ class DisputeEngine:
 
     def approve_decision(self, dispute_id: DisputeId, *, by: Actor) -> None:
         """Approve the proposed decision; the approver must not be its proposer."""
-        self._core.command(dispute_id, lambda d: d.approve_decision(by=by, now=self._core.now()))
+        actor = self.staffing.acting(by)
+
+        def approve(dispute: Dispute) -> None:
+            signature = self.staffing.sign(actor, dispute, SignedAction.APPROVE)
+            dispute.approve_decision(by=actor, now=self._core.now(), signature=signature)
+
+        self._core.command(dispute_id, approve)
 
     def send_back(self, dispute_id: DisputeId, *, reason: str, by: Actor) -> None:
         """Return the proposed decision to investigation, with the approver's reason."""
+        actor = self.staffing.acting(by)
         text = Reason(text=reason).text
-        self._core.command(dispute_id, lambda d: d.send_back(text, by=by, now=self._core.now()))
+
+        def send_back(dispute: Dispute) -> None:
+            signature = self.staffing.sign(actor, dispute, SignedAction.SEND_BACK)
+            dispute.send_back(text, by=actor, now=self._core.now(), signature=signature)
+
+        self._core.command(dispute_id, send_back)
 
     def execute_decision(self, dispute_id: DisputeId, *, by: Actor) -> str:
         """Pay the approved decision exactly once through the PayoutGateway; returns its reference.
@@ -231,9 +269,12 @@ class DisputeEngine:
         Raises InvalidTransition, NotAuthorized, PayoutRefused (the gateway's own checks;
         nothing paid, the dispute stays approved), PayoutFailed, ChainUnavailable.
         """
+        by = self.staffing.acting(by)
 
         def pay(dispute: Dispute) -> str:
             decision = dispute.require_executable(by=by)
+            self.staffing.require_signed_approval(dispute)
+            signature = self.staffing.sign(by, dispute, SignedAction.EXECUTE)
             tx = dispute.claim.transaction
             with self._core.storage_boundary():
                 receipt = self._core.payout_gateway.pay(
@@ -251,7 +292,9 @@ class DisputeEngine:
                         to_address=tx.sender,
                     )
                 )
-            dispute.record_execution(receipt.reference, by=by, now=self._core.now())
+            dispute.record_execution(
+                receipt.reference, by=by, now=self._core.now(), signature=signature
+            )
             return receipt.reference
 
         return self._core.command(dispute_id, pay, retry=True)
@@ -260,6 +303,7 @@ class DisputeEngine:
 
     def notify_claimant(self, dispute_id: DisputeId, *, by: Actor) -> str:
         """Record a notice to the claimant in their language; returns its text."""
+        by = self.staffing.acting(by)
         return self._core.command(
             dispute_id,
             lambda d: d.notify_claimant(
@@ -269,10 +313,12 @@ class DisputeEngine:
 
     def close(self, dispute_id: DisputeId, *, by: Actor) -> None:
         """Close a resolved dispute (``shutdown`` releases the engine's resources)."""
+        by = self.staffing.acting(by)
         self._core.command(dispute_id, lambda d: d.close(by=by, now=self._core.now()))
 
     def reopen(self, dispute_id: DisputeId, *, reason: str, by: Actor) -> None:
         """Reopen a resolved or closed dispute on appeal, within the appeal window."""
+        by = self.staffing.acting(by)
         text = Reason(text=reason).text
         self._core.command(
             dispute_id,
@@ -285,6 +331,7 @@ class DisputeEngine:
         self, dispute_id: DisputeId, *, by: Actor, reason: str = "claimant withdrew"
     ) -> None:
         """Withdraw the dispute; nothing more can happen to it."""
+        by = self.staffing.acting(by)
         text = Reason(text=reason).text
         self._core.command(dispute_id, lambda d: d.withdraw(text, by=by, now=self._core.now()))
 
@@ -327,20 +374,103 @@ class DisputeEngine:
             return chosen
         return [self.get(UUID(i)) for i in ids]
 
+    # -- the staff directory ------------------------------------------------------------
+
+    def init_staff(
+        self,
+        staff_id: str,
+        *,
+        public_key: str,
+        languages: Iterable[str] = (),
+        display_name: str | None = None,
+    ) -> StaffView:
+        """Register the directory's first admin, once, on a directory without members.
+
+        Of two at once, one lands. Raises NotAuthorized (already founded), InvalidInput.
+        """
+        return self.staffing.init_staff(
+            staff_id, public_key=public_key, languages=languages, display_name=display_name
+        )
+
+    def register_staff(
+        self,
+        staff_id: str,
+        *,
+        roles: Iterable[Role | str],
+        languages: Iterable[str],
+        public_key: str,
+        display_name: str | None = None,
+        by: Actor,
+    ) -> StaffView:
+        """Add a member with their roles, served languages (BCP 47) and Ed25519 public key.
+
+        Raises NotAuthorized (``by`` is no admin), InvalidInput (any field, or the id already
+        registered under any spelling); nothing is written then.
+        """
+        return self.staffing.register_staff(
+            staff_id,
+            roles=roles,
+            languages=languages,
+            public_key=public_key,
+            display_name=display_name,
+            by=by,
+        )
+
+    def register_staff_key(self, staff_id: str, *, public_key: str, by: Actor) -> StaffView:
+        """Rotate a member to a new key from now; what the old key signed stays verifiable.
+
+        Raises StaffNotFound, NotAuthorized, InvalidTransition (revoked), InvalidInput.
+        """
+        return self.staffing.register_staff_key(staff_id, public_key=public_key, by=by)
+
+    def revoke_staff(self, staff_id: str, *, by: Actor) -> StaffView:
+        """Revoke a member: they can no longer act; their past signatures stay verifiable.
+
+        Raises StaffNotFound, NotAuthorized, InvalidTransition (already revoked).
+        """
+        return self.staffing.revoke_staff(staff_id, by=by)
+
+    def staff(self, staff_id: str) -> StaffView:
+        """A member under any spelling of their id. Raises StaffNotFound, InvalidInput."""
+        return self.staffing.staff(staff_id)
+
+    def list_staff(self, *, include_revoked: bool = True) -> list[StaffView]:
+        """The directory's members by staff id (revoked ones unless ``include_revoked`` is
+        False), from its view brought up to date first."""
+        return self.staffing.list_staff(include_revoked=include_revoked)
+
+    def next_disputes(self, *, for_staff: str, limit: int = 10) -> list[DisputeView]:
+        """The most urgent disputes a member can work on, in the languages they serve.
+
+        Ordered by the soonest SLA due time, then priority, then age. Investigators are
+        offered disputes not yet decided that are theirs or nobody's; approvers those waiting
+        for approval or payment; a revoked member nothing.
+        Raises StaffNotFound, InvalidInput (``limit`` outside 1..1000).
+        """
+        return [self.get(i) for i in self.staffing.next_dispute_ids(for_staff, limit)]
+
+    def verify_decision_signatures(self) -> list[SignatureFinding]:
+        """Every approval, send-back and execution whose signature does not verify against
+        the acting member's key at the time (in directory mode, every unsigned one too)."""
+        return self.staffing.verify_decision_signatures()
+
     # -- the collaborators' part of the public API ------------------------------------
 
     def look_up_transaction(self, dispute_id: DisputeId, *, by: Actor) -> ChainFactsView:
         """Ask the chain what the disputed transaction did (see ``ChainTruth``)."""
+        by = self.staffing.acting(by)
         return self.chain.look_up_transaction(dispute_id, by=by)
 
     def look_up_many(
         self, dispute_ids: Sequence[DisputeId], *, by: Actor
     ) -> list[ChainFactsView | DisputeEngineError]:
         """Look up a queue of disputes in JSON-RPC batches (see ``ChainTruth``)."""
+        by = self.staffing.acting(by)
         return self.chain.look_up_many(dispute_ids, by=by)
 
     def recheck_unfinalized(self, *, by: Actor) -> list[UUID]:
         """Look again at facts that are not final (see ``ChainTruth``)."""
+        by = self.staffing.acting(by)
         return self.chain.recheck_unfinalized(by=by)
 
     def record_sla_breaches(self, now: datetime | None = None) -> list[SlaAlertView]:

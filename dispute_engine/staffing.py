@@ -21,6 +21,7 @@ from dispute_engine.domain.errors import (
 )
 from dispute_engine.domain.staff import Staff
 from dispute_engine.engine_core import EngineCore
+from dispute_engine.event_store import all_notifications
 from dispute_engine.views import StaffView
 
 MAX_QUEUE = 1000
@@ -195,5 +196,5 @@ class Staffing:
         """Every approval, send-back and execution whose signature does not stand."""
         with self._core.storage_boundary():
             events = self._core.events
-            stream = (events.mapper.to_domain_event(n) for n in self._core.all_notifications())
+            stream = (events.mapper.to_domain_event(n) for n in all_notifications(events.recorder))
             return check_decision_signatures(stream, self.directory)

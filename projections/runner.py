@@ -21,20 +21,23 @@ from eventsourcing.persistence import (
 )
 
 from dispute_engine.database import Cursor, Database
+from dispute_engine.domain.actor import Role
 from dispute_engine.domain.dispute import Dispute, SlaCopy
 from dispute_engine.domain.errors import InvalidInput, StorageUnavailable
 from dispute_engine.error_mapping import storage_errors
 from dispute_engine.ports import EventSource
-from dispute_engine.reports import Discrepancy, ReportRow
+from dispute_engine.reports import DirectoryEntry, Discrepancy, ReportRow
 from projections.audit_log import AuditLog, verify
 from projections.sla import SlaView
+from projections.staff_directory import StaffDirectory
 from projections.view import View, upsert
 from projections.work_queue import WorkQueue
+from projections.work_routing import next_disputes
 
 
 def all_views() -> dict[str, View]:
     """Every view, by name."""
-    return {view.name: view for view in (WorkQueue(), SlaView(), AuditLog())}
+    return {view.name: view for view in (WorkQueue(), SlaView(), AuditLog(), StaffDirectory())}
 
 
 class ProjectionRunner:
@@ -214,6 +217,22 @@ class ProjectionRunner:
         with storage_errors(self.source.storage):
             self._require_built()
             return WorkQueue.ids(self.db, status=status, assignee=assignee)
+
+    def staff_members(self, *, include_revoked: bool) -> list[DirectoryEntry]:
+        """The staff directory's members by staff id; revoked ones unless told otherwise."""
+        with storage_errors(self.source.storage):
+            self._require_built()
+            return StaffDirectory.members(self.db, include_revoked=include_revoked)
+
+    def next_disputes(
+        self, *, staff_id: str, roles: Iterable[Role], languages: Iterable[str], limit: int
+    ) -> list[str]:
+        """Dispute ids for a member to take next: soonest SLA due time, then priority."""
+        with storage_errors(self.source.storage):
+            self._require_built()
+            return next_disputes(
+                self.db, staff_id=staff_id, roles=roles, languages=languages, limit=limit
+            )
 
     def needing_recheck(self) -> list[str]:
         """Open disputes whose latest chain facts are not final yet."""

@@ -7,49 +7,15 @@ the engine checks writes and signatures against, the view serves listings and ro
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from dispute_engine.database import Cursor, Database
 from dispute_engine.domain.actor import Role
 from dispute_engine.domain.canonical import canonical_id
-from dispute_engine.domain.staff import ACTIVE, REVOKED, KeyPeriod, Staff, serves
+from dispute_engine.domain.staff import ACTIVE, REVOKED, KeyPeriod, Staff
+from dispute_engine.reports import DirectoryEntry
 from projections.view import Batch, timestamp
-
-
-@dataclass(frozen=True)
-class DirectoryEntry:
-    """One member as the directory view holds them."""
-
-    staff_id: str
-    display_name: str
-    roles: frozenset[Role]
-    languages: tuple[str, ...]
-    status: str
-    keys: tuple[KeyPeriod, ...]
-    registered_at: datetime
-    registered_by: str
-    revoked_at: datetime | None
-    version: int
-
-    @property
-    def active(self) -> bool:
-        """Whether the member may act (not revoked)."""
-        return self.status == ACTIVE
-
-    @property
-    def public_key(self) -> str | None:
-        """The key in force now, or None once revoked."""
-        current = self.keys[-1] if self.keys else None
-        return None if current is None or current.valid_until is not None else current.public_key
-
-    def serves(self, language: str) -> bool:
-        """Whether the member serves a language (``zh`` serves ``zh-Hant``).
-
-        Raises InvalidInput for a malformed tag.
-        """
-        return serves(self.languages, language)
 
 
 def _joined(values: Sequence[str]) -> str:

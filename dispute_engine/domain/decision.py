@@ -34,6 +34,7 @@ class Decision:
     approved_by: str | None = None
     approved_at: datetime | None = None
     overrides: tuple[str, ...] = ()  # chain facts the decision goes against, named on purpose
+    approval_signature: str | None = None  # the approver's, over the decision statement
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 from uuid import UUID
 
 import pytest
@@ -62,7 +62,7 @@ def open_desk(url: str, clock: FakeClock) -> Desk:
 def desk(db_url: str, clock: FakeClock) -> Iterator[Desk]:
     desk = open_desk(db_url, clock)
     yield desk
-    desk.engine.close()
+    desk.engine.shutdown()
 
 
 def proposed(desk: Desk, **filing: Any) -> UUID:
@@ -79,7 +79,7 @@ def proposed(desk: Desk, **filing: Any) -> UUID:
 
 
 def approval_statement(engine: DisputeEngine, dispute_id: UUID, action: SignedAction) -> bytes:
-    dispute = cast(Any, engine)._get(dispute_id)
+    dispute = engine._core.load(dispute_id)
     return statement(
         action,
         dispute_id=dispute.id,
@@ -120,11 +120,11 @@ def test_the_same_person_under_two_spellings_is_refused_without_the_directory_to
 
 def test_a_self_declared_approver_is_refused_in_directory_mode(desk: Desk):
     dispute_id = proposed(desk)
+    desk.add("dana", Role.INVESTIGATOR)
     before = stored_rows(desk.engine)
     outsider = Actor(id="carol", roles=frozenset({Role.APPROVER}))
     with pytest.raises(NotAuthorized, match="not in the staff directory"):
         desk.engine.approve_decision(dispute_id, by=outsider)
-    desk.add("dana", Role.INVESTIGATOR)
     with pytest.raises(NotAuthorized, match="needs the role approver"):
         desk.engine.approve_decision(dispute_id, by=desk.keys["dana"].actor([Role.APPROVER]))
     assert stored_rows(desk.engine) == before
@@ -218,14 +218,14 @@ def test_key_rotation_keeps_old_approvals_valid(desk: Desk):
 def forge_approval(engine: DisputeEngine, dispute_id: UUID, signature: str | None) -> None:
     """Insert an approval by bob with plain SQL, as someone with write access to the database
     (and the engine's code) would: a well-formed event, but not signed by bob's key."""
-    core = cast(Any, engine)
-    dispute = core._get(dispute_id)
+    core = engine._core
+    dispute = core.load(dispute_id)
     dispute.approve_decision(
         by=Actor(id="bob", roles=frozenset({Role.APPROVER})), now=engine.now(), signature=signature
     )
     (forged,) = dispute.collect_events()
-    stored = core.mapper.to_stored_event(forged)
-    db = engine.db
+    stored = core.events.mapper.to_stored_event(forged)
+    db = core.db
     with db.transaction() as cursor:
         db.execute(
             cursor,

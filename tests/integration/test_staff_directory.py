@@ -31,7 +31,7 @@ STATEMENT = b"dispute-engine/decision-statement/v1\n{}"
 
 @pytest.fixture
 def directory(engine: DisputeEngine, clock: FakeClock) -> Directory:
-    return Directory(cast(Any, engine), clock=clock, required=True)
+    return Directory(engine._core.events, clock=clock, required=True)
 
 
 @pytest.fixture
@@ -61,13 +61,14 @@ def add(directory: Directory, by: Actor, staff_id: str, *roles: Role, **extra: A
 
 def rebuilt_view(engine: DisputeEngine) -> Iterator[Any]:
     """The directory view built from every stored event, as the projection runner does."""
+    events, db = engine._core.events, engine._core.db
     view = StaffDirectory()
-    view.create(engine.db)
-    notifications = engine.recorder.select_notifications(1, 10_000)
-    batch = [(n, engine.mapper.to_domain_event(n)) for n in notifications]
-    with engine.db.transaction() as cursor:
-        view.apply(engine.db, cursor, cast(Any, batch))
-    yield from StaffDirectory.members(engine.db)
+    view.create(db)
+    notifications = events.recorder.select_notifications(1, 10_000)
+    batch = [(n, events.mapper.to_domain_event(n)) for n in notifications]
+    with db.transaction() as cursor:
+        view.apply(db, cursor, cast(Any, batch))
+    yield from StaffDirectory.members(db)
 
 
 # -- founding -------------------------------------------------------------------------
@@ -83,7 +84,7 @@ def test_the_first_admin_founds_the_directory_once(directory: Directory, root: I
 
 
 def test_founding_is_refused_once_anyone_is_registered(engine: DisputeEngine, clock: FakeClock):
-    open_directory = Directory(cast(Any, engine), clock=clock, required=False)
+    open_directory = Directory(engine._core.events, clock=clock, required=False)
     open_directory.register(
         "alice",
         roles=[Role.INVESTIGATOR],
@@ -101,7 +102,7 @@ def test_four_founders_at_once_leave_exactly_one_admin(db_url: str, clock: FakeC
     start = threading.Barrier(4)
 
     def found(number: int) -> None:
-        directory = Directory(cast(Any, engines[number]), clock=clock, required=True)
+        directory = Directory(engines[number]._core.events, clock=clock, required=True)
         start.wait()
         try:
             key = Identity.generate(f"founder-{number}").public_key_hex
@@ -122,7 +123,7 @@ def test_four_founders_at_once_leave_exactly_one_admin(db_url: str, clock: FakeC
         assert members[0].roles == {Role.ADMIN}
     finally:
         for engine in engines:
-            engine.close()
+            engine.shutdown()
 
 
 # -- members --------------------------------------------------------------------------
@@ -167,7 +168,7 @@ def test_a_change_that_lost_a_race_is_a_conflict(
     add(directory, founded, "bob", Role.APPROVER)
     first, second = directory.member("bob"), directory.member("bob")
     first.revoke(by=founded, now=engine.now())
-    engine.save(first)
+    engine._core.events.save(first)
     second.register_key(Identity.generate("bob").public_key_hex, by=founded, now=engine.now())
     with pytest.raises(ConcurrencyConflict):
         directory._save(second)
@@ -187,7 +188,7 @@ def test_roles_come_from_the_directory_not_from_the_caller(directory: Directory,
 def test_without_the_directory_the_caller_is_taken_as_given(
     engine: DisputeEngine, clock: FakeClock
 ):
-    open_directory = Directory(cast(Any, engine), clock=clock, required=False)
+    open_directory = Directory(engine._core.events, clock=clock, required=False)
     claimed = Actor(id="anyone", roles={Role.APPROVER})
     assert open_directory.acting(claimed) is claimed
 
@@ -282,9 +283,9 @@ def test_the_view_holds_members_roles_languages_and_key_periods(
     aggregate = directory.member("bob")
     assert bob.keys == tuple(aggregate.keys)
     assert bob.version == aggregate.version
-    assert StaffDirectory.member(engine.db, "\uff22\uff2f\uff22") == bob
-    assert StaffDirectory.member(engine.db, "nobody") is None
-    assert [m.staff_id for m in StaffDirectory.members(engine.db, include_revoked=False)] == [
+    assert StaffDirectory.member(engine._core.db, "\uff22\uff2f\uff22") == bob
+    assert StaffDirectory.member(engine._core.db, "nobody") is None
+    assert [m.staff_id for m in StaffDirectory.members(engine._core.db, include_revoked=False)] == [
         "bob",
         "root",
     ]
@@ -292,14 +293,14 @@ def test_the_view_holds_members_roles_languages_and_key_periods(
 
 def test_the_view_starts_empty(engine: DisputeEngine):
     view = StaffDirectory()
-    view.create(engine.db)
-    assert StaffDirectory.is_empty(engine.db)
-    assert StaffDirectory.members(engine.db) == []
+    view.create(engine._core.db)
+    assert StaffDirectory.is_empty(engine._core.db)
+    assert StaffDirectory.members(engine._core.db) == []
 
 
 def test_directory_events_name_the_admin_who_made_them(
     engine: DisputeEngine, directory: Directory, founded: Actor
 ):
     add(directory, founded, "alice", Role.INVESTIGATOR)
-    events = engine.repository.event_store.get(Staff.create_id("alice"))
+    events = engine._core.events.repository.event_store.get(Staff.create_id("alice"))
     assert [(type(e).__name__, cast(Any, e).actor) for e in events] == [("Registered", "root")]

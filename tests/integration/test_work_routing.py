@@ -20,7 +20,7 @@ def routed(engine: DisputeEngine, staff_id: str, roles: frozenset[Role], *langua
     return [
         UUID(i)
         for i in next_disputes(
-            engine.db, staff_id=staff_id, roles=roles, languages=languages, limit=10
+            engine._core.db, staff_id=staff_id, roles=roles, languages=languages, limit=10
         )
     ]
 
@@ -89,10 +89,10 @@ def test_the_queue_is_cut_at_the_limit(engine: DisputeEngine, alice: Actor):
     engine.projections.catch_up()
     for limit, expected in ((2, 2), (0, 0)):
         found = next_disputes(
-            engine.db, staff_id="alice", roles=INVESTIGATOR, languages=["en"], limit=limit
+            engine._core.db, staff_id="alice", roles=INVESTIGATOR, languages=["en"], limit=limit
         )
         assert len(found) == expected
     auditor = next_disputes(
-        engine.db, staff_id="audrey", roles={Role.AUDITOR}, languages=["en"], limit=10
+        engine._core.db, staff_id="audrey", roles={Role.AUDITOR}, languages=["en"], limit=10
     )
     assert auditor == []

@@ -34,7 +34,7 @@ def test_the_queue_holds_exactly_the_disputes_in_served_languages(
         }
         engine.projections.catch_up()
         offered = next_disputes(
-            engine.db, staff_id="wei", roles={Role.INVESTIGATOR}, languages=served, limit=100
+            engine._core.db, staff_id="wei", roles={Role.INVESTIGATOR}, languages=served, limit=100
         )
     expected = {str(i) for i, tag in languages.items() if serves(served, tag)}
     assert set(offered) == expected
