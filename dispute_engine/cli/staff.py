@@ -32,7 +32,7 @@ StaffId = Annotated[
 MAX_QUEUE = 1000
 _FIELDS = {
     "staff_id": "ID",
-    "roles": "--role",
+    "roles": "--grant",
     "languages": "--language",
     "public_key": "--public-key",
     "display_name": "--name",
@@ -112,7 +112,9 @@ def add(
     ],
     role: Annotated[
         list[str],
-        typer.Option("--role", help="investigator | approver | auditor | admin (repeatable)."),
+        typer.Option(
+            "--grant", help="A role: investigator | approver | auditor | admin (repeatable)."
+        ),
     ],
     language: Annotated[
         list[str] | None, typer.Option("--language", help="A language served (repeatable).")
@@ -199,7 +201,9 @@ def queue(
     if not 1 <= limit <= MAX_QUEUE:
         raise InvalidInput.of("--limit", f"must be between 1 and {MAX_QUEUE}")
     member = local_identity(session.actor_id).staff_id if for_staff is None else for_staff
-    with session.engine(create=False) as engine, flags_named({"for_staff": "--for"}):
+    # Routing reads the work-queue and SLA views, brought up to date first: like
+    # `projections run`, it may build them.
+    with session.engine() as engine, flags_named({"for_staff": "--for"}):
         views = engine.next_disputes(for_staff=member, limit=limit)
     rows = [
         (

@@ -96,3 +96,85 @@ def test_actor_only_picks_among_local_identities(tmp_path: Path):
     code, _, err = invoke("queue", "--mine", "--db", db, "--actor", "mallory")
     assert code == 2
     assert "no local identity mallory" in err
+
+
+def directory_env(tmp_path: Path, staff_id: str) -> dict[str, str]:
+    return {
+        "DISPUTE_ENGINE_REQUIRE_DIRECTORY": "true",
+        IDENTITY_ENV: str(tmp_path / f"{staff_id}.key"),
+    }
+
+
+def keygen(tmp_path: Path, staff_id: str) -> str:
+    code, out, err = invoke(
+        "staff", "keygen", "--id", staff_id, env=directory_env(tmp_path, staff_id)
+    )
+    assert code == 0, err
+    return out.strip()
+
+
+def test_a_desk_in_directory_mode_from_the_command_line(db_url: str, tmp_path: Path):
+    keygen(tmp_path, "root")
+    root = directory_env(tmp_path, "root")
+    code, out, err = invoke("staff", "init", "--name", "Desk lead", "--db", db_url, env=root)
+    assert code == 0, err
+    assert "admin" in out
+    code, _, err = invoke("staff", "init", "--db", db_url, env=root)
+    assert code == 1
+    assert "already has its first admin" in err
+    for staff_id, role in (("alice", "investigator"), ("bob", "approver")):
+        key = keygen(tmp_path, staff_id)
+        code, _, err = invoke(
+            "staff", "add", staff_id, "--grant", role, "--language", "zh",
+            "--public-key", key, "--db", db_url, env=root,
+        )  # fmt: skip
+        assert code == 0, err
+    code, out, _ = invoke("staff", "list", "--db", db_url, "--json")
+    assert {(m["staff_id"], tuple(m["roles"])) for m in json.loads(out)} == {
+        ("root", ("admin",)),
+        ("alice", ("investigator",)),
+        ("bob", ("approver",)),
+    }
+    code, out, _ = invoke("staff", "show", "ALICE", "--db", db_url)
+    assert code == 0
+    assert "investigator" in out
+    code, _, err = invoke("staff", "show", "nobody", "--db", db_url)
+    assert code == 1
+
+    alice, bob = directory_env(tmp_path, "alice"), directory_env(tmp_path, "bob")
+    filing = tmp_path / "filing.json"
+    from tests.factories import filing as valid_filing
+
+    filing.write_text(json.dumps(valid_filing(language="zh")))
+    code, out, err = invoke("file", "--from-json", str(filing), "--db", db_url, env=alice)
+    assert code == 0, err
+    dispute_id = out.strip()
+    code, _, err = invoke("note", dispute_id, "x", "--role", "approver", "--db", db_url, env=alice)
+    assert code == 2
+    assert "--role" in err
+    code, out, _ = invoke("queue", "--mine", "--db", db_url, "--json", env=alice)
+    assert [d["id"] for d in json.loads(out)] == [dispute_id]
+    code, _, err = invoke("assign", dispute_id, "--investigator", "root", "--db", db_url, env=alice)
+    assert code == 0, err
+    assert "warning: root does not serve zh" in err
+    invoke("assign", dispute_id, "--investigator", "alice", "--db", db_url, env=alice)
+    code, _, err = invoke(
+        "propose", dispute_id, "--outcome", "refund", "--rationale", "reverted",
+        "--override", "no_lookup", "--override", "amount", "--db", db_url, env=alice,
+    )  # fmt: skip
+    assert code == 0, err
+    code, _, err = invoke("approve", dispute_id, "--db", db_url, env=alice)
+    assert code == 1
+    assert "approver" in err
+    code, out, err = invoke("approve", dispute_id, "--db", db_url, env=bob)
+    assert code == 0, err
+    code, out, err = invoke("execute", dispute_id, "--db", db_url, env=bob)
+    assert code == 0, err
+    code, out, err = invoke("audit", "verify", "--db", db_url, "--json")
+    assert code == 0, err
+    assert json.loads(out)["signatures"] == []
+    code, _, err = invoke("staff", "revoke", "bob", "--db", db_url, env=root)
+    assert code == 0, err
+    code, _, err = invoke("note", dispute_id, "still here", "--db", db_url, env=bob)
+    assert code == 1
+    assert "revoked" in err
