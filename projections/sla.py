@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -14,6 +13,7 @@ from dispute_engine.database import Cursor, Database
 from dispute_engine.domain.dispute import SlaCopy
 from dispute_engine.domain.lifecycle import Status
 from dispute_engine.domain.sla_clock import SlaClock, SlaTracker, move_clocks
+from dispute_engine.reports import ReportRow
 from projections.view import Batch, timestamp, upsert
 
 
@@ -24,24 +24,6 @@ def _copy(row: Any) -> SlaCopy:
         version=int(row["version"]),
         sla=SlaTracker.from_dict(json.loads(row["tracker"])),
     )
-
-
-@dataclass(frozen=True)
-class ReportRow:
-    """How one metric fared for one priority over a period."""
-
-    metric: str
-    priority: str
-    met: int
-    breached: int
-    open: int
-    stopped: int
-
-    @property
-    def met_share(self) -> float | None:
-        """Met clocks as a share of the clocks that ended met or breached."""
-        decided = self.met + self.breached
-        return None if decided == 0 else self.met / decided
 
 
 class SlaView:

@@ -5,10 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from dispute_engine.database import Cursor, Database
+from dispute_engine.domain.claim import PRIORITY_RANK
 from dispute_engine.domain.lifecycle import OPEN
 from projections.view import Batch, timestamp, upsert
-
-PRIORITY_RANK = {"urgent": 0, "high": 1, "normal": 2, "low": 3}
 
 
 class WorkQueue:

@@ -19,7 +19,7 @@ def release_engine(tmp_path: Path) -> Iterator[DisputeEngine]:
     shutil.copy(FIXTURE, copy)  # the committed file is never written to
     engine = DisputeEngine.open(f"sqlite:///{copy}")
     yield engine
-    engine.close()
+    engine.shutdown()
 
 
 def test_every_dispute_of_release_0_1_loads_with_its_history(release_engine: DisputeEngine):
