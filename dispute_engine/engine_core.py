@@ -29,6 +29,7 @@ from dispute_engine.domain.errors import (
     EngineShutDown,
     InvalidInput,
 )
+from dispute_engine.domain.events import DisputeEvent
 from dispute_engine.error_mapping import save_conflicts, storage_errors
 from dispute_engine.event_store import DisputeEvents, dispute_key
 from dispute_engine.evidence_store import SqlEvidenceStore
@@ -166,7 +167,7 @@ class EngineCore:
                 saved = len(self.events.save(dispute))
             self._snapshot_every_interval(dispute, saved)
 
-    def save_events(self, events: Sequence[Dispute.Event]) -> None:
+    def save_events(self, events: Sequence[DisputeEvent]) -> None:
         """Save events of several disputes in one transaction.
 
         Raises ConcurrencyConflict, all of it unsaved, when any of them is stale.

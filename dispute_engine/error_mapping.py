@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -20,7 +20,12 @@ import requests
 from eventsourcing.persistence import IntegrityError, PersistenceError
 from web3.exceptions import Web3Exception, Web3RPCError
 
-from dispute_engine.domain.errors import ChainUnavailable, ConcurrencyConflict, StorageUnavailable
+from dispute_engine.domain.errors import (
+    ChainUnavailable,
+    ConcurrencyConflict,
+    PayoutFailed,
+    StorageUnavailable,
+)
 
 if TYPE_CHECKING:
     from dispute_engine.database import StorageUrl
@@ -81,6 +86,20 @@ def node_errors(chain_id: int, url: str, label: str, timeout: float) -> Iterator
             f"chain {chain_id} node at {label} {describe_node_fault(exc, url, timeout)}",
             chain_id=chain_id,
         ) from None
+
+
+@contextmanager
+def payout_refusals(key: str, already_sent: Callable[[], bool]) -> Iterator[None]:
+    """A node refusing a payout's transfer is PayoutFailed, unless the transfer is known anyway.
+
+    Another process may have broadcast the same signed transfer meanwhile; the node then
+    refuses ours ("nonce too low", "already known"), and nothing failed.
+    """
+    try:
+        yield
+    except Web3RPCError as exc:
+        if not already_sent():
+            raise PayoutFailed(f"the node refused payout {key}: {exc}") from None
 
 
 def describe_node_fault(exc: BaseException, url: str, timeout: float) -> str:
