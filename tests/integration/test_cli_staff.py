@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from dispute_engine.cli import app
 from dispute_engine.identity import IDENTITY_ENV, Identity, identities_folder
+from tests.factories import filing as valid_filing
 
 runner = CliRunner()
 
@@ -113,15 +114,13 @@ def keygen(tmp_path: Path, staff_id: str) -> str:
     return out.strip()
 
 
-def test_a_desk_in_directory_mode_from_the_command_line(db_url: str, tmp_path: Path):
+def founded_desk(db_url: str, tmp_path: Path) -> dict[str, dict[str, str]]:
+    """root founds the directory and adds alice (investigator) and bob (approver), zh."""
     keygen(tmp_path, "root")
     root = directory_env(tmp_path, "root")
     code, out, err = invoke("staff", "init", "--name", "Desk lead", "--db", db_url, env=root)
     assert code == 0, err
     assert "admin" in out
-    code, _, err = invoke("staff", "init", "--db", db_url, env=root)
-    assert code == 1
-    assert "already has its first admin" in err
     for staff_id, role in (("alice", "investigator"), ("bob", "approver")):
         key = keygen(tmp_path, staff_id)
         code, _, err = invoke(
@@ -129,6 +128,14 @@ def test_a_desk_in_directory_mode_from_the_command_line(db_url: str, tmp_path: P
             "--public-key", key, "--db", db_url, env=root,
         )  # fmt: skip
         assert code == 0, err
+    return {name: directory_env(tmp_path, name) for name in ("root", "alice", "bob")}
+
+
+def test_the_directory_is_founded_once_and_lists_its_members(db_url: str, tmp_path: Path):
+    desk = founded_desk(db_url, tmp_path)
+    code, _, err = invoke("staff", "init", "--db", db_url, env=desk["root"])
+    assert code == 1
+    assert "already has its first admin" in err
     code, out, _ = invoke("staff", "list", "--db", db_url, "--json")
     assert {(m["staff_id"], tuple(m["roles"])) for m in json.loads(out)} == {
         ("root", ("admin",)),
@@ -140,11 +147,16 @@ def test_a_desk_in_directory_mode_from_the_command_line(db_url: str, tmp_path: P
     assert "investigator" in out
     code, _, err = invoke("staff", "show", "nobody", "--db", db_url)
     assert code == 1
+    code, _, err = invoke("staff", "add", "eve", "--grant", "approver", "--public-key", "ab" * 32,
+                          "--db", db_url, env=desk["alice"])  # fmt: skip
+    assert code == 1
+    assert "needs the role admin" in err
 
-    alice, bob = directory_env(tmp_path, "alice"), directory_env(tmp_path, "bob")
+
+def test_members_work_a_dispute_with_their_own_keys(db_url: str, tmp_path: Path):
+    desk = founded_desk(db_url, tmp_path)
+    root, alice, bob = desk["root"], desk["alice"], desk["bob"]
     filing = tmp_path / "filing.json"
-    from tests.factories import filing as valid_filing
-
     filing.write_text(json.dumps(valid_filing(language="zh")))
     code, out, err = invoke("file", "--from-json", str(filing), "--db", db_url, env=alice)
     assert code == 0, err
