@@ -25,6 +25,11 @@ SIGNED: dict[type[Any], SignedAction] = {
 }
 
 
+def signed_action(event: object) -> SignedAction | None:
+    """The step a dispute event records that carries a signature, or None."""
+    return next((a for kind, a in SIGNED.items() if isinstance(event, kind)), None)
+
+
 @dataclass(frozen=True)
 class SignatureFinding:
     """A decision step whose signature does not stand, and why."""
@@ -48,7 +53,7 @@ def check_decision_signatures(
         if not isinstance(event, events.DisputeEvent):
             continue
         dispute = disputes.get(event.originator_id)
-        action = next((a for kind, a in SIGNED.items() if isinstance(event, kind)), None)
+        action = signed_action(event)
         if action is not None and dispute is not None and dispute.decision is not None:
             signature = getattr(event, "signature", None)
             if signature is not None or directory.required:
