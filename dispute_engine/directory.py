@@ -29,7 +29,7 @@ from dispute_engine.domain.errors import (
 )
 from dispute_engine.domain.staff import FOUNDING, Founding, Staff
 from dispute_engine.event_store import all_notifications
-from dispute_engine.identity import SigningActor, verify_signature
+from dispute_engine.identity import Identity, SigningActor, verify_signature
 
 
 class Directory:
@@ -85,7 +85,7 @@ class Directory:
         languages: Iterable[str],
         public_key: str,
         display_name: str | None = None,
-        by: Actor,
+        by: Actor | Identity,
     ) -> Staff:
         """Add a member with their first key. Raises NotAuthorized, InvalidInput (any field, or
         a member already in the directory)."""
@@ -138,7 +138,7 @@ class Directory:
             ) from None
         return member
 
-    def revoke(self, staff_id: str, *, by: Actor) -> Staff:
+    def revoke(self, staff_id: str, *, by: Actor | Identity) -> Staff:
         """Take away the member's right to act from now; their past signatures still verify.
 
         Raises StaffNotFound, NotAuthorized, InvalidTransition (already revoked).
@@ -149,7 +149,7 @@ class Directory:
         self._save(member)
         return member
 
-    def register_key(self, staff_id: str, public_key: str, *, by: Actor) -> Staff:
+    def register_key(self, staff_id: str, public_key: str, *, by: Actor | Identity) -> Staff:
         """Rotate the member to a new key from now; older signatures keep verifying against
         the key in force when they were made. Raises StaffNotFound, NotAuthorized,
         InvalidTransition, InvalidInput."""
@@ -184,17 +184,23 @@ class Directory:
 
     # -- who acts -----------------------------------------------------------------
 
-    def acting(self, by: Actor) -> Actor:
+    def acting(self, by: Actor | Identity) -> Actor:
         """The actor a write runs as: in directory mode the member with the directory's roles
-        (a signing actor keeps its key), otherwise ``by`` unchanged.
+        (a signing actor keeps its key), otherwise ``by`` unchanged. An ``Identity`` names no
+        roles: it always acts with the directory's.
 
         Raises NotAuthorized (not a member, revoked, or a key file that is not the member's
-        current key), InvalidInput (``by`` is not an Actor).
+        current key), InvalidInput (``by`` is neither an Actor nor an Identity).
         """
+        if isinstance(by, Identity):
+            return self._as_member(by.actor([]))
         if not isinstance(by, Actor):
             raise InvalidInput.of("by", f"must be an Actor, not {type(by).__name__}")
         if not self.required:
             return by
+        return self._as_member(by)
+
+    def _as_member(self, by: Actor) -> Actor:
         try:
             member = self.member(by.id)
         except StaffNotFound:

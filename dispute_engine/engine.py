@@ -32,6 +32,7 @@ from dispute_engine.domain.errors import (
 )
 from dispute_engine.domain.lifecycle import Status
 from dispute_engine.engine_core import DisputeId, EngineCore, GatewayFactory
+from dispute_engine.identity import Identity
 from dispute_engine.ports import (
     Clock,
     PayoutGateway,
@@ -103,7 +104,7 @@ class DisputeEngine:
 
     # -- filing -------------------------------------------------------------------
 
-    def file_dispute(self, command: FileDispute, *, by: Actor) -> UUID:
+    def file_dispute(self, command: FileDispute, *, by: Actor | Identity) -> UUID:
         """File a dispute; the same idempotency key returns the same id and writes nothing.
 
         Raises InvalidInput, IdempotencyKeyReused (same key, different claim), NotAuthorized.
@@ -140,7 +141,7 @@ class DisputeEngine:
 
     # -- investigation ------------------------------------------------------------
 
-    def assign(self, dispute_id: DisputeId, *, investigator: str, by: Actor) -> None:
+    def assign(self, dispute_id: DisputeId, *, investigator: str, by: Actor | Identity) -> None:
         """Give the dispute to an investigator (by canonical id, as actors are).
 
         Warns (``LanguageNotServed``) when the staff directory says the investigator does not
@@ -155,7 +156,7 @@ class DisputeEngine:
 
         self.staffing.warn_if_unserved(self._core.command(dispute_id, assign), name)
 
-    def verify_identity(self, dispute_id: DisputeId, *, method: str, by: Actor) -> None:
+    def verify_identity(self, dispute_id: DisputeId, *, method: str, by: Actor | Identity) -> None:
         """Record that the claimant's identity was checked, and how."""
         by = self.staffing.acting(by)
         name = Name(text=method).text
@@ -163,7 +164,7 @@ class DisputeEngine:
             dispute_id, lambda d: d.verify_identity(name, by=by, now=self._core.now())
         )
 
-    def request_evidence(self, dispute_id: DisputeId, *, what: str, by: Actor) -> None:
+    def request_evidence(self, dispute_id: DisputeId, *, what: str, by: Actor | Identity) -> None:
         """Ask the claimant for evidence; SLA clocks pause until they answer."""
         by = self.staffing.acting(by)
         text = Reason(text=what).text
@@ -171,7 +172,9 @@ class DisputeEngine:
             dispute_id, lambda d: d.request_evidence(text, by=by, now=self._core.now())
         )
 
-    def add_evidence(self, dispute_id: DisputeId, evidence: AddEvidence, *, by: Actor) -> str:
+    def add_evidence(
+        self, dispute_id: DisputeId, evidence: AddEvidence, *, by: Actor | Identity
+    ) -> str:
         """Store the evidence bytes (once per content) and attach them; returns the sha256.
 
         Raises InvalidInput (too large, unknown media type), InvalidTransition, NotAuthorized.
@@ -205,7 +208,7 @@ class DisputeEngine:
         with self._core.storage_boundary():
             return self._core.evidence_store.get(sha256)
 
-    def add_note(self, dispute_id: DisputeId, text: str, *, by: Actor) -> None:
+    def add_note(self, dispute_id: DisputeId, text: str, *, by: Actor | Identity) -> None:
         """Keep an internal note; concurrent notes all land."""
         by = self.staffing.acting(by)
         note = Reason(text=text).text
@@ -216,7 +219,7 @@ class DisputeEngine:
     # -- decision -----------------------------------------------------------------
 
     def propose_decision(
-        self, dispute_id: DisputeId, decision: ProposeDecision, *, by: Actor
+        self, dispute_id: DisputeId, decision: ProposeDecision, *, by: Actor | Identity
     ) -> None:
         """Propose refund, partial refund, adjustment or rejection (which resolves at once).
 
@@ -238,7 +241,7 @@ class DisputeEngine:
             ),
         )
 
-    def approve_decision(self, dispute_id: DisputeId, *, by: Actor) -> None:
+    def approve_decision(self, dispute_id: DisputeId, *, by: Actor | Identity) -> None:
         """Approve the proposed decision; the approver must not be its proposer."""
         actor = self.staffing.acting(by)
 
@@ -248,7 +251,7 @@ class DisputeEngine:
 
         self._core.command(dispute_id, approve)
 
-    def send_back(self, dispute_id: DisputeId, *, reason: str, by: Actor) -> None:
+    def send_back(self, dispute_id: DisputeId, *, reason: str, by: Actor | Identity) -> None:
         """Return the proposed decision to investigation, with the approver's reason."""
         actor = self.staffing.acting(by)
         text = Reason(text=reason).text
@@ -259,7 +262,7 @@ class DisputeEngine:
 
         self._core.command(dispute_id, send_back)
 
-    def execute_decision(self, dispute_id: DisputeId, *, by: Actor) -> str:
+    def execute_decision(self, dispute_id: DisputeId, *, by: Actor | Identity) -> str:
         """Pay the approved decision exactly once through the PayoutGateway; returns its reference.
 
         The gateway is keyed on dispute id + decision number: a retry after a crash, or a
@@ -301,7 +304,7 @@ class DisputeEngine:
 
     # -- the claimant and the end -------------------------------------------------
 
-    def notify_claimant(self, dispute_id: DisputeId, *, by: Actor) -> str:
+    def notify_claimant(self, dispute_id: DisputeId, *, by: Actor | Identity) -> str:
         """Record a notice to the claimant in their language; returns its text."""
         by = self.staffing.acting(by)
         return self._core.command(
@@ -311,12 +314,12 @@ class DisputeEngine:
             ),
         )
 
-    def close(self, dispute_id: DisputeId, *, by: Actor) -> None:
+    def close(self, dispute_id: DisputeId, *, by: Actor | Identity) -> None:
         """Close a resolved dispute (``shutdown`` releases the engine's resources)."""
         by = self.staffing.acting(by)
         self._core.command(dispute_id, lambda d: d.close(by=by, now=self._core.now()))
 
-    def reopen(self, dispute_id: DisputeId, *, reason: str, by: Actor) -> None:
+    def reopen(self, dispute_id: DisputeId, *, reason: str, by: Actor | Identity) -> None:
         """Reopen a resolved or closed dispute on appeal, within the appeal window."""
         by = self.staffing.acting(by)
         text = Reason(text=reason).text
@@ -328,7 +331,7 @@ class DisputeEngine:
         )
 
     def withdraw(
-        self, dispute_id: DisputeId, *, by: Actor, reason: str = "claimant withdrew"
+        self, dispute_id: DisputeId, *, by: Actor | Identity, reason: str = "claimant withdrew"
     ) -> None:
         """Withdraw the dispute; nothing more can happen to it."""
         by = self.staffing.acting(by)
@@ -400,7 +403,7 @@ class DisputeEngine:
         languages: Iterable[str],
         public_key: str,
         display_name: str | None = None,
-        by: Actor,
+        by: Actor | Identity,
     ) -> StaffView:
         """Add a member with their roles, served languages (BCP 47) and Ed25519 public key.
 
@@ -416,14 +419,16 @@ class DisputeEngine:
             by=by,
         )
 
-    def register_staff_key(self, staff_id: str, *, public_key: str, by: Actor) -> StaffView:
+    def register_staff_key(
+        self, staff_id: str, *, public_key: str, by: Actor | Identity
+    ) -> StaffView:
         """Rotate a member to a new key from now; what the old key signed stays verifiable.
 
         Raises StaffNotFound, NotAuthorized, InvalidTransition (revoked), InvalidInput.
         """
         return self.staffing.register_staff_key(staff_id, public_key=public_key, by=by)
 
-    def revoke_staff(self, staff_id: str, *, by: Actor) -> StaffView:
+    def revoke_staff(self, staff_id: str, *, by: Actor | Identity) -> StaffView:
         """Revoke a member: they can no longer act; their past signatures stay verifiable.
 
         Raises StaffNotFound, NotAuthorized, InvalidTransition (already revoked).
@@ -456,19 +461,19 @@ class DisputeEngine:
 
     # -- the collaborators' part of the public API ------------------------------------
 
-    def look_up_transaction(self, dispute_id: DisputeId, *, by: Actor) -> ChainFactsView:
+    def look_up_transaction(self, dispute_id: DisputeId, *, by: Actor | Identity) -> ChainFactsView:
         """Ask the chain what the disputed transaction did (see ``ChainTruth``)."""
         by = self.staffing.acting(by)
         return self.chain.look_up_transaction(dispute_id, by=by)
 
     def look_up_many(
-        self, dispute_ids: Sequence[DisputeId], *, by: Actor
+        self, dispute_ids: Sequence[DisputeId], *, by: Actor | Identity
     ) -> list[ChainFactsView | DisputeEngineError]:
         """Look up a queue of disputes in JSON-RPC batches (see ``ChainTruth``)."""
         by = self.staffing.acting(by)
         return self.chain.look_up_many(dispute_ids, by=by)
 
-    def recheck_unfinalized(self, *, by: Actor) -> list[UUID]:
+    def recheck_unfinalized(self, *, by: Actor | Identity) -> list[UUID]:
         """Look again at facts that are not final (see ``ChainTruth``)."""
         by = self.staffing.acting(by)
         return self.chain.recheck_unfinalized(by=by)

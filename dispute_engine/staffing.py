@@ -26,6 +26,7 @@ from dispute_engine.domain.errors import (
 from dispute_engine.domain.staff import Staff
 from dispute_engine.engine_core import EngineCore
 from dispute_engine.event_store import all_notifications
+from dispute_engine.identity import Identity
 from dispute_engine.views import StaffView
 
 MAX_QUEUE = 1000
@@ -49,7 +50,7 @@ class Staffing:
 
     # -- who acts -------------------------------------------------------------------
 
-    def acting(self, by: Actor) -> Actor:
+    def acting(self, by: Actor | Identity) -> Actor:
         """The actor a write runs as (see :meth:`Directory.acting`). Raises NotAuthorized."""
         with self._core.storage_boundary():
             return self.directory.acting(by)
@@ -127,7 +128,7 @@ class Staffing:
         languages: Iterable[str],
         public_key: str,
         display_name: str | None = None,
-        by: Actor,
+        by: Actor | Identity,
     ) -> StaffView:
         """Add a member. Raises NotAuthorized, InvalidInput (also: already a member)."""
         with self._core.storage_boundary():
@@ -141,13 +142,15 @@ class Staffing:
             )
         return StaffView.of(member)
 
-    def register_staff_key(self, staff_id: str, *, public_key: str, by: Actor) -> StaffView:
+    def register_staff_key(
+        self, staff_id: str, *, public_key: str, by: Actor | Identity
+    ) -> StaffView:
         """Rotate a member's key. Raises StaffNotFound, NotAuthorized, InvalidTransition,
         InvalidInput, ConcurrencyConflict."""
         with self._core.storage_boundary():
             return StaffView.of(self.directory.register_key(staff_id, public_key, by=by))
 
-    def revoke_staff(self, staff_id: str, *, by: Actor) -> StaffView:
+    def revoke_staff(self, staff_id: str, *, by: Actor | Identity) -> StaffView:
         """Revoke a member. Raises StaffNotFound, NotAuthorized, InvalidTransition,
         ConcurrencyConflict."""
         with self._core.storage_boundary():

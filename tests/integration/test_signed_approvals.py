@@ -160,6 +160,22 @@ def test_an_approval_signed_by_the_wrong_key_is_refused(desk: Desk):
     assert desk.engine.get(dispute_id).status == "pending_approval"
 
 
+def test_an_identity_is_accepted_wherever_an_actor_is_with_the_directorys_roles(desk: Desk):
+    dispute_id = proposed(desk)
+    desk.engine.add_note(dispute_id, "checked the exchange", by=desk.keys["alice"])
+    with pytest.raises(NotAuthorized, match="needs the role approver"):
+        desk.engine.approve_decision(dispute_id, by=desk.keys["alice"])
+    desk.engine.approve_decision(dispute_id, by=desk.keys["bob"])
+    assert desk.engine.get(dispute_id).status == "approved"
+
+
+def test_without_the_directory_an_identity_still_acts_only_as_a_member(engine: DisputeEngine):
+    alice = Actor(id="alice", roles=frozenset({Role.INVESTIGATOR}))
+    dispute_id = file_dispute(engine, alice)
+    with pytest.raises(NotAuthorized, match="not in the staff directory"):
+        engine.add_note(dispute_id, "hello", by=Identity.generate("alice"))
+
+
 def test_an_admin_may_not_approve(desk: Desk):
     dispute_id = proposed(desk)
     with pytest.raises(NotAuthorized):
