@@ -179,7 +179,7 @@ class Directory:
         return bool(self._registrations(limit=1))
 
     def _registrations(self, *, limit: int | None) -> list[Notification]:
-        topic = get_topic(Staff.Registered)  # type: ignore[attr-defined]
+        topic = get_topic(Staff.Registered)
         return list(islice(all_notifications(self._app.recorder, [topic]), limit))
 
     # -- who acts -----------------------------------------------------------------

@@ -11,9 +11,10 @@ from datetime import datetime
 from typing import Any
 
 from dispute_engine.database import Cursor, Database
+from dispute_engine.domain import staff_events
 from dispute_engine.domain.actor import Role
 from dispute_engine.domain.canonical import canonical_id
-from dispute_engine.domain.staff import ACTIVE, REVOKED, KeyPeriod, Staff
+from dispute_engine.domain.staff import ACTIVE, REVOKED, KeyPeriod
 from dispute_engine.reports import DirectoryEntry
 from projections.view import Batch, timestamp
 
@@ -57,15 +58,14 @@ class StaffDirectory:
     def apply(self, db: Database, cursor: Cursor, batch: Batch) -> None:
         """Apply the directory's events of the batch in order; other aggregates' are skipped."""
         for _, event in batch:
-            if isinstance(event, Staff.Event):
+            if isinstance(event, staff_events.StaffEvent):
                 self._apply(db, cursor, event)
 
-    def _apply(self, db: Database, cursor: Cursor, event: Any) -> None:
+    def _apply(self, db: Database, cursor: Cursor, event: staff_events.StaffEvent) -> None:
         member = str(event.originator_id)
         members = db.table("staff_members")
         at = timestamp(event.timestamp)
-        kind = type(event).__name__
-        if kind == "Registered":
+        if isinstance(event, staff_events.Registered):
             db.execute(
                 cursor,
                 f"INSERT INTO {members} (aggregate_id, staff_id, display_name, roles, "
@@ -86,14 +86,14 @@ class StaffDirectory:
             self._add_key(db, cursor, member, event.public_key, at)
             return
         changes: dict[str, Any] = {"version": event.originator_version}
-        if kind == "RolesChanged":
+        if isinstance(event, staff_events.RolesChanged):
             changes["roles"] = _joined(event.roles)
-        elif kind == "LanguagesChanged":
+        elif isinstance(event, staff_events.LanguagesChanged):
             changes["languages"] = _joined(event.languages)
-        elif kind == "KeyRegistered":
+        elif isinstance(event, staff_events.KeyRegistered):
             self._close_key(db, cursor, member, at)
             self._add_key(db, cursor, member, event.public_key, at)
-        elif kind == "Revoked":
+        elif isinstance(event, staff_events.Revoked):
             self._close_key(db, cursor, member, at)
             changes.update(status=REVOKED, revoked_at=at)
         sets = ", ".join(f"{column} = ?" for column in changes)

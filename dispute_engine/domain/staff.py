@@ -20,6 +20,7 @@ from uuid import UUID, uuid5
 from eventsourcing.domain import Aggregate, event
 from pydantic import AfterValidator, Field
 
+from dispute_engine.domain import staff_events
 from dispute_engine.domain.actor import (
     CHANGE_STAFF,
     REGISTER_STAFF,
@@ -148,10 +149,15 @@ def _aware(when: datetime, field: str) -> datetime:
 class Staff(Aggregate):
     """One member of the support desk as the directory records them."""
 
-    class Event(Aggregate.Event):
-        """Every directory event records who made the change."""
+    class Event(staff_events.StaffEvent):
+        """The base of every directory event."""
 
-        actor: str
+    # The event classes of staff_events.py, made the member's own by the library.
+    Registered = staff_events.Registered
+    RolesChanged = staff_events.RolesChanged
+    LanguagesChanged = staff_events.LanguagesChanged
+    KeyRegistered = staff_events.KeyRegistered
+    Revoked = staff_events.Revoked
 
     @staticmethod
     def create_id(staff_id: str) -> UUID:
@@ -199,7 +205,7 @@ class Staff(Aggregate):
             timestamp=_aware(now, "now"),
         )
 
-    @event("Registered")
+    @event(staff_events.Registered)
     def __init__(
         self,
         staff_id: str,
@@ -271,7 +277,7 @@ class Staff(Aggregate):
             raise InvalidInput.of("roles", f"{self.staff_id} already holds exactly these roles")
         self._roles_changed(roles=sorted(new), actor=by.id, timestamp=self._after(now))
 
-    @event("RolesChanged")
+    @event(staff_events.RolesChanged)
     def _roles_changed(self, roles: list[str], actor: str, timestamp: datetime) -> None:
         self.roles = frozenset(Role(r) for r in roles)
 
@@ -284,7 +290,7 @@ class Staff(Aggregate):
             raise InvalidInput.of("languages", f"{self.staff_id} already serves these languages")
         self._languages_changed(languages=list(new), actor=by.id, timestamp=self._after(now))
 
-    @event("LanguagesChanged")
+    @event(staff_events.LanguagesChanged)
     def _languages_changed(self, languages: list[str], actor: str, timestamp: datetime) -> None:
         self.languages = tuple(languages)
 
@@ -300,7 +306,7 @@ class Staff(Aggregate):
             raise InvalidInput.of("public_key", f"{self.staff_id} has already held this key")
         self._key_registered(public_key=key, actor=by.id, timestamp=self._after(now))
 
-    @event("KeyRegistered")
+    @event(staff_events.KeyRegistered)
     def _key_registered(self, public_key: str, actor: str, timestamp: datetime) -> None:
         self.keys[-1] = KeyPeriod(self.keys[-1].public_key, self.keys[-1].valid_from, timestamp)
         self.keys.append(KeyPeriod(public_key, timestamp, None))
@@ -316,7 +322,7 @@ class Staff(Aggregate):
             raise NotAuthorized("an admin may not revoke themselves; ask another", actor=by.id)
         self._revoked(actor=by.id, timestamp=self._after(now))
 
-    @event("Revoked")
+    @event(staff_events.Revoked)
     def _revoked(self, actor: str, timestamp: datetime) -> None:
         self.keys[-1] = KeyPeriod(self.keys[-1].public_key, self.keys[-1].valid_from, timestamp)
         self.status = REVOKED
