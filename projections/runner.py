@@ -18,15 +18,28 @@ from dispute_engine.database import Cursor, storage_errors
 from dispute_engine.domain.dispute import Dispute
 from dispute_engine.domain.errors import InvalidInput, StorageUnavailable
 from dispute_engine.engine_core import EngineCore, guarded
+from dispute_engine.settings import Settings
 from projections.audit_log import AuditLog
+from projections.feed_view import FeedView
+from projections.notice_outbox import NoticeOutbox
+from projections.quality import QualityView
 from projections.sla import SlaView
 from projections.view import View, upsert
 from projections.work_queue import WorkQueue
 
 
-def all_views() -> dict[str, View]:
-    """Every view, by name."""
-    return {view.name: view for view in (WorkQueue(), SlaView(), AuditLog())}
+def all_views(settings: Settings | None = None) -> dict[str, View]:
+    """Every view, by name; the feed only where the settings name its broker."""
+    views: list[View] = [WorkQueue(), SlaView(), AuditLog(), QualityView(), NoticeOutbox()]
+    if settings is not None and settings.feed_url is not None:
+        views.append(
+            FeedView(
+                settings.feed_url,
+                stream=settings.feed_stream,
+                subject_prefix=settings.feed_subject_prefix,
+            )
+        )
+    return {view.name: view for view in views}
 
 
 @guarded
@@ -36,7 +49,7 @@ class ProjectionRunner:
     def __init__(self, engine: EngineCore, *, batch_size: int = 1000) -> None:
         self.engine = engine
         self.db = engine.db
-        self.views = all_views()
+        self.views = all_views(engine.settings)
         self.batch_size = batch_size
         with engine.storage.creation_lock(create=engine.creates):
             self.tracking: TrackingRecorder = engine.factory.tracking_recorder()
