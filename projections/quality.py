@@ -133,8 +133,9 @@ class QualityView:
     def report(cls, db: Database, by: Grouping | None = None) -> dict[str, QualityFigures]:
         """The quality report over every dispute, overall or by a grouping.
 
-        Raises InvalidInput for an unknown grouping.
+        Raises InvalidInput for an unknown grouping (before reading anything).
         """
+        quality_report((), by=by)
         return quality_report(cls.rows(db), by=by)
 
 
