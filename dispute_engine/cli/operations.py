@@ -122,7 +122,12 @@ def projections_run(
 def projections_rebuild(
     ctx: typer.Context,
     name: Annotated[
-        str, typer.Argument(metavar="NAME", help="work_queue, sla or audit_log", show_default=False)
+        str,
+        typer.Argument(
+            metavar="NAME",
+            help="work_queue, sla, audit_log, quality, outbox or feed",
+            show_default=False,
+        ),
     ],
 ) -> None:
     """Throw a view away and rebuild it from every event."""
