@@ -8,13 +8,26 @@ dispute is unresolved again and counts a reopen); breaches are the SLA breaches 
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from dispute_engine.database import Cursor, Database
 from dispute_engine.domain.event_names import EventName
 from dispute_engine.domain.lifecycle import Status
-from dispute_engine.domain.quality import Grouping, QualityFigures, QualityRow, quality_report
+from dispute_engine.domain.quality import (
+    ALL,
+    GROUPINGS,
+    SATISFIED,
+    UNASSIGNED,
+    Durations,
+    Grouping,
+    QualityFigures,
+    QualityRow,
+    SortedTimes,
+    Tally,
+    check_grouping,
+    figures_of,
+)
 from dispute_engine.domain.sla_policy import FIRST_ACTIONS
 from projections.view import Batch, timestamp, upsert
 
@@ -31,6 +44,8 @@ _COLUMNS = (
     "rating",
     "breaches",
     "reopens",
+    "first_response_us",
+    "resolution_us",
 )
 
 
@@ -43,12 +58,22 @@ class QualityView:
 
     def create(self, db: Database) -> None:
         """Create the quality table."""
+        table = db.table("quality_rows")
         db.create(
-            f"CREATE TABLE IF NOT EXISTS {db.table('quality_rows')} ("
+            f"CREATE TABLE IF NOT EXISTS {table} ("
             "dispute_id TEXT PRIMARY KEY, status TEXT NOT NULL, channel TEXT NOT NULL, "
             "language TEXT NOT NULL, investigator TEXT, reason TEXT NOT NULL, "
             "filed_at TEXT NOT NULL, first_response_at TEXT, resolved_at TEXT, "
-            "rating INTEGER, breaches INTEGER NOT NULL, reopens INTEGER NOT NULL)"
+            "rating INTEGER, breaches INTEGER NOT NULL, reopens INTEGER NOT NULL, "
+            # The times since filing, in whole microseconds: the report sorts and counts them
+            # in the database instead of reading every row's times.
+            "first_response_us BIGINT, resolution_us BIGINT)",
+            # The report walks these to the median and the 90th percentile of each group.
+            *(
+                f"CREATE INDEX IF NOT EXISTS quality_{'_'.join(key)} ON {table} ({', '.join(key)})"
+                for times in ("first_response_us", "resolution_us")
+                for key in ((times,), *((g, times) for g in GROUPINGS))
+            ),
         )
 
     def apply(self, db: Database, cursor: Cursor, batch: Batch) -> None:
@@ -73,6 +98,8 @@ class QualityView:
                     "rating": None,
                     "breaches": 0,
                     "reopens": 0,
+                    "first_response_us": None,
+                    "resolution_us": None,
                 }
                 continue
             row = rows[dispute_id]
@@ -80,13 +107,15 @@ class QualityView:
                 row["investigator"] = event.investigator  # type: ignore[attr-defined]
             if name in FIRST_ACTIONS and row["first_response_at"] is None:
                 row["first_response_at"] = at
+                row["first_response_us"] = _since_filing(row, event.timestamp)
             if name == EventName.SLA_BREACHED:
                 row["breaches"] += 1
             if name == EventName.REOPENED:
                 row["reopens"] += 1
-                row["resolved_at"] = None
+                row["resolved_at"] = row["resolution_us"] = None
             elif event.status == Status.RESOLVED and row["status"] != Status.RESOLVED:
                 row["resolved_at"] = at
+                row["resolution_us"] = _since_filing(row, event.timestamp)
             row["status"] = event.status
         upsert(db, cursor, "quality_rows", ["dispute_id"], list(rows.values()))
 
@@ -129,14 +158,94 @@ class QualityView:
             )
         ]
 
-    @classmethod
-    def report(cls, db: Database, by: Grouping | None = None) -> dict[str, QualityFigures]:
-        """The quality report over every dispute, overall or by a grouping.
+    @staticmethod
+    def report(db: Database, by: Grouping | None = None) -> dict[str, QualityFigures]:
+        """The quality report over every dispute, overall or by a grouping, groups sorted.
 
-        Raises InvalidInput for an unknown grouping (before reading anything).
+        Counted and sorted in the database: it equals :func:`quality_report` over
+        :meth:`rows`, without reading every row. Raises InvalidInput for an unknown grouping.
         """
-        quality_report((), by=by)
-        return quality_report(cls.rows(db), by=by)
+        key = _GROUP_KEYS[check_grouping(by)]
+        table = db.table("quality_rows")
+        satisfied = ", ".join(str(r) for r in sorted(SATISFIED))
+        tallies: dict[str, Tally] = {}
+        timed: dict[str, dict[str, int]] = {}
+        for r in db.fetchall(
+            f"SELECT {key} AS grp, COUNT(*) AS disputes, COUNT(rating) AS rated, "
+            "COUNT(first_response_us) AS responded, COUNT(resolution_us) AS resolved, "
+            f"SUM(CASE WHEN rating IN ({satisfied}) THEN 1 ELSE 0 END) AS satisfied, "
+            "SUM(breaches) AS breaches, "
+            "SUM(CASE WHEN breaches > 0 THEN 1 ELSE 0 END) AS breached, "
+            "SUM(CASE WHEN resolved_at IS NOT NULL OR reopens > 0 THEN 1 ELSE 0 END) "
+            "AS ever_resolved, SUM(CASE WHEN reopens > 0 THEN 1 ELSE 0 END) AS reopened "
+            f"FROM {table} GROUP BY 1"
+        ):
+            name = str(r["grp"])
+            tallies[name] = Tally(
+                disputes=int(r["disputes"]),
+                rated=int(r["rated"]),
+                satisfied=int(r["satisfied"]),
+                breaches=int(r["breaches"]),
+                breached_disputes=int(r["breached"]),
+                ever_resolved=int(r["ever_resolved"]),
+                reopened=int(r["reopened"]),
+            )
+            timed[name] = {
+                "first_response_us": int(r["responded"]),
+                "resolution_us": int(r["resolved"]),
+            }
+
+        def times(name: str, column: str) -> Durations:
+            where, params = _group_filter(by, name)
+            return Durations.of_sorted(
+                SortedTimes(
+                    timed[name][column],
+                    lambda rank: _time_at(db, column, where, params, rank),
+                )
+            )
+
+        return {
+            name: figures_of(
+                tallies[name],
+                first_response=times(name, "first_response_us"),
+                resolution=times(name, "resolution_us"),
+            )
+            for name in sorted(tallies)
+        }
+
+
+# Expressions, not bare columns: grouping by a bare column, SQLite walks the column's index
+# and fetches every row from the table by it, several times slower than one plain scan.
+_GROUP_KEYS: dict[Grouping | None, str] = {
+    None: f"'{ALL}'",
+    "channel": "channel || ''",
+    "language": "language || ''",
+    "reason": "reason || ''",
+    "investigator": f"COALESCE(investigator, '{UNASSIGNED}')",
+}
+
+
+def _group_filter(by: Grouping | None, name: str) -> tuple[str, list[str]]:
+    """The condition selecting one group's rows, written so the view's indexes serve it."""
+    if by is None:
+        return "", []
+    if by == "investigator" and name == UNASSIGNED:
+        return f"AND (investigator IS NULL OR investigator = '{UNASSIGNED}')", []
+    return f"AND {by} = ?", [name]
+
+
+def _time_at(db: Database, column: str, where: str, params: list[str], rank: int) -> int:
+    """The time at a 0-based rank of a group's sorted times: a walk along an index."""
+    rows = db.fetchall(
+        f"SELECT {column} AS t FROM {db.table('quality_rows')} "
+        f"WHERE {column} IS NOT NULL {where} ORDER BY {column} LIMIT 1 OFFSET ?",
+        [*params, rank],
+    )
+    return int(rows[0]["t"])
+
+
+def _since_filing(row: dict[str, Any], moment: datetime) -> int:
+    return (moment - datetime.fromisoformat(row["filed_at"])) // timedelta(microseconds=1)
 
 
 def _moment(text: str | None) -> datetime | None:
