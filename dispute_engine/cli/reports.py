@@ -12,7 +12,6 @@ from dispute_engine.cli import render
 from dispute_engine.cli.app import report_app
 from dispute_engine.cli.session import Session
 from dispute_engine.domain.quality import Durations, QualityFigures
-from projections.quality import QualityView
 
 
 class By(StrEnum):
@@ -32,6 +31,8 @@ def report_quality(
     ] = None,
 ) -> None:
     """CSAT, first-response and resolution times (median, p90), breaches and reopen rate."""
+    from projections.quality import QualityView  # noqa: PLC0415 - an adapter, read at run time
+
     session = Session.of(ctx)
     with session.engine(create=False) as engine:
         engine.projections.catch_up(["quality"])

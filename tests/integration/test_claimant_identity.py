@@ -38,9 +38,7 @@ def claimed(engine: DisputeEngine, alice: Actor) -> UUID:
 
 
 def failures(engine: DisputeEngine, dispute: UUID) -> list[str]:
-    return [
-        e.data["reason"] for e in engine.history(dispute) if e.name == "IdentityAttemptFailed"
-    ]
+    return [e.data["reason"] for e in engine.history(dispute) if e.name == "IdentityAttemptFailed"]
 
 
 def test_the_claimed_sender_signing_the_challenge_verifies_the_claimant(
