@@ -9,10 +9,11 @@ ANVIL := .tools/node_modules/.bin/anvil
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet --upgrade pip 2> $(VENV)/pip.log || { cat $(VENV)/pip.log; exit 1; }
 
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@echo "installing dispute-engine and its test tools into $(VENV) (pip's warnings: $(VENV)/pip.log)"
+	$(BIN)/python -m pip install --quiet -e '.[test]' 2> $(VENV)/pip.log || { cat $(VENV)/pip.log; exit 1; }
 	touch $@
 
 ## demo: install and walk through several disputes on a local SQLite file

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from eth_utils.address import to_checksum_address
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from dispute_engine.domain.evidence import MAX_EVIDENCE_BYTES
@@ -44,6 +45,27 @@ class SmtpTarget(BaseModel):
     password: SecretStr | None = None
 
 
+class TokenSetting(BaseModel):
+    """A token an operator adds to a chain's registry: its symbol, address and decimals."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    symbol: str = Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9.\-]+$")
+    address: str = Field(pattern=r"^0x[0-9a-fA-F]{40}$")
+    decimals: int = Field(ge=0, le=77)
+
+    @field_validator("address")
+    @classmethod
+    def _checksummed(cls, value: str) -> str:
+        """The address in EIP-55 form, as the chain adapters compare addresses."""
+        return to_checksum_address(value)
+
+    @field_validator("symbol")
+    @classmethod
+    def _upper(cls, value: str) -> str:
+        return value.upper()
+
+
 class Settings(BaseSettings):
     """How the engine is configured: database, chains, policies.
 
@@ -66,6 +88,9 @@ class Settings(BaseSettings):
     # Per asset symbol: ``{"USDT": {"per_payout": "500", "per_day": "5000"}}``; an asset
     # without an entry has no limit.
     payout_limits: dict[str, PayoutLimit] = Field(default_factory=dict)
+    # Per chain id, tokens the registry should know besides its well-known ones:
+    # ``{"31337": [{"symbol": "TUSD", "address": "0x...", "decimals": 6}]}``.
+    tokens: dict[int, list[TokenSetting]] = Field(default_factory=dict)
     event_cipher_key: SecretStr | None = None  # AES key (base64): events encrypted at rest
     # Ed25519 private key (hex or base64 of 32 bytes, or a key file) that seals events and
     # signs checkpoints; retired public keys keep the seals they made verifiable.

@@ -98,7 +98,7 @@ def engine(db_url: str, clock: FakeClock) -> Iterator[DisputeEngine]:
     """An engine on a fresh database, once on SQLite and once on PostgreSQL."""
     engine = DisputeEngine.open(db_url, clock=clock)
     yield engine
-    engine.close()
+    engine.shutdown()
 
 
 @pytest.fixture
@@ -106,7 +106,7 @@ def memory_engine(clock: FakeClock) -> Iterator[DisputeEngine]:
     """An engine on a private in-memory database."""
     engine = DisputeEngine.open("memory:", clock=clock)
     yield engine
-    engine.close()
+    engine.shutdown()
 
 
 # Mutation runs execute the property tests once per mutant. DISPUTE_ENGINE_HYPOTHESIS=mutation

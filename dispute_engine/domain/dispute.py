@@ -17,6 +17,7 @@ from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
+from dispute_engine.domain import events
 from dispute_engine.domain.actor import FILE, Actor, require_permission, same_actor
 from dispute_engine.domain.chain_facts import (
     ChainFacts,
@@ -29,7 +30,6 @@ from dispute_engine.domain.claim import Claim
 from dispute_engine.domain.decision import Decision, Outcome, Payout
 from dispute_engine.domain.dispute_snapshot import DisputeSnapshot
 from dispute_engine.domain.errors import InvalidInput, InvalidTransition, NotAuthorized
-from dispute_engine.domain.event_names import EventName
 from dispute_engine.domain.evidence import Evidence, EvidenceRequest
 from dispute_engine.domain.lifecycle import (
     OPEN,
@@ -40,7 +40,8 @@ from dispute_engine.domain.lifecycle import (
     refusal,
 )
 from dispute_engine.domain.money import AmountError, Money
-from dispute_engine.domain.notice import Template, render
+from dispute_engine.domain.note import Note
+from dispute_engine.domain.notice import Notice, Template, render
 from dispute_engine.domain.sla_clock import ClockMove, SlaAlert, SlaTracker, move_clocks
 from dispute_engine.domain.sla_policy import CURRENT_POLICY
 
@@ -53,11 +54,8 @@ class Dispute(Aggregate):
     status: Status
     Snapshot = DisputeSnapshot
 
-    class Event(Aggregate.Event):
-        """Every dispute event records who acted and the status it left the dispute in."""
-
-        actor: str
-        status: str
+    class Event(events.DisputeEvent):
+        """The base of every dispute event: applies it, then notes how it moves the clocks."""
 
         def mutate(self, aggregate: Any) -> Any:
             """Apply the event, then the status it records, then note how it moves the clocks.
@@ -72,32 +70,32 @@ class Dispute(Aggregate):
 
         def clock_move(self, previous: Status | None) -> ClockMove:
             """What the event means to the dispute's SLA clocks, given the status before it."""
-            return ClockMove(
-                EventName(type(self).__name__), previous, Status(self.status), self.timestamp
-            )
+            move = ClockMove(type(self), previous, Status(self.status), self.timestamp)
+            if isinstance(self, events.SlaWarningRaised):
+                return replace(move, clock=self.clock, threshold=self.threshold)
+            if isinstance(self, events.SlaBreached):
+                return replace(move, clock=self.clock, threshold=100)
+            return move
 
-    class SlaWarningRaised(Event):
-        """A clock used a warning share (50, 75 or 90 %) of its target."""
-
-        clock: str
-        threshold: int
-        due_at: datetime
-        detected_at: datetime
-
-        def clock_move(self, previous: Status | None) -> ClockMove:
-            """The warning is recorded on its clock."""
-            return replace(super().clock_move(previous), clock=self.clock, threshold=self.threshold)
-
-    class SlaBreached(Event):
-        """A clock reached its target before its metric was met."""
-
-        clock: str
-        due_at: datetime
-        detected_at: datetime
-
-        def clock_move(self, previous: Status | None) -> ClockMove:
-            """The breach is recorded on its clock."""
-            return replace(super().clock_move(previous), clock=self.clock, threshold=100)
+    # The event classes of domain/events.py, made the dispute's own by the library: their
+    # topics stay ``dispute_engine.domain.dispute:Dispute.<Name>``, as stored by every release.
+    Filed = events.Filed
+    Assigned = events.Assigned
+    IdentityVerified = events.IdentityVerified
+    EvidenceRequested = events.EvidenceRequested
+    EvidenceAdded = events.EvidenceAdded
+    NoteAdded = events.NoteAdded
+    TransactionLookedUp = events.TransactionLookedUp
+    DecisionProposed = events.DecisionProposed
+    DecisionApproved = events.DecisionApproved
+    DecisionSentBack = events.DecisionSentBack
+    DecisionExecuted = events.DecisionExecuted
+    ClaimantNotified = events.ClaimantNotified
+    Closed = events.Closed
+    Reopened = events.Reopened
+    Withdrawn = events.Withdrawn
+    SlaWarningRaised = events.SlaWarningRaised
+    SlaBreached = events.SlaBreached
 
     @staticmethod
     def create_id(idempotency_key: str) -> UUID:
@@ -131,7 +129,7 @@ class Dispute(Aggregate):
             timestamp=now,
         )
 
-    @event("Filed")
+    @event(events.Filed)
     def __init__(
         self,
         idempotency_key: str,
@@ -153,11 +151,11 @@ class Dispute(Aggregate):
         self.identity_method: str | None = None
         self.evidence: list[Evidence] = []
         self.evidence_requests: list[EvidenceRequest] = []
-        self.notes: list[tuple[str, str, datetime]] = []
+        self.notes: list[Note] = []
         self.decision: Decision | None = None
         self.decisions_proposed = 0
         self.payouts: list[Payout] = []
-        self.notices: list[tuple[str, str, str, datetime]] = []
+        self.notices: list[Notice] = []
         self.resolved_at: datetime | None = None
         self.closed_at: datetime | None = None
         self.reopen_count = 0
@@ -230,7 +228,7 @@ class Dispute(Aggregate):
         status = self._next(Action.ASSIGN, by)
         self._assigned(investigator=investigator, actor=by.id, status=status, timestamp=now)
 
-    @event("Assigned")
+    @event(events.Assigned)
     def _assigned(self, investigator: str, actor: str, status: str, timestamp: datetime) -> None:
         self.assignee = investigator
 
@@ -239,7 +237,7 @@ class Dispute(Aggregate):
         status = self._next(Action.VERIFY_IDENTITY, by)
         self._identity_verified(method=method, actor=by.id, status=status, timestamp=now)
 
-    @event("IdentityVerified")
+    @event(events.IdentityVerified)
     def _identity_verified(self, method: str, actor: str, status: str, timestamp: datetime) -> None:
         self.identity_verified_by = actor
         self.identity_method = method
@@ -249,7 +247,7 @@ class Dispute(Aggregate):
         status = self._next(Action.REQUEST_EVIDENCE, by)
         self._evidence_requested(what=what, actor=by.id, status=status, timestamp=now)
 
-    @event("EvidenceRequested")
+    @event(events.EvidenceRequested)
     def _evidence_requested(self, what: str, actor: str, status: str, timestamp: datetime) -> None:
         self.evidence_requests.append(EvidenceRequest(what, actor, timestamp))
 
@@ -284,7 +282,7 @@ class Dispute(Aggregate):
         action = Action.RECEIVE_CLAIMANT_EVIDENCE if source == "claimant" else Action.ADD_EVIDENCE
         return self._next(action, by)
 
-    @event("EvidenceAdded")
+    @event(events.EvidenceAdded)
     def _evidence_added(
         self,
         sha256: str,
@@ -311,9 +309,9 @@ class Dispute(Aggregate):
         status = self._next(Action.ADD_NOTE, by)
         self._note_added(text=text, actor=by.id, status=status, timestamp=now)
 
-    @event("NoteAdded")
+    @event(events.NoteAdded)
     def _note_added(self, text: str, actor: str, status: str, timestamp: datetime) -> None:
-        self.notes.append((actor, text, timestamp))
+        self.notes.append(Note(actor, text, timestamp))
 
     # -- the chain ------------------------------------------------------------
 
@@ -359,7 +357,7 @@ class Dispute(Aggregate):
         )
         return True
 
-    @event("TransactionLookedUp")
+    @event(events.TransactionLookedUp)
     def _transaction_looked_up(
         self,
         facts: dict[str, Any],
@@ -461,7 +459,7 @@ class Dispute(Aggregate):
                 dispute_id=self.id,
             )
 
-    @event("DecisionProposed")
+    @event(events.DecisionProposed)
     def _decision_proposed(
         self,
         number: int,
@@ -471,7 +469,7 @@ class Dispute(Aggregate):
         actor: str,
         status: str,
         timestamp: datetime,
-        overrides: list[str] | None = None,  # absent from decisions proposed before overrides
+        overrides: list[str],
     ) -> None:
         self.decisions_proposed = number
         self.decision = Decision(
@@ -481,7 +479,7 @@ class Dispute(Aggregate):
             rationale,
             actor,
             timestamp,
-            overrides=tuple(overrides or ()),
+            overrides=tuple(overrides),
         )
         if status == Status.RESOLVED:
             self.resolved_at = timestamp
@@ -498,7 +496,7 @@ class Dispute(Aggregate):
             )
         self._decision_approved(number=decision.number, actor=by.id, status=status, timestamp=now)
 
-    @event("DecisionApproved")
+    @event(events.DecisionApproved)
     def _decision_approved(self, number: int, actor: str, status: str, timestamp: datetime) -> None:
         self.decision = replace(self._require_decision(), approved_by=actor, approved_at=timestamp)
 
@@ -510,7 +508,7 @@ class Dispute(Aggregate):
             number=number, reason=reason, actor=by.id, status=status, timestamp=now
         )
 
-    @event("DecisionSentBack")
+    @event(events.DecisionSentBack)
     def _decision_sent_back(
         self, number: int, reason: str, actor: str, status: str, timestamp: datetime
     ) -> None:
@@ -537,7 +535,7 @@ class Dispute(Aggregate):
             timestamp=now,
         )
 
-    @event("DecisionExecuted")
+    @event(events.DecisionExecuted)
     def _decision_executed(
         self,
         number: int,
@@ -581,7 +579,7 @@ class Dispute(Aggregate):
             return "refunded", {"amount": str(paid)}
         return "received", {}
 
-    @event("ClaimantNotified")
+    @event(events.ClaimantNotified)
     def _claimant_notified(
         self,
         template: str,
@@ -592,7 +590,7 @@ class Dispute(Aggregate):
         status: str,
         timestamp: datetime,
     ) -> None:
-        self.notices.append((template, language, text, timestamp))
+        self.notices.append(Notice(template, language, text, timestamp))
 
     # -- ending and appeal -------------------------------------------------------
 
@@ -601,7 +599,7 @@ class Dispute(Aggregate):
         status = self._next(Action.CLOSE, by)
         self._closed(actor=by.id, status=status, timestamp=now)
 
-    @event("Closed")
+    @event(events.Closed)
     def _closed(self, actor: str, status: str, timestamp: datetime) -> None:
         self.closed_at = timestamp
 
@@ -620,7 +618,7 @@ class Dispute(Aggregate):
             )
         self._reopened(reason=reason, actor=by.id, status=status, timestamp=now)
 
-    @event("Reopened")
+    @event(events.Reopened)
     def _reopened(self, reason: str, actor: str, status: str, timestamp: datetime) -> None:
         self.reopen_count += 1
         self.decision = None
@@ -632,7 +630,7 @@ class Dispute(Aggregate):
         status = self._next(Action.WITHDRAW, by)
         self._withdrawn(reason=reason, actor=by.id, status=status, timestamp=now)
 
-    @event("Withdrawn")
+    @event(events.Withdrawn)
     def _withdrawn(self, reason: str, actor: str, status: str, timestamp: datetime) -> None:
         self.decision = None
 
@@ -685,7 +683,7 @@ class Dispute(Aggregate):
             if self.record_sla_alert(alert.clock, alert.threshold, alert.due_at, by=by, now=now)
         ]
 
-    @event(SlaWarningRaised)
+    @event(events.SlaWarningRaised)
     def _sla_warning_raised(
         self,
         clock: str,
@@ -698,7 +696,7 @@ class Dispute(Aggregate):
     ) -> None:
         """The clock moves in :meth:`Event.mutate`, as for every event."""
 
-    @event(SlaBreached)
+    @event(events.SlaBreached)
     def _sla_breached(
         self,
         clock: str,
@@ -723,7 +721,7 @@ class SlaCopy:
 
 def due_sla_alerts(
     copy: SlaCopy, *, by: Actor, now: datetime
-) -> list[tuple[SlaAlert, Dispute.Event]]:
+) -> list[tuple[SlaAlert, events.DisputeEvent]]:
     """The warnings and breaches due by ``now`` on a view's copy, each with its event.
 
     The events are numbered from ``copy.version + 1``: saved through the store, they are
@@ -735,7 +733,7 @@ def due_sla_alerts(
     status = next_status(Action.RECORD_SLA, copy.status)
     if status is None:
         return []
-    due: list[tuple[SlaAlert, Dispute.Event]] = []
+    due: list[tuple[SlaAlert, events.DisputeEvent]] = []
     for version, alert in enumerate(copy.sla.alerts_due(now), start=copy.version + 1):
         fields: dict[str, Any] = {
             "originator_id": copy.dispute_id,

@@ -67,7 +67,7 @@ class DisputeLives(RuleBasedStateMachine):
         self.proposer: str | None = None
 
     def teardown(self) -> None:
-        self.engine.close()
+        self.engine.shutdown()
 
     def attempt(self, command: str, actor: Actor, run: object) -> None:
         """Run a command; check it either did what the model says or wrote nothing."""
@@ -225,7 +225,7 @@ class DisputeLives(RuleBasedStateMachine):
         view = self.engine.get(self.dispute_id)
         assert view.paid_amount == sum((p.amount for p in view.payouts), Decimal(0))
         assert view.paid_amount <= DISPUTED
-        ledger = self.engine.payout_gateway.instructions()  # type: ignore[attr-defined]
+        ledger = self.engine._core.payout_gateway.instructions()  # type: ignore[attr-defined]
         assert len(ledger) == len(view.payouts)
 
     @invariant()
