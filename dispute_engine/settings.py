@@ -103,6 +103,12 @@ class Settings(BaseSettings):
     # Where notices go: a webhook gateway per channel name, and a mail server for ``email``.
     notice_webhooks: dict[str, WebhookTarget] = Field(default_factory=dict)
     smtp: SmtpTarget | None = None
+    # The site named in wallet challenges (EIP-4361 style): the desk's own domain.
+    challenge_domain: str = Field(
+        default="localhost",
+        max_length=253,
+        pattern=r"^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]{1,5})?$",
+    )
     # The event feed for integrators (NATS JetStream); no URL: no feed view.
     feed_url: str | None = None
     feed_stream: str = Field(default="DISPUTES", pattern=r"^[A-Za-z0-9_-]{1,64}$")

@@ -13,8 +13,10 @@ from typing import Any
 
 from dispute_engine.database import Cursor, Database
 from dispute_engine.delivery.outbox import Outbox
-from dispute_engine.domain.event_names import EventName
+from dispute_engine.domain import events
 from projections.view import Batch, upsert
+
+FORGOTTEN = "the claimant was forgotten"
 
 
 class NoticeOutbox:
@@ -33,20 +35,22 @@ class NoticeOutbox:
         )
 
     def apply(self, db: Database, cursor: Cursor, batch: Batch) -> None:
-        """Note who filed each new dispute; put each notice into the outbox."""
+        """Note who filed each new dispute; put each notice into the outbox; give up the
+        unsent notices of a claimant who was forgotten."""
         outbox = Outbox(db)
         filed: dict[str, dict[str, Any]] = {}
         for _, event in batch:
-            name = type(event).__name__
             dispute_id = str(event.originator_id)
-            if name == EventName.FILED:
-                claimant = event.claim["claimant_id"]  # type: ignore[attr-defined]
+            if isinstance(event, events.Filed):
+                claimant = event.claim["claimant_id"]
                 filed[dispute_id] = {
                     "dispute_id": dispute_id,
                     "claimant_id": claimant,
                     "recipient": claimant,
                 }
-            elif name == EventName.CLAIMANT_NOTIFIED:
+            elif isinstance(event, events.ClaimantForgotten):
+                outbox.cancel(cursor, event.originator_id, FORGOTTEN)
+            elif isinstance(event, events.ClaimantNotified):
                 recipient = filed.get(dispute_id) or self._recipient(db, cursor, dispute_id)
                 outbox.record_notice(
                     cursor,

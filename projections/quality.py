@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from dispute_engine.database import Cursor, Database
-from dispute_engine.domain.event_names import EventName
+from dispute_engine.domain import events
 from dispute_engine.domain.lifecycle import Status
 from dispute_engine.domain.quality import (
     ALL,
@@ -81,10 +81,9 @@ class QualityView:
         rows = self._load(db, cursor, {str(e.originator_id) for _, e in batch})
         for _, event in batch:
             dispute_id = str(event.originator_id)
-            name = type(event).__name__
             at = timestamp(event.timestamp)
-            if name == EventName.FILED:
-                claim: dict[str, Any] = event.claim  # type: ignore[attr-defined]
+            if isinstance(event, events.Filed):
+                claim: dict[str, Any] = event.claim
                 rows[dispute_id] = {
                     "dispute_id": dispute_id,
                     "status": event.status,
@@ -103,14 +102,16 @@ class QualityView:
                 }
                 continue
             row = rows[dispute_id]
-            if name == EventName.ASSIGNED:
-                row["investigator"] = event.investigator  # type: ignore[attr-defined]
-            if name in FIRST_ACTIONS and row["first_response_at"] is None:
+            if isinstance(event, events.Assigned):
+                row["investigator"] = event.investigator
+            if isinstance(event, events.FeedbackRecorded):
+                row["rating"] = event.rating
+            if isinstance(event, FIRST_ACTIONS) and row["first_response_at"] is None:
                 row["first_response_at"] = at
                 row["first_response_us"] = _since_filing(row, event.timestamp)
-            if name == EventName.SLA_BREACHED:
+            if isinstance(event, events.SlaBreached):
                 row["breaches"] += 1
-            if name == EventName.REOPENED:
+            if isinstance(event, events.Reopened):
                 row["reopens"] += 1
                 row["resolved_at"] = row["resolution_us"] = None
             elif event.status == Status.RESOLVED and row["status"] != Status.RESOLVED:

@@ -12,6 +12,7 @@ import threading
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 from typing import Any, Literal, cast
+from uuid import UUID
 
 from eventsourcing.persistence import (
     ApplicationRecorder,
@@ -23,6 +24,7 @@ from eventsourcing.persistence import (
 from dispute_engine.database import Cursor, Database
 from dispute_engine.domain.dispute import Dispute, SlaCopy
 from dispute_engine.domain.errors import InvalidInput, StorageUnavailable
+from dispute_engine.domain.quality import Grouping, QualityFigures
 from dispute_engine.error_mapping import storage_errors
 from dispute_engine.ports import EventSource
 from dispute_engine.reports import Discrepancy, ReportRow
@@ -251,6 +253,21 @@ class ProjectionRunner:
         with storage_errors(self.source.storage):
             self._require_built()
             return SlaView.report(self.db, since, until)
+
+    def quality_report(self, by: Grouping | None) -> dict[str, QualityFigures]:
+        """The quality figures overall or per group, from the quality view as it stands.
+
+        Raises InvalidInput for an unknown grouping.
+        """
+        with storage_errors(self.source.storage):
+            self._require_built()
+            return QualityView.report(self.db, by=by)
+
+    def claimant_disputes(self, claimant: str) -> list[UUID]:
+        """The disputes a claimant filed (ids compared canonically), oldest first."""
+        with storage_errors(self.source.storage):
+            self._require_built()
+            return WorkQueue.claimant_disputes(self.db, claimant)
 
     def export_audit_log(self, fmt: Literal["csv", "jsonl"]) -> str:
         """The whole audit log as CSV or JSON Lines."""

@@ -11,7 +11,7 @@ from dispute_engine.cli.app import notices_app
 from dispute_engine.cli.operations import MAX_EVERY, MIN_EVERY, until_signalled
 from dispute_engine.cli.session import Session
 from dispute_engine.delivery.configured import configured_channels
-from dispute_engine.delivery.outbox import STATES, Outbox, SendReport, State
+from dispute_engine.delivery.outbox import STATES, SendReport, State
 
 FAILED_STATES: tuple[State, ...] = ("failed", "dead")
 MAX_LIMIT = 100_000
@@ -35,7 +35,7 @@ def notices_send(
         parse.within(every, "--every", MIN_EVERY, MAX_EVERY, " seconds")
     channels = configured_channels(session.settings)
     with session.engine() as engine, until_signalled() as stop:
-        outbox = Outbox(engine.db, channels)
+        outbox = engine.outbox(channels)
         if every is not None:
             session.say(f"sending every {every:g} s until SIGTERM or SIGINT")
         total, rounds = SendReport(), 0
@@ -70,7 +70,7 @@ def notices_list(
     parse.within(limit, "--limit", 1, MAX_LIMIT)
     with session.engine(create=False) as engine:
         engine.projections.catch_up(["outbox"])
-        entries = Outbox(engine.db).entries(FAILED_STATES if failed else STATES, limit=limit)
+        entries = engine.outbox().entries(FAILED_STATES if failed else STATES, limit=limit)
     rows = [
         (
             e.message.dispute_id,

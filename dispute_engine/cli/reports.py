@@ -31,12 +31,9 @@ def report_quality(
     ] = None,
 ) -> None:
     """CSAT, first-response and resolution times (median, p90), breaches and reopen rate."""
-    from projections.quality import QualityView  # noqa: PLC0415 - an adapter, read at run time
-
     session = Session.of(ctx)
     with session.engine(create=False) as engine:
-        engine.projections.catch_up(["quality"])
-        report = QualityView.report(engine.db, by=None if by is None else by.value)
+        report = engine.quality_report(by=None if by is None else by.value)
     session.emit(
         {name: _json(f) for name, f in report.items()},
         lambda: render.table(

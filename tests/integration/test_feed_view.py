@@ -66,7 +66,7 @@ def test_every_dispute_event_is_published_once_in_order_per_dispute(
     assert engine.projections.catch_up(["feed"]) == {"feed": 0}
     messages = messages_in(stream)
     histories = {d: engine.history(d) for d in disputes}
-    engine.close()
+    engine.shutdown()
     assert len(messages) == 7
     for dispute, history in histories.items():
         mine = [m for m in messages if m["dispute_id"] == str(dispute)]
@@ -83,7 +83,7 @@ def test_a_rebuilt_feed_publishes_again_and_the_stream_keeps_each_event_once(
     work(engine, alice)
     engine.projections.catch_up(["feed"])
     assert engine.projections.rebuild("feed") == 7  # the position goes back to the start
-    engine.close()
+    engine.shutdown()
     assert len(messages_in(stream)) == 7
 
 
@@ -95,8 +95,8 @@ def test_an_unreachable_broker_keeps_the_position_and_the_feed_resumes_from_it(
     with pytest.raises(FeedUnavailable):
         down.projections.catch_up(["feed"])
     assert down.projections.position("feed") == 0
-    down.close()
+    down.shutdown()
     engine = fed_engine(db_url, clock, stream)
     assert engine.projections.catch_up(["feed"]) == {"feed": 7}
-    engine.close()
+    engine.shutdown()
     assert len(messages_in(stream)) == 7

@@ -44,7 +44,7 @@ def test_the_latest_rating_counts_in_the_quality_report(engine: DisputeEngine, a
     engine.record_feedback(happy, rating=5, comment="", channel="chat")
     engine.record_feedback(unhappy, rating=1, comment="never again", channel="app")
     engine.projections.catch_up(["quality"])
-    report = QualityView.report(engine.db)["all"]
+    report = QualityView.report(engine._core.db)["all"]
     assert (report.disputes, report.rated, report.csat) == (3, 2, 0.5)
 
 

@@ -24,7 +24,7 @@ def keyed(db_url: str, clock: FakeClock) -> Iterator[DisputeEngine]:
     key = SecretStr(base64.b64encode(os.urandom(32)).decode())
     engine = DisputeEngine.open(db_url, clock=clock, settings=Settings(master_key=key))
     yield engine
-    engine.close()
+    engine.shutdown()
 
 
 def forgotten_on(engine: DisputeEngine, dispute: UUID) -> list[str]:
@@ -64,10 +64,10 @@ def test_no_notice_reaches_a_forgotten_claimant(keyed: DisputeEngine, alice: Act
         keyed.notify_claimant(dispute, by=alice)
     keyed.projections.catch_up(["outbox"])
     with gateway() as server:
-        report = Outbox(keyed.db, {"chat": WebhookChannel(server.url, secret=SECRET)}).send_due(
-            keyed.now()
-        )
+        report = Outbox(
+            keyed._core.db, {"chat": WebhookChannel(server.url, secret=SECRET)}
+        ).send_due(keyed.now())
     assert report.sent == 0
     assert server.received.requests == []
-    [entry] = Outbox(keyed.db).entries(["dead"])
+    [entry] = Outbox(keyed._core.db).entries(["dead"])
     assert entry.last_error == "the claimant was forgotten"

@@ -39,7 +39,7 @@ def test_each_recorded_notice_becomes_one_outbox_row_however_often_it_is_read(
     dispute = notified(engine, alice)
     assert engine.projections.catch_up(["outbox"]) == {"outbox": 4}
     assert engine.projections.catch_up(["outbox"]) == {"outbox": 0}
-    outbox = Outbox(engine.db)
+    outbox = Outbox(engine._core.db)
     assert outbox.counts()["pending"] == 2
     rows = outbox.entries()
     assert [e.message.message_id for e in rows] == [message_id(dispute, v) for v in (3, 4)]
@@ -51,12 +51,12 @@ def test_rebuilding_the_outbox_view_never_sends_a_notice_again(engine: DisputeEn
     notified(engine, alice)
     engine.projections.catch_up(["outbox"])
     with gateway() as server:
-        sent = Outbox(engine.db, {"chat": WebhookChannel(server.url, secret=SECRET)})
+        sent = Outbox(engine._core.db, {"chat": WebhookChannel(server.url, secret=SECRET)})
         assert sent.send_due(engine.now()).sent == 2
         assert engine.projections.rebuild("outbox") == 4
         again = sent.send_due(engine.now())
     assert again.sent == 0
-    assert Outbox(engine.db).counts() == {"pending": 0, "sent": 2, "failed": 0, "dead": 0}
+    assert Outbox(engine._core.db).counts() == {"pending": 0, "sent": 2, "failed": 0, "dead": 0}
     assert len(server.received.requests) == 2
 
 

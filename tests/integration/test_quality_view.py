@@ -51,7 +51,7 @@ def test_quality_rows_follow_each_dispute_through_response_resolution_and_reopen
 ):
     desk(engine, alice, clock)
     engine.projections.catch_up(["quality"])
-    rows = sorted(QualityView.rows(engine.db), key=lambda r: r.filed_at)
+    rows = sorted(QualityView.rows(engine._core.db), key=lambda r: r.filed_at)
     quick, slow, fresh = rows
     assert (quick.channel, quick.language, quick.investigator) == ("email", "es", "alice")
     assert quick.first_response_at is not None
@@ -72,9 +72,9 @@ def test_the_quality_view_rebuilt_from_the_events_equals_the_one_kept_current(
     engine.projections.catch_up(["quality"])  # a first batch, then the rest on top of it
     desk(engine, alice, clock)
     engine.projections.catch_up(["quality"])
-    kept = sorted(QualityView.rows(engine.db), key=lambda r: r.filed_at)
+    kept = sorted(QualityView.rows(engine._core.db), key=lambda r: r.filed_at)
     engine.projections.rebuild("quality")
-    assert sorted(QualityView.rows(engine.db), key=lambda r: r.filed_at) == kept
+    assert sorted(QualityView.rows(engine._core.db), key=lambda r: r.filed_at) == kept
 
 
 def test_report_quality_groups_by_investigator_with_times_breaches_and_reopen_rate(
@@ -118,4 +118,4 @@ def test_report_quality_refuses_an_unknown_grouping(db_url: str, engine: Dispute
     assert out == ""
     assert len(err.strip().splitlines()) == 1
     with pytest.raises(InvalidInput):
-        QualityView.report(engine.db, by="mood")  # type: ignore[arg-type]
+        QualityView.report(engine._core.db, by="mood")  # type: ignore[arg-type]
