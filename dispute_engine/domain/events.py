@@ -157,28 +157,6 @@ class SlaBreached(DisputeEvent):
     detected_at: datetime
 
 
-EVENT_CLASSES: tuple[type[DisputeEvent], ...] = (
-    Filed,
-    Assigned,
-    IdentityVerified,
-    EvidenceRequested,
-    EvidenceAdded,
-    NoteAdded,
-    TransactionLookedUp,
-    DecisionProposed,
-    DecisionApproved,
-    DecisionSentBack,
-    DecisionExecuted,
-    ClaimantNotified,
-    Closed,
-    Reopened,
-    Withdrawn,
-    SlaWarningRaised,
-    SlaBreached,
-)
-"""Every event a dispute records."""
-
-
 class IdentityChallengeIssued(DisputeEvent):
     """A one-time message was issued for the claimant to sign with the claimed wallet.
 
@@ -212,3 +190,29 @@ class FeedbackRecorded(DisputeEvent):
 
 class ClaimantForgotten(DisputeEvent):
     """The claimant asked to be forgotten: their data key was destroyed; no notice follows."""
+
+
+EVENT_CLASSES: tuple[type[DisputeEvent], ...] = (
+    Filed,
+    Assigned,
+    IdentityVerified,
+    EvidenceRequested,
+    EvidenceAdded,
+    NoteAdded,
+    TransactionLookedUp,
+    DecisionProposed,
+    DecisionApproved,
+    DecisionSentBack,
+    DecisionExecuted,
+    ClaimantNotified,
+    Closed,
+    Reopened,
+    Withdrawn,
+    SlaWarningRaised,
+    SlaBreached,
+    IdentityChallengeIssued,
+    IdentityAttemptFailed,
+    FeedbackRecorded,
+    ClaimantForgotten,
+)
+"""Every event a dispute records."""

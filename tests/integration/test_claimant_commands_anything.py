@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dispute_engine import Actor, DisputeEngine, ProposeDecision, Role
-from dispute_engine.errors import DisputeEngineError, InvalidInput
+from dispute_engine.errors import DisputeEngineError, InvalidInput, MalformedSignature
 from tests.factories import file_dispute, stored_rows
 
 ODD_TEXT = [
@@ -45,10 +45,14 @@ APPROVER = Actor(id="bob", roles={Role.APPROVER})
 
 
 def attempt(engine: DisputeEngine, call: Any) -> None:
-    """Run one call: it succeeds, or raises a typed error; invalid input writes nothing."""
+    """Run one call: it succeeds, or raises a typed error. Invalid input writes nothing, but
+    for a malformed signature, which is recorded as one failed attempt (one event)."""
     before = stored_rows(engine)
     try:
         call()
+    except MalformedSignature:
+        events, *rest = stored_rows(engine)
+        assert (events, *rest) == (before[0] + 1, *before[1:])
     except InvalidInput:
         assert stored_rows(engine) == before
     except DisputeEngineError:
