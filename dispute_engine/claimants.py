@@ -10,6 +10,7 @@ from uuid import UUID
 from pydantic import Field, StrictStr
 
 from dispute_engine.domain.actor import Actor, Role, require_permission
+from dispute_engine.domain.claim import Claim
 from dispute_engine.domain.dispute import Dispute
 from dispute_engine.domain.errors import (
     ChainNotConfigured,
@@ -23,12 +24,14 @@ from dispute_engine.domain.quality import Feedback
 from dispute_engine.domain.value_object import ValueObject
 from dispute_engine.domain.wallet_challenge import WalletChallenge
 from dispute_engine.engine_core import DisputeId, EngineCore
-from dispute_engine.personal_data import ClaimantKeys, claimant_key, master_keys
+from dispute_engine.personal_data import ClaimantKeys, PersonalData, claimant_key, master_keys
 from dispute_engine.ports import WalletSignatures
+from dispute_engine.views import DisputeView
 
 # The claimant's answer arrives through a channel's gateway: the service relays it.
 CLAIMANT = Actor(id="claimant", roles=frozenset({Role.SYSTEM}))
 T = TypeVar("T")
+DESCRIPTION = "claim.description"  # the purpose the description is sealed for
 MAX_SIGNATURE_TEXT = 10_000  # hex of the longest signature a contract wallet may aggregate
 
 
@@ -141,6 +144,34 @@ class Claimants:
             if self._command(dispute_id, lambda d: d.forget_claimant(by=by, now=self._core.now())):
                 marked.append(dispute_id)
         return sorted(marked)
+
+    # -- personal data ------------------------------------------------------------------
+
+    def _personal_data(self) -> PersonalData | None:
+        """The claimants' data keys, when the settings hold a master key."""
+        if self._core.settings.master_key is None:
+            return None
+        master, previous = master_keys(self._core.settings)
+        return PersonalData(ClaimantKeys(self._core.db, master, previous, clock=self._core.now))
+
+    def seal_claim(self, claim: Claim) -> dict[str, str] | None:
+        """The claim's personal fields sealed under the claimant's data key (None without a
+        master key), to be recorded in their place."""
+        personal = self._personal_data()
+        if personal is None:
+            return None
+        return {"description": personal.seal(claim.claimant_id, DESCRIPTION, claim.description)}
+
+    def reveal(self, view: DisputeView, dispute: Dispute) -> DisputeView:
+        """The view with its sealed fields opened, or shown as ``[erased]`` once forgotten
+        (``[sealed]`` on an engine without the master key)."""
+        sealed = dispute.sealed_fields.get("description")
+        personal = self._personal_data() if sealed is not None else None
+        if sealed is None or personal is None:
+            return view
+        shown = str(personal.reveal(view.claim.claimant_id, DESCRIPTION, sealed))
+        claim = view.claim.model_copy(update={"description": shown})
+        return view.model_copy(update={"claim": claim})
 
     def _checker(self) -> WalletSignatures:
         if self._core.wallet_signatures is None:

@@ -114,7 +114,11 @@ class DisputeEngine:
                 update={"jurisdiction": self._core.settings.default_jurisdiction}
             )
         dispute = Dispute.file(
-            claim, idempotency_key=command.idempotency_key, by=by, now=self._core.now()
+            claim,
+            idempotency_key=command.idempotency_key,
+            by=by,
+            now=self._core.now(),
+            sealed=self.claimants.seal_claim(claim),
         )
         try:
             self._core.save(dispute)  # most filings are new: try first, look only on a clash
@@ -354,8 +358,9 @@ class DisputeEngine:
     # -- reading ------------------------------------------------------------------
 
     def get(self, dispute_id: DisputeId) -> DisputeView:
-        """The dispute as it stands. Raises DisputeNotFound."""
-        return DisputeView.of(self._core.load(dispute_id))
+        """The dispute as it stands, its sealed fields opened. Raises DisputeNotFound."""
+        dispute = self._core.load(dispute_id)
+        return self.claimants.reveal(DisputeView.of(dispute), dispute)
 
     def list_disputes(
         self, *, status: Status | str | None = None, assignee: str | None = None

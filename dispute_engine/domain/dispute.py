@@ -56,6 +56,9 @@ from dispute_engine.domain.wallet_challenge import WalletChallenge
 
 DISPUTES = UUID("6f1c6c3e-4f5e-4f43-9d0a-6d2b9a1d7c11")
 WALLET_SIGNATURE = "wallet_signature"
+SEALABLE = frozenset({"description"})  # the claim's fields written by the claimant
+SEALED_PREFIX = "pd1."  # how a sealed text begins (dispute_engine.personal_data)
+SEALED = "[sealed]"  # what the claim shows in place of a sealed field
 MAX_WALLET_FAILURES = 5  # failed wallet signatures that lock the method on a dispute
 
 
@@ -133,8 +136,14 @@ class Dispute(Aggregate):
         idempotency_key: str,
         by: Actor,
         now: datetime,
+        sealed: dict[str, str] | None = None,
     ) -> Dispute:
-        """File a new dispute. Raises NotAuthorized, InvalidInput (a future transaction)."""
+        """File a new dispute. Raises NotAuthorized, InvalidInput (a future transaction).
+
+        ``sealed`` replaces personal fields of the claim (``description``) with their sealed
+        text in the recorded event; the fingerprint is of the claim as given, so a retried
+        filing is recognised although each sealing differs.
+        """
         require_permission(by, FILE)
         if claim.transaction.occurred_at > now:
             raise InvalidInput.of("transaction.occurred_at", "must not be in the future")
@@ -142,10 +151,13 @@ class Dispute(Aggregate):
             raise InvalidInput.of("jurisdiction", "is required")
         data = claim.model_dump(mode="json")
         canonical = json.dumps(data, sort_keys=True, separators=(",", ":"))
+        unknown = sorted(set(sealed or {}) - SEALABLE)
+        if unknown:
+            raise InvalidInput.of("sealed", f"only {', '.join(sorted(SEALABLE))} are sealed")
         return cls(
             idempotency_key=idempotency_key,
             fingerprint=hashlib.sha256(canonical.encode()).hexdigest(),
-            claim=data,
+            claim={**data, **(sealed or {})},
             policy_version=CURRENT_POLICY.version,
             actor=by.id,
             status=Status.FILED,
@@ -190,8 +202,22 @@ class Dispute(Aggregate):
     def claim(self) -> Claim:
         """The claim as filed (validated once when first needed, not on every replay)."""
         if self._claim is None:
-            self._claim = Claim.model_validate(self._claim_data)
+            # A sealed field is longer than the field allows and means nothing here: the
+            # claim holds a stand-in, and whoever holds the key reveals it (sealed_fields).
+            shown = {
+                k: SEALED if k in self.sealed_fields else v for k, v in self._claim_data.items()
+            }
+            self._claim = Claim.model_validate(shown)
         return self._claim
+
+    @property
+    def sealed_fields(self) -> dict[str, str]:
+        """The claim's fields recorded sealed (``pd1.`` text), by name."""
+        return {
+            k: v
+            for k in SEALABLE
+            if isinstance(v := self._claim_data.get(k), str) and v.startswith(SEALED_PREFIX)
+        }
 
     @property
     def sla(self) -> SlaTracker:
