@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import Self
@@ -10,6 +10,7 @@ from uuid import UUID
 
 from dispute_engine.auditing import Auditing
 from dispute_engine.chain_truth import ChainTruth
+from dispute_engine.claimants import Claimants
 from dispute_engine.commands import (
     AddEvidence,
     FileDispute,
@@ -18,11 +19,13 @@ from dispute_engine.commands import (
     Reason,
 )
 from dispute_engine.decision_signatures import SignatureFinding
+from dispute_engine.delivery.channel import Channel
+from dispute_engine.delivery.outbox import Outbox
 from dispute_engine.domain.actor import Actor, Role
 from dispute_engine.domain.canonical import canonical_id
 from dispute_engine.domain.claim import PRIORITY_RANK
 from dispute_engine.domain.decision_signing import SignedAction
-from dispute_engine.domain.dispute import Dispute
+from dispute_engine.domain.dispute import WALLET_SIGNATURE, Dispute
 from dispute_engine.domain.errors import (
     ConcurrencyConflict,
     DisputeEngineError,
@@ -31,6 +34,8 @@ from dispute_engine.domain.errors import (
     StorageUnavailable,
 )
 from dispute_engine.domain.lifecycle import Status
+from dispute_engine.domain.quality import QualityFigures, check_grouping
+from dispute_engine.domain.wallet_challenge import WalletChallenge
 from dispute_engine.engine_core import DisputeId, EngineCore, GatewayFactory
 from dispute_engine.identity import Identity
 from dispute_engine.ports import (
@@ -66,6 +71,7 @@ class DisputeEngine:
         self.chain = ChainTruth(core)
         self.service_levels = ServiceLevels(core)
         self.audit = Auditing(core)
+        self.claimants = Claimants(core)
         self.staffing = Staffing(core)
 
     @classmethod
@@ -120,7 +126,11 @@ class DisputeEngine:
                 update={"jurisdiction": self._core.settings.default_jurisdiction}
             )
         dispute = Dispute.file(
-            claim, idempotency_key=command.idempotency_key, by=by, now=self._core.now()
+            claim,
+            idempotency_key=command.idempotency_key,
+            by=by,
+            now=self._core.now(),
+            sealed=self.claimants.seal_claim(claim),
         )
         try:
             self._core.save(dispute)  # most filings are new: try first, look only on a clash
@@ -156,13 +166,79 @@ class DisputeEngine:
 
         self.staffing.warn_if_unserved(self._core.command(dispute_id, assign), name)
 
-    def verify_identity(self, dispute_id: DisputeId, *, method: str, by: Actor | Identity) -> None:
-        """Record that the claimant's identity was checked, and how."""
+    def verify_identity(
+        self,
+        dispute_id: DisputeId,
+        *,
+        method: str,
+        by: Actor | Identity,
+        signature: str | None = None,
+    ) -> None:
+        """Record that the claimant's identity was checked, and how.
+
+        ``method="wallet_signature"`` takes the claimant's ``signature`` over the challenge
+        from :meth:`issue_identity_challenge` and accepts it only from the claimed sender; a
+        refusal is recorded as a failed attempt and raised (SignatureRefused, ChallengeExpired,
+        ChallengeReused, MalformedSignature); five lock the method (IdentityMethodLocked).
+        Other methods are recorded as the investigator states them. Raises InvalidInput (a
+        signature missing, or given for another method), InvalidTransition, NotAuthorized.
+        """
         by = self.staffing.acting(by)
         name = Name(text=method).text
+        if name == WALLET_SIGNATURE:
+            if signature is None:
+                raise InvalidInput.of("signature", "a wallet signature needs the signature")
+            self.claimants.verify_by_wallet(dispute_id, signature, by=by)
+            return
+        if signature is not None:
+            raise InvalidInput.of("signature", f"only {WALLET_SIGNATURE} takes a signature")
         self._core.command(
             dispute_id, lambda d: d.verify_identity(name, by=by, now=self._core.now())
         )
+
+    def issue_identity_challenge(
+        self, dispute_id: DisputeId, *, by: Actor | Identity
+    ) -> WalletChallenge:
+        """A one-time message (``.message``) for the claimant to sign with the wallet that sent
+        the disputed transaction; it replaces any earlier one and expires in 15 minutes.
+
+        Raises DisputeNotFound, InvalidTransition, NotAuthorized, IdentityMethodLocked.
+        """
+        by = self.staffing.acting(by)
+        return self.claimants.issue_identity_challenge(dispute_id, by=by)
+
+    def record_feedback(
+        self, dispute_id: DisputeId, *, rating: int, comment: str = "", channel: str
+    ) -> None:
+        """Record the claimant's answer to the satisfaction request (rating 1 to 5), once per
+        resolution: a reopened dispute asks again.
+
+        Raises InvalidInput, DisputeNotFound, InvalidTransition (not resolved, or answered).
+        """
+        self.claimants.record_feedback(dispute_id, rating=rating, comment=comment, channel=channel)
+
+    def forget_claimant(self, claimant_id: str, *, by: Actor | Identity) -> list[UUID]:
+        """Forget a claimant (an approver decides): destroy their data key and record it on
+        each of their disputes; no notice goes to them afterwards. Returns the disputes marked.
+
+        Raises NotAuthorized, InvalidInput.
+        """
+        by = self.staffing.acting(by)
+        return self.claimants.forget_claimant(claimant_id, by=by)
+
+    def quality_report(self, *, by: str | None = None) -> dict[str, QualityFigures]:
+        """CSAT, first-response and resolution times, breaches and reopen rate, overall
+        (``all``) or by channel, language, investigator or reason.
+
+        Raises InvalidInput for another grouping.
+        """
+        grouping = check_grouping(by)
+        self.projections.catch_up(["quality"])
+        return self.projections.quality_report(grouping)
+
+    def outbox(self, channels: Mapping[str, Channel] | None = None) -> Outbox:
+        """The notice outbox of this engine's database, sending through ``channels``."""
+        return Outbox(self._core.db, channels)
 
     def request_evidence(self, dispute_id: DisputeId, *, what: str, by: Actor | Identity) -> None:
         """Ask the claimant for evidence; SLA clocks pause until they answer."""
@@ -341,8 +417,9 @@ class DisputeEngine:
     # -- reading ------------------------------------------------------------------
 
     def get(self, dispute_id: DisputeId) -> DisputeView:
-        """The dispute as it stands. Raises DisputeNotFound."""
-        return DisputeView.of(self._core.load(dispute_id))
+        """The dispute as it stands, its sealed fields opened. Raises DisputeNotFound."""
+        dispute = self._core.load(dispute_id)
+        return self.claimants.reveal(DisputeView.of(dispute), dispute)
 
     def list_disputes(
         self, *, status: Status | str | None = None, assignee: str | None = None

@@ -3,7 +3,16 @@
 ``app`` is the entry point; the command modules register themselves on it when imported.
 """
 
-from dispute_engine.cli import operations, reading, staff, workflow
+from dispute_engine.cli import claimants, notices, operations, reading, reports, staff, workflow
 from dispute_engine.cli.app import app
 
-__all__ = ["app", "operations", "reading", "staff", "workflow"]
+__all__ = [
+    "app",
+    "claimants",
+    "notices",
+    "operations",
+    "reading",
+    "reports",
+    "staff",
+    "workflow",
+]

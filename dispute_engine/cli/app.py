@@ -83,10 +83,14 @@ chain_app = _group("Ask the chain what transactions did.")
 projections_app = _group("Run and rebuild the read models.")
 sla_app = _group("Service-level clocks: check for breaches, report.")
 audit_app = _group("Verify and export the audit trail.")
+notices_app = _group("Deliver the recorded notices to claimants, and list them.")
+report_app = _group("Reports on how the help went.")
 app.add_typer(chain_app, name="chain")
 app.add_typer(projections_app, name="projections")
 app.add_typer(sla_app, name="sla")
 app.add_typer(audit_app, name="audit")
+app.add_typer(notices_app, name="notices")
+app.add_typer(report_app, name="report")
 
 
 def _print_version(wanted: bool) -> None:

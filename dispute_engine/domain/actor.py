@@ -61,6 +61,8 @@ _INVESTIGATOR_ACTIONS = frozenset(Action) - {
     Action.APPROVE_DECISION,
     Action.SEND_BACK,
     Action.RECORD_SLA,
+    Action.RECORD_FEEDBACK,
+    Action.FORGET_CLAIMANT,
 }
 
 # Which roles may perform each action; auditors only read, so they appear nowhere.
@@ -72,6 +74,10 @@ PERMISSIONS: dict[Action | str, frozenset[Role]] = {
     Action.SEND_BACK: frozenset({Role.APPROVER}),
     Action.EXECUTE_DECISION: frozenset({Role.INVESTIGATOR, Role.APPROVER}),
     Action.RECORD_SLA: frozenset({Role.SYSTEM}),
+    # The claimant's answer, relayed by the channel that received it.
+    Action.RECORD_FEEDBACK: frozenset({Role.SYSTEM}),
+    # Erasing a person is irreversible: an approver decides it.
+    Action.FORGET_CLAIMANT: frozenset({Role.APPROVER}),
     REGISTER_STAFF: frozenset({Role.ADMIN}),
     CHANGE_STAFF: frozenset({Role.ADMIN}),
     REVOKE_STAFF: frozenset({Role.ADMIN}),

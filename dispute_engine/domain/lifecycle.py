@@ -42,6 +42,8 @@ class Action(StrEnum):
     REOPEN = "reopen"
     WITHDRAW = "withdraw"
     RECORD_SLA = "record_sla"
+    RECORD_FEEDBACK = "record_feedback"
+    FORGET_CLAIMANT = "forget_claimant"
 
 
 S = Status
@@ -84,6 +86,8 @@ TRANSITIONS: dict[Action, dict[Status, Status]] = {
     Action.REOPEN: {S.RESOLVED: S.INVESTIGATING, S.CLOSED: S.INVESTIGATING},
     Action.WITHDRAW: dict.fromkeys((*_WORKING, S.PENDING_APPROVAL), S.WITHDRAWN),
     Action.RECORD_SLA: _stay(*OPEN),
+    Action.RECORD_FEEDBACK: _stay(S.RESOLVED, S.CLOSED),
+    Action.FORGET_CLAIMANT: _stay(*Status),
 }
 
 # Past-tense wording for messages: "cannot approve a dispute that is investigating".
@@ -105,6 +109,8 @@ VERBS: dict[Action, str] = {
     Action.REOPEN: "reopen",
     Action.WITHDRAW: "withdraw",
     Action.RECORD_SLA: "record an SLA event on",
+    Action.RECORD_FEEDBACK: "record the claimant's feedback on",
+    Action.FORGET_CLAIMANT: "forget the claimant of",
 }
 
 
