@@ -384,8 +384,12 @@ class Founding(Aggregate):
     @classmethod
     def found(cls, first_admin: Staff) -> Founding:
         """The founding by ``first_admin``, as registered by themselves."""
-        return cls(first_admin=first_admin.staff_id, timestamp=first_admin.created_on)
+        return cls(
+            first_admin=first_admin.staff_id,
+            actor=first_admin.staff_id,
+            timestamp=first_admin.created_on,
+        )
 
     @event("Founded")
-    def __init__(self, first_admin: str, timestamp: datetime) -> None:
+    def __init__(self, first_admin: str, actor: str, timestamp: datetime) -> None:
         self.first_admin = first_admin

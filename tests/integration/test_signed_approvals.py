@@ -332,6 +332,9 @@ def test_bad_staff_input_is_refused_and_writes_nothing(desk: Desk):
 
 
 def test_members_are_listed_with_roles_languages_and_keys(desk: Desk):
+    proposed(desk)
+    applied = desk.engine.projections.catch_up()  # every view, the directory's events among them
+    assert applied["staff_directory"] == applied["work_queue"] > 0
     members = {m.staff_id: m for m in desk.engine.list_staff()}
     assert sorted(members) == ["alice", "bob", "root"]
     assert members["alice"].roles == ["investigator"]
