@@ -6,6 +6,7 @@ from datetime import UTC
 from uuid import UUID
 
 from dispute_engine.auditing import Auditing
+from dispute_engine.casework import Casework
 from dispute_engine.chain_truth import ChainTruth
 from dispute_engine.commands import (
     AddEvidence,
@@ -26,12 +27,13 @@ from dispute_engine.domain.errors import (
     StorageUnavailable,
 )
 from dispute_engine.domain.lifecycle import Status
+from dispute_engine.domain.money import Money
+from dispute_engine.domain.review import ApprovalPolicy
 from dispute_engine.engine_core import DisputeId, GatewayFactory, guarded, system_clock
 from dispute_engine.payout_guard import PayoutGuard
 from dispute_engine.ports import (
     Clock,
     PayoutGateway,
-    PayoutInstruction,
     TokenDecimals,
 )
 from dispute_engine.service_levels import ServiceLevels
@@ -40,7 +42,7 @@ from dispute_engine.views import DisputeView
 
 
 @guarded
-class DisputeEngine(ChainTruth, ServiceLevels, Auditing):
+class DisputeEngine(ChainTruth, ServiceLevels, Auditing, Casework):
     """Files, investigates, decides and closes disputes; every change is an event."""
 
     @classmethod
@@ -110,11 +112,17 @@ class DisputeEngine(ChainTruth, ServiceLevels, Auditing):
             create=create,
         )
 
+    @property
+    def approval_policy(self) -> ApprovalPolicy:
+        """When a money-moving decision needs two approvers, from settings."""
+        return ApprovalPolicy(self.settings.second_approval_above)
+
     # -- filing -------------------------------------------------------------------
 
     def file_dispute(self, command: FileDispute, *, by: Actor) -> UUID:
         """File a dispute; the same idempotency key returns the same id and writes nothing.
 
+        A dispute on a transaction other disputes claim is linked with each of them.
         Raises InvalidInput, IdempotencyKeyReused (same key, different claim), NotAuthorized.
         """
         claim = command.claim
@@ -129,6 +137,7 @@ class DisputeEngine(ChainTruth, ServiceLevels, Auditing):
         )
         try:
             self._save(dispute)  # most filings are new: try first, look only on a clash
+            self._link_claims(dispute, by=by)
             return dispute.id
         except ConcurrencyConflict:
             existing = self._get(dispute.id)
@@ -142,6 +151,7 @@ class DisputeEngine(ChainTruth, ServiceLevels, Auditing):
                 ],
                 dispute_id=existing.id,
             )
+        self._link_claims(existing, by=by)  # a retry after a crash between the two
         return existing.id
 
     # -- investigation ------------------------------------------------------------
@@ -207,19 +217,31 @@ class DisputeEngine(ChainTruth, ServiceLevels, Auditing):
         Money moves only as far as the chain vouches: each contradicted chain fact, or
         ``no_lookup``, must be named in ``decision.overrides``; without an ``amount`` override
         the total paid stays within the transfer the chain verified.
+        While checklist items are open, each must be named in ``decision.overrides`` (or
+        ``checklist``), a rejection too. Amounts above the asset's threshold, and unauthorized
+        transfers, need two distinct approvers. A rejection reverses an unsettled
+        provisional credit.
         Raises InvalidInput (money rules, ``overrides``), InvalidTransition, NotAuthorized.
         """
-        self._command(
-            dispute_id,
-            lambda d: d.propose_decision(
+
+        def propose(dispute: Dispute) -> None:
+            money = dispute.disputed
+            if decision.amount is not None:
+                money = Money.parse(decision.amount, asset=money.asset, decimals=money.decimals)
+            dispute.propose_decision(
                 decision.outcome,
                 decision.amount,
                 decision.rationale,
                 by=by,
                 now=self.now(),
                 overrides=decision.overrides,
-            ),
-        )
+                approvals_required=self.approval_policy.approvals_required(
+                    money, dispute.claim.reason
+                ),
+            )
+
+        self._command(dispute_id, propose)
+        self._commit_reversals(dispute_id)
 
     def approve_decision(self, dispute_id: DisputeId, *, by: Actor) -> None:
         """Approve the proposed decision; the approver must not be its proposer."""
@@ -237,32 +259,36 @@ class DisputeEngine(ChainTruth, ServiceLevels, Auditing):
         second executor racing this one, finds the first payment instead of paying again.
         So a save that clashes with another change (a note added meanwhile) is retried on
         the fresh dispute without paying twice.
-        Raises InvalidTransition, NotAuthorized, PayoutRefused (the gateway's own checks;
-        nothing paid, the dispute stays approved), PayoutFailed, ChainUnavailable.
+        Every dispute on the transaction together is paid at most what the chain verified:
+        the payout is committed in the per-transaction ledger first, so of two linked
+        disputes paid at once by two processes, the one that would pass the cap is refused.
+        An unsettled provisional credit counts toward the award (only the rest is paid).
+        Raises InvalidTransition, NotAuthorized, PayoutRefused (the gateway's own checks or
+        the transaction's cap, ``reason="linked_cap"``; nothing paid, the dispute stays
+        approved), PayoutFailed, ChainUnavailable.
         """
 
         def pay(dispute: Dispute) -> str:
             decision = dispute.require_executable(by=by)
-            tx = dispute.claim.transaction
-            receipt = self.payout_gateway.pay(
-                PayoutInstruction(
+            units = dispute.units_to_pay(decision)
+            credit = dispute.unsettled_credit
+            if units == 0 and credit is not None:
+                # The provisional credit already paid the whole award.
+                reference = f"credit:{dispute.id}:credit:{dispute.credits.index(credit) + 1}"
+            else:
+                reference = self._pay(
+                    dispute,
                     key=f"{dispute.id}:{decision.number}",
-                    dispute_id=dispute.id,
-                    decision_number=decision.number,
+                    number=decision.number,
                     outcome=decision.outcome,
-                    claimant_id=dispute.claim.claimant_id,
-                    chain_id=tx.chain_id,
-                    asset=tx.asset,
-                    token_address=tx.token_address,
-                    decimals=dispute.disputed.decimals,
-                    units=decision.units,
-                    to_address=tx.sender,
+                    units=units,
                 )
-            )
-            dispute.record_execution(receipt.reference, by=by, now=self.now())
-            return receipt.reference
+            dispute.record_execution(reference, by=by, now=self.now())
+            return reference
 
-        return self._command(dispute_id, pay, retry=True)
+        reference = self._command(dispute_id, pay, retry=True)
+        self._commit_reversals(dispute_id)
+        return reference
 
     # -- the claimant and the end -------------------------------------------------
 

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from dispute_engine.domain.evidence import MAX_EVIDENCE_BYTES
+from dispute_engine.domain.review import DEFAULT_APPROVAL_POLICY
 
 DEFAULT_DB = "sqlite:///./disputes.db"
 
@@ -44,6 +45,11 @@ class Settings(BaseSettings):
     # Per asset symbol: ``{"USDT": {"per_payout": "500", "per_day": "5000"}}``; an asset
     # without an entry has no limit.
     payout_limits: dict[str, PayoutLimit] = Field(default_factory=dict)
+    # Per asset symbol, the amount above which a decision needs two distinct approvers:
+    # ``{"USDT": "10000"}``; an asset without an entry always needs two.
+    second_approval_above: dict[str, Decimal] = Field(
+        default_factory=lambda: dict(DEFAULT_APPROVAL_POLICY.second_approval_above)
+    )
     event_cipher_key: SecretStr | None = None  # AES key (base64): events encrypted at rest
     # Ed25519 private key (hex or base64 of 32 bytes, or a key file) that seals events and
     # signs checkpoints; retired public keys keep the seals they made verifiable.

@@ -19,6 +19,7 @@ from dispute_engine.domain.dispute import Dispute
 from dispute_engine.domain.errors import InvalidInput, StorageUnavailable
 from dispute_engine.engine_core import EngineCore, guarded
 from projections.audit_log import AuditLog
+from projections.linked_claims import LinkedClaimsView
 from projections.sla import SlaView
 from projections.view import View, upsert
 from projections.work_queue import WorkQueue
@@ -26,7 +27,9 @@ from projections.work_queue import WorkQueue
 
 def all_views() -> dict[str, View]:
     """Every view, by name."""
-    return {view.name: view for view in (WorkQueue(), SlaView(), AuditLog())}
+    return {
+        view.name: view for view in (WorkQueue(), SlaView(), AuditLog(), LinkedClaimsView())
+    }
 
 
 @guarded

@@ -11,15 +11,18 @@ from dispute_engine.payout_ledger import PayoutLedger
 USDT = "0xdAC17F958D2ee523a2206206994597C13D831ec7"
 SENDER = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"
 RECIPIENT = "0xfB6916095ca1df60bB79Ce92cE3Ea74c37c5d359"
-# Proposals on disputes never looked up: the chain vouches for nothing, which they name.
-UNCHECKED = ("no_lookup", "amount")
+# Proposals on disputes never looked up: the chain vouches for nothing, which they name,
+# and the reason's checklist is left open on purpose.
+UNCHECKED = ("no_lookup", "amount", "checklist")
+# A rejection decided without working the checklist.
+UNCHECKED_REJECTION = ("checklist",)
 
 
 def transaction(**overrides: Any) -> dict[str, Any]:
     """A claimed USDT transfer on Ethereum."""
     return {
         "chain_id": 1,
-        "tx_hash": "0x" + "ab" * 32,
+        "tx_hash": "0x" + uuid.uuid4().hex * 2,  # a transaction of its own: no linked claims
         "asset": "USDT",
         "token_address": USDT,
         "amount": "125.50",

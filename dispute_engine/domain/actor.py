@@ -61,6 +61,7 @@ _INVESTIGATOR_ACTIONS = frozenset(Action) - {
     Action.APPROVE_DECISION,
     Action.SEND_BACK,
     Action.RECORD_SLA,
+    Action.GRANT_PROVISIONAL_CREDIT,
 }
 
 # Which roles may perform each action; auditors only read, so they appear nowhere.
@@ -72,6 +73,9 @@ PERMISSIONS: dict[Action | str, frozenset[Role]] = {
     Action.SEND_BACK: frozenset({Role.APPROVER}),
     Action.EXECUTE_DECISION: frozenset({Role.INVESTIGATOR, Role.APPROVER}),
     Action.RECORD_SLA: frozenset({Role.SYSTEM}),
+    # A provisional credit pays money: an approver grants it, as they approve a decision.
+    Action.GRANT_PROVISIONAL_CREDIT: frozenset({Role.APPROVER}),
+    Action.ESCALATE: frozenset({Role.INVESTIGATOR, Role.APPROVER}),
     REGISTER_STAFF: frozenset({Role.ADMIN}),
     CHANGE_STAFF: frozenset({Role.ADMIN}),
     REVOKE_STAFF: frozenset({Role.ADMIN}),
@@ -82,6 +86,7 @@ PERMISSIONS: dict[Action | str, frozenset[Role]] = {
 # is refused these actions even when also holding a role that would allow them.
 DENIED: dict[Action | str, frozenset[Role]] = {
     Action.APPROVE_DECISION: frozenset({Role.ADMIN}),
+    Action.GRANT_PROVISIONAL_CREDIT: frozenset({Role.ADMIN}),
     Action.EXECUTE_DECISION: frozenset({Role.ADMIN}),
 }
 

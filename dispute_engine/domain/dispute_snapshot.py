@@ -11,15 +11,18 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
+from uuid import UUID
 
 from eventsourcing.domain import Snapshot
 from pydantic import ConfigDict, TypeAdapter
 from typing_extensions import TypedDict
 
+from dispute_engine.domain.casework import ContactAttempt, EscalationRecord
 from dispute_engine.domain.chain_facts import ChainFacts, Comparison
 from dispute_engine.domain.decision import Decision, Payout
 from dispute_engine.domain.evidence import Evidence, EvidenceRequest
 from dispute_engine.domain.lifecycle import Status
+from dispute_engine.domain.provisional_credit import ProvisionalCredit
 from dispute_engine.domain.sla_clock import ClockMove, SlaTracker
 
 
@@ -50,6 +53,16 @@ class DisputeState(TypedDict):
     _sla: SlaTracker
     _sla_pending: list[ClockMove]
     chain_lookups: list[tuple[ChainFacts, Comparison]]
+    policy_version: str
+    checklist_version: str | None
+    contacts: list[ContactAttempt]
+    escalations: list[EscalationRecord]
+    priority: str
+    linked: list[UUID]
+    credits: list[ProvisionalCredit]
+    credit_due_recorded: bool
+    decided_by: list[str]
+    approved_before: list[str]
 
 
 DisputeState.__pydantic_config__ = ConfigDict(extra="forbid")  # type: ignore[attr-defined]

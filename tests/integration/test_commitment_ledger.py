@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 from typing import Any
 from uuid import UUID, uuid4
@@ -76,12 +77,10 @@ def _commit_from_another_process(url: str, n: int, start: Any) -> int:
         ledger = CommitmentLedger(engine.db)
         start.wait()
         for i in range(ROUNDS):
-            try:
+            with contextlib.suppress(PayoutRefused):
                 recorded += ledger.commit(
                     Commitment(f"dispute-{n}-{i}:1", 1, TX, UUID(int=n), 1_000_000), cap=CAP
                 )
-            except PayoutRefused:
-                pass
     return recorded
 
 
