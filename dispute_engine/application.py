@@ -27,7 +27,6 @@ from dispute_engine.domain.errors import (
     StorageUnavailable,
 )
 from dispute_engine.domain.lifecycle import Status
-from dispute_engine.domain.money import Money
 from dispute_engine.domain.review import ApprovalPolicy
 from dispute_engine.engine_core import DisputeId, GatewayFactory, guarded, system_clock
 from dispute_engine.payout_guard import PayoutGuard
@@ -225,9 +224,6 @@ class DisputeEngine(ChainTruth, ServiceLevels, Auditing, Casework):
         """
 
         def propose(dispute: Dispute) -> None:
-            money = dispute.disputed
-            if decision.amount is not None:
-                money = Money.parse(decision.amount, asset=money.asset, decimals=money.decimals)
             dispute.propose_decision(
                 decision.outcome,
                 decision.amount,
@@ -235,9 +231,7 @@ class DisputeEngine(ChainTruth, ServiceLevels, Auditing, Casework):
                 by=by,
                 now=self.now(),
                 overrides=decision.overrides,
-                approvals_required=self.approval_policy.approvals_required(
-                    money, dispute.claim.reason
-                ),
+                approval_policy=self.approval_policy,
             )
 
         self._command(dispute_id, propose)

@@ -118,7 +118,9 @@ def run_demo(
         ProposeDecision(
             outcome="refund",
             rationale="the transfer reverted on chain; the wallet debited the user anyway",
-            overrides=("status", "amount"),  # the chain shows nothing moved: said on purpose
+            # The chain shows nothing moved, and the checklist's items are not all worked in
+            # a demo: both said on purpose.
+            overrides=("status", "amount", "checklist"),
         ),
         by=ALICE,
     )
@@ -152,7 +154,11 @@ def run_demo(
     engine.assign(es, investigator="alice", by=ALICE)
     _facts(engine, es, say, "[es]")
     engine.propose_decision(
-        es, ProposeDecision(outcome="reject", rationale="the claimant signed 0.25 ETH"), by=ALICE
+        es,
+        ProposeDecision(
+            outcome="reject", rationale="the claimant signed 0.25 ETH", overrides=["checklist"]
+        ),
+        by=ALICE,
     )
     say(f"[es] notice: {engine.notify_claimant(es, by=ALICE)}")
     engine.close(es, by=ALICE)
@@ -163,7 +169,7 @@ def run_demo(
             outcome="partial_refund",
             amount=Decimal("0.05"),
             rationale="the quote screen was misleading",
-            overrides=("amount",),  # the chain shows 0.25 ETH, not the 0.2 claimed
+            overrides=("amount", "checklist"),  # the chain shows 0.25 ETH, not the 0.2 claimed
         ),
         by=ALICE,
     )

@@ -55,9 +55,7 @@ def exit_code(exc: DisputeEngineError) -> int:
     store), 1 refused."""
     if isinstance(exc, InvalidInput):
         return INVALID
-    if isinstance(
-        exc, StorageUnavailable | CorruptHistory | ChainUnavailable | ChainNotConfigured
-    ):
+    if isinstance(exc, StorageUnavailable | CorruptHistory | ChainUnavailable | ChainNotConfigured):
         return UNAVAILABLE
     return REFUSED
 

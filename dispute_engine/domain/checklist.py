@@ -272,9 +272,7 @@ ITEM_NAMES: frozenset[str] = frozenset(
 )
 
 
-def evaluate(
-    reason: str, version: str | None, facts: CaseFacts
-) -> tuple[ItemStatus, ...]:
+def evaluate(reason: str, version: str | None, facts: CaseFacts) -> tuple[ItemStatus, ...]:
     """A dispute's items as done or open under the version it was filed with.
 
     A dispute filed before checklists existed (``version`` None) has no items.

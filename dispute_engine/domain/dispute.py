@@ -60,6 +60,7 @@ from dispute_engine.domain.provisional_credit import (
     settlement,
 )
 from dispute_engine.domain.review import (
+    ApprovalPolicy,
     approve,
     escalate,
     fully_approved,
@@ -448,14 +449,14 @@ class Dispute(Aggregate):
         by: Actor,
         now: datetime,
         overrides: Sequence[str] = (),
-        approvals_required: int = 1,
+        approval_policy: ApprovalPolicy | None = None,
     ) -> None:
         """Propose what to do. A rejection resolves at once; money waits for an approver.
 
         Nothing is decided unchecked: while items of the dispute's checklist are open, each
         must be named in ``overrides`` (or ``checklist`` for all of them). On appeal the
         proposer must not have decided the dispute before. A money-moving decision waits
-        for ``approvals_required`` distinct approvers.
+        for as many distinct approvers as ``approval_policy`` asks (one without a policy).
 
         Money moves only as far as the chain vouches: each chain fact the decision goes
         against (or ``no_lookup``) must be named in ``overrides``, and without an ``amount``
@@ -481,7 +482,11 @@ class Dispute(Aggregate):
             status=status,
             timestamp=now,
             overrides=named,
-            approvals_required=approvals_required if outcome.moves_money else 1,
+            approvals_required=1
+            if approval_policy is None or not outcome.moves_money
+            else approval_policy.approvals_required(
+                Money(units, self.disputed.decimals, self.disputed.asset), self.claim.reason
+            ),
         )
         credit = self.unsettled_credit
         if credit is not None and status == Status.RESOLVED:

@@ -420,7 +420,9 @@ def test_a_refund_is_paid_on_chain_exactly_once_across_a_crash_and_retry(
         assert engine.look_up_transaction(dispute_id, by=ALICE).mismatches == []
         engine.propose_decision(
             dispute_id,
-            ProposeDecision(outcome="refund", rationale="sent to a dead address"),
+            ProposeDecision(
+                outcome="refund", rationale="sent to a dead address", overrides=["checklist"]
+            ),
             by=ALICE,
         )
         engine.approve_decision(dispute_id, by=BOB)
@@ -475,7 +477,12 @@ def test_an_erc20_refund_transfers_the_token(db_url: str, now_clock: FakeClock, 
         assert engine.look_up_transaction(dispute_id, by=ALICE).mismatches == []
         engine.propose_decision(
             dispute_id,
-            ProposeDecision(outcome="partial_refund", amount="12.5", rationale="fee kept"),
+            ProposeDecision(
+                outcome="partial_refund",
+                amount="12.5",
+                rationale="fee kept",
+                overrides=["checklist"],
+            ),
             by=ALICE,
         )
         engine.approve_decision(dispute_id, by=BOB)

@@ -119,9 +119,11 @@ def test_a_usdt_claim_in_18_decimals_never_pays_10_to_the_18_units(
                 )
             assert raised.value.fields == ["overrides"]
         engine.propose_decision(
-            dispute_id, ProposeDecision(**refund, overrides=["decimals", "amount"]), by=ALICE
+            dispute_id,
+            ProposeDecision(**refund, overrides=["decimals", "amount", "checklist"]),
+            by=ALICE,
         )
-        assert engine.get(dispute_id).decision.overrides == ["amount", "decimals"]  # type: ignore[union-attr]
+        assert engine.get(dispute_id).decision.overrides == ["amount", "checklist", "decimals"]  # type: ignore[union-attr]
         engine.approve_decision(dispute_id, by=BOB)
 
         before = usdt.functions.balanceOf(a[6]).call()
@@ -160,7 +162,9 @@ def test_a_reverted_transfer_is_refunded_only_with_status_and_amount_named(
         with pytest.raises(InvalidInput, match="vouches for 0 USDT"):
             engine.propose_decision(
                 dispute_id,
-                ProposeDecision(outcome="refund", rationale="reverted", overrides=["status"]),
+                ProposeDecision(
+                    outcome="refund", rationale="reverted", overrides=["status", "checklist"]
+                ),
                 by=ALICE,
             )
         engine.propose_decision(
@@ -168,7 +172,7 @@ def test_a_reverted_transfer_is_refunded_only_with_status_and_amount_named(
             ProposeDecision(
                 outcome="refund",
                 rationale="reverted on chain, debited by the wallet",
-                overrides=["status", "amount"],
+                overrides=["status", "amount", "checklist"],
             ),
             by=ALICE,
         )
@@ -195,7 +199,9 @@ def test_payouts_over_the_assets_limits_are_refused_and_nothing_is_paid(
         engine.assign(dispute_id, investigator="alice", by=ALICE)
         assert engine.look_up_transaction(dispute_id, by=ALICE).mismatches == []
         engine.propose_decision(
-            dispute_id, ProposeDecision(outcome="refund", rationale="r"), by=ALICE
+            dispute_id,
+            ProposeDecision(outcome="refund", rationale="r", overrides=["checklist"]),
+            by=ALICE,
         )
         engine.approve_decision(dispute_id, by=BOB)
         return dispute_id

@@ -93,7 +93,9 @@ def test_rejection_resolves_without_approval_and_tells_the_claimant_how_to_appea
     dispute_id = file_dispute(engine, alice, language="es-MX")
     engine.assign(dispute_id, investigator="alice", by=alice)
     engine.propose_decision(
-        dispute_id, ProposeDecision(outcome="reject", rationale="tx matches claim"), by=alice
+        dispute_id,
+        ProposeDecision(outcome="reject", rationale="tx matches claim", overrides=["checklist"]),
+        by=alice,
     )
     view = engine.get(dispute_id)
     assert view.status == "resolved"
@@ -235,7 +237,9 @@ def test_reopen_is_refused_after_the_appeal_window(
 ):
     dispute_id = investigating(engine, alice)
     engine.propose_decision(
-        dispute_id, ProposeDecision(outcome="reject", rationale="matches chain"), by=alice
+        dispute_id,
+        ProposeDecision(outcome="reject", rationale="matches chain", overrides=["checklist"]),
+        by=alice,
     )
     engine.close(dispute_id, by=alice)
     clock.advance(timedelta(days=31))

@@ -157,7 +157,9 @@ class DisputeLives(RuleBasedStateMachine):
             "propose_reject",
             actor,
             lambda: self.engine.propose_decision(
-                self.dispute_id, ProposeDecision(outcome="reject", rationale="matches"), by=actor
+                self.dispute_id,
+                ProposeDecision(outcome="reject", rationale="matches", overrides=["checklist"]),
+                by=actor,
             ),
         )
 

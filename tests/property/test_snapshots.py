@@ -61,7 +61,9 @@ COMMANDS: dict[str, Command] = {
     "refund": lambda d, now: d.propose_decision(
         Outcome.PARTIAL_REFUND, Decimal("10"), "partly", by=ALICE, now=now
     ),
-    "reject": lambda d, now: d.propose_decision(Outcome.REJECT, None, "no", by=ALICE, now=now),
+    "reject": lambda d, now: d.propose_decision(
+        Outcome.REJECT, None, "no", by=ALICE, now=now, overrides=("checklist",)
+    ),
     "approve": lambda d, now: d.approve_decision(by=BOB, now=now),
     "send_back": lambda d, now: d.send_back("look again", by=BOB, now=now),
     "execute": lambda d, now: d.record_execution("ref-1", by=BOB, now=now),

@@ -18,11 +18,11 @@ from dispute_engine.domain.lifecycle import (
 DOC = Path(__file__).parents[2] / "docs" / "explanation" / "lifecycle.md"
 
 
-def test_every_action_has_a_row_and_terminal_statuses_only_take_notes():
+def test_every_action_has_a_row_and_terminal_statuses_only_take_notes_and_links():
     assert set(TRANSITIONS) == set(Action)
     for status in TERMINAL:
         allowed = {a for a, row in TRANSITIONS.items() if status in row}
-        assert allowed <= {Action.ADD_NOTE, Action.REOPEN}
+        assert allowed <= {Action.ADD_NOTE, Action.REOPEN, Action.LINK_CLAIM}
 
 
 def test_every_status_is_reachable_and_open_statuses_can_end():
