@@ -3,7 +3,7 @@
 ``app`` is the entry point; the command modules register themselves on it when imported.
 """
 
-from dispute_engine.cli import operations, reading, workflow
+from dispute_engine.cli import casework, operations, reading, workflow
 from dispute_engine.cli.app import app
 
-__all__ = ["app", "operations", "reading", "workflow"]
+__all__ = ["app", "casework", "operations", "reading", "workflow"]

@@ -83,10 +83,12 @@ chain_app = _group("Ask the chain what transactions did.")
 projections_app = _group("Run and rebuild the read models.")
 sla_app = _group("Service-level clocks: check for breaches, report.")
 audit_app = _group("Verify and export the audit trail.")
+credit_app = _group("Provisional credit: money owed to the claimant before the decision.")
 app.add_typer(chain_app, name="chain")
 app.add_typer(projections_app, name="projections")
 app.add_typer(sla_app, name="sla")
 app.add_typer(audit_app, name="audit")
+app.add_typer(credit_app, name="credit")
 
 
 def _print_version(wanted: bool) -> None:
