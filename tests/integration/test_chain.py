@@ -46,7 +46,13 @@ def open_engine(db_url: str, clock: FakeClock, url: str, **settings: Any) -> Dis
     return DisputeEngine.open(
         db_url,
         clock=clock,
-        settings=Settings(chains={ANVIL_CHAIN_ID: url}, **settings),
+        # The test token has a threshold, as a desk sets one for each asset it pays in:
+        # an asset without one needs two approvals.
+        settings=Settings(
+            chains={ANVIL_CHAIN_ID: url},
+            second_approval_above={"ETH": Decimal(3), "TUSD": Decimal(10_000)},
+            **settings,
+        ),
     )
 
 

@@ -43,6 +43,8 @@ def paying_engine(db_url: str, clock: FakeClock, node: Anvil, **settings: Any) -
         settings=Settings(
             chains={ANVIL_CHAIN_ID: node.url},
             hot_wallet_key=SecretStr(HOT_WALLET_KEY),
+            # A threshold for the test token, as a desk sets one for each asset it pays in.
+            second_approval_above={"ETH": Decimal(3), "TUSD": Decimal(10_000)},
             **settings,
         ),
     )
