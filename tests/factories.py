@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from typing import Any
 
@@ -22,7 +23,7 @@ def transaction(**overrides: Any) -> dict[str, Any]:
     """A claimed USDT transfer on Ethereum."""
     return {
         "chain_id": 1,
-        "tx_hash": "0x" + uuid.uuid4().hex * 2,  # a transaction of its own: no linked claims
+        "tx_hash": "0x" + "ab" * 32,
         "asset": "USDT",
         "token_address": USDT,
         "amount": "125.50",
@@ -34,8 +35,14 @@ def transaction(**overrides: Any) -> dict[str, Any]:
 
 
 def filing(**overrides: Any) -> dict[str, Any]:
-    """The fields of a valid FileDispute, as plain data."""
-    tx = transaction(**overrides.pop("transaction", {}))
+    """The fields of a valid FileDispute, as plain data.
+
+    Each idempotency key claims a transaction of its own (no linked claims), and the same key
+    the same transaction, so a retried filing is the same claim.
+    """
+    key = overrides.pop("idempotency_key", f"key-{uuid.uuid4()}")
+    own = "0x" + hashlib.sha256(key.encode()).hexdigest()
+    tx = transaction(**{"tx_hash": own, **overrides.pop("transaction", {})})
     return {
         "claimant_id": "user-1842",
         "channel": "chat",
@@ -45,7 +52,7 @@ def filing(**overrides: Any) -> dict[str, Any]:
         "reason": "not_received",
         "transaction": tx,
         "description": "Sent 125.50 USDT to the exchange, never credited",
-        "idempotency_key": f"key-{uuid.uuid4()}",
+        "idempotency_key": key,
         **overrides,
     }
 
