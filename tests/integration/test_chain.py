@@ -19,6 +19,7 @@ from typer.testing import CliRunner
 
 from dispute_engine import Actor, DisputeEngine, ProposeDecision, Role, Settings
 from dispute_engine.cli import app
+from dispute_engine.domain.review import DEFAULT_APPROVAL_POLICY
 from dispute_engine.errors import ChainUnavailable, InvalidInput
 from dispute_engine.ports import PayoutInstruction
 from tests.chain_node import ANVIL_CHAIN_ID, Anvil, anvil, free_port
@@ -50,7 +51,10 @@ def open_engine(db_url: str, clock: FakeClock, url: str, **settings: Any) -> Dis
         # an asset without one needs two approvals.
         settings=Settings(
             chains={ANVIL_CHAIN_ID: url},
-            second_approval_above={"ETH": Decimal(3), "TUSD": Decimal(10_000)},
+            second_approval_above={
+                **DEFAULT_APPROVAL_POLICY.second_approval_above,
+                "TUSD": Decimal(10_000),
+            },
             **settings,
         ),
     )

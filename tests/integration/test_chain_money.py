@@ -15,6 +15,7 @@ import pytest
 from pydantic import SecretStr
 
 from dispute_engine import DisputeEngine, ProposeDecision, Settings
+from dispute_engine.domain.review import DEFAULT_APPROVAL_POLICY
 from dispute_engine.errors import InvalidInput, PayoutRefused
 from dispute_engine.settings import PayoutLimit
 from tests.chain_node import ANVIL_CHAIN_ID, Anvil, anvil
@@ -44,7 +45,10 @@ def paying_engine(db_url: str, clock: FakeClock, node: Anvil, **settings: Any) -
             chains={ANVIL_CHAIN_ID: node.url},
             hot_wallet_key=SecretStr(HOT_WALLET_KEY),
             # A threshold for the test token, as a desk sets one for each asset it pays in.
-            second_approval_above={"ETH": Decimal(3), "TUSD": Decimal(10_000)},
+            second_approval_above={
+                **DEFAULT_APPROVAL_POLICY.second_approval_above,
+                "TUSD": Decimal(10_000),
+            },
             **settings,
         ),
     )
@@ -183,7 +187,7 @@ def test_a_reverted_transfer_is_refunded_only_with_status_and_amount_named(
         engine.execute_decision(dispute_id, by=BOB)
         assert usdt.functions.balanceOf(a[7]).call() == before + 5 * 10**6
         proposed = next(e for e in engine.history(dispute_id) if e.name == "DecisionProposed")
-        assert proposed.data["overrides"] == ["amount", "status"]
+        assert proposed.data["overrides"] == ["amount", "checklist", "status"]
     finally:
         engine.close()
 
