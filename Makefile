@@ -5,14 +5,15 @@ BIN := $(VENV)/bin
 
 ANVIL := .tools/node_modules/.bin/anvil
 
-.PHONY: demo test lint typecheck tools clean
+.PHONY: demo test lint typecheck tools clean mutants
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet --upgrade pip 2> $(VENV)/pip.log || { cat $(VENV)/pip.log; exit 1; }
 
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@echo "installing dispute-engine and its test tools into $(VENV) (pip's warnings: $(VENV)/pip.log)"
+	$(BIN)/python -m pip install --quiet -e '.[test]' 2> $(VENV)/pip.log || { cat $(VENV)/pip.log; exit 1; }
 	touch $@
 
 ## demo: install and walk through several disputes on a local SQLite file
@@ -39,4 +40,11 @@ typecheck: $(VENV)/.installed
 	$(BIN)/mypy
 
 clean:
-	rm -rf $(VENV) .tools/node_modules .mypy_cache .ruff_cache .pytest_cache .hypothesis demo.db
+	rm -rf $(VENV) .tools/node_modules .mypy_cache .ruff_cache .pytest_cache .hypothesis demo.db mutants
+
+## mutants: mutation-test dispute_engine/domain/ against the unit and property tests and
+## print the score (slow; not part of `make test`). MODULE=money limits it to one module.
+MODULE ?= *
+mutants: $(VENV)/.installed
+	DISPUTE_ENGINE_HYPOTHESIS=mutation $(BIN)/mutmut run --max-children 1 "dispute_engine.domain.$(MODULE).*"
+	$(BIN)/python bench/mutation_score.py "$(MODULE)"

@@ -91,7 +91,7 @@ def main() -> None:
 
         clock.now = T0 + timedelta(minutes=31)  # past half of the one-hour first response
         started = time.perf_counter()
-        due = SlaView.due(engine.db, clock.now)
+        due = SlaView.due(engine._core.db, clock.now)
         print(f"due disputes read by index: {len(due)} in {time.perf_counter() - started:.3f} s")
         started = time.perf_counter()
         recorded = engine.record_sla_breaches()
@@ -113,7 +113,7 @@ def main() -> None:
             f"{time.perf_counter() - started:.3f} s"
         )
     finally:
-        engine.close()
+        engine.shutdown()
         with psycopg.connect(PG, autocommit=True) as conn:
             conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
 

@@ -33,14 +33,14 @@ def mean_load(url: str, dispute_id: UUID, interval: int, loads: int) -> tuple[fl
         engine.get(dispute_id)  # warm the connection and the code paths
         started = time.perf_counter()
         for _ in range(loads):
-            engine._get(dispute_id)
+            engine._core.load(dispute_id)
         load = (time.perf_counter() - started) / loads
         started = time.perf_counter()
         for _ in range(loads):
             engine.get(dispute_id)
         return load, (time.perf_counter() - started) / loads
     finally:
-        engine.close()
+        engine.shutdown()
 
 
 def run(name: str, url: str, args: argparse.Namespace) -> None:
@@ -51,7 +51,7 @@ def run(name: str, url: str, args: argparse.Namespace) -> None:
             engine.add_note(dispute_id, f"note {n}", by=ALICE)
         events = engine.get(dispute_id).version
     finally:
-        engine.close()
+        engine.shutdown()
     replay, replay_get = mean_load(url, dispute_id, 0, args.loads)
     snapshot, snapshot_get = mean_load(url, dispute_id, args.interval, args.loads)
     print(

@@ -69,7 +69,7 @@ def engine_run(url: str, count: int) -> float:
         dispute_id = engine.file_dispute(command, by=ALICE)
         engine.assign(dispute_id, investigator="alice", by=ALICE)
     elapsed = time.perf_counter() - started
-    engine.close()
+    engine.shutdown()
     return 2 * count / elapsed
 
 

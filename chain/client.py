@@ -2,26 +2,21 @@
 
 from __future__ import annotations
 
-import re
 import threading
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar, cast
 from urllib.parse import urlsplit
 
-import requests
 from web3 import EthereumTesterProvider, HTTPProvider, Web3
-from web3.exceptions import Web3Exception, Web3RPCError
 from web3.middleware import ExtraDataToPOAMiddleware
 
-from chain.networks import Network
 from dispute_engine.deadline import within
 from dispute_engine.domain.errors import ChainMismatch, ChainUnavailable
+from dispute_engine.error_mapping import node_errors, scrub
+from dispute_engine.networks import Network
 
 T = TypeVar("T")
 ETH_TESTER_URL = "eth-tester://"
-# Everything a node can do wrong, as seen through web3 and requests.
-NODE_FAULTS = (requests.RequestException, OSError, ValueError, TypeError, KeyError, Web3Exception)
-ERRNO_TEXT = re.compile(r"\[Errno -?\d+\] ([^'\")]+)")
 
 
 def public_url(url: str) -> str:
@@ -86,15 +81,8 @@ class ChainClient:
 
         Node faults, and a node too slow in total, become ChainUnavailable.
         """
-        try:
+        with node_errors(self.network.chain_id, self.url, self.label, self.timeout):
             return within(self.timeout, request, expired=self._too_slow)
-        except ChainUnavailable:
-            raise
-        except NODE_FAULTS as exc:
-            raise ChainUnavailable(
-                f"chain {self.network.chain_id} node at {self.label} {self._describe(exc)}",
-                chain_id=self.network.chain_id,
-            ) from None
 
     def _too_slow(self) -> ChainUnavailable:
         return ChainUnavailable(
@@ -102,21 +90,6 @@ class ChainClient:
             f"{self.timeout:g} s (DISPUTE_ENGINE_CHAIN_TIMEOUT_SECONDS)",
             chain_id=self.network.chain_id,
         )
-
-    def _describe(self, exc: BaseException) -> str:
-        """What went wrong, in a user's words (not the HTTP library's)."""
-        if isinstance(exc, requests.Timeout):
-            return f"did not answer within {self.timeout:g} s"
-        if isinstance(exc, requests.ConnectionError):
-            reason = ERRNO_TEXT.search(str(exc))
-            return f"cannot be reached ({reason.group(1) if reason else 'connection failed'})"
-        if isinstance(exc, requests.HTTPError) and exc.response is not None:
-            return f"answered HTTP {exc.response.status_code}"
-        if isinstance(exc, Web3RPCError):
-            return f"refused the request: {self._scrub(str(exc))[:200]}"
-        if isinstance(exc, ValueError | TypeError | KeyError):
-            return "answered something that is not a valid JSON-RPC reply"
-        return f"failed ({type(exc).__name__})"
 
     def batch(self, calls: Sequence[tuple[str, list[Any]]]) -> list[Any]:
         """Results of a JSON-RPC batch, one per call: a call the node failed alone is its
@@ -135,18 +108,10 @@ class ChainClient:
 
         return self.call(send)
 
-    def _scrub(self, text: str) -> str:
-        # Exceptions of requests quote the URL's path and query, where API keys live.
-        parts = urlsplit(self.url)
-        for secret in (self.url, parts.path + ("?" + parts.query if parts.query else "")):
-            if secret.strip("/"):
-                text = text.replace(secret, "/…")
-        return text
-
     def failed(self, method: str, error: Any) -> ChainUnavailable:
         """The error of one call the node could not answer."""
         return ChainUnavailable(
             f"chain {self.network.chain_id} node at {self.label} failed {method}: "
-            f"{self._scrub(repr(error))[:200]}",
+            f"{scrub(repr(error), self.url)[:200]}",
             chain_id=self.network.chain_id,
         )

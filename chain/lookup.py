@@ -16,7 +16,7 @@ from web3._utils.rpc_abi import RPC
 from web3.exceptions import BadFunctionCallOutput, TransactionNotFound, Web3RPCError
 
 from chain.client import ChainClient
-from chain.networks import network
+from chain.clients import ChainClients
 from dispute_engine.domain.chain_facts import ChainFacts, TokenTransfer, finality
 from dispute_engine.domain.errors import (
     ChainNotConfigured,
@@ -62,16 +62,17 @@ class Web3TransactionLookup:
 
     def __init__(
         self,
-        nodes: Mapping[int, str],
+        clients: ChainClients | Mapping[int, str],
         *,
         timeout: float = 10.0,
         clock: Clock | None = None,
         batch_size: int = 200,
         max_workers: int = 4,
     ) -> None:
-        self.clients = {
-            cid: ChainClient(network(cid), url, timeout=timeout) for cid, url in nodes.items()
-        }
+        """Look up on the given clients (or, for a mapping of chain id to URL, new ones)."""
+        self.clients = (
+            clients if isinstance(clients, ChainClients) else ChainClients(clients, timeout=timeout)
+        )
         self.clock = clock or (lambda: datetime.now(UTC))
         self.batch_size = batch_size
         self.max_workers = max_workers
@@ -79,13 +80,7 @@ class Web3TransactionLookup:
 
     def client(self, chain_id: int) -> ChainClient:
         """The node of a chain. Raises ChainNotConfigured."""
-        try:
-            return self.clients[chain_id]
-        except KeyError:
-            raise ChainNotConfigured(
-                f"no node is configured for chain {chain_id}: add one to DISPUTE_ENGINE_CHAINS, "
-                f'e.g. \'{{"{chain_id}": "http://127.0.0.1:8545"}}\''
-            ) from None
+        return self.clients.client(chain_id)
 
     # -- one at a time --------------------------------------------------------------
 

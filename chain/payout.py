@@ -18,11 +18,12 @@ from eth_typing import HexStr
 from eth_utils.address import to_checksum_address
 from eventsourcing.persistence import IntegrityError
 from pydantic import SecretStr
-from web3.exceptions import TransactionNotFound, Web3RPCError
+from web3.exceptions import TransactionNotFound
 
-from chain.lookup import Web3TransactionLookup
+from chain.clients import ChainClients
 from dispute_engine.database import Database
 from dispute_engine.domain.errors import PayoutFailed
+from dispute_engine.error_mapping import payout_refusals
 from dispute_engine.payout_guard import PayoutGuard
 from dispute_engine.ports import PayoutInstruction, PayoutReceipt
 
@@ -36,7 +37,7 @@ class Web3PayoutGateway:
     def __init__(
         self,
         db: Database,
-        nodes: Web3TransactionLookup,
+        nodes: ChainClients,
         key: SecretStr,
         guard: PayoutGuard | None = None,
     ) -> None:
@@ -87,15 +88,8 @@ class Web3PayoutGateway:
         def broadcast() -> None:
             if known():
                 return
-            try:
+            with payout_refusals(instruction.key, already_sent=known):
                 eth.send_raw_transaction(HexStr(raw))
-            except Web3RPCError as exc:
-                # Another process may have broadcast the same signed transfer meanwhile; the
-                # node then refuses ours ("nonce too low", "already known").
-                if not known():
-                    raise PayoutFailed(
-                        f"the node refused payout {instruction.key}: {exc}"
-                    ) from None
 
         client.call(broadcast)
         return PayoutReceipt(key=instruction.key, reference=tx_hash, created=created)

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from web3 import Web3
 from web3.types import Wei
 
 from chain.lookup import Web3TransactionLookup
-from chain.networks import ETH_TESTER_CHAIN_ID
 from dispute_engine.domain.errors import ChainNotConfigured
-from dispute_engine.engine_core import EngineCore
+from dispute_engine.networks import ETH_TESTER_CHAIN_ID
+from dispute_engine.ports import TransactionLookup
 
 # eth-tester's first account; its key is public, and it holds the demo's hot wallet.
 SANDBOX_HOT_WALLET_KEY = "0x" + "00" * 31 + "01"
@@ -21,6 +21,24 @@ TOKEN_ARTIFACT = Path(__file__).parent / "data" / "TestToken.json"
 
 def _hash(tx_hash: bytes) -> str:
     return "0x" + bytes(tx_hash).hex()
+
+
+class ChainPart(Protocol):
+    """The engine's chain collaborator, as far as the sandbox needs it."""
+
+    @property
+    def transaction_lookup(self) -> TransactionLookup | None:
+        """The lookup over the engine's chain clients, None without chains."""
+        ...
+
+
+class WithChains(Protocol):
+    """An engine, as far as the sandbox needs it: its chain collaborator."""
+
+    @property
+    def chain(self) -> ChainPart:
+        """What asks the chain (``engine.chain``)."""
+        ...
 
 
 class Sandbox:
@@ -37,12 +55,12 @@ class Sandbox:
         self._tokens: dict[str, Any] = {}
 
     @classmethod
-    def of(cls, engine: EngineCore) -> Sandbox:
+    def of(cls, engine: WithChains) -> Sandbox:
         """The in-process chain an engine opened with ``chains={chain_id: "eth-tester://"}``.
 
         Raises ChainNotConfigured when the engine has no in-process chain.
         """
-        lookup = engine.transaction_lookup
+        lookup = engine.chain.transaction_lookup
         if not isinstance(lookup, Web3TransactionLookup):
             raise ChainNotConfigured("the engine has no chains: open it with chains=...")
         return cls(lookup.client(cls.chain_id).web3)

@@ -1,10 +1,10 @@
 """dispute-engine: event-sourced resolution of digital-wallet transaction disputes."""
 
-from dispute_engine.application import DisputeEngine
 from dispute_engine.commands import AddEvidence, ClaimedTransaction, FileDispute, ProposeDecision
 from dispute_engine.domain.actor import Actor, Role
 from dispute_engine.domain.decision import Outcome
 from dispute_engine.domain.lifecycle import Status
+from dispute_engine.engine import DisputeEngine
 from dispute_engine.settings import Settings
 from dispute_engine.views import DisputeView, HistoryEntry
 

@@ -3,40 +3,38 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, cast
+from typing import cast
 from uuid import UUID
 
 from pydantic_core import to_jsonable_python
 
-from dispute_engine.database import Database
 from dispute_engine.domain.dispute import Dispute
 from dispute_engine.domain.errors import (
     DisputeNotFound,
     InvalidInput,
-    StorageUnavailable,
 )
-from dispute_engine.engine_core import DisputeId, EngineCore, dispute_key
+from dispute_engine.engine_core import DisputeId, EngineCore
+from dispute_engine.event_store import dispute_key
 from dispute_engine.hash_chain import chain_hash
+from dispute_engine.reports import Discrepancy
 from dispute_engine.views import DisputeView, HistoryEntry
-
-if TYPE_CHECKING:
-    from projections.audit_log import Discrepancy
-
 
 _EVENT_FIELDS = frozenset({"originator_id", "originator_version", "timestamp", "originator_topic"})
 
 
-class Auditing(EngineCore):
+class Auditing:
     """Replays and verifies what happened to disputes; reading only."""
+
+    def __init__(self, core: EngineCore) -> None:
+        self._core = core
 
     def export_audit_log(self, fmt: str) -> str:
         """The audit log, brought up to date, as ``csv`` or ``jsonl``. Raises InvalidInput."""
-        from projections.audit_log import AuditLog  # noqa: PLC0415
-
         if fmt not in ("csv", "jsonl"):
             raise InvalidInput.of("format", "must be csv or jsonl")
-        self.projections.catch_up(["audit_log"])
-        return AuditLog.export(self.db, "csv" if fmt == "csv" else "jsonl")
+        read_models = self._core.projections
+        read_models.catch_up(["audit_log"])
+        return read_models.export_audit_log("csv" if fmt == "csv" else "jsonl")
 
     def verify_audit_log(self) -> tuple[int, list[Discrepancy]]:
         """Recompute the hash chain from the event store and compare it with the audit log.
@@ -45,16 +43,7 @@ class Auditing(EngineCore):
         or not yet logged). The log is not brought up to date first, on purpose: it is the
         record to check the store against.
         """
-        from projections.audit_log import verify  # noqa: PLC0415
-
-        log: Database | None = self.db
-        try:
-            self.projections  # noqa: B018 - make sure the log's table exists
-        except StorageUnavailable:
-            if self.creates:
-                raise
-            log = None  # opened for reading and never built: nothing is logged yet
-        return verify(log, self._all_notifications())
+        return self._core.projections.verify_audit_log()
 
     def history(self, dispute_id: DisputeId) -> list[HistoryEntry]:
         """Every recorded event of the dispute, oldest first, hash-chained.
@@ -62,16 +51,17 @@ class Auditing(EngineCore):
         Raises DisputeNotFound, CorruptHistory (an event unreadable or missing).
         """
         dispute_id = dispute_key(dispute_id)
-        stored = self.recorder.select_events(dispute_id)
-        if not stored:
-            raise DisputeNotFound(f"no dispute {dispute_id}", dispute_id=dispute_id)
-        positions = self._positions(dispute_id)
+        with self._core.storage_boundary():
+            stored = self._core.events.recorder.select_events(dispute_id)
+            if not stored:
+                raise DisputeNotFound(f"no dispute {dispute_id}", dispute_id=dispute_id)
+            positions = self._positions(dispute_id)
         entries = []
         previous = ""
         for expected, record in enumerate(stored, start=1):
             if record.originator_version != expected:
-                raise self._gap(dispute_id, expected)
-            domain_event = cast(Dispute.Event, self.mapper.to_domain_event(record))
+                raise self._core.gap(dispute_id, expected)
+            domain_event = cast(Dispute.Event, self._core.events.mapper.to_domain_event(record))
             previous = chain_hash(previous, record.topic, record.originator_version, record.state)
             data = {k: v for k, v in vars(domain_event).items() if k not in _EVENT_FIELDS}
             entries.append(
@@ -88,10 +78,10 @@ class Auditing(EngineCore):
         return entries
 
     def _positions(self, dispute_id: UUID) -> dict[int, int]:
-        rows = self.db.fetchall(
-            f"SELECT originator_version, {self.db.notification_id} AS notification_id "
-            f"FROM {self.events_table} WHERE originator_id = ?",
-            (self.db.originator_key(dispute_id),),
+        rows = self._core.db.fetchall(
+            f"SELECT originator_version, {self._core.db.notification_id} AS notification_id "
+            f"FROM {self._core.events_table} WHERE originator_id = ?",
+            (self._core.db.originator_key(dispute_id),),
         )
         return {int(r["originator_version"]): int(r["notification_id"]) for r in rows}
 
@@ -121,7 +111,7 @@ class Auditing(EngineCore):
                 )
             version = versions[-1]
         assert version is not None
-        dispute = self._get(dispute_id, version=version)
+        dispute = self._core.load(dispute_id, version=version)
         if not 1 <= version <= dispute.version:
             raise InvalidInput.of("version", f"must be between 1 and {dispute.version}")
         return DisputeView.of(dispute)

@@ -25,13 +25,17 @@ from dispute_engine.ports import PayoutInstruction
 CREDIT_CHECKER = Actor(id="sla-checker", roles={Role.SYSTEM})
 
 
-class Casework(EngineCore):
+class Casework:
     """Contact attempts, escalation, links between disputes on one transaction, credits."""
+
+    def __init__(self, core: EngineCore) -> None:
+        self._core = core
 
     @cached_property
     def commitments(self) -> CommitmentLedger:
         """The money committed on each transaction, across its disputes."""
-        return CommitmentLedger(self.db)
+        with self._core.storage_boundary():
+            return CommitmentLedger(self._core.db)
 
     def record_contact_attempt(
         self, dispute_id: DisputeId, *, party: str, channel: str, note: str, by: Actor
@@ -41,10 +45,10 @@ class Casework(EngineCore):
         Raises InvalidInput (party, channel, note), InvalidTransition, NotAuthorized.
         """
         contact = RecordContact(party=party, channel=channel, note=note)
-        self._command(
+        self._core.command(
             dispute_id,
             lambda d: d.record_contact_attempt(
-                contact.party, contact.channel, contact.note, by=by, now=self.now()
+                contact.party, contact.channel, contact.note, by=by, now=self._core.now()
             ),
             retry=True,
         )
@@ -52,42 +56,42 @@ class Casework(EngineCore):
     def escalate(self, dispute_id: DisputeId, *, reason: str, by: Actor) -> None:
         """Raise the priority one step and hand the dispute to the escalation queue."""
         text = Reason(text=reason).text
-        self._command(dispute_id, lambda d: d.escalate(text, by=by, now=self.now()))
+        self._core.command(dispute_id, lambda d: d.escalate(text, by=by, now=self._core.now()))
 
     # -- linked claims ------------------------------------------------------------
 
-    def _link_claims(self, dispute: Dispute, *, by: Actor) -> None:
+    def link_claims(self, dispute: Dispute, *, by: Actor) -> None:
         """Link a filed dispute with every other dispute on its transaction, both ways.
 
         Found through the linked-claims index in one read. Links inform investigators; the
         cap on what the transaction's disputes are paid never depends on them (the ledger
         holds it), so two filings racing past each other lose nothing but the link.
         """
-        from projections.linked_claims import LinkedClaimsView  # noqa: PLC0415
-
         tx = dispute.claim.transaction
-        self.projections.catch_up(["linked_claims"])
+        read_models = self._core.projections
+        read_models.catch_up(["linked_claims"])
         others = [
             c.dispute_id
-            for c in LinkedClaimsView.on(self.db, tx.chain_id, tx.tx_hash)
+            for c in read_models.linked_claims(tx.chain_id, tx.tx_hash)
             if c.dispute_id != dispute.id
         ]
         for other in others:
             for one, another in ((dispute.id, other), (other, dispute.id)):
-                self._command(one, self._linker(another, by), retry=True)
+                self._core.command(one, self._linker(another, by), retry=True)
 
     def _linker(self, other: UUID, by: Actor) -> Callable[[Dispute], bool]:
-        return lambda dispute: dispute.link_claim(other, by=by, now=self.now())
+        return lambda dispute: dispute.link_claim(other, by=by, now=self._core.now())
 
     def _commit(self, dispute: Dispute, key: str, units: int) -> None:
         """Commit a payment on the dispute's transaction. Raises PayoutRefused (linked_cap)."""
         tx = dispute.claim.transaction
-        self.commitments.commit(
-            Commitment(key, tx.chain_id, tx.tx_hash, dispute.id, units),
-            cap=dispute.transaction_cap,
-        )
+        with self._core.storage_boundary():
+            self.commitments.commit(
+                Commitment(key, tx.chain_id, tx.tx_hash, dispute.id, units),
+                cap=dispute.transaction_cap,
+            )
 
-    def _pay(self, dispute: Dispute, *, key: str, number: int, outcome: str, units: int) -> str:
+    def pay(self, dispute: Dispute, *, key: str, number: int, outcome: str, units: int) -> str:
         """Commit, then pay through the rail exactly once; returns the rail's reference.
 
         Raises PayoutRefused (the ledger's cap or the rail's checks: nothing paid, nothing
@@ -96,29 +100,31 @@ class Casework(EngineCore):
         self._commit(dispute, key, units)
         tx = dispute.claim.transaction
         try:
-            receipt = self.payout_gateway.pay(
-                PayoutInstruction(
-                    key=key,
-                    dispute_id=dispute.id,
-                    decision_number=number,
-                    outcome=outcome,
-                    claimant_id=dispute.claim.claimant_id,
-                    chain_id=tx.chain_id,
-                    asset=tx.asset,
-                    token_address=tx.token_address,
-                    decimals=dispute.disputed.decimals,
-                    units=units,
-                    to_address=tx.sender,
+            with self._core.storage_boundary():
+                receipt = self._core.payout_gateway.pay(
+                    PayoutInstruction(
+                        key=key,
+                        dispute_id=dispute.id,
+                        decision_number=number,
+                        outcome=outcome,
+                        claimant_id=dispute.claim.claimant_id,
+                        chain_id=tx.chain_id,
+                        asset=tx.asset,
+                        token_address=tx.token_address,
+                        decimals=dispute.disputed.decimals,
+                        units=units,
+                        to_address=tx.sender,
+                    )
                 )
-            )
         except PayoutRefused:
-            self.commitments.release(key)
+            with self._core.storage_boundary():
+                self.commitments.release(key)
             raise
         return receipt.reference
 
-    def _commit_reversals(self, dispute_id: DisputeId) -> None:
+    def commit_reversals(self, dispute_id: DisputeId) -> None:
         """Give back to the transaction's cap what reversed credits took back (once each)."""
-        dispute = self._get(dispute_id)
+        dispute = self._core.load(dispute_id)
         for number, credit in enumerate(dispute.credits, start=1):
             if credit.state is CreditState.REVERSED:
                 key = f"{dispute.id}:credit:{number}:reversal"
@@ -138,30 +144,29 @@ class Casework(EngineCore):
         def grant(dispute: Dispute) -> str:
             units = dispute.require_credit_grantable(by=by)
             key = dispute.credit_key()
-            reference = self._pay(
+            reference = self.pay(
                 dispute, key=key, number=0, outcome="provisional_credit", units=units
             )
-            dispute.record_provisional_credit(units, reference, by=by, now=self.now())
+            dispute.record_provisional_credit(units, reference, by=by, now=self._core.now())
             return reference
 
-        return self._command(dispute_id, grant, retry=True)
+        return self._core.command(dispute_id, grant, retry=True)
 
     def record_credit_deadlines(self, now: datetime | None = None) -> list[tuple[UUID, str]]:
         """Record credits fallen due (``ProvisionalCreditDue``) and credits the policy makes
         permanent at the final deadline, once each however many checkers run at once;
         returns each dispute with the event recorded.
         """
-        moment = (now or self.now()).astimezone(UTC)
-        self.projections.catch_up(["work_queue"])
-        from projections.work_queue import WorkQueue  # noqa: PLC0415
-
+        moment = (now or self._core.now()).astimezone(UTC)
+        read_models = self._core.projections
+        read_models.catch_up(["work_queue"])
         recorded: list[tuple[UUID, str]] = []
-        for text in WorkQueue.ids(self.db, status=None, assignee=None):
+        for text in read_models.work_queue_ids(status=None, assignee=None):
             dispute_id = UUID(text)
-            if self._get(dispute_id).credit_plan is None:
+            if self._core.load(dispute_id).credit_plan is None:
                 continue
             try:
-                names = self._command(
+                names = self._core.command(
                     dispute_id,
                     lambda d: d.record_due_credit_events(by=CREDIT_CHECKER, now=moment),
                 )

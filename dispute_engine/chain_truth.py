@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 from uuid import UUID
 
 from dispute_engine.deadline import within
@@ -20,33 +19,41 @@ from dispute_engine.ports import (
 )
 from dispute_engine.views import ChainFactsView, DisputeView
 
-if TYPE_CHECKING:
-    pass
 
-
-class ChainTruth(EngineCore):
+class ChainTruth:
     """Asks the chain what the disputed transactions did and records the facts."""
+
+    def __init__(self, core: EngineCore) -> None:
+        self._core = core
+
+    @property
+    def transaction_lookup(self) -> TransactionLookup | None:
+        """The TransactionLookup over the configured chains; None without chains."""
+        return self._core.transaction_lookup
 
     # -- the chain ------------------------------------------------------------------
 
     def _lookup(self) -> TransactionLookup:
-        if self.transaction_lookup is None:
+        if self._core.transaction_lookup is None:
             raise ChainUnavailable(
                 "no chain node is configured: set DISPUTE_ENGINE_CHAINS, "
                 'e.g. \'{"1": "https://your-node"}\''
             )
-        return self.transaction_lookup
+        return self._core.transaction_lookup
 
     def _record_facts(self, dispute_id: DisputeId, facts: ChainFacts, by: Actor) -> ChainFactsView:
         def record(dispute: Dispute) -> ChainFactsView:
             dispute.record_chain_facts(
-                facts, by=by, now=self.now(), time_tolerance=self.settings.time_tolerance
+                facts,
+                by=by,
+                now=self._core.now(),
+                time_tolerance=self._core.settings.time_tolerance,
             )
             view = DisputeView.of(dispute).chain_facts
             assert view is not None
             return view
 
-        return self._command(dispute_id, record, retry=True)
+        return self._core.command(dispute_id, record, retry=True)
 
     def look_up_transaction(self, dispute_id: DisputeId, *, by: Actor) -> ChainFactsView:
         """Ask the chain what the disputed transaction did; record the facts and mismatches.
@@ -54,11 +61,11 @@ class ChainTruth(EngineCore):
         Raises ChainUnavailable (nothing recorded; retry later), ChainNotConfigured,
         InvalidTransition, NotAuthorized.
         """
-        dispute = self._get(dispute_id)
+        dispute = self._core.load(dispute_id)
         dispute.require_lookup_allowed(by=by)
         tx = dispute.claim.transaction
         lookup = self._lookup()
-        seconds = self.settings.chain_timeout_seconds
+        seconds = self._core.settings.chain_timeout_seconds
         facts = within(
             seconds,
             lambda: lookup.look_up(tx.chain_id, tx.tx_hash),
@@ -77,7 +84,7 @@ class ChainTruth(EngineCore):
         disputes: list[Dispute | DisputeEngineError] = []
         for dispute_id in dispute_ids:
             try:
-                dispute = self._get(dispute_id)
+                dispute = self._core.load(dispute_id)
                 dispute.require_lookup_allowed(by=by)
                 disputes.append(dispute)
             except DisputeEngineError as exc:
@@ -112,12 +119,11 @@ class ChainTruth(EngineCore):
         old ones; the old ones stay in the history. The work queue's index finds the disputes
         to look at, so a re-check costs in proportion to the facts still pending.
         """
-        from projections.work_queue import WorkQueue  # noqa: PLC0415
-
-        self.projections.catch_up(["work_queue"])
-        candidates = [UUID(i) for i in WorkQueue.needing_recheck(self.db)]
-        before = {d.id: d.version for d in self._get_many(candidates) if d.needs_recheck}
+        read_models = self._core.projections
+        read_models.catch_up(["work_queue"])
+        candidates = [UUID(i) for i in read_models.needing_recheck()]
+        before = {d.id: d.version for d in self._core.load_many(candidates) if d.needs_recheck}
         for result in self.look_up_many(list(before), by=by):
             if isinstance(result, ChainUnavailable):
                 raise result
-        return [d.id for d in self._get_many(list(before)) if d.version != before[d.id]]
+        return [d.id for d in self._core.load_many(list(before)) if d.version != before[d.id]]

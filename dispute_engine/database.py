@@ -10,7 +10,6 @@ from __future__ import annotations
 import fcntl
 import os
 import re
-import sqlite3
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -20,9 +19,8 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from uuid import UUID
 
 import psycopg
-from eventsourcing.persistence import IntegrityError, PersistenceError
 
-from dispute_engine.domain.errors import ConcurrencyConflict, InvalidInput, StorageUnavailable
+from dispute_engine.domain.errors import InvalidInput, StorageUnavailable
 
 Kind = Literal["sqlite", "postgres"]
 # A schema name is put into SQL quoted, so it must be a plain identifier.
@@ -198,22 +196,6 @@ class StorageUrl:
             yield
         finally:
             os.close(fd)  # closing releases the lock
-
-
-@contextmanager
-def storage_errors(storage: StorageUrl) -> Iterator[None]:
-    """Turn a database that cannot be opened, reached or written into StorageUnavailable.
-
-    The cause (full disk, read-only file, not a database, missing rights) is its one line.
-    A uniqueness clash nobody else handled is a ConcurrencyConflict.
-    """
-    try:
-        yield
-    except IntegrityError:
-        raise ConcurrencyConflict("another writer changed the database first; retry") from None
-    except (PersistenceError, psycopg.Error, sqlite3.Error) as exc:
-        cause = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        raise StorageUnavailable(f"cannot use the database {storage.display}: {cause}") from None
 
 
 def _sqlite_env(name: str) -> dict[str, str]:

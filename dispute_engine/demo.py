@@ -14,10 +14,10 @@ from uuid import UUID
 from eth_account import Account
 from pydantic import SecretStr
 
-from dispute_engine.application import DisputeEngine
 from dispute_engine.commands import AddEvidence, FileDispute, ProposeDecision
 from dispute_engine.domain.actor import Actor, Role
 from dispute_engine.domain.errors import NotAuthorized
+from dispute_engine.engine import DisputeEngine
 
 ALICE = Actor(id="alice", roles={Role.INVESTIGATOR})
 BOB = Actor(id="bob", roles={Role.APPROVER})

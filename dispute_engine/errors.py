@@ -11,6 +11,7 @@ from dispute_engine.domain.errors import (
     DisputeEngineError,
     DisputeNotFound,
     EngineShutDown,
+    FeedUnavailable,
     IdempotencyKeyReused,
     IdentityFileRefused,
     InvalidInput,
@@ -20,6 +21,8 @@ from dispute_engine.domain.errors import (
     NotAuthorized,
     PayoutFailed,
     PayoutRefused,
+    PersonalDataErased,
+    PersonalDataRefused,
     SignatureRefused,
     StorageUnavailable,
 )
@@ -35,6 +38,7 @@ __all__ = [
     "DisputeEngineError",
     "DisputeNotFound",
     "EngineShutDown",
+    "FeedUnavailable",
     "IdempotencyKeyReused",
     "IdentityFileRefused",
     "InvalidInput",
@@ -44,6 +48,8 @@ __all__ = [
     "NotAuthorized",
     "PayoutFailed",
     "PayoutRefused",
+    "PersonalDataErased",
+    "PersonalDataRefused",
     "SignatureRefused",
     "StorageUnavailable",
 ]

@@ -5,14 +5,22 @@ Adapters (``chain/``, the storage adapters) implement these; the domain never se
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 from uuid import UUID
 
 from dispute_engine.domain.chain_facts import ChainFacts
 from dispute_engine.domain.errors import DisputeEngineError
+
+if TYPE_CHECKING:
+    from eventsourcing.persistence import ApplicationRecorder, Mapper, TrackingRecorder
+
+    from dispute_engine.database import Database, StorageUrl
+    from dispute_engine.domain.dispute import SlaCopy
+    from dispute_engine.reports import Discrepancy, LinkedClaim, ReportRow
 
 
 class Clock(Protocol):
@@ -106,3 +114,93 @@ class PayoutGateway(Protocol):
         Raises PayoutFailed when the rail refuses, ChainUnavailable when it cannot be reached.
         """
         ...
+
+
+class EventSource(Protocol):
+    """What read models need of the event store: nothing of the engine beyond it."""
+
+    @property
+    def db(self) -> Database:
+        """The database the events and the views share."""
+        ...
+
+    @property
+    def storage(self) -> StorageUrl:
+        """Where that database is: its kind, its display name, its creation lock."""
+        ...
+
+    @property
+    def creates(self) -> bool:
+        """False when opened for reading only: views are read as a writer built them."""
+        ...
+
+    @property
+    def recorder(self) -> ApplicationRecorder:
+        """The event store's recorder: notifications in global order."""
+        ...
+
+    @property
+    def mapper(self) -> Mapper[UUID]:
+        """Turns stored events back into domain events."""
+        ...
+
+    def tracking_recorder(self) -> TrackingRecorder:
+        """A new recorder of the positions the views have reached."""
+        ...
+
+
+class ReadModels(Protocol):
+    """The views the engine reads (work queue, SLA clocks, audit log), over its events.
+
+    Raises StorageUnavailable when the views cannot be built or read.
+    """
+
+    def catch_up(self, names: Iterable[str] | None = None) -> dict[str, int]:
+        """Apply every event not yet applied; returns events applied per view."""
+        ...
+
+    def rebuild(self, name: str) -> int:
+        """Throw a view away and build it again; returns events applied."""
+        ...
+
+    def follow(self, stop: threading.Event, *, interval: float = 0.5) -> None:
+        """Keep the views current until ``stop`` is set."""
+        ...
+
+    def position(self, name: str) -> int:
+        """The last event position applied to a view."""
+        ...
+
+    def work_queue_ids(self, *, status: str | None, assignee: str | None) -> list[str]:
+        """Dispute ids, most urgent and oldest first, optionally by status and assignee."""
+        ...
+
+    def needing_recheck(self) -> list[str]:
+        """Open disputes whose latest chain facts are not final yet."""
+        ...
+
+    def linked_claims(self, chain_id: int, tx_hash: str) -> list[LinkedClaim]:
+        """Every dispute on one transaction, oldest filing first."""
+        ...
+
+    def sla_due(self, now: datetime) -> list[SlaCopy]:
+        """The view's copies of disputes with an SLA warning or breach due by ``now``."""
+        ...
+
+    def sla_report(self, since: datetime, until: datetime) -> list[ReportRow]:
+        """Met, breached, open and stopped clocks per metric and priority, started then."""
+        ...
+
+    def export_audit_log(self, fmt: Literal["csv", "jsonl"]) -> str:
+        """The whole audit log as CSV or JSON Lines."""
+        ...
+
+    def verify_audit_log(self) -> tuple[int, list[Discrepancy]]:
+        """Compare the audit log with a hash chain recomputed from the event store."""
+        ...
+
+
+class ReadModelsFactory(Protocol):
+    """Builds the read models over an event source (wired in ``bootstrap``)."""
+
+    def __call__(self, source: EventSource) -> ReadModels: ...

@@ -4,27 +4,25 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
 from uuid import UUID
-
-from eventsourcing.persistence import IntegrityError
 
 from dispute_engine.domain.actor import Actor, Role
 from dispute_engine.domain.dispute import SlaCopy, due_sla_alerts
+from dispute_engine.domain.errors import ConcurrencyConflict
 from dispute_engine.domain.sla_clock import SlaAlert
 from dispute_engine.engine_core import EngineCore
+from dispute_engine.reports import ReportRow
 from dispute_engine.views import SlaAlertView
-
-if TYPE_CHECKING:
-    from projections.sla import ReportRow
-
 
 SLA_CHECKER = Actor(id="sla-checker", roles={Role.SYSTEM})
 ALERT_BATCH = 500  # disputes whose alerts are saved in one transaction
 
 
-class ServiceLevels(EngineCore):
+class ServiceLevels:
     """Records SLA warnings and breaches once each, and reports how clocks fared."""
+
+    def __init__(self, core: EngineCore) -> None:
+        self._core = core
 
     def record_sla_breaches(self, now: datetime | None = None) -> list[SlaAlertView]:
         """Record every SLA warning (50/75/90 %) and breach due by ``now``; returns them.
@@ -34,11 +32,10 @@ class ServiceLevels(EngineCore):
         is recorded once however many checkers run at once: the aggregate refuses a second
         one, and a concurrent save is retried on the fresh state.
         """
-        from projections.sla import SlaView  # noqa: PLC0415
-
-        moment = (now or self.now()).astimezone(UTC)
-        self.projections.catch_up(["sla"])
-        due = SlaView.due(self.db, moment)
+        moment = (now or self._core.now()).astimezone(UTC)
+        read_models = self._core.projections
+        read_models.catch_up(["sla"])
+        due = read_models.sla_due(moment)
         recorded: list[tuple[UUID, SlaAlert]] = []
         for start in range(0, len(due), ALERT_BATCH):
             recorded += self._record_alerts(due[start : start + ALERT_BATCH], moment)
@@ -69,14 +66,14 @@ class ServiceLevels(EngineCore):
             for alert, event in due_sla_alerts(c, by=SLA_CHECKER, now=now)
         ]
         try:
-            self.save(*(event for _, _, event in due))
+            self._core.save_events([event for _, _, event in due])
             return [(dispute_id, alert) for dispute_id, alert, _ in due]
-        except IntegrityError:
+        except ConcurrencyConflict:
             alone: list[tuple[UUID, SlaAlert]] = []
             for dispute_id in (c.dispute_id for c in copies):
                 alone += [
                     (dispute_id, a)
-                    for a in self._command(
+                    for a in self._core.command(
                         dispute_id,
                         lambda d: d.record_due_sla_alerts(by=SLA_CHECKER, now=now),
                         retry=True,
@@ -86,7 +83,6 @@ class ServiceLevels(EngineCore):
 
     def sla_report(self, *, since: datetime, until: datetime) -> list[ReportRow]:
         """Met, breached, open and stopped clocks per metric and priority started in a period."""
-        from projections.sla import SlaView  # noqa: PLC0415
-
-        self.projections.catch_up(["sla"])
-        return SlaView.report(self.db, since, until)
+        read_models = self._core.projections
+        read_models.catch_up(["sla"])
+        return read_models.sla_report(since, until)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from eth_utils.address import to_checksum_address
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from dispute_engine.domain.evidence import MAX_EVIDENCE_BYTES
@@ -21,6 +22,27 @@ class PayoutLimit(BaseModel):
 
     per_payout: Decimal = Field(gt=0, allow_inf_nan=False)
     per_day: Decimal = Field(gt=0, allow_inf_nan=False)
+
+
+class TokenSetting(BaseModel):
+    """A token an operator adds to a chain's registry: its symbol, address and decimals."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    symbol: str = Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9.\-]+$")
+    address: str = Field(pattern=r"^0x[0-9a-fA-F]{40}$")
+    decimals: int = Field(ge=0, le=77)
+
+    @field_validator("address")
+    @classmethod
+    def _checksummed(cls, value: str) -> str:
+        """The address in EIP-55 form, as the chain adapters compare addresses."""
+        return to_checksum_address(value)
+
+    @field_validator("symbol")
+    @classmethod
+    def _upper(cls, value: str) -> str:
+        return value.upper()
 
 
 class Settings(BaseSettings):
@@ -50,11 +72,18 @@ class Settings(BaseSettings):
     second_approval_above: dict[str, Decimal] = Field(
         default_factory=lambda: dict(DEFAULT_APPROVAL_POLICY.second_approval_above)
     )
+    # Per chain id, tokens the registry should know besides its well-known ones:
+    # ``{"31337": [{"symbol": "TUSD", "address": "0x...", "decimals": 6}]}``.
+    tokens: dict[int, list[TokenSetting]] = Field(default_factory=dict)
     event_cipher_key: SecretStr | None = None  # AES key (base64): events encrypted at rest
     # Ed25519 private key (hex or base64 of 32 bytes, or a key file) that seals events and
     # signs checkpoints; retired public keys keep the seals they made verifiable.
     sealing_key: SecretStr | None = None
     retired_sealing_keys: tuple[str, ...] = ()
+    # Wraps every claimant's data key (base64, 32 bytes). On rotation the old one moves to
+    # previous_master_keys until `rewrap` has moved every data key under the new one.
+    master_key: SecretStr | None = None
+    previous_master_keys: list[SecretStr] = Field(default_factory=list)
 
     @property
     def time_tolerance(self) -> timedelta:

@@ -270,7 +270,7 @@ class DisputeView(View):
             evidence_requests=[
                 EvidenceRequestView.model_validate(r) for r in dispute.evidence_requests
             ],
-            notes=[NoteView(author=a, text=t, at=at) for a, t, at in dispute.notes],
+            notes=[NoteView(author=n.author, text=n.text, at=n.added_at) for n in dispute.notes],
             decision=None
             if decision is None
             else DecisionView(
@@ -297,8 +297,8 @@ class DisputeView(View):
                 for p in dispute.payouts
             ],
             notices=[
-                NoticeView(template=t, language=lang, text=text, sent_at=at)
-                for t, lang, text, at in dispute.notices
+                NoticeView(template=n.template, language=n.language, text=n.text, sent_at=n.sent_at)
+                for n in dispute.notices
             ],
             disputed_amount=amount(dispute.disputed.units),
             paid_amount=amount(dispute.paid.units),

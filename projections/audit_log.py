@@ -6,26 +6,17 @@ import csv
 import io
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any, Literal
 
 from pydantic_core import to_jsonable_python
 
 from dispute_engine.database import Cursor, Database
 from dispute_engine.hash_chain import chain_hash
+from dispute_engine.reports import Discrepancy
 from projections.view import Batch, timestamp
 
 COLUMNS = ("position", "dispute_id", "version", "event", "actor", "status", "at", "data", "hash")
 _HIDDEN = frozenset({"originator_id", "originator_version", "timestamp", "originator_topic"})
-
-
-@dataclass(frozen=True)
-class Discrepancy:
-    """Where the event store and the audit log disagree."""
-
-    dispute_id: str
-    version: int
-    problem: str
 
 
 class AuditLog:

@@ -10,50 +10,18 @@ ledger in the payout's own transaction.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
 from dispute_engine.database import Cursor, Database
-from dispute_engine.domain.linked_claims import Commitment
 from dispute_engine.domain.money import Money
+from dispute_engine.reports import LinkedClaim
 from projections.view import Batch, timestamp, upsert
 
 # Money columns are text: a uint256 amount in base units does not fit a BIGINT.
 _UNITS = ("claimed_units", "proposed_units", "approved_units", "paid_units", "credited_units")
 # Events that leave no decision standing: what was proposed or approved no longer counts.
 _DECISION_CLEARED = frozenset({"DecisionSentBack", "Reopened", "Withdrawn"})
-
-
-@dataclass(frozen=True)
-class LinkedClaim:
-    """One dispute on a transaction, as the index holds it."""
-
-    dispute_id: UUID
-    status: str
-    asset: str
-    decimals: int
-    claimed_units: int
-    approved_units: int  # approved and not yet paid
-    paid_units: int
-    credited_units: int  # provisional credit granted and not reversed
-    decision_number: int
-
-    @property
-    def committed_units(self) -> int:
-        """What this dispute has paid, credited or been approved to pay on the transaction."""
-        return self.approved_units + self.paid_units + self.credited_units
-
-    def commitments(self) -> list[Commitment]:
-        """The dispute's commitments as the money rules weigh them.
-
-        The approved decision is its own commitment, so checking that decision again at
-        execution can leave it out; payouts and credits are settled money.
-        """
-        settled = Commitment(self.dispute_id, 0, self.paid_units + self.credited_units)
-        if not self.approved_units:
-            return [settled]
-        return [settled, Commitment(self.dispute_id, self.decision_number, self.approved_units)]
 
 
 class LinkedClaimsView:

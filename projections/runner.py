@@ -9,16 +9,24 @@ SQLite), so several processes may run them at once.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
-from typing import Any, cast
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+from typing import Any, Literal, cast
 
-from eventsourcing.persistence import Tracking, TrackingRecorder
+from eventsourcing.persistence import (
+    ApplicationRecorder,
+    Notification,
+    Tracking,
+    TrackingRecorder,
+)
 
-from dispute_engine.database import Cursor, storage_errors
-from dispute_engine.domain.dispute import Dispute
+from dispute_engine.database import Cursor, Database
+from dispute_engine.domain.dispute import Dispute, SlaCopy
 from dispute_engine.domain.errors import InvalidInput, StorageUnavailable
-from dispute_engine.engine_core import EngineCore, guarded
-from projections.audit_log import AuditLog
+from dispute_engine.error_mapping import storage_errors
+from dispute_engine.ports import EventSource
+from dispute_engine.reports import Discrepancy, LinkedClaim, ReportRow
+from projections.audit_log import AuditLog, verify
 from projections.linked_claims import LinkedClaimsView
 from projections.sla import SlaView
 from projections.view import View, upsert
@@ -27,26 +35,25 @@ from projections.work_queue import WorkQueue
 
 def all_views() -> dict[str, View]:
     """Every view, by name."""
-    return {
-        view.name: view for view in (WorkQueue(), SlaView(), AuditLog(), LinkedClaimsView())
-    }
+    return {view.name: view for view in (WorkQueue(), SlaView(), AuditLog(), LinkedClaimsView())}
 
 
-@guarded
 class ProjectionRunner:
-    """Keeps the views of one engine's database up to date with its events."""
+    """Keeps the views of one database up to date with its events; the engine's ReadModels.
 
-    def __init__(self, engine: EngineCore, *, batch_size: int = 1000) -> None:
-        self.engine = engine
-        self.db = engine.db
+    Every public method reports a database that cannot be used as StorageUnavailable.
+    """
+
+    def __init__(self, source: EventSource, *, batch_size: int = 1000) -> None:
+        self.source = source
+        self.db = source.db
         self.views = all_views()
         self.batch_size = batch_size
-        with engine.storage.creation_lock(create=engine.creates):
-            self.tracking: TrackingRecorder = engine.factory.tracking_recorder()
-            if engine.creates:
+        with storage_errors(source.storage), source.storage.creation_lock(create=source.creates):
+            self.tracking: TrackingRecorder = source.tracking_recorder()
+            if source.creates:
                 self._prepare()
-            else:
-                self._require_built()
+        self.built = source.creates
 
     def _prepare(self) -> None:
         """Create the views' tables; rebuild a view whose shape changed."""
@@ -74,14 +81,16 @@ class ProjectionRunner:
 
         Raises StorageUnavailable when no writer has built them yet.
         """
+        if self.built:
+            return
         try:
-            with storage_errors(self.engine.storage):
-                self.db.fetchall(f"SELECT version FROM {self.db.table('projection_versions')}")
-        except StorageUnavailable:
+            self.db.fetchall(f"SELECT version FROM {self.db.table('projection_versions')}")
+        except Exception:
             raise StorageUnavailable(
-                f"the views of {self.engine.storage.display} are not built yet: "
+                f"the views of {self.source.storage.display} are not built yet: "
                 "run `dispute-engine projections run` once"
             ) from None
+        self.built = True
 
     def view(self, name: str) -> View:
         """A view by name. Raises InvalidInput for an unknown one."""
@@ -93,20 +102,26 @@ class ProjectionRunner:
 
     def position(self, name: str) -> int:
         """The last event position applied to the view."""
+        with storage_errors(self.source.storage):
+            return self._applied(name)
+
+    def _applied(self, name: str) -> int:
         return self.tracking.max_tracking_id(name) or 0
 
     def catch_up(self, names: Iterable[str] | None = None) -> dict[str, int]:
         """Apply every event not yet applied, batch by batch; returns events applied per view."""
-        return {name: self._catch_up(self.view(name)) for name in (names or self.views)}
+        with storage_errors(self.source.storage):
+            self._require_built()
+            return {name: self._catch_up(self.view(name)) for name in (names or self.views)}
 
     def _catch_up(self, view: View) -> int:
         applied = 0
-        mapper = self.engine.mapper
+        mapper = self.source.mapper
         while True:
             # Read before taking the write turn: a connection pool writer must not wait
             # for a reader (SQLite's pool queues them fairly, and would deadlock).
-            start = self.position(view.name) + 1
-            notifications = self.engine.recorder.select_notifications(start, self.batch_size)
+            start = self._applied(view.name) + 1
+            notifications = self.source.recorder.select_notifications(start, self.batch_size)
             if not notifications:
                 return applied
             batch = [(n, cast(Dispute.Event, mapper.to_domain_event(n))) for n in notifications]
@@ -145,9 +160,11 @@ class ProjectionRunner:
     def rebuild(self, name: str) -> int:
         """Throw the view away and build it again from every event; returns events applied."""
         view = self.view(name)
-        self._discard(view)
-        view.create(self.db)
-        return self._catch_up(view)
+        with storage_errors(self.source.storage):
+            self._require_built()
+            self._discard(view)
+            view.create(self.db)
+            return self._catch_up(view)
 
     def _discard(self, view: View) -> None:
         with self.db.transaction() as cursor:
@@ -172,9 +189,10 @@ class ProjectionRunner:
         """
         wake = threading.Event()
         subscription = None
-        if self.engine.storage.kind == "postgres":
-            subscription = self.engine.recorder.subscribe(gt=None)
-            subscription.__enter__()
+        if self.source.storage.kind == "postgres":
+            with storage_errors(self.source.storage):
+                subscription = self.source.recorder.subscribe(gt=None)
+                subscription.__enter__()
 
             def listen() -> None:
                 for _ in subscription:
@@ -189,3 +207,66 @@ class ProjectionRunner:
         finally:
             if subscription is not None:
                 subscription.stop()
+
+    # -- the queries the engine asks of its read models -------------------------------
+
+    def work_queue_ids(self, *, status: str | None, assignee: str | None) -> list[str]:
+        """Dispute ids, most urgent and oldest first, optionally by status and assignee."""
+        with storage_errors(self.source.storage):
+            self._require_built()
+            return WorkQueue.ids(self.db, status=status, assignee=assignee)
+
+    def needing_recheck(self) -> list[str]:
+        """Open disputes whose latest chain facts are not final yet."""
+        with storage_errors(self.source.storage):
+            self._require_built()
+            return WorkQueue.needing_recheck(self.db)
+
+    def linked_claims(self, chain_id: int, tx_hash: str) -> list[LinkedClaim]:
+        """Every dispute on one transaction, oldest filing first."""
+        with storage_errors(self.source.storage):
+            self._require_built()
+            return LinkedClaimsView.on(self.db, chain_id, tx_hash)
+
+    def sla_due(self, now: datetime) -> list[SlaCopy]:
+        """The SLA view's copies of disputes with a warning or breach due by ``now``."""
+        with storage_errors(self.source.storage):
+            self._require_built()
+            return SlaView.due(self.db, now)
+
+    def sla_report(self, since: datetime, until: datetime) -> list[ReportRow]:
+        """Met, breached, open and stopped clocks per metric and priority, started then."""
+        with storage_errors(self.source.storage):
+            self._require_built()
+            return SlaView.report(self.db, since, until)
+
+    def export_audit_log(self, fmt: Literal["csv", "jsonl"]) -> str:
+        """The whole audit log as CSV or JSON Lines."""
+        with storage_errors(self.source.storage):
+            self._require_built()
+            return AuditLog.export(self.db, fmt)
+
+    def verify_audit_log(self) -> tuple[int, list[Discrepancy]]:
+        """Recompute the hash chain from the event store and compare it with the audit log.
+
+        The log is not brought up to date first, on purpose: it is the record to check the
+        store against. A log never built has logged nothing yet.
+        """
+        with storage_errors(self.source.storage):
+            try:
+                self._require_built()
+                log: Database | None = self.db
+            except StorageUnavailable:
+                log = None
+            return verify(log, all_notifications(self.source.recorder))
+
+
+def all_notifications(recorder: ApplicationRecorder) -> Iterator[Notification]:
+    """Every notification of the event store, in order, a page at a time."""
+    start = 1
+    while True:
+        page = recorder.select_notifications(start, 1000)
+        yield from page
+        if len(page) < 1000:
+            return
+        start = page[-1].id + 1

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.domain import Aggregate
-
 from dispute_engine.database import Cursor, Database
+from dispute_engine.domain import events
 from dispute_engine.domain.dispute import SlaCopy
 from dispute_engine.domain.lifecycle import Status
 from dispute_engine.domain.sla_clock import SlaClock, SlaTracker, move_clocks
+from dispute_engine.reports import ReportRow
 from projections.view import Batch, timestamp, upsert
 
 
@@ -24,24 +23,6 @@ def _copy(row: Any) -> SlaCopy:
         version=int(row["version"]),
         sla=SlaTracker.from_dict(json.loads(row["tracker"])),
     )
-
-
-@dataclass(frozen=True)
-class ReportRow:
-    """How one metric fared for one priority over a period."""
-
-    metric: str
-    priority: str
-    met: int
-    breached: int
-    open: int
-    stopped: int
-
-    @property
-    def met_share(self) -> float | None:
-        """Met clocks as a share of the clocks that ended met or breached."""
-        decided = self.met + self.breached
-        return None if decided == 0 else self.met / decided
 
 
 class SlaView:
@@ -74,17 +55,14 @@ class SlaView:
         copies = self._load(
             db,
             cursor,
-            {str(e.originator_id) for _, e in batch if not isinstance(e, Aggregate.Created)},
+            {str(e.originator_id) for _, e in batch if not isinstance(e, events.Filed)},
         )
         touched: dict[str, set[str]] = {}
         for _, event in batch:
             dispute_id = str(event.originator_id)
             previous: Status | None = None
-            if isinstance(event, Aggregate.Created):
-                tracker = SlaTracker.for_claim(
-                    event.claim,  # type: ignore[attr-defined]
-                    event.policy_version,  # type: ignore[attr-defined]
-                )
+            if isinstance(event, events.Filed):
+                tracker = SlaTracker.for_claim(event.claim, event.policy_version)
             else:
                 copy = copies[dispute_id]
                 previous, tracker = copy.status, copy.sla

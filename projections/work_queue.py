@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from dispute_engine.database import Cursor, Database
+from dispute_engine.domain import events
+from dispute_engine.domain.claim import PRIORITY_RANK
 from dispute_engine.domain.lifecycle import OPEN
 from projections.view import Batch, timestamp, upsert
-
-PRIORITY_RANK = {"urgent": 0, "high": 1, "normal": 2, "low": 3}
 
 
 class WorkQueue:
@@ -48,14 +48,14 @@ class WorkQueue:
                 "updated_at": timestamp(event.timestamp),
                 "version": event.originator_version,
             }
-            if type(event).__name__ == "Assigned":
-                row["assignee"] = event.investigator  # type: ignore[attr-defined]
-            if type(event).__name__ == "TransactionLookedUp":
-                facts = event.facts  # type: ignore[attr-defined]
+            if isinstance(event, events.Assigned):
+                row["assignee"] = event.investigator
+            if isinstance(event, events.TransactionLookedUp):
+                facts = event.facts
                 row["needs_recheck"] = int(
                     not facts["finalized"] and facts["status"] != "not_found"
                 )
-            if type(event).__name__ == "Filed":
+            if isinstance(event, events.Filed):
                 new[dispute_id] = {"dispute_id": dispute_id, **row, **self._filed(event)}
             elif dispute_id in new:
                 new[dispute_id].update(row)
@@ -76,7 +76,7 @@ class WorkQueue:
             )
 
     @staticmethod
-    def _filed(event: Any) -> dict[str, Any]:
+    def _filed(event: events.Filed) -> dict[str, Any]:
         claim = event.claim
         return {
             "assignee": None,

@@ -24,6 +24,10 @@ BINARIES = [
 ]
 TOKEN = json.loads((ROOT / "chain/data/TestToken.json").read_text(encoding="utf-8"))
 ANVIL_CHAIN_ID = 31337
+# The first contract a fresh anvil deploys from its first account: the test token, which the
+# chain tests register the way an operator would, through DISPUTE_ENGINE_TOKENS.
+TEST_TOKEN_ADDRESS = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
+TEST_TOKENS = {ANVIL_CHAIN_ID: [{"symbol": "TUSD", "address": TEST_TOKEN_ADDRESS, "decimals": 6}]}
 
 
 def anvil_binary() -> Path:

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import hypothesis
 import psycopg
 import pytest
 
@@ -97,7 +98,7 @@ def engine(db_url: str, clock: FakeClock) -> Iterator[DisputeEngine]:
     """An engine on a fresh database, once on SQLite and once on PostgreSQL."""
     engine = DisputeEngine.open(db_url, clock=clock)
     yield engine
-    engine.close()
+    engine.shutdown()
 
 
 @pytest.fixture
@@ -105,4 +106,37 @@ def memory_engine(clock: FakeClock) -> Iterator[DisputeEngine]:
     """An engine on a private in-memory database."""
     engine = DisputeEngine.open("memory:", clock=clock)
     yield engine
-    engine.close()
+    engine.shutdown()
+
+
+# Mutation runs execute the property tests once per mutant. DISPUTE_ENGINE_HYPOTHESIS=mutation
+# caps every hypothesis test (explicit @settings counts included) to a few examples, derived
+# from a fixed seed so a run's score is repeatable.
+MUTATION_EXAMPLES = 10
+MUTATION_STEPS = 10
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    if os.environ.get("DISPUTE_ENGINE_HYPOTHESIS") != "mutation":
+        return
+    for item in items:
+        function = getattr(getattr(item, "obj", None), "__func__", getattr(item, "obj", None))
+        # Hypothesis keeps a @given test's settings on the wrapper and a state machine's on
+        # its TestCase class.
+        current = getattr(function, "_hypothesis_internal_use_settings", None)
+        if isinstance(current, hypothesis.settings):
+            function._hypothesis_internal_use_settings = _capped(current)  # type: ignore[union-attr]
+        case = getattr(item, "cls", None)
+        if case is not None and isinstance(getattr(case, "settings", None), hypothesis.settings):
+            case.settings = _capped(case.settings)
+
+
+def _capped(current: hypothesis.settings) -> hypothesis.settings:
+    return hypothesis.settings(
+        current,
+        max_examples=min(current.max_examples, MUTATION_EXAMPLES),
+        stateful_step_count=min(current.stateful_step_count, MUTATION_STEPS),
+        derandomize=True,
+        database=None,
+        deadline=None,
+    )

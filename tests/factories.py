@@ -64,14 +64,14 @@ def file_dispute(engine: DisputeEngine, by: Any, **overrides: Any) -> uuid.UUID:
 
 def stored_rows(engine: DisputeEngine) -> tuple[int, int, int]:
     """Counts of stored events, evidence blobs and payout instructions: the whole footprint."""
-    db = engine.db
+    db = engine._core.db
 
     def count(table: str) -> int:
         return int(db.fetchall(f"SELECT COUNT(*) AS n FROM {db.table(table)}")[0]["n"])
 
-    ledger = isinstance(engine.payout_gateway, PayoutLedger)
+    ledger = isinstance(engine._core.payout_gateway, PayoutLedger)
     return (
-        int(db.fetchall(f"SELECT COUNT(*) AS n FROM {engine.events_table}")[0]["n"]),
+        int(db.fetchall(f"SELECT COUNT(*) AS n FROM {engine._core.events_table}")[0]["n"]),
         count("evidence_blobs"),
         count("payout_instructions") if ledger else 0,
     )

@@ -7,14 +7,11 @@
 from __future__ import annotations
 
 import re
-import sqlite3
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
-import psycopg
 import typer
-from eventsourcing.persistence import PersistenceError
 from pydantic import ValidationError
 from pydantic_settings import SettingsError
 from typer._click.exceptions import NoArgsIsHelpError
@@ -27,6 +24,7 @@ from dispute_engine.domain.errors import (
     InvalidInput,
     StorageUnavailable,
 )
+from dispute_engine.error_mapping import STORAGE_FAULTS, first_line
 
 DONE, REFUSED, INVALID, UNAVAILABLE, INTERRUPTED = 0, 1, 2, 3, 130
 
@@ -127,8 +125,7 @@ def reported(run: Callable[[], Any]) -> int:
         field = _SETTINGS_FIELD.search(str(exc))
         name = f"DISPUTE_ENGINE_{field.group(1).upper()}" if field else "a DISPUTE_ENGINE_ value"
         return _fail(f"invalid setting: {name}: cannot be parsed (JSON expected)", INVALID)
-    except (sqlite3.Error, psycopg.Error, PersistenceError) as exc:
+    except STORAGE_FAULTS as exc:
         # The engine maps storage errors itself; this is the last line of defence.
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        return _fail(f"unavailable: cannot use the database: {first}", UNAVAILABLE)
+        return _fail(f"unavailable: cannot use the database: {first_line(exc)}", UNAVAILABLE)
     return result if isinstance(result, int) else DONE

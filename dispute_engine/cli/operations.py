@@ -41,17 +41,16 @@ def demo(ctx: typer.Context) -> None:
 
     Each run pays from a new hot wallet, so it works on a database an earlier run used.
     """
-    from chain.client import ETH_TESTER_URL  # noqa: PLC0415 - the demo wires adapters
-    from chain.sandbox import Sandbox  # noqa: PLC0415
+    from dispute_engine.bootstrap import in_process_chain, sandbox  # noqa: PLC0415
     from dispute_engine.demo import new_hot_wallet, run_demo  # noqa: PLC0415
 
     session = Session.of(ctx)
     wallet = new_hot_wallet()
     settings = session.settings.model_copy(
-        update={"chains": {Sandbox.chain_id: ETH_TESTER_URL}, "hot_wallet_key": wallet.key}
+        update={"chains": in_process_chain(), "hot_wallet_key": wallet.key}
     )
     with session.engine(settings) as engine:
-        run_demo(engine, Sandbox.of(engine), typer.echo, hot_wallet=wallet.address)
+        run_demo(engine, sandbox(engine), typer.echo, hot_wallet=wallet.address)
 
 
 def _chains_configured(session: Session) -> None:

@@ -11,11 +11,11 @@ from functools import cached_property
 import typer
 from pydantic_core import to_jsonable_python
 
-from dispute_engine.application import DisputeEngine
 from dispute_engine.cli.handler import flags_named
 from dispute_engine.domain.actor import Actor, Role
 from dispute_engine.domain.canonical import canonical_id
 from dispute_engine.domain.errors import InvalidInput
+from dispute_engine.engine import DisputeEngine
 from dispute_engine.settings import Settings
 
 WRITE_ROLES = (Role.INVESTIGATOR, Role.APPROVER)
@@ -55,7 +55,7 @@ class Session:
         try:
             yield engine
         finally:
-            engine.close()
+            engine.shutdown()
 
     def actor(self, default_role: Role) -> Actor:
         """Who acts in a write command: ``--actor`` is required, ``--role`` may be given.

@@ -9,7 +9,6 @@ from uuid import UUID
 
 import typer
 
-from dispute_engine.application import DisputeEngine
 from dispute_engine.cli import parse
 from dispute_engine.cli.app import app
 from dispute_engine.cli.handler import flags_named
@@ -17,6 +16,7 @@ from dispute_engine.cli.session import Session
 from dispute_engine.commands import AddEvidence, FileDispute, ProposeDecision
 from dispute_engine.domain.actor import Actor, Role
 from dispute_engine.domain.errors import InvalidInput
+from dispute_engine.engine import DisputeEngine
 
 DisputeId = Annotated[
     str, typer.Argument(metavar="ID", help="The dispute's id (a UUID).", show_default=False)

@@ -15,22 +15,19 @@ that no retry can fix.
 from __future__ import annotations
 
 import random
-import sqlite3
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 from uuid import UUID
 
-import psycopg
-from eventsourcing.persistence import PersistenceError
-
 from dispute_engine.database import Cursor, Database
 from dispute_engine.delivery.channel import Channel, DeliveryFailed, OutgoingMessage
-from dispute_engine.domain.errors import InvalidInput, StorageUnavailable
+from dispute_engine.domain.errors import InvalidInput
+from dispute_engine.error_mapping import storage_errors
 from dispute_engine.notices.catalog import generic_subject
 
 SHORT, LONG = 200, 100_000  # longest name / address, and longest subject or text
@@ -340,14 +337,8 @@ class Outbox:
         found = {r["state"]: int(r["n"]) for r in rows}
         return {state: found.get(state, 0) for state in STATES}
 
-    @contextmanager
-    def _storage(self) -> Iterator[None]:
-        try:
-            yield
-        except (PersistenceError, psycopg.Error, sqlite3.Error) as exc:
-            raise StorageUnavailable(
-                f"cannot use the outbox: {str(exc).splitlines()[0] if str(exc) else exc!r}"
-            ) from None
+    def _storage(self) -> AbstractContextManager[None]:
+        return storage_errors("the outbox")
 
 
 def notice_message(

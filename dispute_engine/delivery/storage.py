@@ -6,7 +6,8 @@ from typing import Any, cast
 
 from eventsourcing.persistence import InfrastructureFactory
 
-from dispute_engine.database import Database, StorageUrl, storage_errors
+from dispute_engine.database import Database, StorageUrl
+from dispute_engine.error_mapping import storage_errors
 
 
 def open_database(url: str, *, pool_size: int = 5) -> tuple[Database, InfrastructureFactory[Any]]:

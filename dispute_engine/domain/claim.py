@@ -17,6 +17,7 @@ from dispute_engine.domain.value_object import FieldError, ValueObject
 
 Channel = Literal["app", "chat", "email", "social", "phone"]
 Priority = Literal["low", "normal", "high", "urgent"]
+PRIORITY_RANK: dict[str, int] = {"urgent": 0, "high": 1, "normal": 2, "low": 3}  # queue order
 Reason = Literal[
     "not_received",
     "wrong_recipient",

@@ -17,6 +17,7 @@ from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
+from dispute_engine.domain import events
 from dispute_engine.domain.actor import FILE, Actor, require_permission, same_actor
 from dispute_engine.domain.canonical import canonical_id
 from dispute_engine.domain.casework import ContactAttempt, EscalationRecord
@@ -37,7 +38,6 @@ from dispute_engine.domain.claim import Claim
 from dispute_engine.domain.decision import Decision, Outcome, Payout
 from dispute_engine.domain.dispute_snapshot import DisputeSnapshot
 from dispute_engine.domain.errors import InvalidInput, InvalidTransition, NotAuthorized
-from dispute_engine.domain.event_names import EventName
 from dispute_engine.domain.evidence import Evidence, EvidenceRequest
 from dispute_engine.domain.lifecycle import (
     OPEN,
@@ -48,7 +48,8 @@ from dispute_engine.domain.lifecycle import (
     refusal,
 )
 from dispute_engine.domain.money import AmountError, Money
-from dispute_engine.domain.notice import Template, render
+from dispute_engine.domain.note import Note
+from dispute_engine.domain.notice import Notice, Template, render
 from dispute_engine.domain.provisional_credit import (
     CreditSchedule,
     CreditState,
@@ -79,11 +80,8 @@ class Dispute(Aggregate):
     status: Status
     Snapshot = DisputeSnapshot
 
-    class Event(Aggregate.Event):
-        """Every dispute event records who acted and the status it left the dispute in."""
-
-        actor: str
-        status: str
+    class Event(events.DisputeEvent):
+        """The base of every dispute event: applies it, then notes how it moves the clocks."""
 
         def mutate(self, aggregate: Any) -> Any:
             """Apply the event, then the status it records, then note how it moves the clocks.
@@ -98,32 +96,39 @@ class Dispute(Aggregate):
 
         def clock_move(self, previous: Status | None) -> ClockMove:
             """What the event means to the dispute's SLA clocks, given the status before it."""
-            return ClockMove(
-                EventName(type(self).__name__), previous, Status(self.status), self.timestamp
-            )
+            move = ClockMove(type(self), previous, Status(self.status), self.timestamp)
+            if isinstance(self, events.SlaWarningRaised):
+                return replace(move, clock=self.clock, threshold=self.threshold)
+            if isinstance(self, events.SlaBreached):
+                return replace(move, clock=self.clock, threshold=100)
+            return move
 
-    class SlaWarningRaised(Event):
-        """A clock used a warning share (50, 75 or 90 %) of its target."""
-
-        clock: str
-        threshold: int
-        due_at: datetime
-        detected_at: datetime
-
-        def clock_move(self, previous: Status | None) -> ClockMove:
-            """The warning is recorded on its clock."""
-            return replace(super().clock_move(previous), clock=self.clock, threshold=self.threshold)
-
-    class SlaBreached(Event):
-        """A clock reached its target before its metric was met."""
-
-        clock: str
-        due_at: datetime
-        detected_at: datetime
-
-        def clock_move(self, previous: Status | None) -> ClockMove:
-            """The breach is recorded on its clock."""
-            return replace(super().clock_move(previous), clock=self.clock, threshold=100)
+    # The event classes of domain/events.py, made the dispute's own by the library: their
+    # topics stay ``dispute_engine.domain.dispute:Dispute.<Name>``, as stored by every release.
+    Filed = events.Filed
+    Assigned = events.Assigned
+    IdentityVerified = events.IdentityVerified
+    EvidenceRequested = events.EvidenceRequested
+    EvidenceAdded = events.EvidenceAdded
+    NoteAdded = events.NoteAdded
+    TransactionLookedUp = events.TransactionLookedUp
+    DecisionProposed = events.DecisionProposed
+    DecisionApproved = events.DecisionApproved
+    DecisionSentBack = events.DecisionSentBack
+    DecisionExecuted = events.DecisionExecuted
+    ClaimantNotified = events.ClaimantNotified
+    Closed = events.Closed
+    Reopened = events.Reopened
+    Withdrawn = events.Withdrawn
+    SlaWarningRaised = events.SlaWarningRaised
+    SlaBreached = events.SlaBreached
+    ContactAttempted = events.ContactAttempted
+    Escalated = events.Escalated
+    ClaimLinked = events.ClaimLinked
+    ProvisionalCreditGranted = events.ProvisionalCreditGranted
+    ProvisionalCreditMadePermanent = events.ProvisionalCreditMadePermanent
+    ProvisionalCreditReversed = events.ProvisionalCreditReversed
+    ProvisionalCreditDue = events.ProvisionalCreditDue
 
     @staticmethod
     def create_id(idempotency_key: str) -> UUID:
@@ -158,7 +163,7 @@ class Dispute(Aggregate):
             checklist_version=CURRENT_CHECKLIST_VERSION,
         )
 
-    @event("Filed")
+    @event(events.Filed)
     def __init__(
         self,
         idempotency_key: str,
@@ -168,7 +173,7 @@ class Dispute(Aggregate):
         actor: str,
         status: str,
         timestamp: datetime,
-        checklist_version: str | None = None,  # absent from disputes filed before checklists
+        checklist_version: str | None,  # None for disputes filed before checklists
     ) -> None:
         self.idempotency_key = idempotency_key
         self.fingerprint = fingerprint
@@ -181,11 +186,11 @@ class Dispute(Aggregate):
         self.identity_method: str | None = None
         self.evidence: list[Evidence] = []
         self.evidence_requests: list[EvidenceRequest] = []
-        self.notes: list[tuple[str, str, datetime]] = []
+        self.notes: list[Note] = []
         self.decision: Decision | None = None
         self.decisions_proposed = 0
         self.payouts: list[Payout] = []
-        self.notices: list[tuple[str, str, str, datetime]] = []
+        self.notices: list[Notice] = []
         self.resolved_at: datetime | None = None
         self.closed_at: datetime | None = None
         self.reopen_count = 0
@@ -295,7 +300,7 @@ class Dispute(Aggregate):
             require_fresh_investigator(investigator, self.decided_by)
         self._assigned(investigator=investigator, actor=by.id, status=status, timestamp=now)
 
-    @event("Assigned")
+    @event(events.Assigned)
     def _assigned(self, investigator: str, actor: str, status: str, timestamp: datetime) -> None:
         self.assignee = investigator
 
@@ -304,7 +309,7 @@ class Dispute(Aggregate):
         status = self._next(Action.VERIFY_IDENTITY, by)
         self._identity_verified(method=method, actor=by.id, status=status, timestamp=now)
 
-    @event("IdentityVerified")
+    @event(events.IdentityVerified)
     def _identity_verified(self, method: str, actor: str, status: str, timestamp: datetime) -> None:
         self.identity_verified_by = actor
         self.identity_method = method
@@ -314,7 +319,7 @@ class Dispute(Aggregate):
         status = self._next(Action.REQUEST_EVIDENCE, by)
         self._evidence_requested(what=what, actor=by.id, status=status, timestamp=now)
 
-    @event("EvidenceRequested")
+    @event(events.EvidenceRequested)
     def _evidence_requested(self, what: str, actor: str, status: str, timestamp: datetime) -> None:
         self.evidence_requests.append(EvidenceRequest(what, actor, timestamp))
 
@@ -349,7 +354,7 @@ class Dispute(Aggregate):
         action = Action.RECEIVE_CLAIMANT_EVIDENCE if source == "claimant" else Action.ADD_EVIDENCE
         return self._next(action, by)
 
-    @event("EvidenceAdded")
+    @event(events.EvidenceAdded)
     def _evidence_added(
         self,
         sha256: str,
@@ -376,9 +381,9 @@ class Dispute(Aggregate):
         status = self._next(Action.ADD_NOTE, by)
         self._note_added(text=text, actor=by.id, status=status, timestamp=now)
 
-    @event("NoteAdded")
+    @event(events.NoteAdded)
     def _note_added(self, text: str, actor: str, status: str, timestamp: datetime) -> None:
-        self.notes.append((actor, text, timestamp))
+        self.notes.append(Note(actor, text, timestamp))
 
     # -- the chain ------------------------------------------------------------
 
@@ -424,7 +429,7 @@ class Dispute(Aggregate):
         )
         return True
 
-    @event("TransactionLookedUp")
+    @event(events.TransactionLookedUp)
     def _transaction_looked_up(
         self,
         facts: dict[str, Any],
@@ -544,7 +549,7 @@ class Dispute(Aggregate):
                 dispute_id=self.id,
             )
 
-    @event("DecisionProposed")
+    @event(events.DecisionProposed)
     def _decision_proposed(
         self,
         number: int,
@@ -554,8 +559,8 @@ class Dispute(Aggregate):
         actor: str,
         status: str,
         timestamp: datetime,
-        overrides: list[str] | None = None,  # absent from decisions proposed before overrides
-        approvals_required: int = 1,  # absent from decisions proposed before two approvals
+        overrides: list[str],
+        approvals_required: int,
     ) -> None:
         self.decisions_proposed = number
         self.decision = Decision(
@@ -565,7 +570,7 @@ class Dispute(Aggregate):
             rationale,
             actor,
             timestamp,
-            overrides=tuple(overrides or ()),
+            overrides=tuple(overrides),
             approvals_required=approvals_required,
         )
         if status == Status.RESOLVED:
@@ -597,7 +602,7 @@ class Dispute(Aggregate):
             status = Status.PENDING_APPROVAL  # the first of two approvals: still waiting
         self._decision_approved(number=decision.number, actor=by.id, status=status, timestamp=now)
 
-    @event("DecisionApproved")
+    @event(events.DecisionApproved)
     def _decision_approved(self, number: int, actor: str, status: str, timestamp: datetime) -> None:
         decision = self._require_decision()
         approvals = (*decision.approvals, actor)
@@ -613,7 +618,7 @@ class Dispute(Aggregate):
             number=number, reason=reason, actor=by.id, status=status, timestamp=now
         )
 
-    @event("DecisionSentBack")
+    @event(events.DecisionSentBack)
     def _decision_sent_back(
         self, number: int, reason: str, actor: str, status: str, timestamp: datetime
     ) -> None:
@@ -655,7 +660,7 @@ class Dispute(Aggregate):
             timestamp=now,
         )
 
-    @event("DecisionExecuted")
+    @event(events.DecisionExecuted)
     def _decision_executed(
         self,
         number: int,
@@ -699,7 +704,7 @@ class Dispute(Aggregate):
             return "refunded", {"amount": str(paid)}
         return "received", {}
 
-    @event("ClaimantNotified")
+    @event(events.ClaimantNotified)
     def _claimant_notified(
         self,
         template: str,
@@ -710,7 +715,7 @@ class Dispute(Aggregate):
         status: str,
         timestamp: datetime,
     ) -> None:
-        self.notices.append((template, language, text, timestamp))
+        self.notices.append(Notice(template, language, text, timestamp))
 
     # -- ending and appeal -------------------------------------------------------
 
@@ -719,7 +724,7 @@ class Dispute(Aggregate):
         status = self._next(Action.CLOSE, by)
         self._closed(actor=by.id, status=status, timestamp=now)
 
-    @event("Closed")
+    @event(events.Closed)
     def _closed(self, actor: str, status: str, timestamp: datetime) -> None:
         self.closed_at = timestamp
 
@@ -738,7 +743,7 @@ class Dispute(Aggregate):
             )
         self._reopened(reason=reason, actor=by.id, status=status, timestamp=now)
 
-    @event("Reopened")
+    @event(events.Reopened)
     def _reopened(self, reason: str, actor: str, status: str, timestamp: datetime) -> None:
         self.reopen_count += 1
         if self.decision is not None:
@@ -753,7 +758,7 @@ class Dispute(Aggregate):
         status = self._next(Action.WITHDRAW, by)
         self._withdrawn(reason=reason, actor=by.id, status=status, timestamp=now)
 
-    @event("Withdrawn")
+    @event(events.Withdrawn)
     def _withdrawn(self, reason: str, actor: str, status: str, timestamp: datetime) -> None:
         self.decision = None
 
@@ -778,7 +783,7 @@ class Dispute(Aggregate):
             party=party, channel=channel, note=note, actor=by.id, status=status, timestamp=now
         )
 
-    @event("ContactAttempted")
+    @event(events.ContactAttempted)
     def _contact_attempted(
         self, party: str, channel: str, note: str, actor: str, status: str, timestamp: datetime
     ) -> None:
@@ -797,7 +802,7 @@ class Dispute(Aggregate):
             timestamp=now,
         )
 
-    @event("Escalated")
+    @event(events.Escalated)
     def _escalated(
         self, reason: str, priority: str, queue: str, actor: str, status: str, timestamp: datetime
     ) -> None:
@@ -819,7 +824,7 @@ class Dispute(Aggregate):
         self._claim_linked(linked_to=other, actor=by.id, status=status, timestamp=now)
         return True
 
-    @event("ClaimLinked")
+    @event(events.ClaimLinked)
     def _claim_linked(self, linked_to: UUID, actor: str, status: str, timestamp: datetime) -> None:
         self.linked.append(linked_to)
 
@@ -877,7 +882,7 @@ class Dispute(Aggregate):
             timestamp=now,
         )
 
-    @event("ProvisionalCreditGranted")
+    @event(events.ProvisionalCreditGranted)
     def _provisional_credit_granted(
         self, number: int, units: int, reference: str, actor: str, status: str, timestamp: datetime
     ) -> None:
@@ -902,14 +907,14 @@ class Dispute(Aggregate):
                 timestamp=now,
             )
 
-    @event("ProvisionalCreditMadePermanent")
+    @event(events.ProvisionalCreditMadePermanent)
     def _provisional_credit_made_permanent(
         self, number: int, actor: str, status: str, timestamp: datetime
     ) -> None:
         credit = self.credits[number - 1]
         self.credits[number - 1] = credit.make_permanent(by=actor, at=timestamp)
 
-    @event("ProvisionalCreditReversed")
+    @event(events.ProvisionalCreditReversed)
     def _provisional_credit_reversed(
         self,
         number: int,
@@ -946,7 +951,7 @@ class Dispute(Aggregate):
             recorded.append("ProvisionalCreditMadePermanent")
         return recorded
 
-    @event("ProvisionalCreditDue")
+    @event(events.ProvisionalCreditDue)
     def _provisional_credit_due(
         self, due_at: datetime, actor: str, status: str, timestamp: datetime
     ) -> None:
@@ -1001,7 +1006,7 @@ class Dispute(Aggregate):
             if self.record_sla_alert(alert.clock, alert.threshold, alert.due_at, by=by, now=now)
         ]
 
-    @event(SlaWarningRaised)
+    @event(events.SlaWarningRaised)
     def _sla_warning_raised(
         self,
         clock: str,
@@ -1014,7 +1019,7 @@ class Dispute(Aggregate):
     ) -> None:
         """The clock moves in :meth:`Event.mutate`, as for every event."""
 
-    @event(SlaBreached)
+    @event(events.SlaBreached)
     def _sla_breached(
         self,
         clock: str,
@@ -1039,7 +1044,7 @@ class SlaCopy:
 
 def due_sla_alerts(
     copy: SlaCopy, *, by: Actor, now: datetime
-) -> list[tuple[SlaAlert, Dispute.Event]]:
+) -> list[tuple[SlaAlert, events.DisputeEvent]]:
     """The warnings and breaches due by ``now`` on a view's copy, each with its event.
 
     The events are numbered from ``copy.version + 1``: saved through the store, they are
@@ -1051,7 +1056,7 @@ def due_sla_alerts(
     status = next_status(Action.RECORD_SLA, copy.status)
     if status is None:
         return []
-    due: list[tuple[SlaAlert, Dispute.Event]] = []
+    due: list[tuple[SlaAlert, events.DisputeEvent]] = []
     for version, alert in enumerate(copy.sla.alerts_due(now), start=copy.version + 1):
         fields: dict[str, Any] = {
             "originator_id": copy.dispute_id,

@@ -8,7 +8,7 @@ the type of every attribute, so a snapshot is written as plain data and read bac
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import fields, replace
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -22,8 +22,10 @@ from dispute_engine.domain.chain_facts import ChainFacts, Comparison
 from dispute_engine.domain.decision import Decision, Payout
 from dispute_engine.domain.evidence import Evidence, EvidenceRequest
 from dispute_engine.domain.lifecycle import Status
+from dispute_engine.domain.note import Note
+from dispute_engine.domain.notice import Notice
 from dispute_engine.domain.provisional_credit import ProvisionalCredit
-from dispute_engine.domain.sla_clock import ClockMove, SlaTracker
+from dispute_engine.domain.sla_clock import SlaTracker
 
 
 class DisputeState(TypedDict):
@@ -42,16 +44,15 @@ class DisputeState(TypedDict):
     identity_method: str | None
     evidence: list[Evidence]
     evidence_requests: list[EvidenceRequest]
-    notes: list[tuple[str, str, datetime]]
+    notes: list[Note]
     decision: Decision | None
     decisions_proposed: int
     payouts: list[Payout]
-    notices: list[tuple[str, str, str, datetime]]
+    notices: list[Notice]
     resolved_at: datetime | None
     closed_at: datetime | None
     reopen_count: int
     _sla: SlaTracker
-    _sla_pending: list[ClockMove]
     chain_lookups: list[tuple[ChainFacts, Comparison]]
     policy_version: str
     checklist_version: str | None
@@ -68,11 +69,27 @@ class DisputeState(TypedDict):
 DisputeState.__pydantic_config__ = ConfigDict(extra="forbid")  # type: ignore[attr-defined]
 STATE: TypeAdapter[DisputeState] = TypeAdapter(DisputeState)
 
-CACHES = {"_claim": None}  # attributes rebuilt on demand: not kept in snapshots
+NOTE_FIELDS = [f.name for f in fields(Note)]
+NOTICE_FIELDS = [f.name for f in fields(Notice)]
+CACHES = ("_claim", "_sla_pending")  # rebuilt on demand (both empty when taken): not kept
 
 
 class DisputeSnapshot(Snapshot):
-    """A dispute's state at a version, as plain data."""
+    """A dispute's state at a version, as plain data.
+
+    Version 2 keeps notes and notices as named fields and no pending clock moves; version 1
+    snapshots (release 0.1) are read through :meth:`upcast_v1_v2`.
+    """
+
+    class_version = 2
+
+    @staticmethod
+    def upcast_v1_v2(event_state: dict[str, Any]) -> None:
+        """Notes and notices were positional lists; pending clock moves were always empty."""
+        state = event_state["state"]
+        state.pop("_sla_pending", None)
+        state["notes"] = [dict(zip(NOTE_FIELDS, n, strict=True)) for n in state["notes"]]
+        state["notices"] = [dict(zip(NOTICE_FIELDS, n, strict=True)) for n in state["notices"]]
 
     @classmethod
     def take(cls, aggregate: Any) -> DisputeSnapshot:
@@ -87,5 +104,5 @@ class DisputeSnapshot(Snapshot):
 
     def mutate(self, _: None) -> Any:
         """The dispute the snapshot was taken of."""
-        state = {**STATE.validate_python(self.state), **CACHES}
+        state = {**STATE.validate_python(self.state), "_claim": None, "_sla_pending": []}
         return super(DisputeSnapshot, replace(self, state=state)).mutate(None)

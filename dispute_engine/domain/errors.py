@@ -20,6 +20,9 @@ DisputeEngineError
 ├── PayoutFailed                         the payout rail refused; nothing was recorded
 ├── PayoutRefused                        the payout breaks the gateway's own checks (decimals,
 │                                        limits); nothing was paid, the dispute stays approved
+├── PersonalDataErased                   the claimant was forgotten: their data key is destroyed
+├── PersonalDataRefused (ValueError)     a sealed field is damaged, or another claimant's or field's
+├── FeedUnavailable (ConnectionError)    the event feed's broker is down or did not acknowledge
 └── IdentityFileRefused (PermissionError) a private key file missing, malformed or too open
     └── KeyFileTooOpen                   readable or writable by group or others
 """
@@ -192,3 +195,31 @@ class PayoutRefused(DisputeEngineError):
     def __init__(self, message: str, *, reason: str, dispute_id: UUID | None = None) -> None:
         super().__init__(message, dispute_id=dispute_id)
         self.reason = reason
+
+
+class PersonalDataErased(DisputeEngineError):
+    """Raised when personal data is read after its claimant was forgotten (its key destroyed).
+
+    Views show such a field as "[erased]". ``claimant_id`` is the forgotten claimant.
+    """
+
+    def __init__(self, message: str, *, claimant_id: str) -> None:
+        super().__init__(message)
+        self.claimant_id = claimant_id
+
+
+class PersonalDataRefused(DisputeEngineError, ValueError):
+    """Raised when an encrypted field cannot be opened: damaged, or sealed for another claimant,
+    another field, or under a master key this engine does not hold."""
+
+
+class FeedUnavailable(DisputeEngineError, ConnectionError):
+    """Raised when the event feed's broker cannot be reached or did not acknowledge every event.
+
+    ``last_position`` is the last position up to which every event was acknowledged (None when
+    none was); publishing again from after it is safe, the broker drops duplicates.
+    """
+
+    def __init__(self, message: str, *, last_position: int | None) -> None:
+        super().__init__(message)
+        self.last_position = last_position

@@ -2,9 +2,22 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Literal
 
 Template = Literal["received", "evidence_requested", "in_review", "refunded", "rejected"]
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A notice recorded as sent to the claimant."""
+
+    template: str
+    language: str
+    text: str
+    sent_at: datetime
+
 
 TEMPLATES: dict[Template, dict[str, str]] = {
     "received": {

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
+from dispute_engine.domain import events
 from dispute_engine.domain.calendars import Calendar
-from dispute_engine.domain.event_names import EventName
 from dispute_engine.domain.lifecycle import Status
 from dispute_engine.domain.sla_policy import (
     CURRENT_POLICY,
@@ -125,7 +125,7 @@ class SlaClock:
 class ClockMove:
     """What one event of a dispute means to its clocks (taken from the event itself)."""
 
-    event: EventName
+    event: type[events.DisputeEvent]
     previous: Status | None  # the status before the event; None for the filing
     status: Status  # the status the event left the dispute in
     at: datetime
@@ -283,24 +283,24 @@ class SlaTracker:
 
 def move_clocks(tracker: SlaTracker, move: ClockMove) -> None:
     """Move a dispute's clocks for one of its events: the only place events move clocks."""
-    if move.event is EventName.FILED:
+    if issubclass(move.event, events.Filed):
         tracker.start_cycle(move.at)
         return
     if move.clock is not None and move.threshold is not None:
         tracker.alerted(move.clock, move.threshold)
-    if move.event in FIRST_ACTIONS:
+    if issubclass(move.event, FIRST_ACTIONS):
         tracker.meet(Metric.FIRST_RESPONSE, move.at)
-    if move.event in FEEDBACK_EVENTS:
+    if issubclass(move.event, FEEDBACK_EVENTS):
         tracker.meet(Metric.FEEDBACK, move.at)
     if move.status != move.previous and move.status in PAUSING_STATUSES:
         tracker.pause(move.at)
     elif move.status != move.previous and move.previous in PAUSING_STATUSES:
         tracker.resume(move.at)
-    if move.status in RESOLVING_STATUSES or move.event is EventName.CLOSED:
+    if move.status in RESOLVING_STATUSES or issubclass(move.event, events.Closed):
         tracker.meet(Metric.RESOLUTION, move.at)
-    if move.event in ENDING_EVENTS:
+    if issubclass(move.event, ENDING_EVENTS):
         tracker.stop(move.at)  # whatever is still open ends with the dispute
-    if move.event in RESTARTING_EVENTS:
+    if issubclass(move.event, RESTARTING_EVENTS):
         tracker.start_cycle(move.at, RESTARTED_METRICS)
 
 

@@ -13,8 +13,8 @@ from enum import StrEnum
 from functools import lru_cache
 from typing import Literal
 
+from dispute_engine.domain import events
 from dispute_engine.domain.calendars import Calendar
-from dispute_engine.domain.event_names import EventName
 from dispute_engine.domain.lifecycle import Status
 
 THRESHOLDS = (50, 75, 90, 100)  # warnings, then the breach
@@ -172,27 +172,25 @@ POLICIES: dict[str, SlaPolicy] = {
 CURRENT_POLICY = POLICIES["2026-11"]
 
 
-FIRST_ACTIONS = frozenset(
-    {
-        EventName.ASSIGNED,
-        EventName.IDENTITY_VERIFIED,
-        EventName.EVIDENCE_REQUESTED,
-        EventName.EVIDENCE_ADDED,
-        EventName.NOTE_ADDED,
-        EventName.TRANSACTION_LOOKED_UP,
-        EventName.DECISION_PROPOSED,
-    }
+FIRST_ACTIONS = (
+    events.Assigned,
+    events.IdentityVerified,
+    events.EvidenceRequested,
+    events.EvidenceAdded,
+    events.NoteAdded,
+    events.TransactionLookedUp,
+    events.DecisionProposed,
 )
 """Events that meet the first-response metric: the first thing an investigator does."""
-FEEDBACK_EVENTS = frozenset({EventName.CLAIMANT_NOTIFIED})
+FEEDBACK_EVENTS = (events.ClaimantNotified,)
 """Events that meet the feedback metric."""
 RESOLVING_STATUSES = frozenset({Status.RESOLVED})
 """Statuses that meet the resolution metric when entered (closing also meets it)."""
 PAUSING_STATUSES = frozenset({Status.AWAITING_CLAIMANT})
 """Statuses that pause every clock while the dispute is in them."""
-ENDING_EVENTS = frozenset({EventName.CLOSED, EventName.WITHDRAWN})
+ENDING_EVENTS = (events.Closed, events.Withdrawn)
 """Events that stop whatever clock is still open: the dispute is over."""
-RESTARTING_EVENTS = frozenset({EventName.REOPENED})
+RESTARTING_EVENTS = (events.Reopened,)
 """Events that start a new cycle of feedback and resolution clocks."""
 RESTARTED_METRICS = (Metric.FEEDBACK, Metric.RESOLUTION)
 """The metrics a reopened dispute owes again (it was responded to already)."""

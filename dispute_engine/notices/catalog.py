@@ -28,6 +28,7 @@ from babel.support import Translations
 
 from dispute_engine.domain.errors import InvalidInput
 from dispute_engine.domain.money import Money
+from dispute_engine.networks import network
 
 LOCALES = Path(__file__).parent / "locales"
 DEFAULT = "en"
@@ -248,9 +249,6 @@ def _fill(text: str, fields: Mapping[str, str]) -> str:
 
 
 def _explorer_link(chain_id: object, payout_hash: str) -> dict[str, str] | None:
-    # The registry lives with the chain adapters; it is pure data, read here by name only.
-    from chain.networks import network  # noqa: PLC0415
-
     if not isinstance(chain_id, int) or isinstance(chain_id, bool):
         raise InvalidInput.of("values.chain_id", "must be an integer chain id")
     chain = network(chain_id)

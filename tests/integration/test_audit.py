@@ -43,8 +43,8 @@ def test_verify_passes_on_an_untouched_store(engine: DisputeEngine, alice: Actor
 def test_verify_finds_an_altered_and_a_deleted_event(engine: DisputeEngine, alice: Actor):
     dispute_id = worked_dispute(engine, alice)
     engine.projections.catch_up()
-    db = engine.db
-    events = engine.events_table
+    db = engine._core.db
+    events = engine._core.events_table
     key = db.originator_key(dispute_id)
     with db.transaction() as cursor:
         db.execute(
@@ -107,11 +107,11 @@ def test_events_can_be_encrypted_at_rest_and_still_verify(db_url: str, alice: Ac
     try:
         dispute_id = worked_dispute(engine, alice)
         assert engine.get(dispute_id).claim.claimant_id == "user-1842"
-        rows = engine.db.fetchall(f"SELECT state FROM {engine.events_table}")
+        rows = engine._core.db.fetchall(f"SELECT state FROM {engine._core.events_table}")
         states = [bytes(r["state"]) for r in rows]
         assert states
         assert not any(b"user-1842" in s or b"called the exchange" in s for s in states)
         engine.projections.catch_up()
         assert engine.verify_audit_log() == (3, [])
     finally:
-        engine.close()
+        engine.shutdown()

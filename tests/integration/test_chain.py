@@ -22,7 +22,7 @@ from dispute_engine.cli import app
 from dispute_engine.domain.review import DEFAULT_APPROVAL_POLICY
 from dispute_engine.errors import ChainUnavailable, InvalidInput
 from dispute_engine.ports import PayoutInstruction
-from tests.chain_node import ANVIL_CHAIN_ID, Anvil, anvil, free_port
+from tests.chain_node import ANVIL_CHAIN_ID, TEST_TOKENS, Anvil, anvil, free_port
 from tests.conftest import FakeClock
 from tests.factories import file_dispute, stored_rows
 
@@ -51,6 +51,7 @@ def open_engine(db_url: str, clock: FakeClock, url: str, **settings: Any) -> Dis
         # an asset without one needs two approvals.
         settings=Settings(
             chains={ANVIL_CHAIN_ID: url},
+            tokens=TEST_TOKENS,
             second_approval_above={
                 **DEFAULT_APPROVAL_POLICY.second_approval_above,
                 "TUSD": Decimal(10_000),
@@ -64,7 +65,7 @@ def open_engine(db_url: str, clock: FakeClock, url: str, **settings: Any) -> Dis
 def engine_on_chain(db_url: str, now_clock: FakeClock, node: Anvil) -> Iterator[DisputeEngine]:
     engine = open_engine(db_url, now_clock, node.url)
     yield engine
-    engine.close()
+    engine.shutdown()
 
 
 def claim_for(node: Anvil, sent: str, **overrides: Any) -> dict[str, Any]:
@@ -210,7 +211,7 @@ def test_a_pending_transaction_is_seen_as_pending(db_url: str, now_clock: FakeCl
             assert engine.recheck_unfinalized(by=ALICE) == [dispute_id]
             assert engine.get(dispute_id).chain_facts.status == "success"  # type: ignore[union-attr]
         finally:
-            engine.close()
+            engine.shutdown()
 
 
 def claim_for_pending(node: Anvil, tx_hash: str) -> dict[str, Any]:
@@ -246,7 +247,7 @@ def test_finality_comes_from_the_nodes_finalized_block(db_url: str, now_clock: F
             assert final.confirmations == 4
             assert final.lookup == 2
         finally:
-            engine.close()
+            engine.shutdown()
 
 
 def test_a_reorg_that_drops_the_transaction_supersedes_the_old_facts(
@@ -312,7 +313,7 @@ def test_a_node_on_another_chain_is_refused(db_url: str, now_clock: FakeClock, n
             engine.look_up_transaction(dispute_id, by=ALICE)
         assert stored_rows(engine) == before
     finally:
-        engine.close()
+        engine.shutdown()
 
 
 def test_a_chain_without_a_node_is_a_clear_error(engine_on_chain: DisputeEngine):
@@ -369,7 +370,7 @@ def test_a_node_that_cannot_answer_is_unavailable_quickly_and_nothing_is_recorde
         assert time.monotonic() - started < 10
         assert stored_rows(engine) == before
     finally:
-        engine.close()
+        engine.shutdown()
 
 
 def test_a_node_urls_credentials_and_api_key_never_appear_in_its_errors(
@@ -387,7 +388,7 @@ def test_a_node_urls_credentials_and_api_key_never_appear_in_its_errors(
             assert "KEY-" not in str(caught.value)
             assert "127.0.0.1" in str(caught.value)
         finally:
-            engine.close()
+            engine.shutdown()
 
 
 def test_a_node_killed_mid_run_is_unavailable_then_recovers(db_url: str, now_clock: FakeClock):
@@ -403,7 +404,7 @@ def test_a_node_killed_mid_run_is_unavailable_then_recovers(db_url: str, now_clo
                 engine.look_up_transaction(dispute_id, by=ALICE)
             assert stored_rows(engine) == before
         finally:
-            engine.close()
+            engine.shutdown()
 
 
 def test_malformed_hashes_never_reach_the_node(engine_on_chain: DisputeEngine, node: Anvil):
@@ -437,12 +438,12 @@ def test_a_refund_is_paid_on_chain_exactly_once_across_a_crash_and_retry(
         )
         engine.approve_decision(dispute_id, by=BOB)
         balance = node.web3.eth.get_balance(claimant)  # type: ignore[arg-type]
-        hot = engine.payout_gateway.address  # type: ignore[attr-defined]
+        hot = engine._core.payout_gateway.address  # type: ignore[attr-defined]
         nonce = node.web3.eth.get_transaction_count(hot)
 
         # The transfer is recorded and sent, then the process dies before saving its event.
         view = engine.get(dispute_id)
-        first = engine.payout_gateway.pay(
+        first = engine._core.payout_gateway.pay(
             PayoutInstruction(
                 key=f"{dispute_id}:1",
                 dispute_id=dispute_id,
@@ -463,7 +464,7 @@ def test_a_refund_is_paid_on_chain_exactly_once_across_a_crash_and_retry(
         assert node.web3.eth.get_transaction_count(hot) == nonce + 1
         assert engine.get(dispute_id).payouts[0].reference == reference
     finally:
-        engine.close()
+        engine.shutdown()
 
 
 def test_an_erc20_refund_transfers_the_token(db_url: str, now_clock: FakeClock, node: Anvil):
@@ -500,7 +501,7 @@ def test_an_erc20_refund_transfers_the_token(db_url: str, now_clock: FakeClock, 
         engine.execute_decision(dispute_id, by=BOB)
         assert token.functions.balanceOf(a[6]).call() == before + 12_500_000
     finally:
-        engine.close()
+        engine.shutdown()
 
 
 def test_the_cli_looks_up_and_rechecks_with_chains_from_the_environment(db_url: str):
@@ -511,7 +512,7 @@ def test_the_cli_looks_up_and_rechecks_with_chains_from_the_environment(db_url: 
         try:
             dispute_id = file_dispute(engine, ALICE, transaction=claim_for(node, tx_hash))
         finally:
-            engine.close()
+            engine.shutdown()
         env = {"DISPUTE_ENGINE_CHAINS": json.dumps({str(ANVIL_CHAIN_ID): node.url})}
         check_cli_lookup_and_recheck(node, env, db_url, str(dispute_id))
 

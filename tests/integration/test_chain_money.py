@@ -18,12 +18,12 @@ from dispute_engine import DisputeEngine, ProposeDecision, Settings
 from dispute_engine.domain.review import DEFAULT_APPROVAL_POLICY
 from dispute_engine.errors import InvalidInput, PayoutRefused
 from dispute_engine.settings import PayoutLimit
-from tests.chain_node import ANVIL_CHAIN_ID, Anvil, anvil
+from tests.chain_node import ANVIL_CHAIN_ID, TEST_TOKEN_ADDRESS, TEST_TOKENS, Anvil, anvil
 from tests.conftest import FakeClock
 from tests.factories import file_dispute
 from tests.integration.test_chain import ALICE, BOB, HOT_WALLET_KEY, claim_for
 
-REGISTERED_TOKEN = "0x5FbDB2315678afecb367f032d93F642f64180aa3"  # anvil's first contract
+REGISTERED_TOKEN = TEST_TOKEN_ADDRESS  # registered through the tokens setting
 
 
 @pytest.fixture
@@ -49,6 +49,7 @@ def paying_engine(db_url: str, clock: FakeClock, node: Anvil, **settings: Any) -
                 **DEFAULT_APPROVAL_POLICY.second_approval_above,
                 "TUSD": Decimal(10_000),
             },
+            tokens=TEST_TOKENS,
             **settings,
         ),
     )
@@ -99,7 +100,7 @@ def test_decimals_that_differ_from_the_registry_are_refused_at_filing(
         filed = file_dispute(engine, ALICE, transaction={**claim, "decimals": 6})
         assert engine.get(filed).claim.transaction.decimals == 6
     finally:
-        engine.close()
+        engine.shutdown()
 
 
 def test_a_usdt_claim_in_18_decimals_never_pays_10_to_the_18_units(
@@ -142,7 +143,7 @@ def test_a_usdt_claim_in_18_decimals_never_pays_10_to_the_18_units(
         assert engine.get(dispute_id).status == "approved"
         assert "DecisionExecuted" not in events(engine, dispute_id)
     finally:
-        engine.close()
+        engine.shutdown()
 
 
 def test_a_reverted_transfer_is_refunded_only_with_status_and_amount_named(
@@ -189,7 +190,7 @@ def test_a_reverted_transfer_is_refunded_only_with_status_and_amount_named(
         proposed = next(e for e in engine.history(dispute_id) if e.name == "DecisionProposed")
         assert proposed.data["overrides"] == ["amount", "checklist", "status"]
     finally:
-        engine.close()
+        engine.shutdown()
 
 
 def test_payouts_over_the_assets_limits_are_refused_and_nothing_is_paid(
@@ -232,4 +233,4 @@ def test_payouts_over_the_assets_limits_are_refused_and_nothing_is_paid(
         engine.execute_decision(second, by=BOB)
         assert token.functions.balanceOf(a[6]).call() == balance + 16_000_000
     finally:
-        engine.close()
+        engine.shutdown()

@@ -12,7 +12,7 @@ from pydantic import SecretStr
 
 from dispute_engine import DisputeEngine, Settings
 from dispute_engine.ports import PayoutInstruction, PayoutReceipt
-from tests.chain_node import ANVIL_CHAIN_ID, Anvil, anvil
+from tests.chain_node import ANVIL_CHAIN_ID, TEST_TOKENS, Anvil, anvil
 
 # anvil's first dev account; its key is public test data.
 HOT_WALLET_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
@@ -28,11 +28,15 @@ def node() -> Iterator[Anvil]:
 @pytest.fixture
 def two_processes(db_url: str, node: Anvil) -> Iterator[tuple[DisputeEngine, DisputeEngine]]:
     """Two engines on one database and one hot wallet, as two processes would be."""
-    settings = Settings(chains={ANVIL_CHAIN_ID: node.url}, hot_wallet_key=SecretStr(HOT_WALLET_KEY))
+    settings = Settings(
+        chains={ANVIL_CHAIN_ID: node.url},
+        hot_wallet_key=SecretStr(HOT_WALLET_KEY),
+        tokens=TEST_TOKENS,
+    )
     engines = [DisputeEngine.open(db_url, settings=settings) for _ in range(2)]
     yield engines[0], engines[1]
     for engine in engines:
-        engine.close()
+        engine.shutdown()
 
 
 def instruction(key: str, to: str) -> PayoutInstruction:
@@ -74,7 +78,7 @@ def at_once(*calls: Callable[[], PayoutReceipt]) -> list[Any]:
 def test_one_instruction_paid_by_two_processes_at_once_is_paid_once(
     two_processes: tuple[DisputeEngine, DisputeEngine], node: Anvil
 ) -> None:
-    first, second = (e.payout_gateway for e in two_processes)
+    first, second = (e._core.payout_gateway for e in two_processes)
     claimant = node.accounts[7]
     balance = node.web3.eth.get_balance(claimant)  # type: ignore[arg-type]
     paid = instruction("refund-1", claimant)
@@ -89,7 +93,7 @@ def test_one_instruction_paid_by_two_processes_at_once_is_paid_once(
 def test_two_instructions_paid_by_two_processes_at_once_are_both_paid(
     two_processes: tuple[DisputeEngine, DisputeEngine], node: Anvil
 ) -> None:
-    first, second = (e.payout_gateway for e in two_processes)
+    first, second = (e._core.payout_gateway for e in two_processes)
     claimant = node.accounts[8]
     balance = node.web3.eth.get_balance(claimant)  # type: ignore[arg-type]
     results = at_once(

@@ -25,7 +25,7 @@ def commitment(key: str, units: int, tx_hash: str = TX) -> Commitment:
 
 @pytest.fixture
 def ledger(engine: DisputeEngine) -> CommitmentLedger:
-    return CommitmentLedger(engine.db)
+    return CommitmentLedger(engine._core.db)
 
 
 def test_commitments_up_to_the_cap_are_recorded_and_the_next_is_refused(
@@ -74,7 +74,7 @@ def _commit_from_another_process(url: str, n: int, start: Any) -> int:
     """One payer's process: ROUNDS payouts of 1 USDT; returns how many were recorded."""
     recorded = 0
     with DisputeEngine.open(url) as engine:
-        ledger = CommitmentLedger(engine.db)
+        ledger = CommitmentLedger(engine._core.db)
         start.wait()
         for i in range(ROUNDS):
             with contextlib.suppress(PayoutRefused):

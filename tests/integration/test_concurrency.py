@@ -103,7 +103,7 @@ def test_racing_executors_pay_once(engine: DisputeEngine, alice: Actor):
 
     errors = run_together(4, execute)
     assert all(isinstance(e, ConcurrencyConflict | InvalidTransition) for e in errors)
-    assert len(engine.payout_gateway.instructions()) == 1  # type: ignore[attr-defined]
+    assert len(engine._core.payout_gateway.instructions()) == 1  # type: ignore[attr-defined]
     assert len(engine.get(dispute_id).payouts) == 1
 
 
@@ -116,7 +116,7 @@ def _open_and_file(url: str, key: str) -> str:
         command = FileDispute.model_validate(filing(idempotency_key=key))
         return str(engine.file_dispute(command, by=Actor(id="a", roles={Role.INVESTIGATOR})))
     finally:
-        engine.close()
+        engine.shutdown()
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgres"])

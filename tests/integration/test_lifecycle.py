@@ -142,7 +142,7 @@ def test_decision_executes_exactly_once(engine: DisputeEngine, alice: Actor, bob
     with pytest.raises(InvalidTransition):
         engine.execute_decision(dispute_id, by=bob)
     assert stored_rows(engine) == before
-    assert len(engine.payout_gateway.instructions()) == 1  # type: ignore[attr-defined]
+    assert len(engine._core.payout_gateway.instructions()) == 1  # type: ignore[attr-defined]
 
 
 def test_retry_after_a_crash_between_paying_and_recording_pays_once(
@@ -152,7 +152,7 @@ def test_retry_after_a_crash_between_paying_and_recording_pays_once(
     view = engine.get(dispute_id)
     tx = view.claim.transaction
     # The rail recorded the payment, then the process died before the event was saved.
-    first = engine.payout_gateway.pay(
+    first = engine._core.payout_gateway.pay(
         PayoutInstruction(
             key=f"{dispute_id}:1",
             dispute_id=dispute_id,
@@ -170,7 +170,7 @@ def test_retry_after_a_crash_between_paying_and_recording_pays_once(
     assert first.created
     reference = engine.execute_decision(dispute_id, by=bob)
     assert reference == first.reference
-    assert len(engine.payout_gateway.instructions()) == 1  # type: ignore[attr-defined]
+    assert len(engine._core.payout_gateway.instructions()) == 1  # type: ignore[attr-defined]
     assert engine.get(dispute_id).status == "resolved"
 
 
@@ -397,7 +397,7 @@ def test_a_refused_payout_records_nothing_and_can_be_retried(
         assert stored_rows(engine) == before
         assert engine.get(dispute_id).status == "approved"
     finally:
-        engine.close()
+        engine.shutdown()
 
 
 class NoteWhilePaying:
@@ -435,4 +435,4 @@ def test_a_change_made_while_paying_does_not_fail_the_execution_or_pay_twice(
         assert [n.text for n in view.notes] == ["called meanwhile"]
         assert len(rails[0].ledger.instructions()) == 1
     finally:
-        engine.close()
+        engine.shutdown()

@@ -80,10 +80,10 @@ def test_linked_disputes_together_are_never_paid_more_than_the_transaction_moved
         engine.execute_decision(second, by=bob)
     assert refused.value.reason == "linked_cap"
     assert engine.get(second).status == "approved"  # nothing paid: it stays approved
-    ledger = engine.payout_gateway
+    ledger = engine._core.payout_gateway
     assert isinstance(ledger, PayoutLedger)
     assert [i["dispute_id"] for i in ledger.instructions()] == [str(first)]
-    assert engine.commitments.committed(1, TX) == 100_000_000
+    assert engine.casework.commitments.committed(1, TX) == 100_000_000
 
 
 def _execute(url: str, dispute_id: str, start: Any) -> str:
@@ -108,4 +108,4 @@ def test_two_processes_paying_two_linked_disputes_at_once_pay_only_one(
         outcomes = sorted(p.get(timeout=120) for p in pending)
     assert outcomes == ["linked_cap", "paid"]
     assert sum(engine.get(i).paid_amount for i in ids) == Decimal(100)
-    assert engine.commitments.committed(1, TX) == 100_000_000
+    assert engine.casework.commitments.committed(1, TX) == 100_000_000

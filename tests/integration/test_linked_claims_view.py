@@ -20,12 +20,8 @@ OTHER_TX = "0x" + "d5" * 32
 
 @pytest.fixture
 def index(engine: DisputeEngine) -> ProjectionRunner:
-    """A runner that also keeps the linked-claims view of the engine's database."""
-    runner = ProjectionRunner(engine)
-    view = LinkedClaimsView()
-    view.create(engine.db)
-    runner.views[view.name] = view
-    return runner
+    """A runner of the engine's views, the linked-claims index among them."""
+    return ProjectionRunner(engine._core.events)
 
 
 def refund(engine: DisputeEngine, dispute_id: object, by: Actor, amount: str) -> None:
@@ -54,11 +50,11 @@ def test_disputes_on_one_transaction_are_found_by_chain_and_hash_in_any_case(
     )
     index.catch_up(["linked_claims"])
 
-    claims = LinkedClaimsView.on(engine.db, 1, TX.upper())
+    claims = LinkedClaimsView.on(engine._core.db, 1, TX.upper())
     assert [c.dispute_id for c in claims] == [first, second]
     assert {c.claimed_units for c in claims} == {125_500_000}
     assert {c.status for c in claims} == {"filed"}
-    assert LinkedClaimsView.on(engine.db, 1, "0x" + "ee" * 32) == []
+    assert LinkedClaimsView.on(engine._core.db, 1, "0x" + "ee" * 32) == []
 
 
 def test_the_index_keeps_what_each_dispute_approved_paid_and_no_longer_commits(
@@ -76,7 +72,7 @@ def test_the_index_keeps_what_each_dispute_approved_paid_and_no_longer_commits(
     engine.send_back(sent_back, reason="ask for the receipt", by=bob)
     index.catch_up(["linked_claims"])
 
-    claims = {c.dispute_id: c for c in LinkedClaimsView.on(engine.db, 1, TX)}
+    claims = {c.dispute_id: c for c in LinkedClaimsView.on(engine._core.db, 1, TX)}
     assert (claims[paid].paid_units, claims[paid].approved_units) == (40_000_000, 0)
     assert (claims[approved].paid_units, claims[approved].approved_units) == (0, 30_000_000)
     assert claims[sent_back].committed_units == 0
@@ -92,7 +88,7 @@ def test_the_index_keeps_what_each_dispute_approved_paid_and_no_longer_commits(
 
 
 def test_a_reopened_dispute_no_longer_commits_its_unpaid_approval(
-    engine: DisputeEngine, index: ProjectionRunner, alice: Actor, bob: Actor
+    engine: DisputeEngine, index: ProjectionRunner, alice: Actor, bob: Actor, carol: Actor
 ):
     dispute_id = file_dispute(engine, alice, transaction={"tx_hash": TX})
     engine.assign(dispute_id, investigator="alice", by=alice)
@@ -102,10 +98,10 @@ def test_a_reopened_dispute_no_longer_commits_its_unpaid_approval(
         by=alice,
     )
     engine.reopen(dispute_id, reason="claimant appeal with a receipt", by=alice)
-    refund(engine, dispute_id, alice, "10")
+    refund(engine, dispute_id, carol, "10")  # an appeal goes to someone who did not decide
     engine.approve_decision(dispute_id, by=bob)
     index.catch_up(["linked_claims"])
-    [claim] = LinkedClaimsView.on(engine.db, 1, TX)
+    [claim] = LinkedClaimsView.on(engine._core.db, 1, TX)
     assert (claim.decision_number, claim.approved_units) == (2, 10_000_000)
 
 
@@ -119,7 +115,7 @@ def test_a_rebuilt_index_equals_the_one_kept_event_by_event(
         index.catch_up(["linked_claims"])  # one event batch at a time
         engine.approve_decision(dispute_id, by=bob)
     index.catch_up(["linked_claims"])
-    kept = LinkedClaimsView.on(engine.db, 1, TX)
+    kept = LinkedClaimsView.on(engine._core.db, 1, TX)
     index.rebuild("linked_claims")
-    assert LinkedClaimsView.on(engine.db, 1, TX) == kept
+    assert LinkedClaimsView.on(engine._core.db, 1, TX) == kept
     assert sum(c.committed_units for c in kept) == 18_000_000

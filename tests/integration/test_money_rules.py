@@ -32,8 +32,8 @@ def proposed(engine: DisputeEngine, alice: Actor) -> UUID:
 
 
 def ledger(engine: DisputeEngine) -> PayoutLedger:
-    assert isinstance(engine.payout_gateway, PayoutLedger)
-    return engine.payout_gateway
+    assert isinstance(engine._core.payout_gateway, PayoutLedger)
+    return engine._core.payout_gateway
 
 
 def test_a_claim_in_other_decimals_than_the_registry_knows_is_refused(
@@ -75,19 +75,20 @@ def test_a_decision_stored_before_overrides_existed_still_loads(
     engine = DisputeEngine.open(db_url, clock=clock)
     try:
         dispute_id = proposed(engine, alice)
-        db = engine.db
+        db = engine._core.db
         rows = db.fetchall(
-            f"SELECT originator_version, topic, state FROM {engine.events_table} "
+            f"SELECT originator_version, topic, state FROM {engine._core.events_table} "
             "WHERE originator_id = ?",
             (db.originator_key(dispute_id),),
         )
         (row,) = [r for r in rows if r["topic"].endswith("DecisionProposed")]
         state = json.loads(bytes(row["state"]))
-        del state["overrides"]
+        del state["overrides"]  # as release 0.1 stored it: version 1, no overrides
+        assert state.pop("class_version") == 2
         with db.transaction() as cursor:
             db.execute(
                 cursor,
-                f"UPDATE {engine.events_table} SET state = ? "
+                f"UPDATE {engine._core.events_table} SET state = ? "
                 "WHERE originator_id = ? AND originator_version = ?",
                 (
                     json.dumps(state).encode(),
@@ -96,14 +97,14 @@ def test_a_decision_stored_before_overrides_existed_still_loads(
                 ),
             )
     finally:
-        engine.close()
+        engine.shutdown()
     reopened = DisputeEngine.open(db_url, clock=clock)
     try:
         decision = reopened.get(dispute_id).decision
         assert decision is not None
         assert decision.overrides == []
     finally:
-        reopened.close()
+        reopened.shutdown()
 
 
 @pytest.mark.parametrize("spelling", ["ALICE", FULLWIDTH_ALICE, " Alice"])
@@ -143,7 +144,7 @@ def test_the_ledger_refuses_a_payout_over_the_limit_and_the_dispute_stays_approv
         assert ledger(engine).instructions() == []
         assert engine.get(dispute_id).status == "approved"
     finally:
-        engine.close()
+        engine.shutdown()
 
 
 def test_the_ledger_counts_a_retried_payout_once_against_the_day(
@@ -168,7 +169,7 @@ def test_the_ledger_counts_a_retried_payout_once_against_the_day(
             units=125_500_000,
             to_address=view.claim.transaction.sender,
         )
-        assert engine.payout_gateway.pay(instruction).created  # paid, then the process died
+        assert engine._core.payout_gateway.pay(instruction).created  # paid, then the process died
         assert engine.execute_decision(first, by=bob) == f"ledger:{first}:1"  # not counted twice
         second = proposed(engine, alice)
         engine.approve_decision(second, by=bob)
@@ -176,13 +177,13 @@ def test_the_ledger_counts_a_retried_payout_once_against_the_day(
             engine.execute_decision(second, by=bob)
         assert len(ledger(engine).instructions()) == 1
     finally:
-        engine.close()
+        engine.shutdown()
 
 
 def test_the_ledger_refuses_decimals_the_registry_contradicts(engine: DisputeEngine, alice: Actor):
     dispute_id = proposed(engine, alice)
     with pytest.raises(PayoutRefused, match="6 decimals") as refused:
-        engine.payout_gateway.pay(
+        engine._core.payout_gateway.pay(
             PayoutInstruction(
                 key=f"{dispute_id}:1",
                 dispute_id=dispute_id,
@@ -228,7 +229,7 @@ def test_racing_payouts_never_exceed_the_days_limit(
         statuses = sorted(engine.get(i).status for i in disputes)
         assert statuses == ["approved", "approved", "resolved", "resolved"]
     finally:
-        engine.close()
+        engine.shutdown()
 
 
 def test_the_cli_takes_overrides_and_refuses_unknown_ones(db_url: str, alice: Actor):
@@ -236,7 +237,7 @@ def test_the_cli_takes_overrides_and_refuses_unknown_ones(db_url: str, alice: Ac
     try:
         dispute_id = str(file_dispute(engine, alice))
     finally:
-        engine.close()
+        engine.shutdown()
     runner = CliRunner()
     base = ["--db", db_url, "--actor", "alice", "--outcome", "refund", "--rationale", "x"]
     result = runner.invoke(

@@ -20,7 +20,7 @@ def wait_for(condition: object, seconds: float = 10) -> bool:
 
 
 def test_a_follower_applies_new_events_as_they_are_recorded(engine: DisputeEngine, alice: Actor):
-    follower_engine = DisputeEngine.open(engine.storage.display)  # another process's view
+    follower_engine = DisputeEngine.open(engine._core.storage.display)  # another process's view
     stop = threading.Event()
     follower = threading.Thread(
         target=follower_engine.projections.follow, args=(stop,), kwargs={"interval": 0.1}
@@ -30,19 +30,21 @@ def test_a_follower_applies_new_events_as_they_are_recorded(engine: DisputeEngin
         dispute_id = file_dispute(engine, alice)
         queue = follower_engine.projections
         assert wait_for(lambda: queue.position("work_queue") >= 1)
-        rows = engine.db.fetchall(f"SELECT dispute_id FROM {engine.db.table('work_queue')}")
+        rows = engine._core.db.fetchall(
+            f"SELECT dispute_id FROM {engine._core.db.table('work_queue')}"
+        )
         assert [r["dispute_id"] for r in rows] == [str(dispute_id)]
     finally:
         stop.set()
         follower.join(timeout=10)
-        follower_engine.close()
+        follower_engine.shutdown()
     assert not follower.is_alive()
 
 
 def test_runners_side_by_side_apply_each_event_once(engine: DisputeEngine, alice: Actor):
     for _ in range(30):
         file_dispute(engine, alice)
-    runners = [ProjectionRunner(engine, batch_size=4) for _ in range(4)]
+    runners = [ProjectionRunner(engine._core.events, batch_size=4) for _ in range(4)]
     barrier = threading.Barrier(4)
     errors: list[BaseException] = []
 
@@ -59,6 +61,8 @@ def test_runners_side_by_side_apply_each_event_once(engine: DisputeEngine, alice
     for t in threads:
         t.join()
     assert errors == []
-    rows = engine.db.fetchall(f"SELECT COUNT(*) AS n FROM {engine.db.table('audit_log')}")
+    rows = engine._core.db.fetchall(
+        f"SELECT COUNT(*) AS n FROM {engine._core.db.table('audit_log')}"
+    )
     assert rows[0]["n"] == 30
     assert runners[0].position("audit_log") == runners[0].position("work_queue") > 0

@@ -36,7 +36,7 @@ def test_a_credit_pays_the_disputed_amount_once_through_the_payout_rail(
     dispute_id = credited(engine, alice, bob)
     [credit] = engine.get(dispute_id).provisional_credits
     assert (credit.amount, credit.state, credit.granted_by) == (Decimal("125.50"), "granted", "bob")
-    ledger = engine.payout_gateway
+    ledger = engine._core.payout_gateway
     assert isinstance(ledger, PayoutLedger)
     [instruction] = ledger.instructions()
     assert (instruction["key"], instruction["units"]) == (f"{dispute_id}:credit:1", "125500000")
@@ -70,7 +70,7 @@ def test_a_rejection_reverses_the_credit_and_records_the_reversal_instruction(
     assert reversal.data["instruction"] == f"{dispute_id}:credit:1:reversal"
     assert engine.get(dispute_id).paid_amount == 0
     tx = engine.get(dispute_id).claim.transaction
-    assert engine.commitments.committed(tx.chain_id, tx.tx_hash) == 0
+    assert engine.casework.commitments.committed(tx.chain_id, tx.tx_hash) == 0
 
 
 def test_a_full_refund_makes_the_credit_permanent_and_pays_nothing_more(
@@ -84,7 +84,7 @@ def test_a_full_refund_makes_the_credit_permanent_and_pays_nothing_more(
     view = engine.get(dispute_id)
     assert view.provisional_credits[0].state == "permanent"
     assert view.paid_amount == Decimal("125.50")
-    assert len(engine.payout_gateway.instructions()) == 1  # type: ignore[attr-defined]
+    assert len(engine._core.payout_gateway.instructions()) == 1  # type: ignore[attr-defined]
 
 
 def test_a_smaller_award_reverses_the_excess_of_the_credit(
@@ -99,7 +99,7 @@ def test_a_smaller_award_reverses_the_excess_of_the_credit(
     assert (credit.state, credit.reversed_amount) == ("reversed", Decimal("25.50"))
     assert view.paid_amount == Decimal(100)
     tx = view.claim.transaction
-    assert engine.commitments.committed(tx.chain_id, tx.tx_hash) == 100_000_000
+    assert engine.casework.commitments.committed(tx.chain_id, tx.tx_hash) == 100_000_000
 
 
 def test_the_checker_records_a_credit_fallen_due_once(

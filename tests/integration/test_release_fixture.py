@@ -19,7 +19,7 @@ def release_engine(tmp_path: Path) -> Iterator[DisputeEngine]:
     shutil.copy(FIXTURE, copy)  # the committed file is never written to
     engine = DisputeEngine.open(f"sqlite:///{copy}")
     yield engine
-    engine.close()
+    engine.shutdown()
 
 
 def test_every_dispute_of_release_0_1_loads_with_its_history(release_engine: DisputeEngine):
@@ -57,3 +57,18 @@ def test_release_0_1_clocks_rebuild_from_its_events(release_engine: DisputeEngin
     )
     assert sum(r.breached for r in rows) > 0
     assert sum(r.met for r in rows) > 0
+
+
+def test_decisions_of_release_0_1_are_upcast_with_no_overrides(release_engine: DisputeEngine):
+    disputes = release_engine.list_disputes()
+    proposed = [
+        entry
+        for d in disputes
+        for entry in release_engine.history(d.id)
+        if entry.name == "DecisionProposed"
+    ]
+    assert len(proposed) >= 2
+    assert all(entry.data["overrides"] == [] for entry in proposed)
+    decided = [d for d in disputes if d.decision is not None]
+    assert decided
+    assert all(d.decision.overrides == [] for d in decided if d.decision is not None)

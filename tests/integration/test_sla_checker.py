@@ -135,8 +135,8 @@ def test_the_sla_view_agrees_with_the_aggregate(
     clock.advance(timedelta(hours=5))
     engine.record_sla_breaches()
     engine.projections.catch_up()  # the alerts just recorded are events too
-    rows = engine.db.fetchall(
-        f"SELECT dispute_id, clock_id, state, due_at FROM {engine.db.table('sla_clocks')}"
+    rows = engine._core.db.fetchall(
+        f"SELECT dispute_id, clock_id, state, due_at FROM {engine._core.db.table('sla_clocks')}"
     )
 
     from_view = {(r["dispute_id"], r["clock_id"]): (r["state"], r["due_at"]) for r in rows}
@@ -190,12 +190,12 @@ def test_a_stale_copy_in_the_sla_view_cannot_record_an_alert_twice(
     dispute_id = file_dispute(engine, alice)
     clock.advance(timedelta(minutes=31))
     engine.projections.catch_up(["sla"])
-    [stale] = SlaView.due(engine.db, clock.now)
+    [stale] = SlaView.due(engine._core.db, clock.now)
     assert alerts(engine.record_sla_breaches()) == [("first_response:1", 50)]
     due = due_sla_alerts(stale, by=SLA_CHECKER, now=clock.now)
     assert [alert.threshold for alert, _ in due] == [50]
     with pytest.raises(IntegrityError):
-        engine.save(*(event for _, event in due))
+        engine._core.events.save(*(event for _, event in due))
     assert engine.record_sla_breaches() == []
     assert [e.name for e in engine.history(dispute_id)].count("SlaWarningRaised") == 1
 
@@ -208,7 +208,7 @@ def _check_in_process(url: str, iso_now: str) -> list[tuple[str, str, int]]:
             (str(a.dispute_id), a.clock, a.threshold) for a in engine.record_sla_breaches(now=now)
         ]
     finally:
-        engine.close()
+        engine.shutdown()
 
 
 def test_four_checker_processes_on_postgresql_record_each_alert_once(
@@ -227,7 +227,7 @@ def test_four_checker_processes_on_postgresql_record_each_alert_once(
             names = [e.name for e in engine.history(dispute_id)]
             assert names.count("SlaBreached") == 1
     finally:
-        engine.close()
+        engine.shutdown()
 
 
 def test_closed_and_withdrawn_disputes_raise_no_alerts(
@@ -261,7 +261,7 @@ def file_overdue_dispute(db_url: str, alice: Actor) -> UUID:
     try:
         return file_dispute(engine, alice, transaction={"occurred_at": past.isoformat()})
     finally:
-        engine.close()
+        engine.shutdown()
 
 
 def test_sla_check_and_report_from_the_command_line(db_url: str, alice: Actor):

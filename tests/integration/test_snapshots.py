@@ -28,16 +28,16 @@ def test_a_dispute_loads_from_its_latest_snapshot_as_it_replays_from_events(
         engine.request_evidence(dispute_id, what="a screenshot", by=alice)
         for n in range(5):
             engine.add_note(dispute_id, f"note {n}", by=alice)
-        assert engine.snapshots is not None
-        versions = [s.originator_version for s in engine.snapshots.get(dispute_id)]
+        assert engine._core.events.snapshots is not None
+        versions = [s.originator_version for s in engine._core.events.snapshots.get(dispute_id)]
         assert versions == [3, 6]
-        [replayed] = engine._get_many([dispute_id])  # every event, no snapshot
-        loaded = engine._get(dispute_id)
+        [replayed] = engine._core.load_many([dispute_id])  # every event, no snapshot
+        loaded = engine._core.load(dispute_id)
         assert loaded.version == replayed.version == 8
         assert state(loaded) == state(replayed)
         assert [n.text for n in engine.get(dispute_id).notes][-1] == "note 4"
     finally:
-        engine.close()
+        engine.shutdown()
 
 
 def test_snapshots_can_be_turned_off(db_url: str, clock: FakeClock, alice: Actor):
@@ -46,10 +46,10 @@ def test_snapshots_can_be_turned_off(db_url: str, clock: FakeClock, alice: Actor
         dispute_id = file_dispute(engine, alice)
         for n in range(4):
             engine.add_note(dispute_id, f"note {n}", by=alice)
-        assert engine.snapshots is None
+        assert engine._core.events.snapshots is None
         assert len(engine.get(dispute_id).notes) == 4
     finally:
-        engine.close()
+        engine.shutdown()
 
 
 @pytest.mark.parametrize(
@@ -68,13 +68,15 @@ def test_a_snapshot_damaged_in_the_store_is_ignored_and_the_events_replayed(
         for n in range(4):
             engine.add_note(dispute_id, f"note {n}", by=alice)
         before = engine.get(dispute_id)
-        assert engine.snapshots is not None
-        table = engine.db.table(engine.snapshots.recorder.events_table_name)  # type: ignore[attr-defined]
-        key = engine.db.originator_key(dispute_id)
-        with engine.db.transaction() as cursor:
-            engine.db.execute(cursor, f"SELECT state FROM {table} WHERE originator_id = ?", [key])
+        assert engine._core.events.snapshots is not None
+        table = engine._core.db.table(engine._core.events.snapshots.recorder.events_table_name)  # type: ignore[attr-defined]
+        key = engine._core.db.originator_key(dispute_id)
+        with engine._core.db.transaction() as cursor:
+            engine._core.db.execute(
+                cursor, f"SELECT state FROM {table} WHERE originator_id = ?", [key]
+            )
             state = bytes(cursor.fetchone()["state"])
-            engine.db.execute(
+            engine._core.db.execute(
                 cursor,
                 f"UPDATE {table} SET state = ? WHERE originator_id = ?",
                 [damage(state), key],
@@ -83,4 +85,4 @@ def test_a_snapshot_damaged_in_the_store_is_ignored_and_the_events_replayed(
         engine.add_note(dispute_id, "after the damage", by=alice)
         assert [n.text for n in engine.get(dispute_id).notes][-1] == "after the damage"
     finally:
-        engine.close()
+        engine.shutdown()

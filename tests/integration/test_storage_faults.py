@@ -120,14 +120,14 @@ def test_a_malformed_page_is_storage_unavailable(tmp_path: Path, clock: FakeCloc
 
 def _edit(engine: DisputeEngine, statement: str, *params: object) -> None:
     """A plain-SQL edit to the events table, outside the engine."""
-    sql = statement.format(events=engine.events_table)
-    if engine.storage.kind == "postgres":
-        with engine.storage.connect() as conn:
+    sql = statement.format(events=engine._core.events_table)
+    if engine._core.storage.kind == "postgres":
+        with engine._core.storage.connect() as conn:
             conn.execute(sql.replace("?", "%s"), params)
     else:
         import sqlite3
 
-        with sqlite3.connect(engine.storage.env["SQLITE_DBNAME"]) as conn:
+        with sqlite3.connect(engine._core.storage.env["SQLITE_DBNAME"]) as conn:
             conn.execute(sql, params)
 
 
@@ -142,8 +142,8 @@ def test_flipped_bytes_in_a_stored_event_are_corrupt_history_naming_dispute_and_
     engine: DisputeEngine, alice: Actor
 ):
     dispute_id = _with_notes(engine, alice)
-    key = engine.db.originator_key(dispute_id)
-    blob = "decode('ff00ff00', 'hex')" if engine.storage.kind == "postgres" else "x'ff00ff00'"
+    key = engine._core.db.originator_key(dispute_id)
+    blob = "decode('ff00ff00', 'hex')" if engine._core.storage.kind == "postgres" else "x'ff00ff00'"
     _edit(
         engine,
         f"UPDATE {{events}} SET state = {blob} WHERE originator_id = ? AND originator_version = 3",
@@ -164,7 +164,7 @@ def test_a_deleted_middle_event_is_corrupt_history_naming_the_missing_version(
     _edit(
         engine,
         "DELETE FROM {events} WHERE originator_id = ? AND originator_version = 2",
-        engine.db.originator_key(dispute_id),
+        engine._core.db.originator_key(dispute_id),
     )
     for read in (engine.get, engine.history):
         with pytest.raises(CorruptHistory, match=r"missing .* version 2") as caught:

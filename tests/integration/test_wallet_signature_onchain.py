@@ -16,10 +16,10 @@ from eth_account import Account
 from eth_account.messages import encode_defunct
 
 from chain.client import ChainClient
-from chain.networks import network
 from chain.wallet_signature import WalletProof, eip1271_valid, verify_wallet_signature
 from dispute_engine.domain.wallet_challenge import WalletChallenge
 from dispute_engine.errors import ChainMismatch, ChainUnavailable, SignatureRefused
+from dispute_engine.networks import network
 from tests.chain_node import ANVIL_CHAIN_ID, Anvil, anvil, free_port
 
 WALLETS = json.loads((Path(__file__).parents[1] / "data/ContractWallet.json").read_text())

@@ -133,7 +133,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     try:
         dispute_id = file_dispute(engine, Actor(id="alice", roles={Role.INVESTIGATOR}))
     finally:
-        engine.close()
+        engine.shutdown()
     (folder / "small.txt").write_text("hello", encoding="utf-8")
     return {
         "url": url,

@@ -69,7 +69,7 @@ class DisputeLives(RuleBasedStateMachine):
         self.proposer: str | None = None
 
     def teardown(self) -> None:
-        self.engine.close()
+        self.engine.shutdown()
 
     def attempt(self, command: str, actor: Actor, run: object) -> None:
         """Run a command; check it either did what the model says or wrote nothing."""
@@ -229,7 +229,7 @@ class DisputeLives(RuleBasedStateMachine):
         view = self.engine.get(self.dispute_id)
         assert view.paid_amount == sum((p.amount for p in view.payouts), Decimal(0))
         assert view.paid_amount <= DISPUTED
-        ledger = self.engine.payout_gateway.instructions()  # type: ignore[attr-defined]
+        ledger = self.engine._core.payout_gateway.instructions()  # type: ignore[attr-defined]
         assert len(ledger) == len(view.payouts)
 
     @invariant()
@@ -358,7 +358,9 @@ class LinkedClaimsLive(RuleBasedStateMachine):
         )
         assert held <= Decimal(1)
         tx = self.transaction
-        committed = self.engine.commitments.committed(int(tx["chain_id"]), str(tx["tx_hash"]))
+        committed = self.engine.casework.commitments.committed(
+            int(tx["chain_id"]), str(tx["tx_hash"])
+        )
         assert committed == held * 10**18
 
     @invariant()

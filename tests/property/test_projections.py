@@ -45,7 +45,9 @@ steps = st.lists(
 def snapshot(engine: DisputeEngine) -> dict[str, list[tuple[Any, ...]]]:
     tables = [t for view in engine.projections.views.values() for t in view.tables]
     return {
-        t: sorted(tuple(r) for r in engine.db.fetchall(f"SELECT * FROM {engine.db.table(t)}"))
+        t: sorted(
+            tuple(r) for r in engine._core.db.fetchall(f"SELECT * FROM {engine._core.db.table(t)}")
+        )
         for t in tables
     }
 
@@ -74,4 +76,4 @@ def test_incremental_views_equal_a_rebuild(
         assert snapshot(engine) == incremental
         assert len(incremental["work_queue"]) == len(ids)
     finally:
-        engine.close()
+        engine.shutdown()

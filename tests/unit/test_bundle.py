@@ -268,7 +268,7 @@ def test_the_bundle_verifier_imports_no_storage_code():
     reached = our_imports("dispute_engine.bundle")
     storage = (
         "dispute_engine.database",
-        "dispute_engine.application",
+        "dispute_engine.engine",
         "dispute_engine.engine_core",
         "projections",
         "eventsourcing",

@@ -102,3 +102,29 @@ def test_every_field_is_covered_by_the_statement(change: dict[str, object]) -> N
 
 def test_a_zero_amount_is_written_as_zero() -> None:
     assert b'"amount":"0"' in _statement(amount=Decimal("0.00"), outcome="reject")
+
+
+def test_a_refused_id_names_the_field_and_the_character() -> None:
+    with pytest.raises(InvalidInput) as invisible:
+        canonical_id("ali\u200bce", field="by")
+    assert invisible.value.errors == [
+        {"field": "by", "message": "must not contain control or invisible characters (U+200B)"}
+    ]
+    with pytest.raises(InvalidInput) as empty:
+        canonical_id(" ", field="by")
+    assert empty.value.errors == [{"field": "by", "message": "must not be empty"}]
+
+
+def test_a_whole_amount_is_written_without_an_exponent() -> None:
+    assert b'"amount":"100"' in _statement(amount=Decimal("100.00"))
+
+
+def test_the_statement_is_ascii_whatever_the_text_in_it() -> None:
+    statement = _statement(overrides=["montant vérifié"])
+    assert b'"overrides":["montant v\\u00e9rifi\\u00e9"]' in statement
+
+
+def test_an_id_is_blamed_on_the_id_field_unless_told_otherwise() -> None:
+    with pytest.raises(InvalidInput) as empty:
+        canonical_id("")
+    assert empty.value.fields == ["id"]

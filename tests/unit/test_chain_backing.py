@@ -5,13 +5,22 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
+from uuid import UUID
 
 import pytest
+from eventsourcing.persistence import (
+    DatetimeAsISO,
+    JSONTranscoder,
+    Mapper,
+    StoredEvent,
+    UUIDAsHex,
+)
 from hypothesis import given
 from hypothesis import strategies as st
 
 from dispute_engine import Actor, ClaimedTransaction, FileDispute, Role
 from dispute_engine.commands import ProposeDecision
+from dispute_engine.domain import events
 from dispute_engine.domain.chain_facts import (
     ChainFacts,
     Comparison,
@@ -263,16 +272,33 @@ def test_overrides_are_recorded_on_the_event_and_survive_replay():
     assert DisputeView.of(replayed).decision.overrides == expected  # type: ignore[union-attr]
 
 
-def test_a_decision_proposed_before_overrides_existed_loads_with_none():
+def test_a_decision_proposed_before_overrides_existed_is_read_with_none_and_one_approval():
     dispute = investigating()
-    events = dispute.collect_events()
+    earlier = dispute.collect_events()
     propose(dispute, "refund", None, "no_lookup", "amount")
-    proposed = dispute.collect_events()[-1]
-    del proposed.__dict__["overrides"]  # as an event stored before the field existed
+    mapper: Mapper[UUID] = Mapper(transcoder=JSONTranscoder())
+    for transcoding in (UUIDAsHex(), DatetimeAsISO()):
+        mapper.transcoder.register(transcoding)
+    stored = mapper.to_stored_event(dispute.collect_events()[-1])
+    state = mapper.transcoder.decode(stored.state)
+    assert state.pop("class_version") == 3
+    del state["overrides"]  # as release 0.1 stored it
+    del state["approvals_required"]
+    v1 = StoredEvent(
+        stored.originator_id,
+        stored.originator_version,
+        stored.topic,
+        mapper.transcoder.encode(state),
+    )
+    proposed = mapper.to_domain_event(v1)
+    assert isinstance(proposed, events.DecisionProposed)
+    assert proposed.overrides == []
+    assert proposed.approvals_required == 1
     replayed: Any = None
-    for event in [*events, proposed]:
+    for event in [*earlier, proposed]:
         replayed = event.mutate(replayed)
     assert replayed.decision.overrides == ()
+    assert replayed.decision.approvals_required == 1
 
 
 def test_overrides_are_limited_to_the_chain_facts_and_a_rejection_names_none():

@@ -244,3 +244,43 @@ def test_an_unknown_version_or_reason_is_a_lookup_error():
 def test_the_explanation_shows_the_current_checklists():
     doc = Path(__file__).parents[2] / "docs/explanation/workflow.md"
     assert markdown_table() in doc.read_text(encoding="utf-8")
+
+
+def test_an_evaluated_checklist_keeps_each_items_description_and_its_reason():
+    listed = checklist_for("not_received")
+    assert listed.reason == "not_received"
+    statuses = listed.evaluate(checklists.RecordedFacts())
+    assert [(s.name, s.description) for s in statuses] == [
+        (i.name, i.description) for i in listed.items
+    ]
+
+
+def test_unknown_versions_and_reasons_are_named_in_the_lookup_error():
+    with pytest.raises(LookupError, match=r"^no checklist version 1999$"):
+        checklist_for("other", "1999")
+    with pytest.raises(LookupError, match=r"^no checklist version 1999$"):
+        markdown_table("1999")
+    with pytest.raises(
+        LookupError, match=r"^checklist version 2026-12 has no checklist for gossip$"
+    ):
+        checklist_for("gossip")
+
+
+def test_the_refusal_lists_every_uncovered_item():
+    statuses = checklist_for("not_received").evaluate(checklists.RecordedFacts())
+    with pytest.raises(InvalidInput) as refused:
+        require_covered(statuses, ["chain_final"])
+    assert refused.value.errors == [
+        {
+            "field": "overrides",
+            "message": "open checklist items must be completed or overridden with a rationale: "
+            "identity_verified, chain_lookup, payment_proof",
+        }
+    ]
+
+
+def test_the_checklist_table_has_its_header_and_a_row_per_item_of_every_reason():
+    lines = markdown_table().splitlines()
+    assert lines[:2] == ["| reason | item | done when |", "|---|---|---|"]
+    policy = checklists.CHECKLISTS[checklists.CURRENT_CHECKLIST_VERSION]
+    assert len(lines) == 2 + sum(len(items) for items in policy.reasons.values())

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from dispute_engine import ClaimedTransaction, FileDispute
@@ -54,3 +56,51 @@ def test_a_json_filing_is_validated_the_same_way():
     with pytest.raises(InvalidInput) as raised:
         FileDispute.model_validate_json(b'{"claimant_id": "u"}')
     assert "reason" in raised.value.fields
+
+
+def test_language_subtags_take_their_bcp47_case():
+    assert FileDispute(**filing(language="ZH-hant-tw")).language == "zh-Hant-TW"
+    assert FileDispute(**filing(language="zh-yue")).language == "zh-yue"
+
+
+def test_a_jurisdiction_is_kept_in_capitals():
+    assert FileDispute(**filing(jurisdiction="us-ca")).jurisdiction == "US-CA"
+
+
+@pytest.mark.parametrize(
+    ("changes", "error"),
+    [
+        (
+            {"language": "english!"},
+            {
+                "field": "language",
+                "message": "must be a BCP 47 language tag such as en, zh-CN or es-419",
+            },
+        ),
+        (
+            {"jurisdiction": "USA-California"},
+            {
+                "field": "jurisdiction",
+                "message": "must be an ISO 3166 country code, optionally with a region: US, US-CA",
+            },
+        ),
+        (
+            {"transaction": transaction(amount=0.5)},
+            {
+                "field": "transaction.amount",
+                "message": "amounts are exact: pass a string or Decimal, not a float",
+            },
+        ),
+    ],
+)
+def test_a_refused_filing_says_what_the_field_must_be(changes, error):
+    with pytest.raises(InvalidInput) as refused:
+        FileDispute(**filing(**changes))
+    assert refused.value.errors == [error]
+
+
+@pytest.mark.usefixtures("tokyo_machine")
+def test_the_time_of_a_claimed_transaction_is_kept_in_utc_whatever_the_machines_zone():
+    claimed = ClaimedTransaction(**transaction(occurred_at="2026-11-20T09:15:00+01:00"))
+    assert claimed.occurred_at.utcoffset() == timedelta(0)
+    assert claimed.occurred_at.hour == 8

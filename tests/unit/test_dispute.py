@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import FrozenInstanceError
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 import pytest
+from eventsourcing.utils import get_topic
 
 from dispute_engine import Actor, FileDispute, Role
+from dispute_engine.domain import events
 from dispute_engine.domain.decision import Outcome
 from dispute_engine.domain.dispute import Dispute
+from dispute_engine.domain.note import Note
 from dispute_engine.errors import InvalidInput, InvalidTransition, NotAuthorized
 from dispute_engine.views import DisputeView
 from tests.factories import filing
@@ -57,12 +61,42 @@ def test_every_event_records_its_actor_and_the_status_it_left():
     dispute = new_dispute()
     dispute.assign("carol", by=ALICE, now=NOW)
     dispute.request_evidence("a screenshot", by=ALICE, now=NOW)
-    events = dispute.collect_events()
-    assert [(e.actor, e.status) for e in events] == [  # type: ignore[attr-defined]
+    recorded = dispute.collect_events()
+    assert [(e.actor, e.status) for e in recorded] == [  # type: ignore[attr-defined]
         ("alice", "filed"),
         ("alice", "investigating"),
         ("alice", "awaiting_claimant"),
     ]
+
+
+def test_every_recorded_event_is_an_instance_of_its_explicit_class():
+    dispute = new_dispute()
+    dispute.assign("carol", by=ALICE, now=NOW)
+    dispute.add_note("called the exchange", by=ALICE, now=NOW)
+    filed, assigned, noted = dispute.collect_events()
+    assert isinstance(filed, events.Filed)
+    assert isinstance(assigned, events.Assigned)
+    assert assigned.investigator == "carol"
+    assert isinstance(noted, events.NoteAdded)
+    assert not isinstance(noted, events.Assigned)
+
+
+def test_events_are_stored_under_the_topics_release_0_1_wrote():
+    for explicit in events.EVENT_CLASSES:
+        recorded = getattr(Dispute, explicit.__name__)
+        assert issubclass(recorded, explicit)
+        assert get_topic(recorded) == f"dispute_engine.domain.dispute:Dispute.{explicit.__name__}"
+
+
+def test_notes_and_notices_are_kept_as_frozen_values():
+    dispute = new_dispute()
+    dispute.add_note("called the exchange", by=ALICE, now=NOW)
+    dispute.notify_claimant(by=ALICE, now=NOW, appeal_window=timedelta(days=30))
+    assert dispute.notes == [Note(author="alice", text="called the exchange", added_at=NOW)]
+    notice = dispute.notices[0]
+    assert (notice.template, notice.sent_at) == ("received", NOW)
+    with pytest.raises(FrozenInstanceError):
+        notice.text = "changed"  # type: ignore[misc]
 
 
 def test_the_proposer_never_approves_even_holding_the_approver_role():

@@ -62,3 +62,11 @@ def test_a_payout_in_another_asset_than_the_chain_verified_is_refused():
         require_within_verified(
             Money(1, 18, "ETH"), VERIFIED, [], dispute_id=FIRST, decision_number=1
         )
+
+
+def test_a_refused_payout_is_blamed_on_the_amount_of_that_dispute():
+    for amount in (Money(1, 18, "ETH"), usdt(101)):
+        with pytest.raises(InvalidInput) as refused:
+            require_within_verified(amount, VERIFIED, [], dispute_id=FIRST, decision_number=1)
+        assert refused.value.fields == ["amount"]
+        assert refused.value.dispute_id == FIRST

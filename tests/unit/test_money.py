@@ -22,7 +22,9 @@ def test_amounts_that_are_not_exact_positive_quantities_are_refused(text: str):
 
 
 def test_floats_are_refused_because_they_are_not_exact():
-    with pytest.raises(AmountError, match="float"):
+    with pytest.raises(
+        AmountError, match=r"^amounts are exact: pass a string or Decimal, not a float$"
+    ):
         Money.parse(0.1, asset="ETH", decimals=18)  # type: ignore[arg-type]
 
 
@@ -81,3 +83,47 @@ def test_amounts_beyond_the_default_decimal_precision_stay_exact():
 def test_whole_amounts_read_without_an_exponent():
     assert str(Money.parse("100", asset="USDT", decimals=6).amount) == "100"
     assert str(Money(10**20, 0, "X").amount) == "100000000000000000000"
+
+
+def test_decimals_run_from_zero_to_thirty_six():
+    assert Money(1, 0, "X").decimals == 0
+    assert Money(1, 36, "X").decimals == 36
+    for bad in (-1, 37):
+        with pytest.raises(AmountError, match=r"decimals must be 0\.\.36"):
+            Money(1, bad, "X")
+
+
+def test_an_amount_holds_at_most_what_a_uint256_balance_can():
+    assert Money(2**256 - 1, 0, "X").units == 2**256 - 1
+    assert Money.zero(asset="X", decimals=0).units == 0
+    for bad in (-1, 2**256):
+        with pytest.raises(AmountError, match=r"^amount is out of range$"):
+            Money(bad, 0, "X")
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("abc", "not a number: 'abc'"),
+        ("Infinity", "amount must be a finite number"),
+        ("-1", "amount must be greater than zero"),
+        ("1e79", "amount is out of range"),
+        ("1.0000001", "USDT has 6 decimals; 1.0000001 has more"),
+        # 30 significant digits: past the default decimal precision, still refused cleanly.
+        (
+            "10000000000000000000000.0000001",
+            "USDT has 6 decimals; 10000000000000000000000.0000001 has more",
+        ),
+    ],
+)
+def test_a_refused_amount_says_what_is_wrong_with_it(value: str, message: str):
+    with pytest.raises(AmountError) as refused:
+        Money.parse(value, asset="USDT", decimals=6)
+    assert str(refused.value) == message
+
+
+def test_mixing_assets_names_both():
+    with pytest.raises(AmountError, match=r"^cannot combine USDT and ETH$"):
+        Money(1, 6, "USDT") - Money(1, 18, "ETH")
+    with pytest.raises(AmountError, match=r"^the result would be negative$"):
+        Money(1, 6, "USDT") - Money(2, 6, "USDT")

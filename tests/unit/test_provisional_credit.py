@@ -145,3 +145,83 @@ def test_a_credit_of_nothing_is_invalid_input(units: int):
     with pytest.raises(InvalidInput) as caught:
         ProvisionalCredit(units=units, granted_by="alice", granted_at=FILED)
     assert caught.value.fields == ["units"]
+
+
+def test_a_credit_of_one_base_unit_is_a_credit():
+    assert credit(1).units == 1
+
+
+def test_a_credit_of_nothing_says_why_on_units():
+    with pytest.raises(InvalidInput) as refused:
+        credit(0)
+    assert refused.value.errors == [
+        {"field": "units", "message": "a provisional credit must be more than zero"}
+    ]
+
+
+def test_a_reversal_records_who_took_back_how_much():
+    later = FILED + timedelta(days=3)
+    reversed_ = credit(100).reverse(40, by="bob", at=later)
+    assert (reversed_.state, reversed_.settled_by, reversed_.settled_at) == (
+        CreditState.REVERSED,
+        "bob",
+        later,
+    )
+    assert reversed_.reversed_units == 40
+
+
+def test_a_reversal_outside_the_credit_is_refused_on_units():
+    with pytest.raises(InvalidInput) as refused:
+        credit(100).reverse(101, by="bob", at=FILED)
+    assert refused.value.errors == [
+        {"field": "units", "message": "a reversal takes back 1..100 units, not 101"}
+    ]
+
+
+@pytest.mark.parametrize(
+    ("settle", "action", "message"),
+    [
+        (
+            lambda c: c.make_permanent(by="bob", at=FILED),
+            "make_permanent_provisional_credit",
+            "cannot make permanent a provisional credit that is already reversed",
+        ),
+        (
+            lambda c: c.reverse(1, by="bob", at=FILED),
+            "reverse_provisional_credit",
+            "cannot reverse a provisional credit that is already reversed",
+        ),
+    ],
+)
+def test_settling_a_settled_credit_names_the_action_and_the_state(settle, action, message):
+    settled = credit().reverse(100, by="bob", at=FILED)
+    with pytest.raises(InvalidTransition) as refused:
+        settle(settled)
+    assert refused.value.message == message
+    assert (refused.value.action, refused.value.status) == (action, CreditState.REVERSED)
+    assert refused.value.allowed == (CreditState.GRANTED,)
+
+
+def test_a_refused_grant_says_whether_there_is_no_rule_or_an_unsettled_credit():
+    with pytest.raises(InvalidTransition) as no_rule:
+        require_grant_allowed(None, ())
+    assert no_rule.value.message == "the dispute's jurisdiction has no provisional credit rule"
+    assert (no_rule.value.action, no_rule.value.status) == ("grant_provisional_credit", "no_rule")
+    with pytest.raises(InvalidTransition) as unsettled:
+        require_grant_allowed(schedule("US", FILED), (credit(),))
+    assert unsettled.value.message == "a provisional credit is already granted and not yet settled"
+    assert (unsettled.value.action, unsettled.value.status) == (
+        "grant_provisional_credit",
+        CreditState.GRANTED,
+    )
+
+
+def test_a_negative_award_is_refused_on_units():
+    with pytest.raises(InvalidInput) as refused:
+        settlement(credit(), -1)
+    assert refused.value.errors == [{"field": "units", "message": "an award cannot be negative"}]
+
+
+def test_an_unknown_policy_version_is_named_in_the_error():
+    with pytest.raises(LookupError, match=r"^no provisional credit rules for policy version 1999$"):
+        credit_rule("US", "1999")

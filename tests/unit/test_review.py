@@ -106,3 +106,61 @@ def test_escalating_an_unknown_priority_is_invalid_input():
     with pytest.raises(InvalidInput) as caught:
         escalate("critical")
     assert caught.value.fields == ["priority"]
+
+
+@pytest.mark.parametrize(
+    ("refuse", "field"),
+    [
+        (lambda: require_fresh_investigator("al\u200bice", decided_by=[]), "investigator"),
+        (lambda: require_fresh_investigator("carol", decided_by=["al\u200bice"]), "staff_id"),
+        (lambda: require_fresh_approver("b\u200bob", approved_before=[]), "approver"),
+        (lambda: approve("b\u200bob", proposed_by="alice", approvals=(), required=1), "approver"),
+        (
+            lambda: approve("bob", proposed_by="al\u200bice", approvals=(), required=1),
+            "proposed_by",
+        ),
+    ],
+)
+def test_an_id_with_invisible_characters_is_blamed_on_the_field_it_came_in(refuse, field):
+    with pytest.raises(InvalidInput) as refused:
+        refuse()
+    assert refused.value.fields == [field]
+
+
+@pytest.mark.parametrize(
+    ("refuse", "message"),
+    [
+        (
+            lambda: require_fresh_investigator("Bob", decided_by=["bob"]),
+            "an appeal goes to an investigator who did not decide the dispute before",
+        ),
+        (
+            lambda: require_fresh_approver("Bob", approved_before=["bob"]),
+            "an appeal's decision needs an approver who did not approve the first one",
+        ),
+        (
+            lambda: approve("Bob", proposed_by="bob", approvals=(), required=2),
+            "a decision that moves money needs a second approver, not its proposer",
+        ),
+        (
+            lambda: approve("Bob", proposed_by="alice", approvals=("bob",), required=2),
+            "the second approval must come from another approver than the first",
+        ),
+        (
+            lambda: approve("Bob", proposed_by="alice", approvals=("erin",), required=1),
+            "the decision already has every approval it needs",
+        ),
+    ],
+)
+def test_a_refused_reviewer_is_named_in_canonical_form_with_the_reason(refuse, message):
+    with pytest.raises(NotAuthorized) as refused:
+        refuse()
+    assert (refused.value.message, refused.value.actor) == (message, "bob")
+
+
+def test_escalating_an_unknown_priority_lists_the_known_ones():
+    with pytest.raises(InvalidInput) as caught:
+        escalate("critical")
+    assert caught.value.errors == [
+        {"field": "priority", "message": "must be one of low, normal, high, urgent"}
+    ]

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from dispute_engine.domain.event_names import EventName
+from dispute_engine.domain import events
 from dispute_engine.domain.lifecycle import Status
 from dispute_engine.domain.sla_clock import ClockMove, SlaTracker, move_clocks
 from dispute_engine.domain.sla_policy import (
@@ -50,12 +50,12 @@ def test_a_policy_without_a_rule_for_a_metric_says_so():
 
 def tracker() -> SlaTracker:
     t = SlaTracker(priority="normal", reason="other", jurisdiction="CN")
-    move_clocks(t, ClockMove(EventName.FILED, None, Status.FILED, T0))
+    move_clocks(t, ClockMove(events.Filed, None, Status.FILED, T0))
     return t
 
 
 def observe(
-    t: SlaTracker, event: EventName, previous: Status, status: Status, at: datetime
+    t: SlaTracker, event: type[events.DisputeEvent], previous: Status, status: Status, at: datetime
 ) -> None:
     move_clocks(t, ClockMove(event, previous, status, at))
 
@@ -71,7 +71,7 @@ def test_a_pause_moves_the_due_time_by_the_paused_time():
     t = tracker()
     observe(
         t,
-        EventName.EVIDENCE_REQUESTED,
+        events.EvidenceRequested,
         Status.INVESTIGATING,
         Status.AWAITING_CLAIMANT,
         T0 + timedelta(hours=2),
@@ -80,7 +80,7 @@ def test_a_pause_moves_the_due_time_by_the_paused_time():
     assert t.alerts_due(T0 + timedelta(days=5)) == []
     observe(
         t,
-        EventName.EVIDENCE_ADDED,
+        events.EvidenceAdded,
         Status.AWAITING_CLAIMANT,
         Status.INVESTIGATING,
         T0 + timedelta(hours=7),
@@ -105,12 +105,12 @@ def test_alerts_come_at_each_threshold_and_only_once():
 def test_meeting_a_metric_stops_its_clock_and_a_breach_stays_a_breach():
     t = tracker()
     t.alerted("first_response:1", 100)
-    observe(t, EventName.ASSIGNED, Status.FILED, Status.INVESTIGATING, T0 + timedelta(hours=2))
+    observe(t, events.Assigned, Status.FILED, Status.INVESTIGATING, T0 + timedelta(hours=2))
     assert t.clocks["first_response:1"].state == "breached"
     assert not t.clocks["first_response:1"].open
     observe(
         t,
-        EventName.CLAIMANT_NOTIFIED,
+        events.ClaimantNotified,
         Status.INVESTIGATING,
         Status.INVESTIGATING,
         T0 + timedelta(hours=3),
@@ -122,14 +122,14 @@ def test_a_reopened_dispute_starts_new_feedback_and_resolution_clocks():
     t = tracker()
     observe(
         t,
-        EventName.DECISION_PROPOSED,
+        events.DecisionProposed,
         Status.INVESTIGATING,
         Status.RESOLVED,
         T0 + timedelta(days=1),
     )
-    observe(t, EventName.CLOSED, Status.RESOLVED, Status.CLOSED, T0 + timedelta(days=2))
+    observe(t, events.Closed, Status.RESOLVED, Status.CLOSED, T0 + timedelta(days=2))
     assert {c.state for c in t.clocks.values()} <= {"met", "stopped"}
-    observe(t, EventName.REOPENED, Status.CLOSED, Status.INVESTIGATING, T0 + timedelta(days=3))
+    observe(t, events.Reopened, Status.CLOSED, Status.INVESTIGATING, T0 + timedelta(days=3))
     assert t.clocks["resolution:2"].state == "running"
     assert t.clocks["feedback:2"].started_at == T0 + timedelta(days=3)
     assert "first_response:2" not in t.clocks
@@ -139,7 +139,7 @@ def test_the_tracker_survives_a_round_trip_through_json_safe_data():
     t = tracker()
     observe(
         t,
-        EventName.EVIDENCE_REQUESTED,
+        events.EvidenceRequested,
         Status.FILED,
         Status.AWAITING_CLAIMANT,
         T0 + timedelta(minutes=5),
@@ -151,7 +151,7 @@ def test_the_tracker_survives_a_round_trip_through_json_safe_data():
 def test_warnings_reached_before_a_pause_are_still_owed_during_it():
     t = tracker()  # feedback: 24 hours
     paused_at = T0 + timedelta(hours=13)
-    observe(t, EventName.EVIDENCE_REQUESTED, Status.FILED, Status.AWAITING_CLAIMANT, paused_at)
+    observe(t, events.EvidenceRequested, Status.FILED, Status.AWAITING_CLAIMANT, paused_at)
     owed = [a for a in t.alerts_due(T0 + timedelta(days=5)) if a.clock == "feedback:1"]
     assert [a.threshold for a in owed] == [50]
     assert owed[0].due_at == T0 + timedelta(hours=24)  # the due time as it stood
@@ -162,7 +162,7 @@ def test_an_overdue_clock_does_not_pause():
     t = tracker()
     observe(
         t,
-        EventName.EVIDENCE_REQUESTED,
+        events.EvidenceRequested,
         Status.FILED,
         Status.AWAITING_CLAIMANT,
         T0 + timedelta(hours=25),
@@ -185,14 +185,16 @@ def test_weekends_and_worked_weekend_days_follow_the_country():
     assert israel.is_working_day(datetime(2026, 11, 29).date())  # Sunday: a working day
 
 
-def test_the_registry_of_event_names_names_every_event_a_dispute_records():
+def test_every_event_a_dispute_records_is_one_of_the_explicit_event_classes():
     from dispute_engine.domain.dispute import Dispute
 
     recorded = {
-        name
+        value
         for name, value in vars(Dispute).items()
         if isinstance(value, type)
         and issubclass(value, Dispute.Event)
         and name not in ("Event", "Created")
     }
-    assert recorded == set(EventName)
+    explicit = {next(c for c in events.EVENT_CLASSES if issubclass(r, c)) for r in recorded}
+    assert len(explicit) == len(recorded)
+    assert explicit == set(events.EVENT_CLASSES)

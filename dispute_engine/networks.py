@@ -1,8 +1,9 @@
-"""The chains the engine knows: native asset, confirmation depth, well-known tokens."""
+"""The chains the engine knows: native asset, confirmation depth, well-known tokens (pure data)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 ETH_TESTER_CHAIN_ID = 131277322940537  # web3's in-process EthereumTesterProvider
@@ -113,14 +114,7 @@ NETWORKS: dict[int, Network] = {
             explorer="https://basescan.org",
             tokens=(Token("USDC", "0x833589fCD6eDb6E08f4c7C32D4f71b54bdA02913", 6),),
         ),
-        Network(
-            31337,
-            "Local (anvil)",
-            "ETH",
-            confirmations=2,
-            # The first contract a fresh anvil deploys from its first account: the test token.
-            tokens=(Token("TUSD", "0x5FbDB2315678afecb367f032d93F642f64180aa3", 6),),
-        ),
+        Network(31337, "Local (anvil)", "ETH", confirmations=2),
         Network(1337, "Local (dev)", "ETH", confirmations=2),
         Network(
             ETH_TESTER_CHAIN_ID, "In-process (eth-tester)", "ETH", confirmations=1, finality="depth"
@@ -134,13 +128,42 @@ def network(chain_id: int) -> Network:
     return NETWORKS.get(chain_id) or Network(chain_id, f"chain {chain_id}", "ETH", finality="depth")
 
 
+class Networks:
+    """The networks above, with the tokens operators add per chain (``DISPUTE_ENGINE_TOKENS``).
+
+    An added token with the address of a registered one replaces it on that chain.
+    """
+
+    def __init__(self, tokens: Mapping[int, Sequence[Token]] | None = None) -> None:
+        self._tokens = {cid: tuple(added) for cid, added in (tokens or {}).items()}
+
+    def network(self, chain_id: int) -> Network:
+        """The network, with the tokens added for it; generic for an unregistered chain."""
+        base = network(chain_id)
+        added = self._tokens.get(chain_id, ())
+        if not added:
+            return base
+        addresses = {t.address for t in added}
+        kept = tuple(t for t in base.tokens if t.address not in addresses)
+        return replace(base, tokens=kept + added)
+
+    def known(self, chain_id: int) -> Network | None:
+        """The network when it is registered or has tokens added, else None."""
+        if chain_id not in NETWORKS and chain_id not in self._tokens:
+            return None
+        return self.network(chain_id)
+
+
 class KnownAssets:
-    """The AssetRegistry port over the networks above: what each chain's decimals are."""
+    """The AssetRegistry port over the networks: what each chain's decimals are."""
+
+    def __init__(self, networks: Networks | None = None) -> None:
+        self.networks = networks or Networks()
 
     def decimals(self, chain_id: int, asset: str, token_address: str | None) -> int | None:
         """The decimals of a token the chain knows by address, else of its native asset or
         a well-known token by symbol when no address is given; None for anything else."""
-        net = NETWORKS.get(chain_id)
+        net = self.networks.known(chain_id)
         if net is None:
             return None
         if token_address is not None:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC
+from collections.abc import Sequence
+from datetime import datetime
+from types import TracebackType
+from typing import Self
 from uuid import UUID
 
 from dispute_engine.auditing import Auditing
@@ -15,34 +18,47 @@ from dispute_engine.commands import (
     ProposeDecision,
     Reason,
 )
-from dispute_engine.database import Database, StorageUrl, storage_errors
 from dispute_engine.domain.actor import Actor
 from dispute_engine.domain.canonical import canonical_id
+from dispute_engine.domain.claim import PRIORITY_RANK
 from dispute_engine.domain.dispute import Dispute
 from dispute_engine.domain.errors import (
     ConcurrencyConflict,
-    EngineShutDown,
+    DisputeEngineError,
     IdempotencyKeyReused,
     InvalidInput,
     StorageUnavailable,
 )
 from dispute_engine.domain.lifecycle import Status
 from dispute_engine.domain.review import ApprovalPolicy
-from dispute_engine.engine_core import DisputeId, GatewayFactory, guarded, system_clock
-from dispute_engine.payout_guard import PayoutGuard
+from dispute_engine.engine_core import DisputeId, EngineCore, GatewayFactory
 from dispute_engine.ports import (
     Clock,
     PayoutGateway,
-    TokenDecimals,
+    ReadModels,
 )
+from dispute_engine.reports import Discrepancy, ReportRow
 from dispute_engine.service_levels import ServiceLevels
 from dispute_engine.settings import Settings
-from dispute_engine.views import DisputeView
+from dispute_engine.views import ChainFactsView, DisputeView, HistoryEntry, SlaAlertView
 
 
-@guarded
-class DisputeEngine(ChainTruth, ServiceLevels, Auditing, Casework):
-    """Files, investigates, decides and closes disputes; every change is an event."""
+class DisputeEngine:
+    """Files, investigates, decides and closes disputes; every change is an event.
+
+    Built by ``open`` (the composition root in ``bootstrap``). It holds its core (the event
+    store, clock, settings, evidence and payout adapters) and four collaborators:
+    ``chain`` (what the chain says), ``service_levels`` (SLA alerts and the report),
+    ``audit`` (history, past states, the audit log) and ``casework`` (contact attempts,
+    escalation, linked claims, provisional credit). The methods below delegate to them.
+    """
+
+    def __init__(self, core: EngineCore) -> None:
+        self._core = core
+        self.chain = ChainTruth(core)
+        self.service_levels = ServiceLevels(core)
+        self.audit = Auditing(core)
+        self.casework = Casework(core)
 
     @classmethod
     def open(
@@ -66,55 +82,22 @@ class DisputeEngine(ChainTruth, ServiceLevels, Auditing, Casework):
         Raises InvalidInput for an unsupported URL, StorageUnavailable when the database
         cannot be opened (or, with ``create=False``, does not exist).
         """
-        settings = settings or Settings()
-        if chains is not None:
-            settings = settings.model_copy(update={"chains": chains})
-        storage = StorageUrl.parse(url or settings.db, pool_size=settings.postgres_pool_size)
-        # The composition root: the only place the application names its chain adapters.
-        from chain.networks import KnownAssets  # noqa: PLC0415
+        from dispute_engine.bootstrap import open_engine  # noqa: PLC0415 - it names this class
 
-        assets = KnownAssets()
-        lookup = None
-        token_decimals: TokenDecimals | None = None
-        if settings.chains:
-            from chain.lookup import Web3TransactionLookup  # noqa: PLC0415
-            from chain.payout import Web3PayoutGateway  # noqa: PLC0415
-
-            lookup = Web3TransactionLookup(
-                settings.chains, timeout=settings.chain_timeout_seconds, clock=clock
-            )
-            token_decimals = lookup.token_decimals
-            key = settings.hot_wallet_key
-            if payout_gateway is None and key is not None:
-                nodes = lookup
-                limits = settings.payout_limits
-                now = clock or system_clock
-
-                def payout_gateway(db: Database) -> PayoutGateway:
-                    guard = PayoutGuard(
-                        db,
-                        assets=assets,
-                        token_decimals=nodes.token_decimals,
-                        limits=limits,
-                        clock=lambda: now().astimezone(UTC),
-                    )
-                    return Web3PayoutGateway(db, nodes, key, guard)
-
-        return cls(
-            storage,
-            settings=settings,
+        return open_engine(
+            cls,
+            url,
+            chains=chains,
             clock=clock,
+            settings=settings,
             payout_gateway=payout_gateway,
-            transaction_lookup=lookup,
-            assets=assets,
-            token_decimals=token_decimals,
             create=create,
         )
 
     @property
     def approval_policy(self) -> ApprovalPolicy:
         """When a money-moving decision needs two approvers, from settings."""
-        return ApprovalPolicy(self.settings.second_approval_above)
+        return ApprovalPolicy(self._core.settings.second_approval_above)
 
     # -- filing -------------------------------------------------------------------
 
@@ -126,20 +109,22 @@ class DisputeEngine(ChainTruth, ServiceLevels, Auditing, Casework):
         """
         claim = command.claim
         tx = claim.transaction
-        if self.assets is not None:
-            known = self.assets.decimals(tx.chain_id, tx.asset, tx.token_address)
+        if self._core.assets is not None:
+            known = self._core.assets.decimals(tx.chain_id, tx.asset, tx.token_address)
             claim = claim.model_copy(update={"transaction": tx.with_known_decimals(known)})
         if claim.jurisdiction is None:
-            claim = claim.model_copy(update={"jurisdiction": self.settings.default_jurisdiction})
+            claim = claim.model_copy(
+                update={"jurisdiction": self._core.settings.default_jurisdiction}
+            )
         dispute = Dispute.file(
-            claim, idempotency_key=command.idempotency_key, by=by, now=self.now()
+            claim, idempotency_key=command.idempotency_key, by=by, now=self._core.now()
         )
         try:
-            self._save(dispute)  # most filings are new: try first, look only on a clash
-            self._link_claims(dispute, by=by)
+            self._core.save(dispute)  # most filings are new: try first, look only on a clash
+            self.casework.link_claims(dispute, by=by)
             return dispute.id
         except ConcurrencyConflict:
-            existing = self._get(dispute.id)
+            existing = self._core.load(dispute.id)
         if existing.fingerprint != dispute.fingerprint:
             raise IdempotencyKeyReused(
                 [
@@ -150,7 +135,7 @@ class DisputeEngine(ChainTruth, ServiceLevels, Auditing, Casework):
                 ],
                 dispute_id=existing.id,
             )
-        self._link_claims(existing, by=by)  # a retry after a crash between the two
+        self.casework.link_claims(existing, by=by)  # a retry after a crash between the two
         return existing.id
 
     # -- investigation ------------------------------------------------------------
@@ -158,30 +143,35 @@ class DisputeEngine(ChainTruth, ServiceLevels, Auditing, Casework):
     def assign(self, dispute_id: DisputeId, *, investigator: str, by: Actor) -> None:
         """Give the dispute to an investigator (by canonical id, as actors are)."""
         name = canonical_id(Name(text=investigator).text, field="investigator")
-        self._command(dispute_id, lambda d: d.assign(name, by=by, now=self.now()))
+        self._core.command(dispute_id, lambda d: d.assign(name, by=by, now=self._core.now()))
 
     def verify_identity(self, dispute_id: DisputeId, *, method: str, by: Actor) -> None:
         """Record that the claimant's identity was checked, and how."""
         name = Name(text=method).text
-        self._command(dispute_id, lambda d: d.verify_identity(name, by=by, now=self.now()))
+        self._core.command(
+            dispute_id, lambda d: d.verify_identity(name, by=by, now=self._core.now())
+        )
 
     def request_evidence(self, dispute_id: DisputeId, *, what: str, by: Actor) -> None:
         """Ask the claimant for evidence; SLA clocks pause until they answer."""
         text = Reason(text=what).text
-        self._command(dispute_id, lambda d: d.request_evidence(text, by=by, now=self.now()))
+        self._core.command(
+            dispute_id, lambda d: d.request_evidence(text, by=by, now=self._core.now())
+        )
 
     def add_evidence(self, dispute_id: DisputeId, evidence: AddEvidence, *, by: Actor) -> str:
         """Store the evidence bytes (once per content) and attach them; returns the sha256.
 
         Raises InvalidInput (too large, unknown media type), InvalidTransition, NotAuthorized.
         """
-        if len(evidence.content) > self.settings.max_evidence_bytes:
+        if len(evidence.content) > self._core.settings.max_evidence_bytes:
             raise InvalidInput.of(
-                "content", f"evidence is limited to {self.settings.max_evidence_bytes} bytes"
+                "content", f"evidence is limited to {self._core.settings.max_evidence_bytes} bytes"
             )
-        self._get(dispute_id).require_evidence_allowed(evidence.source, by=by)
-        sha256 = self.evidence_store.put(evidence.content)
-        self._command(
+        self._core.load(dispute_id).require_evidence_allowed(evidence.source, by=by)
+        with self._core.storage_boundary():
+            sha256 = self._core.evidence_store.put(evidence.content)
+        self._core.command(
             dispute_id,
             lambda d: d.add_evidence(
                 sha256=sha256,
@@ -191,7 +181,7 @@ class DisputeEngine(ChainTruth, ServiceLevels, Auditing, Casework):
                 kind=evidence.kind,
                 source=evidence.source,
                 by=by,
-                now=self.now(),
+                now=self._core.now(),
             ),
             retry=True,
         )
@@ -199,12 +189,15 @@ class DisputeEngine(ChainTruth, ServiceLevels, Auditing, Casework):
 
     def evidence_content(self, sha256: str) -> bytes:
         """The bytes of a piece of evidence. Raises KeyError when unknown."""
-        return self.evidence_store.get(sha256)
+        with self._core.storage_boundary():
+            return self._core.evidence_store.get(sha256)
 
     def add_note(self, dispute_id: DisputeId, text: str, *, by: Actor) -> None:
         """Keep an internal note; concurrent notes all land."""
         note = Reason(text=text).text
-        self._command(dispute_id, lambda d: d.add_note(note, by=by, now=self.now()), retry=True)
+        self._core.command(
+            dispute_id, lambda d: d.add_note(note, by=by, now=self._core.now()), retry=True
+        )
 
     # -- decision -----------------------------------------------------------------
 
@@ -229,22 +222,22 @@ class DisputeEngine(ChainTruth, ServiceLevels, Auditing, Casework):
                 decision.amount,
                 decision.rationale,
                 by=by,
-                now=self.now(),
+                now=self._core.now(),
                 overrides=decision.overrides,
                 approval_policy=self.approval_policy,
             )
 
-        self._command(dispute_id, propose)
-        self._commit_reversals(dispute_id)
+        self._core.command(dispute_id, propose)
+        self.casework.commit_reversals(dispute_id)
 
     def approve_decision(self, dispute_id: DisputeId, *, by: Actor) -> None:
         """Approve the proposed decision; the approver must not be its proposer."""
-        self._command(dispute_id, lambda d: d.approve_decision(by=by, now=self.now()))
+        self._core.command(dispute_id, lambda d: d.approve_decision(by=by, now=self._core.now()))
 
     def send_back(self, dispute_id: DisputeId, *, reason: str, by: Actor) -> None:
         """Return the proposed decision to investigation, with the approver's reason."""
         text = Reason(text=reason).text
-        self._command(dispute_id, lambda d: d.send_back(text, by=by, now=self.now()))
+        self._core.command(dispute_id, lambda d: d.send_back(text, by=by, now=self._core.now()))
 
     def execute_decision(self, dispute_id: DisputeId, *, by: Actor) -> str:
         """Pay the approved decision exactly once through the PayoutGateway; returns its reference.
@@ -270,50 +263,42 @@ class DisputeEngine(ChainTruth, ServiceLevels, Auditing, Casework):
                 # The provisional credit already paid the whole award.
                 reference = f"credit:{dispute.id}:credit:{dispute.credits.index(credit) + 1}"
             else:
-                reference = self._pay(
+                reference = self.casework.pay(
                     dispute,
                     key=f"{dispute.id}:{decision.number}",
                     number=decision.number,
                     outcome=decision.outcome,
                     units=units,
                 )
-            dispute.record_execution(reference, by=by, now=self.now())
+            dispute.record_execution(reference, by=by, now=self._core.now())
             return reference
 
-        reference = self._command(dispute_id, pay, retry=True)
-        self._commit_reversals(dispute_id)
+        reference = self._core.command(dispute_id, pay, retry=True)
+        self.casework.commit_reversals(dispute_id)
         return reference
 
     # -- the claimant and the end -------------------------------------------------
 
     def notify_claimant(self, dispute_id: DisputeId, *, by: Actor) -> str:
         """Record a notice to the claimant in their language; returns its text."""
-        return self._command(
+        return self._core.command(
             dispute_id,
             lambda d: d.notify_claimant(
-                by=by, now=self.now(), appeal_window=self.settings.appeal_window
+                by=by, now=self._core.now(), appeal_window=self._core.settings.appeal_window
             ),
         )
 
-    def close(self, dispute_id: DisputeId | None = None, *, by: Actor | None = None) -> None:
-        """Close a resolved dispute; with no dispute, shut the engine down (see ``shutdown``)."""
-        if dispute_id is None:
-            self.shutdown()
-            return
-        if self.is_shut_down:
-            raise EngineShutDown("the engine was shut down; open a new one")
-        if by is None:
-            raise InvalidInput.of("by", "closing a dispute needs the actor who closes it")
-        actor = by
-        self._command(dispute_id, lambda d: d.close(by=actor, now=self.now()))
+    def close(self, dispute_id: DisputeId, *, by: Actor) -> None:
+        """Close a resolved dispute (``shutdown`` releases the engine's resources)."""
+        self._core.command(dispute_id, lambda d: d.close(by=by, now=self._core.now()))
 
     def reopen(self, dispute_id: DisputeId, *, reason: str, by: Actor) -> None:
         """Reopen a resolved or closed dispute on appeal, within the appeal window."""
         text = Reason(text=reason).text
-        self._command(
+        self._core.command(
             dispute_id,
             lambda d: d.reopen(
-                text, by=by, now=self.now(), appeal_window=self.settings.appeal_window
+                text, by=by, now=self._core.now(), appeal_window=self._core.settings.appeal_window
             ),
         )
 
@@ -322,13 +307,13 @@ class DisputeEngine(ChainTruth, ServiceLevels, Auditing, Casework):
     ) -> None:
         """Withdraw the dispute; nothing more can happen to it."""
         text = Reason(text=reason).text
-        self._command(dispute_id, lambda d: d.withdraw(text, by=by, now=self.now()))
+        self._core.command(dispute_id, lambda d: d.withdraw(text, by=by, now=self._core.now()))
 
     # -- reading ------------------------------------------------------------------
 
     def get(self, dispute_id: DisputeId) -> DisputeView:
         """The dispute as it stands. Raises DisputeNotFound."""
-        return DisputeView.of(self._get(dispute_id))
+        return DisputeView.of(self._core.load(dispute_id))
 
     def list_disputes(
         self, *, status: Status | str | None = None, assignee: str | None = None
@@ -341,20 +326,18 @@ class DisputeEngine(ChainTruth, ServiceLevels, Auditing, Casework):
             wanted = Status(status) if status is not None else None
         except ValueError:
             raise InvalidInput.of("status", f"must be one of {', '.join(Status)}") from None
-        from projections.work_queue import PRIORITY_RANK, WorkQueue  # noqa: PLC0415
-
         if assignee is not None:
             assignee = canonical_id(assignee, field="assignee")
         try:
-            with storage_errors(self.storage):
-                self.projections.catch_up(["work_queue"])
-                ids = WorkQueue.ids(self.db, status=wanted and str(wanted), assignee=assignee)
+            read_models = self._core.projections
+            read_models.catch_up(["work_queue"])
+            ids = read_models.work_queue_ids(status=wanted and str(wanted), assignee=assignee)
         except StorageUnavailable:
-            if self.creates:
+            if self._core.creates:
                 raise
             # Opened for reading only, where the queue cannot be built or brought up to
             # date (SELECT rights, a read-only file): the same answer from the events.
-            views = [DisputeView.of(d) for d in self._get_many(self._all_ids())]
+            views = [DisputeView.of(d) for d in self._core.load_many(self._core.all_ids())]
             chosen = [
                 v
                 for v in views
@@ -364,3 +347,101 @@ class DisputeEngine(ChainTruth, ServiceLevels, Auditing, Casework):
             chosen.sort(key=lambda v: (PRIORITY_RANK[v.claim.priority], v.filed_at, str(v.id)))
             return chosen
         return [self.get(UUID(i)) for i in ids]
+
+    # -- the collaborators' part of the public API ------------------------------------
+
+    def look_up_transaction(self, dispute_id: DisputeId, *, by: Actor) -> ChainFactsView:
+        """Ask the chain what the disputed transaction did (see ``ChainTruth``)."""
+        return self.chain.look_up_transaction(dispute_id, by=by)
+
+    def look_up_many(
+        self, dispute_ids: Sequence[DisputeId], *, by: Actor
+    ) -> list[ChainFactsView | DisputeEngineError]:
+        """Look up a queue of disputes in JSON-RPC batches (see ``ChainTruth``)."""
+        return self.chain.look_up_many(dispute_ids, by=by)
+
+    def recheck_unfinalized(self, *, by: Actor) -> list[UUID]:
+        """Look again at facts that are not final (see ``ChainTruth``)."""
+        return self.chain.recheck_unfinalized(by=by)
+
+    def record_sla_breaches(self, now: datetime | None = None) -> list[SlaAlertView]:
+        """Record every SLA warning and breach due by ``now`` (see ``ServiceLevels``)."""
+        return self.service_levels.record_sla_breaches(now)
+
+    def sla_report(self, *, since: datetime, until: datetime) -> list[ReportRow]:
+        """How SLA clocks started in a period fared (see ``ServiceLevels``)."""
+        return self.service_levels.sla_report(since=since, until=until)
+
+    def record_contact_attempt(
+        self, dispute_id: DisputeId, *, party: str, channel: str, note: str, by: Actor
+    ) -> None:
+        """Record an attempt to reach a party about the dispute (see ``Casework``)."""
+        self.casework.record_contact_attempt(
+            dispute_id, party=party, channel=channel, note=note, by=by
+        )
+
+    def escalate(self, dispute_id: DisputeId, *, reason: str, by: Actor) -> None:
+        """Raise the priority and hand the dispute to the escalation queue (see ``Casework``)."""
+        self.casework.escalate(dispute_id, reason=reason, by=by)
+
+    def grant_provisional_credit(self, dispute_id: DisputeId, *, by: Actor) -> str:
+        """Credit the claimant ahead of the decision, once (see ``Casework``)."""
+        return self.casework.grant_provisional_credit(dispute_id, by=by)
+
+    def record_credit_deadlines(self, now: datetime | None = None) -> list[tuple[UUID, str]]:
+        """Record credits fallen due and credits made permanent, once (see ``Casework``)."""
+        return self.casework.record_credit_deadlines(now)
+
+    def history(self, dispute_id: DisputeId) -> list[HistoryEntry]:
+        """Every recorded event of the dispute, hash-chained (see ``Auditing``)."""
+        return self.audit.history(dispute_id)
+
+    def state_at(
+        self, dispute_id: DisputeId, *, at: datetime | None = None, version: int | None = None
+    ) -> DisputeView:
+        """The dispute as it stood at a moment or after a version (see ``Auditing``)."""
+        return self.audit.state_at(dispute_id, at=at, version=version)
+
+    def export_audit_log(self, fmt: str) -> str:
+        """The audit log as ``csv`` or ``jsonl`` (see ``Auditing``)."""
+        return self.audit.export_audit_log(fmt)
+
+    def verify_audit_log(self) -> tuple[int, list[Discrepancy]]:
+        """Compare the audit log with the event store (see ``Auditing``)."""
+        return self.audit.verify_audit_log()
+
+    # -- the engine itself ----------------------------------------------------------
+
+    @property
+    def settings(self) -> Settings:
+        """The settings the engine was opened with."""
+        return self._core.settings
+
+    def now(self) -> datetime:
+        """The engine's "now", from its clock. Raises InvalidInput for a naive clock."""
+        return self._core.now()
+
+    @property
+    def projections(self) -> ReadModels:
+        """The engine's read models: ``catch_up``, ``rebuild``, ``follow``, ``position``.
+
+        Raises EngineShutDown, StorageUnavailable.
+        """
+        return self._core.projections
+
+    def shutdown(self) -> None:
+        """Release the database connections; the engine cannot be used afterwards."""
+        self._core.shutdown()
+
+    def __enter__(self) -> Self:
+        """``with DisputeEngine.open(...) as engine:`` shuts the engine down at the end."""
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc_val: BaseException | None,
+        exc_tb: TracebackType | None,
+    ) -> None:
+        """Leaving the ``with`` block shuts the engine down."""
+        self.shutdown()

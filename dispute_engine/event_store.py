@@ -1,0 +1,80 @@
+"""The library's Application over the dispute events, held by the engine (never public).
+
+It is also the EventSource the read models follow: the database the events and the views
+share, the recorder, the mapper and a tracking recorder.
+"""
+
+from __future__ import annotations
+
+from typing import Any, cast
+from uuid import UUID
+
+from eventsourcing.application import Application
+from eventsourcing.persistence import Mapper, StoredEvent, TrackingRecorder
+
+from dispute_engine.database import Database, StorageUrl
+from dispute_engine.domain.errors import CorruptHistory, InvalidInput
+from dispute_engine.settings import Settings
+
+
+def dispute_key(value: object) -> UUID:
+    """A dispute id given as a UUID or its text. Raises InvalidInput for anything else."""
+    if isinstance(value, UUID):
+        return value
+    if isinstance(value, str):
+        try:
+            return UUID(value.strip())
+        except ValueError:
+            pass
+    raise InvalidInput.of("dispute_id", f"not a dispute id: {value!r}")
+
+
+class DisputeEvents(Application[UUID]):
+    """Stores and loads Dispute events (and snapshots) with the library's recorders."""
+
+    name = "disputes"
+
+    def __init__(self, storage: StorageUrl, settings: Settings, *, create: bool) -> None:
+        """Open (or with ``create``, create) the event store; callers map its errors."""
+        self.storage = storage
+        self.creates = create
+        env = {**storage.env, "CREATE_TABLE": "y" if create else "n"}
+        if settings.snapshot_interval:
+            env["IS_SNAPSHOTTING_ENABLED"] = "y"
+        if settings.event_cipher_key is not None:
+            # Claims carry personal data: the library's AES cipher encrypts every stored event.
+            env["CIPHER_TOPIC"] = "eventsourcing.cipher:AESCipher"
+            env["CIPHER_KEY"] = settings.event_cipher_key.get_secret_value()
+        super().__init__(env=env)
+        self.db = Database(cast(Any, self.factory).datastore, storage, creates=create)
+        if not create:  # the events table must be there already: reading creates none
+            self.db.fetchall(f"SELECT 1 FROM {self.events_table} LIMIT 1")
+
+    @property
+    def events_table(self) -> str:
+        """The event store's table, qualified for SQL."""
+        return self.db.table(cast(Any, self.recorder).events_table_name)
+
+    def construct_mapper(self) -> Mapper[UUID]:
+        """The library's mapper, reporting an unreadable stored event as CorruptHistory."""
+        mapper = super().construct_mapper()
+        decode = mapper.to_domain_event
+
+        def to_domain_event(stored: StoredEvent) -> Any:
+            try:
+                return decode(stored)
+            except Exception:
+                dispute_id = dispute_key(str(stored.originator_id))
+                raise CorruptHistory(
+                    f"dispute {dispute_id} has an unreadable stored event at version "
+                    f"{stored.originator_version}",
+                    dispute_id=dispute_id,
+                    version=stored.originator_version,
+                ) from None
+
+        mapper.to_domain_event = to_domain_event  # type: ignore[method-assign,assignment]
+        return mapper
+
+    def tracking_recorder(self) -> TrackingRecorder:
+        """A new recorder of the positions the read models have reached."""
+        return self.factory.tracking_recorder()

@@ -1,0 +1,58 @@
+"""Validated values: every way in is validated, and each error names its field."""
+
+from __future__ import annotations
+
+import json
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from dispute_engine import ClaimedTransaction, FileDispute
+from dispute_engine.errors import InvalidInput
+from tests.factories import filing, transaction
+
+
+def test_unknown_fields_are_refused_in_a_mapping_and_in_json():
+    data: dict[str, Any] = {**transaction(), "note": "hi"}
+    with pytest.raises(InvalidInput) as refused:
+        ClaimedTransaction.model_validate(data)
+    assert refused.value.fields == ["note"]
+    with pytest.raises(InvalidInput) as refused_json:
+        ClaimedTransaction.model_validate_json(json.dumps(data))
+    assert refused_json.value.fields == ["note"]
+
+
+def test_an_object_is_read_by_its_attributes_when_asked():
+    assert ClaimedTransaction.model_validate(
+        SimpleNamespace(**transaction()), from_attributes=True
+    ) == ClaimedTransaction.model_validate(transaction())
+
+
+@pytest.mark.parametrize(
+    ("data", "error"),
+    [
+        (
+            filing(transaction=transaction(tx_hash="0x12")),
+            {
+                "field": "transaction.tx_hash",
+                "message": "must be 0x followed by exactly 64 hex digits",
+            },
+        ),
+        (
+            filing(transaction=transaction(asset="FOO", decimals=None)),
+            {"field": "transaction.decimals", "message": "unknown asset FOO: give its decimals"},
+        ),
+        (
+            "nonsense",
+            {
+                "field": "input",
+                "message": "Input should be a valid dictionary or instance of FileDispute",
+            },
+        ),
+    ],
+)
+def test_an_error_names_the_dotted_field_and_reads_without_pydantics_prefix(data, error):
+    with pytest.raises(InvalidInput) as refused:
+        FileDispute.model_validate(data)
+    assert refused.value.errors == [error]
