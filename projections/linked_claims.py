@@ -14,6 +14,7 @@ from typing import Any
 from uuid import UUID
 
 from dispute_engine.database import Cursor, Database
+from dispute_engine.domain import events
 from dispute_engine.domain.money import Money
 from dispute_engine.reports import LinkedClaim
 from projections.view import Batch, timestamp, upsert
@@ -21,7 +22,7 @@ from projections.view import Batch, timestamp, upsert
 # Money columns are text: a uint256 amount in base units does not fit a BIGINT.
 _UNITS = ("claimed_units", "proposed_units", "approved_units", "paid_units", "credited_units")
 # Events that leave no decision standing: what was proposed or approved no longer counts.
-_DECISION_CLEARED = frozenset({"DecisionSentBack", "Reopened", "Withdrawn"})
+_DECISION_CLEARED = (events.DecisionSentBack, events.Reopened, events.Withdrawn)
 
 
 class LinkedClaimsView:
@@ -49,19 +50,18 @@ class LinkedClaimsView:
     def apply(self, db: Database, cursor: Cursor, batch: Batch) -> None:
         """Fold the batch into each touched dispute's row, then write those rows."""
         rows = self._load(
-            db, cursor, {str(e.originator_id) for _, e in batch if type(e).__name__ != "Filed"}
+            db, cursor, {str(e.originator_id) for _, e in batch if not isinstance(e, events.Filed)}
         )
         for _, event in batch:
             dispute_id = str(event.originator_id)
-            name = type(event).__name__
-            if name == "Filed":
+            if isinstance(event, events.Filed):
                 rows[dispute_id] = self._filed(dispute_id, event)
             row = rows.get(dispute_id)
             if row is None:
                 continue  # a dispute whose filing is not stored has no transaction to index
             row["status"] = event.status
             row["version"] = event.originator_version
-            _move_money(row, name, event)
+            _move_money(row, event)
         upsert(
             db,
             cursor,
@@ -71,7 +71,7 @@ class LinkedClaimsView:
         )
 
     @staticmethod
-    def _filed(dispute_id: str, event: Any) -> dict[str, Any]:
+    def _filed(dispute_id: str, event: events.Filed) -> dict[str, Any]:
         tx = event.claim["transaction"]
         money = Money.parse(str(tx["amount"]), asset=tx["asset"], decimals=int(tx["decimals"]))
         return {
@@ -131,21 +131,21 @@ class LinkedClaimsView:
         ]
 
 
-def _move_money(row: dict[str, Any], name: str, event: Any) -> None:
+def _move_money(row: dict[str, Any], event: events.DisputeEvent) -> None:
     """How one event changes what the dispute commits on its transaction."""
-    if name == "DecisionProposed":
+    if isinstance(event, events.DecisionProposed):
         row["decision_number"] = event.number
         # A rejection resolves at once and proposes nothing to pay.
         row["proposed_units"] = event.units
-    elif name == "DecisionApproved" and event.status == "approved":
+    elif isinstance(event, events.DecisionApproved) and event.status == "approved":
         # With two approvals required, only the one that completes them commits the money.
         row["approved_units"] = row["proposed_units"]
-    elif name == "DecisionExecuted":
+    elif isinstance(event, events.DecisionExecuted):
         row["paid_units"] += event.units
         row["proposed_units"] = row["approved_units"] = 0
-    elif name in _DECISION_CLEARED:
+    elif isinstance(event, _DECISION_CLEARED):
         row["proposed_units"] = row["approved_units"] = 0
-    elif name == "ProvisionalCreditGranted":
+    elif isinstance(event, events.ProvisionalCreditGranted):
         row["credited_units"] += event.units
-    elif name == "ProvisionalCreditReversed":
+    elif isinstance(event, events.ProvisionalCreditReversed):
         row["credited_units"] -= event.reversed_units
