@@ -316,9 +316,14 @@ class DisputeEngine:
         return DisputeView.of(self._core.load(dispute_id))
 
     def list_disputes(
-        self, *, status: Status | str | None = None, assignee: str | None = None
+        self,
+        *,
+        status: Status | str | None = None,
+        assignee: str | None = None,
+        queue: str | None = None,
     ) -> list[DisputeView]:
-        """Disputes, most urgent and oldest first, optionally by status and assignee.
+        """Disputes, most urgent and oldest first, optionally by status, assignee and queue
+        (``"escalation"`` for escalated disputes).
 
         Served from the work-queue view, brought up to date first.
         """
@@ -331,7 +336,9 @@ class DisputeEngine:
         try:
             read_models = self._core.projections
             read_models.catch_up(["work_queue"])
-            ids = read_models.work_queue_ids(status=wanted and str(wanted), assignee=assignee)
+            ids = read_models.work_queue_ids(
+                status=wanted and str(wanted), assignee=assignee, queue=queue
+            )
         except StorageUnavailable:
             if self._core.creates:
                 raise
@@ -343,8 +350,9 @@ class DisputeEngine:
                 for v in views
                 if (wanted is None or v.status == wanted)
                 and (assignee is None or v.assignee == assignee)
+                and (queue is None or v.queue == queue)
             ]
-            chosen.sort(key=lambda v: (PRIORITY_RANK[v.claim.priority], v.filed_at, str(v.id)))
+            chosen.sort(key=lambda v: (PRIORITY_RANK[v.priority], v.filed_at, str(v.id)))
             return chosen
         return [self.get(UUID(i)) for i in ids]
 

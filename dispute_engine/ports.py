@@ -171,8 +171,10 @@ class ReadModels(Protocol):
         """The last event position applied to a view."""
         ...
 
-    def work_queue_ids(self, *, status: str | None, assignee: str | None) -> list[str]:
-        """Dispute ids, most urgent and oldest first, optionally by status and assignee."""
+    def work_queue_ids(
+        self, *, status: str | None, assignee: str | None, queue: str | None = None
+    ) -> list[str]:
+        """Dispute ids, most urgent and oldest first, optionally by status, assignee, queue."""
         ...
 
     def needing_recheck(self) -> list[str]:

@@ -210,11 +210,13 @@ class ProjectionRunner:
 
     # -- the queries the engine asks of its read models -------------------------------
 
-    def work_queue_ids(self, *, status: str | None, assignee: str | None) -> list[str]:
-        """Dispute ids, most urgent and oldest first, optionally by status and assignee."""
+    def work_queue_ids(
+        self, *, status: str | None, assignee: str | None, queue: str | None = None
+    ) -> list[str]:
+        """Dispute ids, most urgent and oldest first, optionally by status, assignee, queue."""
         with storage_errors(self.source.storage):
             self._require_built()
-            return WorkQueue.ids(self.db, status=status, assignee=assignee)
+            return WorkQueue.ids(self.db, status=status, assignee=assignee, queue=queue)
 
     def needing_recheck(self) -> list[str]:
         """Open disputes whose latest chain facts are not final yet."""

@@ -271,3 +271,14 @@ def test_disputes_on_different_transactions_are_not_linked(engine: DisputeEngine
     second = file_dispute(engine, ERIN)
     assert engine.get(first).linked == []
     assert engine.get(second).linked == []
+
+
+def test_an_escalated_dispute_leads_the_work_queue_and_its_escalation_queue(
+    engine: DisputeEngine, alice: Actor
+):
+    first = file_dispute(engine, alice)
+    later = file_dispute(engine, alice)
+    assert [v.id for v in engine.list_disputes()] == [first, later]
+    engine.escalate(later, reason="the claimant is a minor", by=alice)
+    assert [v.id for v in engine.list_disputes()] == [later, first]
+    assert [v.id for v in engine.list_disputes(queue="escalation")] == [later]
