@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from functools import cached_property
 from uuid import UUID
 
 from dispute_engine.commands import Reason, RecordContact
@@ -31,11 +30,10 @@ class Casework:
     def __init__(self, core: EngineCore) -> None:
         self._core = core
 
-    @cached_property
+    @property
     def commitments(self) -> CommitmentLedger:
         """The money committed on each transaction, across its disputes."""
-        with self._core.storage_boundary():
-            return CommitmentLedger(self._core.db)
+        return self._core.commitments
 
     def record_contact_attempt(
         self, dispute_id: DisputeId, *, party: str, channel: str, note: str, by: Actor

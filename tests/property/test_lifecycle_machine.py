@@ -282,7 +282,7 @@ class LinkedClaimsLive(RuleBasedStateMachine):
         self.ids: list[UUID] = []
 
     def teardown(self) -> None:
-        self.engine.close()
+        self.engine.shutdown()
 
     def act(self, run: object) -> None:
         assert callable(run)
