@@ -14,7 +14,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parents[1]))
 
+from dispute_engine.database import Database
+from dispute_engine.delivery.storage import open_database
 from dispute_engine.domain.quality import GROUPINGS, QualityRow, quality_report
+from projections.quality import QualityView
+from projections.view import timestamp
 
 
 def rows(count: int) -> list[QualityRow]:
@@ -43,16 +47,64 @@ def rows(count: int) -> list[QualityRow]:
     return made
 
 
+def micros(start: datetime, end: datetime | None) -> int | None:
+    return None if end is None else (end - start) // timedelta(microseconds=1)
+
+
+def fill(db: Database, data: list[QualityRow]) -> None:
+    """Write the rows into the quality view's table, as its projection would have."""
+    view = QualityView()
+    view.create(db)
+    with db.transaction() as cursor:
+        db.executemany(
+            cursor,
+            f"INSERT INTO {db.table('quality_rows')} (dispute_id, status, channel, language, "
+            "investigator, reason, filed_at, first_response_at, resolved_at, rating, breaches, "
+            "reopens, first_response_us, resolution_us) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    f"{n:032x}",
+                    "resolved" if r.resolved_at else "investigating",
+                    r.channel,
+                    r.language,
+                    r.investigator,
+                    r.reason,
+                    timestamp(r.filed_at),
+                    timestamp(r.first_response_at),
+                    timestamp(r.resolved_at),
+                    r.rating,
+                    r.breaches,
+                    r.reopens,
+                    micros(r.filed_at, r.first_response_at),
+                    micros(r.filed_at, r.resolved_at),
+                )
+                for n, r in enumerate(data)
+            ],
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=100_000, help="disputes in the report")
+    parser.add_argument("--db", help="a new database to hold the view (else: rows in memory)")
     args = parser.parse_args()
     data = rows(args.count)
+    db = None
+    if args.db:
+        db, factory = open_database(args.db)
+        fill(db, data)
     for by in (None, *GROUPINGS):
         started = time.perf_counter()
-        report = quality_report(data, by=by)
+        report = quality_report(data, by=by) if db is None else QualityView.report(db, by=by)
         elapsed = time.perf_counter() - started
-        print(f"by {by or 'nothing'}: {len(data)} disputes, {len(report)} groups, {elapsed:.3f} s")
+        where = "from the view" if db else "in memory"
+        print(
+            f"by {by or 'nothing'}: {args.count} disputes {where}, {len(report)} groups, "
+            f"{elapsed:.3f} s"
+        )
+    if args.db:
+        factory.close()
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ has no key of its own: the chain is asked whether the signature is valid for it
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Container
 from datetime import datetime
 from enum import StrEnum
@@ -20,7 +21,13 @@ from eth_utils.exceptions import ValidationError
 from web3.exceptions import ContractLogicError
 
 from chain.client import ChainClient
-from dispute_engine.domain.errors import ChainMismatch, MalformedSignature, SignatureRefused
+from chain.clients import ChainClients
+from dispute_engine.domain.errors import (
+    ChainMismatch,
+    ChainNotConfigured,
+    MalformedSignature,
+    SignatureRefused,
+)
 from dispute_engine.domain.wallet_challenge import WalletChallenge
 
 EIP1271_SELECTOR = bytes.fromhex("1626ba7e")  # isValidSignature(bytes32,bytes)
@@ -132,3 +139,40 @@ def verify_wallet_signature(
         actor=address,
         dispute_id=challenge.dispute_id,
     )
+
+
+class WalletSignatureChecker:
+    """The engine's WalletSignatures port: plain wallets offline, contract wallets on the
+    dispute's chain when a node for it is configured."""
+
+    def __init__(self, clients: ChainClients | None) -> None:
+        self.clients = clients
+
+    def verify(
+        self,
+        message: str,
+        signature: str,
+        *,
+        address: str,
+        chain_id: int,
+        now: datetime,
+        issued: Container[str],
+        used: Container[str],
+    ) -> str:
+        """How the wallet proved control (``personal_sign`` or ``eip1271``).
+
+        Raises what :func:`verify_wallet_signature` raises.
+        """
+        client = None
+        if self.clients is not None:
+            with contextlib.suppress(ChainNotConfigured):
+                client = self.clients.client(chain_id)
+        return verify_wallet_signature(
+            message,
+            signature,
+            address=address,
+            now=now,
+            issued=issued,
+            used=used,
+            client=client,
+        ).value

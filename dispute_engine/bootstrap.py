@@ -15,13 +15,14 @@ from chain.clients import ChainClients
 from chain.lookup import Web3TransactionLookup
 from chain.payout import Web3PayoutGateway
 from chain.sandbox import Sandbox
+from chain.wallet_signature import WalletSignatureChecker
 from dispute_engine.database import Database, StorageUrl
 from dispute_engine.engine_core import EngineCore, GatewayFactory, system_clock
 from dispute_engine.networks import KnownAssets, Networks, Token
 from dispute_engine.payout_guard import PayoutGuard
 from dispute_engine.ports import Clock, PayoutGateway, TokenDecimals
 from dispute_engine.settings import Settings
-from projections.runner import ProjectionRunner
+from projections.runner import ProjectionRunner, all_views
 
 if TYPE_CHECKING:
     from dispute_engine.engine import DisputeEngine
@@ -53,6 +54,7 @@ def open_engine(
     assets = KnownAssets(networks)
     lookup = None
     token_decimals: TokenDecimals | None = None
+    clients = None
     if settings.chains:
         clients = ChainClients(
             settings.chains, timeout=settings.chain_timeout_seconds, networks=networks
@@ -83,7 +85,8 @@ def open_engine(
         transaction_lookup=lookup,
         assets=assets,
         token_decimals=token_decimals,
-        read_models=ProjectionRunner,
+        wallet_signatures=WalletSignatureChecker(clients),
+        read_models=lambda source: ProjectionRunner(source, views=all_views(settings)),
         create=create,
     )
     return cls(core)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import Self
@@ -11,6 +11,7 @@ from uuid import UUID
 from dispute_engine.auditing import Auditing
 from dispute_engine.casework import Casework
 from dispute_engine.chain_truth import ChainTruth
+from dispute_engine.claimants import Claimants
 from dispute_engine.commands import (
     AddEvidence,
     FileDispute,
@@ -18,10 +19,12 @@ from dispute_engine.commands import (
     ProposeDecision,
     Reason,
 )
+from dispute_engine.delivery.channel import Channel
+from dispute_engine.delivery.outbox import Outbox
 from dispute_engine.domain.actor import Actor
 from dispute_engine.domain.canonical import canonical_id
 from dispute_engine.domain.claim import PRIORITY_RANK
-from dispute_engine.domain.dispute import Dispute
+from dispute_engine.domain.dispute import WALLET_SIGNATURE, Dispute
 from dispute_engine.domain.errors import (
     ConcurrencyConflict,
     DisputeEngineError,
@@ -30,7 +33,9 @@ from dispute_engine.domain.errors import (
     StorageUnavailable,
 )
 from dispute_engine.domain.lifecycle import Status
+from dispute_engine.domain.quality import QualityFigures, check_grouping
 from dispute_engine.domain.review import ApprovalPolicy
+from dispute_engine.domain.wallet_challenge import WalletChallenge
 from dispute_engine.engine_core import DisputeId, EngineCore, GatewayFactory
 from dispute_engine.ports import (
     Clock,
@@ -59,6 +64,7 @@ class DisputeEngine:
         self.service_levels = ServiceLevels(core)
         self.audit = Auditing(core)
         self.casework = Casework(core)
+        self.claimants = Claimants(core)
 
     @classmethod
     def open(
@@ -117,7 +123,11 @@ class DisputeEngine:
                 update={"jurisdiction": self._core.settings.default_jurisdiction}
             )
         dispute = Dispute.file(
-            claim, idempotency_key=command.idempotency_key, by=by, now=self._core.now()
+            claim,
+            idempotency_key=command.idempotency_key,
+            by=by,
+            now=self._core.now(),
+            sealed=self.claimants.seal_claim(claim),
         )
         try:
             self._core.save(dispute)  # most filings are new: try first, look only on a clash
@@ -145,12 +155,69 @@ class DisputeEngine:
         name = canonical_id(Name(text=investigator).text, field="investigator")
         self._core.command(dispute_id, lambda d: d.assign(name, by=by, now=self._core.now()))
 
-    def verify_identity(self, dispute_id: DisputeId, *, method: str, by: Actor) -> None:
-        """Record that the claimant's identity was checked, and how."""
+    def verify_identity(
+        self, dispute_id: DisputeId, *, method: str, by: Actor, signature: str | None = None
+    ) -> None:
+        """Record that the claimant's identity was checked, and how.
+
+        ``method="wallet_signature"`` takes the claimant's ``signature`` over the challenge
+        from :meth:`issue_identity_challenge` and accepts it only from the claimed sender; a
+        refusal is recorded as a failed attempt and raised (SignatureRefused, ChallengeExpired,
+        ChallengeReused, MalformedSignature); five lock the method (IdentityMethodLocked).
+        Other methods are recorded as the investigator states them. Raises InvalidInput (a
+        signature missing, or given for another method), InvalidTransition, NotAuthorized.
+        """
         name = Name(text=method).text
+        if name == WALLET_SIGNATURE:
+            if signature is None:
+                raise InvalidInput.of("signature", "a wallet signature needs the signature")
+            self.claimants.verify_by_wallet(dispute_id, signature, by=by)
+            return
+        if signature is not None:
+            raise InvalidInput.of("signature", f"only {WALLET_SIGNATURE} takes a signature")
         self._core.command(
             dispute_id, lambda d: d.verify_identity(name, by=by, now=self._core.now())
         )
+
+    def issue_identity_challenge(self, dispute_id: DisputeId, *, by: Actor) -> WalletChallenge:
+        """A one-time message (``.message``) for the claimant to sign with the wallet that sent
+        the disputed transaction; it replaces any earlier one and expires in 15 minutes.
+
+        Raises DisputeNotFound, InvalidTransition, NotAuthorized, IdentityMethodLocked.
+        """
+        return self.claimants.issue_identity_challenge(dispute_id, by=by)
+
+    def record_feedback(
+        self, dispute_id: DisputeId, *, rating: int, comment: str = "", channel: str
+    ) -> None:
+        """Record the claimant's answer to the satisfaction request (rating 1 to 5), once per
+        resolution: a reopened dispute asks again.
+
+        Raises InvalidInput, DisputeNotFound, InvalidTransition (not resolved, or answered).
+        """
+        self.claimants.record_feedback(dispute_id, rating=rating, comment=comment, channel=channel)
+
+    def forget_claimant(self, claimant_id: str, *, by: Actor) -> list[UUID]:
+        """Forget a claimant (an approver decides): destroy their data key and record it on
+        each of their disputes; no notice goes to them afterwards. Returns the disputes marked.
+
+        Raises NotAuthorized, InvalidInput.
+        """
+        return self.claimants.forget_claimant(claimant_id, by=by)
+
+    def quality_report(self, *, by: str | None = None) -> dict[str, QualityFigures]:
+        """CSAT, first-response and resolution times, breaches and reopen rate, overall
+        (``all``) or by channel, language, investigator or reason.
+
+        Raises InvalidInput for another grouping.
+        """
+        grouping = check_grouping(by)
+        self.projections.catch_up(["quality"])
+        return self.projections.quality_report(grouping)
+
+    def outbox(self, channels: Mapping[str, Channel] | None = None) -> Outbox:
+        """The notice outbox of this engine's database, sending through ``channels``."""
+        return Outbox(self._core.db, channels)
 
     def request_evidence(self, dispute_id: DisputeId, *, what: str, by: Actor) -> None:
         """Ask the claimant for evidence; SLA clocks pause until they answer."""
@@ -312,8 +379,9 @@ class DisputeEngine:
     # -- reading ------------------------------------------------------------------
 
     def get(self, dispute_id: DisputeId) -> DisputeView:
-        """The dispute as it stands. Raises DisputeNotFound."""
-        return DisputeView.of(self._core.load(dispute_id))
+        """The dispute as it stands, its sealed fields opened. Raises DisputeNotFound."""
+        dispute = self._core.load(dispute_id)
+        return self.claimants.reveal(DisputeView.of(dispute), dispute)
 
     def list_disputes(
         self,

@@ -44,6 +44,7 @@ from dispute_engine.ports import (
     ReadModelsFactory,
     TokenDecimals,
     TransactionLookup,
+    WalletSignatures,
 )
 from dispute_engine.settings import Settings
 
@@ -74,6 +75,7 @@ class EngineCore:
         transaction_lookup: TransactionLookup | None = None,
         assets: AssetRegistry | None = None,
         token_decimals: TokenDecimals | None = None,
+        wallet_signatures: WalletSignatures | None = None,
         read_models: ReadModelsFactory,
         create: bool = True,
     ) -> None:
@@ -82,6 +84,7 @@ class EngineCore:
         self.clock: Clock = clock or system_clock
         self.transaction_lookup = transaction_lookup
         self.assets = assets
+        self.wallet_signatures = wallet_signatures
         self._read_models_factory = read_models
         self._read_models: ReadModels | None = None
         self._projections_lock = threading.Lock()

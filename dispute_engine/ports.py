@@ -6,7 +6,7 @@ Adapters (``chain/``, the storage adapters) implement these; the domain never se
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Container, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Literal, Protocol
@@ -14,6 +14,7 @@ from uuid import UUID
 
 from dispute_engine.domain.chain_facts import ChainFacts
 from dispute_engine.domain.errors import DisputeEngineError
+from dispute_engine.domain.quality import Grouping, QualityFigures
 
 if TYPE_CHECKING:
     from eventsourcing.persistence import ApplicationRecorder, Mapper, TrackingRecorder
@@ -201,8 +202,35 @@ class ReadModels(Protocol):
         """Compare the audit log with a hash chain recomputed from the event store."""
         ...
 
+    def quality_report(self, by: Grouping | None) -> dict[str, QualityFigures]:
+        """The quality figures overall or per group. Raises InvalidInput for a grouping."""
+        ...
+
+    def claimant_disputes(self, claimant: str) -> list[UUID]:
+        """The disputes filed by a claimant (``claimant`` in canonical form), oldest first."""
+        ...
+
 
 class ReadModelsFactory(Protocol):
     """Builds the read models over an event source (wired in ``bootstrap``)."""
 
     def __call__(self, source: EventSource) -> ReadModels: ...
+
+
+class WalletSignatures(Protocol):
+    """Checks a claimant's signature over a wallet challenge (EIP-191, EIP-1271)."""
+
+    def verify(
+        self,
+        message: str,
+        signature: str,
+        *,
+        address: str,
+        chain_id: int,
+        now: datetime,
+        issued: Container[str],
+        used: Container[str],
+    ) -> str:
+        """How the wallet proved control. Raises MalformedSignature, SignatureRefused (and
+        its ChallengeExpired, ChallengeReused), ChainUnavailable."""
+        ...

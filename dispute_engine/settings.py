@@ -24,6 +24,28 @@ class PayoutLimit(BaseModel):
     per_day: Decimal = Field(gt=0, allow_inf_nan=False)
 
 
+class WebhookTarget(BaseModel):
+    """A Standard Webhooks gateway for one notice channel (chat, app, social, phone)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    url: str = Field(pattern=r"^https?://[^\s/]+")
+    secret: SecretStr  # ``whsec_`` and base64, as the gateway issued it
+
+
+class SmtpTarget(BaseModel):
+    """The mail server the ``email`` channel sends through."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    host: str = Field(min_length=1, max_length=253)
+    port: int = Field(default=587, ge=1, le=65535)
+    sender: str = Field(min_length=3, max_length=254)
+    starttls: bool = True
+    username: str | None = None
+    password: SecretStr | None = None
+
+
 class TokenSetting(BaseModel):
     """A token an operator adds to a chain's registry: its symbol, address and decimals."""
 
@@ -84,6 +106,21 @@ class Settings(BaseSettings):
     # previous_master_keys until `rewrap` has moved every data key under the new one.
     master_key: SecretStr | None = None
     previous_master_keys: list[SecretStr] = Field(default_factory=list)
+    # Where notices go: a webhook gateway per channel name, and a mail server for ``email``.
+    notice_webhooks: dict[str, WebhookTarget] = Field(default_factory=dict)
+    smtp: SmtpTarget | None = None
+    # The site named in wallet challenges (EIP-4361 style): the desk's own domain.
+    challenge_domain: str = Field(
+        default="localhost",
+        max_length=253,
+        pattern=r"^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]{1,5})?$",
+    )
+    # The event feed for integrators (NATS JetStream); no URL: no feed view.
+    feed_url: str | None = None
+    feed_stream: str = Field(default="DISPUTES", pattern=r"^[A-Za-z0-9_-]{1,64}$")
+    feed_subject_prefix: str = Field(
+        default="disputes", pattern=r"^[A-Za-z0-9_-]{1,64}(\.[A-Za-z0-9_-]{1,64}){0,3}$"
+    )
 
     @property
     def time_tolerance(self) -> timedelta:

@@ -9,9 +9,10 @@ SQLite), so several processes may run them at once.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 from typing import Any, Literal, cast
+from uuid import UUID
 
 from eventsourcing.persistence import (
     ApplicationRecorder,
@@ -23,19 +24,40 @@ from eventsourcing.persistence import (
 from dispute_engine.database import Cursor, Database
 from dispute_engine.domain.dispute import Dispute, SlaCopy
 from dispute_engine.domain.errors import InvalidInput, StorageUnavailable
+from dispute_engine.domain.quality import Grouping, QualityFigures
 from dispute_engine.error_mapping import storage_errors
 from dispute_engine.ports import EventSource
 from dispute_engine.reports import Discrepancy, LinkedClaim, ReportRow
+from dispute_engine.settings import Settings
 from projections.audit_log import AuditLog, verify
+from projections.feed_view import FeedView
 from projections.linked_claims import LinkedClaimsView
+from projections.notice_outbox import NoticeOutbox
+from projections.quality import QualityView
 from projections.sla import SlaView
 from projections.view import View, upsert
 from projections.work_queue import WorkQueue
 
 
-def all_views() -> dict[str, View]:
-    """Every view, by name."""
-    return {view.name: view for view in (WorkQueue(), SlaView(), AuditLog(), LinkedClaimsView())}
+def all_views(settings: Settings | None = None) -> dict[str, View]:
+    """Every view, by name; the feed only where the settings name its broker."""
+    views: list[View] = [
+        WorkQueue(),
+        SlaView(),
+        AuditLog(),
+        QualityView(),
+        NoticeOutbox(),
+        LinkedClaimsView(),
+    ]
+    if settings is not None and settings.feed_url is not None:
+        views.append(
+            FeedView(
+                settings.feed_url,
+                stream=settings.feed_stream,
+                subject_prefix=settings.feed_subject_prefix,
+            )
+        )
+    return {view.name: view for view in views}
 
 
 class ProjectionRunner:
@@ -44,10 +66,16 @@ class ProjectionRunner:
     Every public method reports a database that cannot be used as StorageUnavailable.
     """
 
-    def __init__(self, source: EventSource, *, batch_size: int = 1000) -> None:
+    def __init__(
+        self,
+        source: EventSource,
+        *,
+        batch_size: int = 1000,
+        views: Mapping[str, View] | None = None,
+    ) -> None:
         self.source = source
         self.db = source.db
-        self.views = all_views()
+        self.views = dict(views) if views is not None else all_views()
         self.batch_size = batch_size
         with storage_errors(source.storage), source.storage.creation_lock(create=source.creates):
             self.tracking: TrackingRecorder = source.tracking_recorder()
@@ -241,6 +269,21 @@ class ProjectionRunner:
         with storage_errors(self.source.storage):
             self._require_built()
             return SlaView.report(self.db, since, until)
+
+    def quality_report(self, by: Grouping | None) -> dict[str, QualityFigures]:
+        """The quality figures overall or per group, from the quality view as it stands.
+
+        Raises InvalidInput for an unknown grouping.
+        """
+        with storage_errors(self.source.storage):
+            self._require_built()
+            return QualityView.report(self.db, by=by)
+
+    def claimant_disputes(self, claimant: str) -> list[UUID]:
+        """The disputes a claimant filed (ids compared canonically), oldest first."""
+        with storage_errors(self.source.storage):
+            self._require_built()
+            return WorkQueue.claimant_disputes(self.db, claimant)
 
     def export_audit_log(self, fmt: Literal["csv", "jsonl"]) -> str:
         """The whole audit log as CSV or JSON Lines."""

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
 from dispute_engine.database import Cursor, Database
 from dispute_engine.domain import events
+from dispute_engine.domain.canonical import canonical_id
 from dispute_engine.domain.claim import PRIORITY_RANK
+from dispute_engine.domain.errors import InvalidInput
 from dispute_engine.domain.lifecycle import OPEN
 from projections.view import Batch, timestamp, upsert
 
@@ -128,3 +131,22 @@ class WorkQueue:
             params,
         )
         return [str(r["dispute_id"]) for r in rows]
+
+    @staticmethod
+    def claimant_disputes(db: Database, claimant: str) -> list[UUID]:
+        """The disputes filed by a claimant, oldest first; ids are compared in canonical form,
+        as filed under any spelling."""
+        rows = db.fetchall(
+            f"SELECT dispute_id, claimant_id FROM {db.table('work_queue')} "
+            "ORDER BY filed_at, dispute_id"
+        )
+        return [
+            UUID(str(r["dispute_id"])) for r in rows if _canonical(r["claimant_id"]) == claimant
+        ]
+
+
+def _canonical(claimant_id: str) -> str | None:
+    try:
+        return canonical_id(claimant_id, field="claimant_id")
+    except InvalidInput:
+        return None  # an id filed before canonical ids were required matches no canonical one

@@ -84,11 +84,15 @@ projections_app = _group("Run and rebuild the read models.")
 sla_app = _group("Service-level clocks: check for breaches, report.")
 audit_app = _group("Verify and export the audit trail.")
 credit_app = _group("Provisional credit: money owed to the claimant before the decision.")
+notices_app = _group("Deliver the recorded notices to claimants, and list them.")
+report_app = _group("Reports on how the help went.")
 app.add_typer(chain_app, name="chain")
 app.add_typer(projections_app, name="projections")
 app.add_typer(sla_app, name="sla")
 app.add_typer(audit_app, name="audit")
 app.add_typer(credit_app, name="credit")
+app.add_typer(notices_app, name="notices")
+app.add_typer(report_app, name="report")
 
 
 def _print_version(wanted: bool) -> None:

@@ -21,6 +21,7 @@ from dispute_engine.domain.errors import (
     ChainUnavailable,
     CorruptHistory,
     DisputeEngineError,
+    FeedUnavailable,
     InvalidInput,
     StorageUnavailable,
 )
@@ -53,7 +54,14 @@ def exit_code(exc: DisputeEngineError) -> int:
     store), 1 refused."""
     if isinstance(exc, InvalidInput):
         return INVALID
-    if isinstance(exc, StorageUnavailable | CorruptHistory | ChainUnavailable | ChainNotConfigured):
+    unavailable = (
+        StorageUnavailable,
+        CorruptHistory,
+        ChainUnavailable,
+        ChainNotConfigured,
+        FeedUnavailable,
+    )
+    if isinstance(exc, unavailable):
         return UNAVAILABLE
     return REFUSED
 

@@ -87,7 +87,7 @@ def chain_recheck(ctx: typer.Context) -> None:
 
 
 @contextmanager
-def _until_signalled() -> Iterator[threading.Event]:
+def until_signalled() -> Iterator[threading.Event]:
     """An event set by SIGTERM or SIGINT, so loops stop cleanly between rounds."""
     stop = threading.Event()
     previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in STOP_SIGNALS}
@@ -112,7 +112,7 @@ def projections_run(
         )
         if follow:
             session.say("following new events until SIGTERM or SIGINT")
-            with _until_signalled() as stop:
+            with until_signalled() as stop:
                 engine.projections.follow(stop)
             session.say("stopped following")
 
@@ -121,7 +121,12 @@ def projections_run(
 def projections_rebuild(
     ctx: typer.Context,
     name: Annotated[
-        str, typer.Argument(metavar="NAME", help="work_queue, sla or audit_log", show_default=False)
+        str,
+        typer.Argument(
+            metavar="NAME",
+            help="work_queue, sla, audit_log, quality, outbox or feed",
+            show_default=False,
+        ),
     ],
 ) -> None:
     """Throw a view away and rebuild it from every event."""
@@ -143,7 +148,7 @@ def sla_check(
     session = Session.of(ctx)
     if every is not None:
         parse.within(every, "--every", MIN_EVERY, MAX_EVERY, " seconds")
-    with session.engine() as engine, _until_signalled() as stop:
+    with session.engine() as engine, until_signalled() as stop:
         if every is not None:
             session.say(f"checking every {every:g} s until SIGTERM or SIGINT")
         rounds = 0

@@ -155,14 +155,20 @@ def assign(
 def verify_identity(
     ctx: typer.Context,
     dispute_id: DisputeId,
-    method: Annotated[str, typer.Option(help="How: security_question, id_document, ...")],
+    method: Annotated[
+        str, typer.Option(help="How: wallet_signature, security_question, id_document, ...")
+    ],
+    signature: Annotated[
+        str | None,
+        typer.Option(help="For wallet_signature: the claimant's signature of the challenge."),
+    ] = None,
 ) -> None:
-    """Record that the claimant's identity was checked."""
+    """Record that the claimant's identity was checked (a wallet signature is checked)."""
     act(
         ctx,
         dispute_id,
-        lambda e, i, by: e.verify_identity(i, method=method, by=by),
-        flags={"text": "--method"},
+        lambda e, i, by: e.verify_identity(i, method=method, signature=signature, by=by),
+        flags={"text": "--method", "signature": "--signature"},
     )
 
 

@@ -199,6 +199,19 @@ class Outbox:
         self._record(cursor, message)
         return message
 
+    def cancel(self, cursor: Cursor, dispute_id: UUID, reason: str) -> None:
+        """Give up, in the caller's transaction, every message of a dispute not yet sent.
+
+        Their state becomes ``dead`` with ``reason`` as the last error; a sender holding one
+        at this moment cannot mark it afterwards (its claim is cleared).
+        """
+        self.db.execute(
+            cursor,
+            f"UPDATE {self.table} SET state = 'dead', last_error = ?, claimed_by = NULL, "
+            "claimed_until = NULL WHERE dispute_id = ? AND state IN ('pending', 'failed')",
+            (reason, str(dispute_id)),
+        )
+
     # -- sending -----------------------------------------------------------------
 
     def send_due(self, now: datetime) -> SendReport:

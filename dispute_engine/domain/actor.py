@@ -62,6 +62,8 @@ _INVESTIGATOR_ACTIONS = frozenset(Action) - {
     Action.SEND_BACK,
     Action.RECORD_SLA,
     Action.GRANT_PROVISIONAL_CREDIT,
+    Action.RECORD_FEEDBACK,
+    Action.FORGET_CLAIMANT,
 }
 
 # Which roles may perform each action; auditors only read, so they appear nowhere.
@@ -76,6 +78,10 @@ PERMISSIONS: dict[Action | str, frozenset[Role]] = {
     # A provisional credit pays money: an approver grants it, as they approve a decision.
     Action.GRANT_PROVISIONAL_CREDIT: frozenset({Role.APPROVER}),
     Action.ESCALATE: frozenset({Role.INVESTIGATOR, Role.APPROVER}),
+    # The claimant's answer, relayed by the channel that received it.
+    Action.RECORD_FEEDBACK: frozenset({Role.SYSTEM}),
+    # Erasing a person is irreversible: an approver decides it.
+    Action.FORGET_CLAIMANT: frozenset({Role.APPROVER}),
     REGISTER_STAFF: frozenset({Role.ADMIN}),
     CHANGE_STAFF: frozenset({Role.ADMIN}),
     REVOKE_STAFF: frozenset({Role.ADMIN}),

@@ -37,7 +37,14 @@ from dispute_engine.domain.checklist import (
 from dispute_engine.domain.claim import Claim
 from dispute_engine.domain.decision import Decision, Outcome, Payout
 from dispute_engine.domain.dispute_snapshot import DisputeSnapshot
-from dispute_engine.domain.errors import InvalidInput, InvalidTransition, NotAuthorized
+from dispute_engine.domain.errors import (
+    ChallengeReused,
+    IdentityMethodLocked,
+    InvalidInput,
+    InvalidTransition,
+    NotAuthorized,
+    PersonalDataErased,
+)
 from dispute_engine.domain.evidence import Evidence, EvidenceRequest
 from dispute_engine.domain.lifecycle import (
     OPEN,
@@ -60,6 +67,7 @@ from dispute_engine.domain.provisional_credit import (
     schedule,
     settlement,
 )
+from dispute_engine.domain.quality import Feedback
 from dispute_engine.domain.review import (
     ApprovalPolicy,
     approve,
@@ -70,8 +78,14 @@ from dispute_engine.domain.review import (
 )
 from dispute_engine.domain.sla_clock import ClockMove, SlaAlert, SlaTracker, move_clocks
 from dispute_engine.domain.sla_policy import CURRENT_POLICY
+from dispute_engine.domain.wallet_challenge import WalletChallenge
 
 DISPUTES = UUID("6f1c6c3e-4f5e-4f43-9d0a-6d2b9a1d7c11")
+WALLET_SIGNATURE = "wallet_signature"
+SEALABLE = frozenset({"description"})  # the claim's fields written by the claimant
+SEALED_PREFIX = "pd1."  # how a sealed text begins (dispute_engine.personal_data)
+SEALED = "[sealed]"  # what the claim shows in place of a sealed field
+MAX_WALLET_FAILURES = 5  # failed wallet signatures that lock the method on a dispute
 
 
 class Dispute(Aggregate):
@@ -129,6 +143,18 @@ class Dispute(Aggregate):
     ProvisionalCreditMadePermanent = events.ProvisionalCreditMadePermanent
     ProvisionalCreditReversed = events.ProvisionalCreditReversed
     ProvisionalCreditDue = events.ProvisionalCreditDue
+    IdentityChallengeIssued = events.IdentityChallengeIssued
+    IdentityAttemptFailed = events.IdentityAttemptFailed
+    FeedbackRecorded = events.FeedbackRecorded
+    ClaimantForgotten = events.ClaimantForgotten
+
+    # Set by the events that came with the claimant's identity, feedback and forgetting;
+    # defaults here, so disputes (and snapshots) from before them read as never touched.
+    _challenge: dict[str, Any] | None = None
+    challenge_answered: bool = False
+    wallet_failures: int = 0
+    rated_cycle: int | None = None
+    claimant_forgotten: bool = False
 
     @staticmethod
     def create_id(idempotency_key: str) -> UUID:
@@ -143,8 +169,14 @@ class Dispute(Aggregate):
         idempotency_key: str,
         by: Actor,
         now: datetime,
+        sealed: dict[str, str] | None = None,
     ) -> Dispute:
-        """File a new dispute. Raises NotAuthorized, InvalidInput (a future transaction)."""
+        """File a new dispute. Raises NotAuthorized, InvalidInput (a future transaction).
+
+        ``sealed`` replaces personal fields of the claim (``description``) with their sealed
+        text in the recorded event; the fingerprint is of the claim as given, so a retried
+        filing is recognised although each sealing differs.
+        """
         require_permission(by, FILE)
         if claim.transaction.occurred_at > now:
             raise InvalidInput.of("transaction.occurred_at", "must not be in the future")
@@ -152,10 +184,13 @@ class Dispute(Aggregate):
             raise InvalidInput.of("jurisdiction", "is required")
         data = claim.model_dump(mode="json")
         canonical = json.dumps(data, sort_keys=True, separators=(",", ":"))
+        unknown = sorted(set(sealed or {}) - SEALABLE)
+        if unknown:
+            raise InvalidInput.of("sealed", f"only {', '.join(sorted(SEALABLE))} are sealed")
         return cls(
             idempotency_key=idempotency_key,
             fingerprint=hashlib.sha256(canonical.encode()).hexdigest(),
-            claim=data,
+            claim={**data, **(sealed or {})},
             policy_version=CURRENT_POLICY.version,
             actor=by.id,
             status=Status.FILED,
@@ -213,8 +248,22 @@ class Dispute(Aggregate):
     def claim(self) -> Claim:
         """The claim as filed (validated once when first needed, not on every replay)."""
         if self._claim is None:
-            self._claim = Claim.model_validate(self._claim_data)
+            # A sealed field is longer than the field allows and means nothing here: the
+            # claim holds a stand-in, and whoever holds the key reveals it (sealed_fields).
+            shown = {
+                k: SEALED if k in self.sealed_fields else v for k, v in self._claim_data.items()
+            }
+            self._claim = Claim.model_validate(shown)
         return self._claim
+
+    @property
+    def sealed_fields(self) -> dict[str, str]:
+        """The claim's fields recorded sealed (``pd1.`` text), by name."""
+        return {
+            k: v
+            for k in SEALABLE
+            if isinstance(v := self._claim_data.get(k), str) and v.startswith(SEALED_PREFIX)
+        }
 
     @property
     def sla(self) -> SlaTracker:
@@ -305,7 +354,12 @@ class Dispute(Aggregate):
         self.assignee = investigator
 
     def verify_identity(self, method: str, *, by: Actor, now: datetime) -> None:
-        """Record that the claimant's identity was checked, and how."""
+        """Record that the claimant's identity was checked, and how.
+
+        Raises InvalidInput for ``wallet_signature``, which only a checked signature records.
+        """
+        if method == WALLET_SIGNATURE:
+            raise InvalidInput.of("method", "a wallet signature is recorded by checking it")
         status = self._next(Action.VERIFY_IDENTITY, by)
         self._identity_verified(method=method, actor=by.id, status=status, timestamp=now)
 
@@ -313,6 +367,8 @@ class Dispute(Aggregate):
     def _identity_verified(self, method: str, actor: str, status: str, timestamp: datetime) -> None:
         self.identity_verified_by = actor
         self.identity_method = method
+        if method == WALLET_SIGNATURE:
+            self.challenge_answered = True
 
     def request_evidence(self, what: str, *, by: Actor, now: datetime) -> None:
         """Ask the claimant for something; the dispute then awaits the claimant."""
@@ -676,8 +732,16 @@ class Dispute(Aggregate):
     # -- the claimant ------------------------------------------------------------
 
     def notify_claimant(self, *, by: Actor, now: datetime, appeal_window: timedelta) -> str:
-        """Record a notice to the claimant in their language, fitting the status; returns it."""
+        """Record a notice to the claimant in their language, fitting the status; returns it.
+
+        Raises PersonalDataErased once the claimant was forgotten: no notice goes to them.
+        """
         status = self._next(Action.NOTIFY_CLAIMANT, by)
+        if self.claimant_forgotten:
+            raise PersonalDataErased(
+                "the claimant was forgotten: no notice is sent to them",
+                claimant_id=self.claim.claimant_id,
+            )
         template, values = self._notice(appeal_window)
         language = self.claim.notice_language
         text = render(template, language, ref=str(self.id)[:8], **values)
@@ -716,6 +780,162 @@ class Dispute(Aggregate):
         timestamp: datetime,
     ) -> None:
         self.notices.append(Notice(template, language, text, timestamp))
+
+    # -- the claimant's identity by wallet signature ----------------------------
+
+    def issue_identity_challenge(
+        self, *, domain: str, nonce: str, by: Actor, now: datetime
+    ) -> WalletChallenge:
+        """A one-time message for the claimed sender to sign; it replaces any earlier one.
+
+        Raises InvalidTransition, NotAuthorized, IdentityMethodLocked, InvalidInput.
+        """
+        status = self.require_wallet_open(by)
+        tx = self.claim.transaction
+        challenge = WalletChallenge.issue(
+            domain=domain,
+            address=tx.sender,
+            chain_id=tx.chain_id,
+            dispute_id=self.id,
+            nonce=nonce,
+            now=now,
+        )
+        self._identity_challenge_issued(
+            domain=challenge.domain,
+            address=challenge.address,
+            chain_id=challenge.chain_id,
+            nonce=challenge.nonce,
+            issued_at=challenge.issued_at,
+            expires_at=challenge.expires_at,
+            actor=by.id,
+            status=status,
+            timestamp=now,
+        )
+        return challenge
+
+    def require_wallet_open(self, by: Actor) -> Status:
+        """The status a wallet-signature step leaves; raises IdentityMethodLocked after five
+        failed attempts, InvalidTransition, NotAuthorized."""
+        status = self._next(Action.VERIFY_IDENTITY, by)
+        if self.wallet_failures >= MAX_WALLET_FAILURES:
+            raise IdentityMethodLocked(
+                f"{MAX_WALLET_FAILURES} wallet signatures failed on this dispute: the method is "
+                "locked; verify the claimant another way",
+                actor=by.id,
+                dispute_id=self.id,
+            )
+        return status
+
+    @property
+    def wallet_challenge(self) -> WalletChallenge | None:
+        """The latest challenge issued, or None."""
+        if self._challenge is None:
+            return None
+        return WalletChallenge.model_validate({**self._challenge, "dispute_id": self.id})
+
+    def verify_wallet_identity(self, nonce: str, *, by: Actor, now: datetime) -> None:
+        """Record the claimant verified by a signature over the challenge ``nonce``.
+
+        Raises ChallengeReused when that challenge is not the latest or was answered already
+        (another answer won the race), IdentityMethodLocked, InvalidTransition, NotAuthorized.
+        """
+        status = self.require_wallet_open(by)
+        challenge = self.wallet_challenge
+        if challenge is None or challenge.nonce != nonce or self.challenge_answered:
+            raise ChallengeReused(
+                "this challenge was already answered; ask for a new one",
+                actor=by.id,
+                dispute_id=self.id,
+            )
+        self._identity_verified(method=WALLET_SIGNATURE, actor=by.id, status=status, timestamp=now)
+
+    def record_identity_failure(self, reason: str, *, by: Actor, now: datetime) -> None:
+        """Record a refused wallet signature; the fifth locks the method."""
+        status = self.require_wallet_open(by)
+        self._identity_attempt_failed(
+            method=WALLET_SIGNATURE,
+            reason=reason,
+            failures=self.wallet_failures + 1,
+            actor=by.id,
+            status=status,
+            timestamp=now,
+        )
+
+    @event(events.IdentityChallengeIssued)
+    def _identity_challenge_issued(
+        self,
+        domain: str,
+        address: str,
+        chain_id: int,
+        nonce: str,
+        issued_at: datetime,
+        expires_at: datetime,
+        actor: str,
+        status: str,
+        timestamp: datetime,
+    ) -> None:
+        self._challenge = {
+            "domain": domain,
+            "address": address,
+            "chain_id": chain_id,
+            "nonce": nonce,
+            "issued_at": issued_at,
+            "expires_at": expires_at,
+        }
+        self.challenge_answered = False
+
+    @event(events.IdentityAttemptFailed)
+    def _identity_attempt_failed(
+        self, method: str, reason: str, failures: int, actor: str, status: str, timestamp: datetime
+    ) -> None:
+        self.wallet_failures = failures
+        self.challenge_answered = True
+
+    # -- feedback and forgetting -----------------------------------------------------
+
+    def record_feedback(self, feedback: Feedback, *, by: Actor, now: datetime) -> None:
+        """Record the claimant's answer, once per resolution (a reopened dispute asks again).
+
+        Raises InvalidTransition (not resolved, or answered already), NotAuthorized.
+        """
+        status = self._next(Action.RECORD_FEEDBACK, by)
+        if self.rated_cycle == self.reopen_count:
+            raise InvalidTransition(
+                "the claimant's feedback on this resolution was already recorded",
+                action=Action.RECORD_FEEDBACK,
+                status=self.status,
+                allowed=allowed_from(Action.RECORD_FEEDBACK),
+                dispute_id=self.id,
+            )
+        self._feedback_recorded(
+            rating=feedback.rating,
+            comment=feedback.comment,
+            channel=feedback.channel,
+            actor=by.id,
+            status=status,
+            timestamp=now,
+        )
+
+    @event(events.FeedbackRecorded)
+    def _feedback_recorded(
+        self, rating: int, comment: str, channel: str, actor: str, status: str, timestamp: datetime
+    ) -> None:
+        self.rated_cycle = self.reopen_count
+
+    def forget_claimant(self, *, by: Actor, now: datetime) -> bool:
+        """Record that the claimant was forgotten; False when it was recorded before.
+
+        Raises NotAuthorized unless ``by`` is an approver.
+        """
+        status = self._next(Action.FORGET_CLAIMANT, by)
+        if self.claimant_forgotten:
+            return False
+        self._claimant_forgotten(actor=by.id, status=status, timestamp=now)
+        return True
+
+    @event(events.ClaimantForgotten)
+    def _claimant_forgotten(self, actor: str, status: str, timestamp: datetime) -> None:
+        self.claimant_forgotten = True
 
     # -- ending and appeal -------------------------------------------------------
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import fields, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, NotRequired
 from uuid import UUID
 
 from eventsourcing.domain import Snapshot
@@ -64,6 +64,12 @@ class DisputeState(TypedDict):
     credit_due_recorded: bool
     decided_by: list[str]
     approved_before: list[str]
+    # Not in snapshots taken before these existed: the class defaults stand in.
+    _challenge: NotRequired[dict[str, Any] | None]
+    challenge_answered: NotRequired[bool]
+    wallet_failures: NotRequired[int]
+    rated_cycle: NotRequired[int | None]
+    claimant_forgotten: NotRequired[bool]
 
 
 DisputeState.__pydantic_config__ = ConfigDict(extra="forbid")  # type: ignore[attr-defined]

@@ -8,7 +8,8 @@ DisputeEngineError
 ├── NotAuthorized (PermissionError)      missing role, or four-eyes rule broken
 │   └── SignatureRefused                 a wallet signature by the wrong signer
 │       ├── ChallengeExpired             signed after the challenge's expiry
-│       └── ChallengeReused              the challenge's nonce was already used
+│       ├── ChallengeReused              the challenge's nonce was already used
+│       └── IdentityMethodLocked         five failed wallet signatures locked the method
 ├── DisputeNotFound (LookupError)        no dispute with that id (at that moment)
 ├── ConcurrencyConflict                  another writer saved first; reload and retry
 ├── ChainUnavailable (ConnectionError)   node down, refusing or too slow; retriable
@@ -167,6 +168,13 @@ class ChallengeExpired(SignatureRefused):
 
 class ChallengeReused(SignatureRefused):
     """Raised when a challenge's nonce was already used or was never issued for the dispute."""
+
+
+class IdentityMethodLocked(SignatureRefused):
+    """Raised when a dispute's wallet-signature method is locked: five attempts failed.
+
+    Nothing is recorded; the dispute's other identity methods stay open.
+    """
 
 
 class IdentityFileRefused(DisputeEngineError, PermissionError):

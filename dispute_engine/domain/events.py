@@ -229,6 +229,41 @@ class ProvisionalCreditDue(DisputeEvent):
     due_at: datetime
 
 
+class IdentityChallengeIssued(DisputeEvent):
+    """A one-time message was issued for the claimant to sign with the claimed wallet.
+
+    A newer challenge replaces an older one: only the latest may be answered, once.
+    """
+
+    domain: str
+    address: str
+    chain_id: int
+    nonce: str
+    issued_at: datetime
+    expires_at: datetime
+
+
+class IdentityAttemptFailed(DisputeEvent):
+    """An answer to the wallet challenge was refused, and why (``expired``, ``reused``,
+    ``malformed`` or ``wrong_signer``); ``failures`` counts them, and five lock the method."""
+
+    method: str
+    reason: str
+    failures: int
+
+
+class FeedbackRecorded(DisputeEvent):
+    """The claimant answered the satisfaction request of the current resolution."""
+
+    rating: int
+    comment: str
+    channel: str
+
+
+class ClaimantForgotten(DisputeEvent):
+    """The claimant asked to be forgotten: their data key was destroyed; no notice follows."""
+
+
 EVENT_CLASSES: tuple[type[DisputeEvent], ...] = (
     Filed,
     Assigned,
@@ -254,5 +289,9 @@ EVENT_CLASSES: tuple[type[DisputeEvent], ...] = (
     ProvisionalCreditMadePermanent,
     ProvisionalCreditReversed,
     ProvisionalCreditDue,
+    IdentityChallengeIssued,
+    IdentityAttemptFailed,
+    FeedbackRecorded,
+    ClaimantForgotten,
 )
 """Every event a dispute records."""

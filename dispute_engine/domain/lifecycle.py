@@ -46,6 +46,8 @@ class Action(StrEnum):
     ESCALATE = "escalate"
     LINK_CLAIM = "link_claim"
     GRANT_PROVISIONAL_CREDIT = "grant_provisional_credit"
+    RECORD_FEEDBACK = "record_feedback"
+    FORGET_CLAIMANT = "forget_claimant"
 
 
 S = Status
@@ -93,6 +95,8 @@ TRANSITIONS: dict[Action, dict[Status, Status]] = {
     # A link is a fact about the transaction: it is recorded whatever the status.
     Action.LINK_CLAIM: _stay(*Status),
     Action.GRANT_PROVISIONAL_CREDIT: _stay(*_WORKING, S.PENDING_APPROVAL, S.APPROVED),
+    Action.RECORD_FEEDBACK: _stay(S.RESOLVED, S.CLOSED),
+    Action.FORGET_CLAIMANT: _stay(*Status),
 }
 
 # Past-tense wording for messages: "cannot approve a dispute that is investigating".
@@ -118,6 +122,8 @@ VERBS: dict[Action, str] = {
     Action.ESCALATE: "escalate",
     Action.LINK_CLAIM: "link",
     Action.GRANT_PROVISIONAL_CREDIT: "grant a provisional credit on",
+    Action.RECORD_FEEDBACK: "record the claimant's feedback on",
+    Action.FORGET_CLAIMANT: "forget the claimant of",
 }
 
 

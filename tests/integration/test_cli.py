@@ -28,8 +28,8 @@ def invoke(*args: str) -> tuple[int, str, str]:
 
 
 def test_demo_walks_disputes_in_three_languages_and_runs_again_on_the_same_database(db: str):
-    code, out, _ = invoke("demo", "--db", db)
-    assert code == 0
+    code, out, err = invoke("demo", "--db", db)
+    assert code == 0, err
     assert "已退还" in out
     assert "Puede apelar" in out
     assert "To continue" in out

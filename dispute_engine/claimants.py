@@ -1,0 +1,182 @@
+"""The engine's claimant part: proof of wallet control, feedback, and forgetting a person."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from typing import Annotated, TypeVar
+from uuid import UUID
+
+from pydantic import Field, StrictStr
+
+from dispute_engine.domain.actor import Actor, Role, require_permission
+from dispute_engine.domain.claim import Claim
+from dispute_engine.domain.dispute import Dispute
+from dispute_engine.domain.errors import (
+    ChainNotConfigured,
+    ChallengeExpired,
+    ChallengeReused,
+    MalformedSignature,
+    SignatureRefused,
+)
+from dispute_engine.domain.lifecycle import Action
+from dispute_engine.domain.quality import Feedback
+from dispute_engine.domain.value_object import ValueObject
+from dispute_engine.domain.wallet_challenge import WalletChallenge
+from dispute_engine.engine_core import DisputeId, EngineCore
+from dispute_engine.personal_data import ClaimantKeys, PersonalData, claimant_key, master_keys
+from dispute_engine.ports import WalletSignatures
+from dispute_engine.views import DisputeView
+
+# The claimant's answer arrives through a channel's gateway: the service relays it.
+CLAIMANT = Actor(id="claimant", roles=frozenset({Role.SYSTEM}))
+T = TypeVar("T")
+DESCRIPTION = "claim.description"  # the purpose the description is sealed for
+MAX_SIGNATURE_TEXT = 10_000  # hex of the longest signature a contract wallet may aggregate
+
+
+class WalletSignatureAnswer(ValueObject):
+    """The signature a claimant sent back. Raises InvalidInput."""
+
+    signature: Annotated[StrictStr, Field(min_length=1, max_length=MAX_SIGNATURE_TEXT)]
+
+
+def failure_reason(error: SignatureRefused | MalformedSignature) -> str:
+    """How a refused wallet signature is recorded."""
+    if isinstance(error, ChallengeExpired):
+        return "expired"
+    if isinstance(error, ChallengeReused):
+        return "reused"
+    if isinstance(error, MalformedSignature):
+        return "malformed"
+    return "wrong_signer"
+
+
+class Claimants:
+    """Checks claimants' wallet signatures, records their feedback, and forgets them."""
+
+    def __init__(self, core: EngineCore) -> None:
+        self._core = core
+
+    def issue_identity_challenge(self, dispute_id: DisputeId, *, by: Actor) -> WalletChallenge:
+        """A one-time message for the claimed sender to sign (``.message``), recorded.
+
+        Raises DisputeNotFound, InvalidTransition, NotAuthorized, IdentityMethodLocked.
+        """
+        nonce = secrets.token_hex(16)
+        return self._core.command(
+            dispute_id,
+            lambda d: d.issue_identity_challenge(
+                domain=self._core.settings.challenge_domain,
+                nonce=nonce,
+                by=by,
+                now=self._core.now(),
+            ),
+        )
+
+    def verify_by_wallet(self, dispute_id: DisputeId, signature: object, *, by: Actor) -> None:
+        """Accept the signature only from the claimed sender over the latest challenge.
+
+        A refusal is recorded as a failed attempt, then raised: SignatureRefused (another
+        signer), ChallengeExpired, ChallengeReused, MalformedSignature. Raises
+        IdentityMethodLocked after five, InvalidInput (not a signature: nothing recorded),
+        ChainUnavailable (a contract wallet's chain did not answer: nothing recorded).
+        """
+        answer = WalletSignatureAnswer.model_validate({"signature": signature})
+        dispute = self._core.load(dispute_id)
+        dispute.require_wallet_open(by)
+        challenge = dispute.wallet_challenge
+        now = self._core.now()
+        try:
+            if challenge is None:
+                raise ChallengeReused(
+                    "no challenge was issued for this dispute; issue one first",
+                    actor=by.id,
+                    dispute_id=dispute.id,
+                )
+            self._checker().verify(
+                challenge.message,
+                answer.signature,
+                address=challenge.address,
+                chain_id=challenge.chain_id,
+                now=now,
+                issued={challenge.nonce},
+                used={challenge.nonce} if dispute.challenge_answered else set(),
+            )
+        except (SignatureRefused, MalformedSignature) as refused:
+            reason = failure_reason(refused)
+            self._command(dispute.id, lambda d: d.record_identity_failure(reason, by=by, now=now))
+            raise
+        nonce = challenge.nonce
+        self._command(dispute.id, lambda d: d.verify_wallet_identity(nonce, by=by, now=now))
+
+    def record_feedback(
+        self, dispute_id: DisputeId, *, rating: object, comment: object, channel: object
+    ) -> None:
+        """Record the claimant's answer to the satisfaction request.
+
+        Raises InvalidInput, DisputeNotFound, InvalidTransition (not resolved, or answered
+        already for this resolution).
+        """
+        feedback = Feedback.model_validate(
+            {"rating": rating, "comment": comment, "channel": channel}
+        )
+        self._command(
+            dispute_id,
+            lambda d: d.record_feedback(feedback, by=CLAIMANT, now=self._core.now()),
+        )
+
+    def forget_claimant(self, claimant_id: str, *, by: Actor) -> list[UUID]:
+        """Destroy the claimant's data key, then record it on each of their disputes not yet
+        marked; returns those, sorted. Forgetting again destroys and records nothing new.
+
+        Raises NotAuthorized (an approver decides), InvalidInput (a malformed id).
+        """
+        require_permission(by, Action.FORGET_CLAIMANT)
+        claimant = claimant_key(claimant_id)
+        if self._core.settings.master_key is not None:
+            master, previous = master_keys(self._core.settings)
+            ClaimantKeys(self._core.db, master, previous).forget(claimant)
+        marked = []
+        read_models = self._core.projections
+        read_models.catch_up(["work_queue"])
+        for dispute_id in read_models.claimant_disputes(claimant):
+            if self._command(dispute_id, lambda d: d.forget_claimant(by=by, now=self._core.now())):
+                marked.append(dispute_id)
+        return sorted(marked)
+
+    # -- personal data ------------------------------------------------------------------
+
+    def _personal_data(self) -> PersonalData | None:
+        """The claimants' data keys, when the settings hold a master key."""
+        if self._core.settings.master_key is None:
+            return None
+        master, previous = master_keys(self._core.settings)
+        return PersonalData(ClaimantKeys(self._core.db, master, previous, clock=self._core.now))
+
+    def seal_claim(self, claim: Claim) -> dict[str, str] | None:
+        """The claim's personal fields sealed under the claimant's data key (None without a
+        master key), to be recorded in their place."""
+        personal = self._personal_data()
+        if personal is None:
+            return None
+        return {"description": personal.seal(claim.claimant_id, DESCRIPTION, claim.description)}
+
+    def reveal(self, view: DisputeView, dispute: Dispute) -> DisputeView:
+        """The view with its sealed fields opened, or shown as ``[erased]`` once forgotten
+        (``[sealed]`` on an engine without the master key)."""
+        sealed = dispute.sealed_fields.get("description")
+        personal = self._personal_data() if sealed is not None else None
+        if sealed is None or personal is None:
+            return view
+        shown = str(personal.reveal(view.claim.claimant_id, DESCRIPTION, sealed))
+        claim = view.claim.model_copy(update={"description": shown})
+        return view.model_copy(update={"claim": claim})
+
+    def _checker(self) -> WalletSignatures:
+        if self._core.wallet_signatures is None:
+            raise ChainNotConfigured("this engine has no wallet signature checker")
+        return self._core.wallet_signatures
+
+    def _command(self, dispute_id: DisputeId, change: Callable[[Dispute], T]) -> T:
+        return self._core.command(dispute_id, change, retry=True)
