@@ -80,7 +80,7 @@ def test_each_open_item_is_overridden_by_its_name_or_all_by_checklist(
 ):
     dispute_id = file_dispute(engine, alice, reason="unauthorized")
     engine.assign(dispute_id, investigator="alice", by=alice)
-    engine.verify_identity(dispute_id, method="wallet_signature", by=alice)
+    engine.verify_identity(dispute_id, method="document", by=alice)
     named = ProposeDecision(outcome="reject", rationale="r", overrides=["claimant_statement"])
     with pytest.raises(InvalidInput, match="chain_lookup"):
         engine.propose_decision(dispute_id, named, by=alice)
