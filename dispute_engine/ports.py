@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
     from dispute_engine.database import Database, StorageUrl
     from dispute_engine.domain.dispute import SlaCopy
-    from dispute_engine.reports import Discrepancy, ReportRow
+    from dispute_engine.reports import Discrepancy, LinkedClaim, ReportRow
 
 
 class Clock(Protocol):
@@ -172,12 +172,18 @@ class ReadModels(Protocol):
         """The last event position applied to a view."""
         ...
 
-    def work_queue_ids(self, *, status: str | None, assignee: str | None) -> list[str]:
-        """Dispute ids, most urgent and oldest first, optionally by status and assignee."""
+    def work_queue_ids(
+        self, *, status: str | None, assignee: str | None, queue: str | None = None
+    ) -> list[str]:
+        """Dispute ids, most urgent and oldest first, optionally by status, assignee, queue."""
         ...
 
     def needing_recheck(self) -> list[str]:
         """Open disputes whose latest chain facts are not final yet."""
+        ...
+
+    def linked_claims(self, chain_id: int, tx_hash: str) -> list[LinkedClaim]:
+        """Every dispute on one transaction, oldest filing first."""
         ...
 
     def sla_due(self, now: datetime) -> list[SlaCopy]:

@@ -3,7 +3,24 @@
 ``app`` is the entry point; the command modules register themselves on it when imported.
 """
 
-from dispute_engine.cli import claimants, notices, operations, reading, reports, workflow
+from dispute_engine.cli import (
+    casework,
+    claimants,
+    notices,
+    operations,
+    reading,
+    reports,
+    workflow,
+)
 from dispute_engine.cli.app import app
 
-__all__ = ["app", "claimants", "notices", "operations", "reading", "reports", "workflow"]
+__all__ = [
+    "app",
+    "casework",
+    "claimants",
+    "notices",
+    "operations",
+    "reading",
+    "reports",
+    "workflow",
+]
