@@ -65,9 +65,11 @@ class Sandbox:
             raise ChainNotConfigured("the engine has no chains: open it with chains=...")
         return cls(lookup.client(cls.chain_id).web3)
 
-    def send(self, sender: str, to: str, wei: int) -> str:
-        """Send native coin; returns the transaction hash."""
-        tx = {"from": sender, "to": to, "value": Wei(wei)}
+    def send(self, sender: str, to: str, wei: int, gas: int = 0) -> str:
+        """Send native coin, with a gas limit when given; returns the transaction hash."""
+        tx: dict[str, Any] = {"from": sender, "to": to, "value": Wei(wei)}
+        if gas:
+            tx["gas"] = gas
         return _hash(self.web3.eth.send_transaction(tx))  # type: ignore[arg-type]
 
     def token(self, symbol: str, decimals: int) -> str:

@@ -10,7 +10,10 @@ from typing import Annotated, Self
 
 from pydantic import Field, field_validator, model_validator
 
-from dispute_engine.domain.chain_facts import Override
+from dispute_engine.domain.canonical import canonical_id
+from dispute_engine.domain.casework import ContactChannel, ContactParty
+from dispute_engine.domain.chain_facts import OVERRIDABLE
+from dispute_engine.domain.checklist import ITEM_NAMES
 from dispute_engine.domain.claim import Claim, ClaimedTransaction, ExactDecimal, LongText, ShortText
 from dispute_engine.domain.decision import Outcome
 from dispute_engine.domain.evidence import (
@@ -23,6 +26,7 @@ from dispute_engine.domain.value_object import FieldError, ValueObject
 
 __all__ = ["AddEvidence", "ClaimedTransaction", "FileDispute", "ProposeDecision"]
 
+MONEY_OVERRIDES: frozenset[str] = frozenset({*OVERRIDABLE, "no_lookup"})
 IdempotencyKey = Annotated[str, Field(min_length=1, max_length=255, pattern=r"^[\x21-\x7e]+$")]
 
 
@@ -63,8 +67,21 @@ class ProposeDecision(ValueObject):
     amount: ExactDecimal | None = None
     rationale: LongText
     # Each chain fact the decision goes against, on purpose: status, recipient, asset,
-    # decimals, amount, or no_lookup when no lookup is recorded.
-    overrides: tuple[Override, ...] = ()
+    # decimals, amount, or no_lookup when no lookup is recorded; each open checklist item
+    # decided without, or "checklist" for all of them.
+    overrides: tuple[str, ...] = ()
+
+    @field_validator("overrides")
+    @classmethod
+    def _known_overrides(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        names = tuple(canonical_id(o, field="overrides") for o in value)
+        unknown = sorted(set(names) - MONEY_OVERRIDES - ITEM_NAMES)
+        if unknown:
+            raise ValueError(
+                f"unknown override {', '.join(unknown)}: name a chain fact "
+                f"({', '.join(sorted(MONEY_OVERRIDES))}), a checklist item, or checklist"
+            )
+        return names
 
     @field_validator("amount")
     @classmethod
@@ -77,9 +94,17 @@ class ProposeDecision(ValueObject):
     def _rejection_pays_nothing(self) -> Self:
         if self.outcome is Outcome.REJECT and self.amount is not None:
             raise FieldError("amount", "a rejection pays nothing: leave the amount out")
-        if self.outcome is Outcome.REJECT and self.overrides:
+        if self.outcome is Outcome.REJECT and MONEY_OVERRIDES & set(self.overrides):
             raise FieldError("overrides", "a rejection pays nothing: it overrides no chain fact")
         return self
+
+
+class RecordContact(ValueObject):
+    """Record an attempt to reach a party about the dispute (the recipient, an exchange...)."""
+
+    party: ContactParty
+    channel: ContactChannel
+    note: LongText
 
 
 class Reason(ValueObject):

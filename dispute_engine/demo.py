@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from dispute_engine.engine import DisputeEngine
 
 ALICE = Actor(id="alice", roles={Role.INVESTIGATOR})
 BOB = Actor(id="bob", roles={Role.APPROVER})
+CAROL = Actor(id="carol", roles={Role.INVESTIGATOR})
 ETHER = 10**18
 
 
@@ -43,13 +45,23 @@ class DemoChain(Protocol):
     chain_id: int
     accounts: list[str]
 
-    def send(self, sender: str, to: str, wei: int) -> str: ...
+    def send(self, sender: str, to: str, wei: int, gas: int = 0) -> str: ...
 
     def token(self, symbol: str, decimals: int) -> str: ...
 
     def transfer(self, symbol: str, sender: str, to: str, units: int, gas: int = 0) -> str: ...
 
     def balance(self, symbol: str, owner: str) -> int: ...
+
+
+def _gas(least: int) -> int:
+    """A gas limit of its own for each run's transaction.
+
+    The in-process chain starts afresh each run, so the same transaction would have the same
+    hash as an earlier run's, and its dispute would be linked to that run's (one transaction,
+    one cap on what its disputes are paid).
+    """
+    return least + secrets.randbelow(10_000)
 
 
 def _file(
@@ -88,7 +100,7 @@ def run_demo(
 
     # A transfer that reverted on chain while the app showed the balance as spent.
     chain.transfer("USDT", bank, zh_user, 100_000_000)
-    failed = chain.transfer("USDT", zh_user, exchange, 125_500_000, gas=100_000)
+    failed = chain.transfer("USDT", zh_user, exchange, 125_500_000, gas=_gas(100_000))
     zh = _file(
         engine,
         chain,
@@ -118,7 +130,9 @@ def run_demo(
         ProposeDecision(
             outcome="refund",
             rationale="the transfer reverted on chain; the wallet debited the user anyway",
-            overrides=("status", "amount"),  # the chain shows nothing moved: said on purpose
+            # The chain shows nothing moved, and the checklist's items are not all worked in
+            # a demo: both said on purpose.
+            overrides=("status", "amount", "checklist"),
         ),
         by=ALICE,
     )
@@ -135,7 +149,7 @@ def run_demo(
     engine.close(zh, by=ALICE)
 
     # The claimant remembers 0.2 ETH; the chain shows the 0.25 they signed.
-    paid = chain.send(es_user, shop, ETHER // 4)
+    paid = chain.send(es_user, shop, ETHER // 4, gas=_gas(21_000))
     es = _file(
         engine,
         chain,
@@ -152,28 +166,18 @@ def run_demo(
     engine.assign(es, investigator="alice", by=ALICE)
     _facts(engine, es, say, "[es]")
     engine.propose_decision(
-        es, ProposeDecision(outcome="reject", rationale="the claimant signed 0.25 ETH"), by=ALICE
-    )
-    say(f"[es] notice: {engine.notify_claimant(es, by=ALICE)}")
-    engine.close(es, by=ALICE)
-    engine.reopen(es, reason="appeal: the quote screen said 0.2 ETH", by=ALICE)
-    engine.propose_decision(
         es,
         ProposeDecision(
-            outcome="partial_refund",
-            amount=Decimal("0.05"),
-            rationale="the quote screen was misleading",
-            overrides=("amount",),  # the chain shows 0.25 ETH, not the 0.2 claimed
+            outcome="reject", rationale="the claimant signed 0.25 ETH", overrides=["checklist"]
         ),
         by=ALICE,
     )
-    engine.approve_decision(es, by=BOB)
-    engine.execute_decision(es, by=BOB)
-    say(f"[es] reopened on appeal; notice: {engine.notify_claimant(es, by=ALICE)}")
+    say(f"[es] notice: {engine.notify_claimant(es, by=ALICE)}")
     engine.close(es, by=ALICE)
+    _appeal(engine, es, say)
 
     # The chain shows the payment arrived; the claimant withdraws once their friend checks.
-    sent = chain.send(en_user, friend, ETHER // 10)
+    sent = chain.send(en_user, friend, ETHER // 10, gas=_gas(21_000))
     en = _file(
         engine,
         chain,
@@ -208,3 +212,26 @@ def run_demo(
         names = ", ".join(e.name for e in engine.history(dispute_id))
         say(f"{str(dispute_id)[:8]} {view.status}, paid {view.paid_amount}: {names}")
     return [zh, es, en]
+
+
+def _appeal(engine: DisputeEngine, es: UUID, say: Callable[[str], None]) -> None:
+    """The es claimant appeals; the appeal is decided by people who did not decide it."""
+    engine.reopen(es, reason="appeal: the quote screen said 0.2 ETH", by=ALICE)
+    # An appeal goes to fresh eyes: an investigator who did not decide the dispute before.
+    engine.assign(es, investigator="carol", by=CAROL)
+    engine.propose_decision(
+        es,
+        ProposeDecision(
+            outcome="partial_refund",
+            amount=Decimal("0.05"),
+            rationale="the quote screen was misleading",
+            overrides=("amount", "checklist"),  # the chain shows 0.25 ETH, not the 0.2 claimed
+        ),
+        by=CAROL,
+    )
+    engine.approve_decision(es, by=BOB)
+    engine.execute_decision(es, by=BOB)
+    say(
+        f"[es] reopened on appeal, decided by carol; notice: {engine.notify_claimant(es, by=CAROL)}"
+    )
+    engine.close(es, by=CAROL)

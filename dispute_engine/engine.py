@@ -9,6 +9,7 @@ from typing import Self
 from uuid import UUID
 
 from dispute_engine.auditing import Auditing
+from dispute_engine.casework import Casework
 from dispute_engine.chain_truth import ChainTruth
 from dispute_engine.claimants import Claimants
 from dispute_engine.commands import (
@@ -35,13 +36,13 @@ from dispute_engine.domain.errors import (
 )
 from dispute_engine.domain.lifecycle import Status
 from dispute_engine.domain.quality import QualityFigures, check_grouping
+from dispute_engine.domain.review import ApprovalPolicy
 from dispute_engine.domain.wallet_challenge import WalletChallenge
 from dispute_engine.engine_core import DisputeId, EngineCore, GatewayFactory
 from dispute_engine.identity import Identity
 from dispute_engine.ports import (
     Clock,
     PayoutGateway,
-    PayoutInstruction,
     ReadModels,
 )
 from dispute_engine.reports import Discrepancy, ReportRow
@@ -61,9 +62,10 @@ class DisputeEngine:
     """Files, investigates, decides and closes disputes; every change is an event.
 
     Built by ``open`` (the composition root in ``bootstrap``). It holds its core (the event
-    store, clock, settings, evidence and payout adapters) and three collaborators:
-    ``chain`` (what the chain says), ``service_levels`` (SLA alerts and the report) and
-    ``audit`` (history, past states, the audit log). The methods below delegate to them.
+    store, clock, settings, evidence and payout adapters) and four collaborators:
+    ``chain`` (what the chain says), ``service_levels`` (SLA alerts and the report),
+    ``audit`` (history, past states, the audit log) and ``casework`` (contact attempts,
+    escalation, linked claims, provisional credit). The methods below delegate to them.
     """
 
     def __init__(self, core: EngineCore) -> None:
@@ -71,6 +73,7 @@ class DisputeEngine:
         self.chain = ChainTruth(core)
         self.service_levels = ServiceLevels(core)
         self.audit = Auditing(core)
+        self.casework = Casework(core)
         self.claimants = Claimants(core)
         self.staffing = Staffing(core)
 
@@ -108,11 +111,17 @@ class DisputeEngine:
             create=create,
         )
 
+    @property
+    def approval_policy(self) -> ApprovalPolicy:
+        """When a money-moving decision needs two approvers, from settings."""
+        return ApprovalPolicy(self._core.settings.second_approval_above)
+
     # -- filing -------------------------------------------------------------------
 
     def file_dispute(self, command: FileDispute, *, by: Actor | Identity) -> UUID:
         """File a dispute; the same idempotency key returns the same id and writes nothing.
 
+        A dispute on a transaction other disputes claim is linked with each of them.
         Raises InvalidInput, IdempotencyKeyReused (same key, different claim), NotAuthorized.
         """
         by = self.staffing.acting(by)
@@ -134,6 +143,7 @@ class DisputeEngine:
         )
         try:
             self._core.save(dispute)  # most filings are new: try first, look only on a clash
+            self.casework.link_claims(dispute, by=by)
             return dispute.id
         except ConcurrencyConflict:
             existing = self._core.load(dispute.id)
@@ -147,6 +157,7 @@ class DisputeEngine:
                 ],
                 dispute_id=existing.id,
             )
+        self.casework.link_claims(existing, by=by)  # a retry after a crash between the two
         return existing.id
 
     # -- investigation ------------------------------------------------------------
@@ -302,20 +313,27 @@ class DisputeEngine:
         Money moves only as far as the chain vouches: each contradicted chain fact, or
         ``no_lookup``, must be named in ``decision.overrides``; without an ``amount`` override
         the total paid stays within the transfer the chain verified.
+        While checklist items are open, each must be named in ``decision.overrides`` (or
+        ``checklist``), a rejection too. Amounts above the asset's threshold, and unauthorized
+        transfers, need two distinct approvers. A rejection reverses an unsettled
+        provisional credit.
         Raises InvalidInput (money rules, ``overrides``), InvalidTransition, NotAuthorized.
         """
         by = self.staffing.acting(by)
-        self._core.command(
-            dispute_id,
-            lambda d: d.propose_decision(
+
+        def propose(dispute: Dispute) -> None:
+            dispute.propose_decision(
                 decision.outcome,
                 decision.amount,
                 decision.rationale,
                 by=by,
                 now=self._core.now(),
                 overrides=decision.overrides,
-            ),
-        )
+                approval_policy=self.approval_policy,
+            )
+
+        self._core.command(dispute_id, propose)
+        self.casework.commit_reversals(dispute_id)
 
     def approve_decision(self, dispute_id: DisputeId, *, by: Actor | Identity) -> None:
         """Approve the proposed decision; the approver must not be its proposer."""
@@ -345,8 +363,13 @@ class DisputeEngine:
         second executor racing this one, finds the first payment instead of paying again.
         So a save that clashes with another change (a note added meanwhile) is retried on
         the fresh dispute without paying twice.
-        Raises InvalidTransition, NotAuthorized, PayoutRefused (the gateway's own checks;
-        nothing paid, the dispute stays approved), PayoutFailed, ChainUnavailable.
+        Every dispute on the transaction together is paid at most what the chain verified:
+        the payout is committed in the per-transaction ledger first, so of two linked
+        disputes paid at once by two processes, the one that would pass the cap is refused.
+        An unsettled provisional credit counts toward the award (only the rest is paid).
+        Raises InvalidTransition, NotAuthorized, PayoutRefused (the gateway's own checks or
+        the transaction's cap, ``reason="linked_cap"``; nothing paid, the dispute stays
+        approved), PayoutFailed, ChainUnavailable.
         """
         by = self.staffing.acting(by)
 
@@ -354,29 +377,25 @@ class DisputeEngine:
             decision = dispute.require_executable(by=by)
             self.staffing.require_signed_approval(dispute)
             signature = self.staffing.sign(by, dispute, SignedAction.EXECUTE)
-            tx = dispute.claim.transaction
-            with self._core.storage_boundary():
-                receipt = self._core.payout_gateway.pay(
-                    PayoutInstruction(
-                        key=f"{dispute.id}:{decision.number}",
-                        dispute_id=dispute.id,
-                        decision_number=decision.number,
-                        outcome=decision.outcome,
-                        claimant_id=dispute.claim.claimant_id,
-                        chain_id=tx.chain_id,
-                        asset=tx.asset,
-                        token_address=tx.token_address,
-                        decimals=dispute.disputed.decimals,
-                        units=decision.units,
-                        to_address=tx.sender,
-                    )
+            units = dispute.units_to_pay(decision)
+            credit = dispute.unsettled_credit
+            if units == 0 and credit is not None:
+                # The provisional credit already paid the whole award.
+                reference = f"credit:{dispute.id}:credit:{dispute.credits.index(credit) + 1}"
+            else:
+                reference = self.casework.pay(
+                    dispute,
+                    key=f"{dispute.id}:{decision.number}",
+                    number=decision.number,
+                    outcome=decision.outcome,
+                    units=units,
                 )
-            dispute.record_execution(
-                receipt.reference, by=by, now=self._core.now(), signature=signature
-            )
-            return receipt.reference
+            dispute.record_execution(reference, by=by, now=self._core.now(), signature=signature)
+            return reference
 
-        return self._core.command(dispute_id, pay, retry=True)
+        reference = self._core.command(dispute_id, pay, retry=True)
+        self.casework.commit_reversals(dispute_id)
+        return reference
 
     # -- the claimant and the end -------------------------------------------------
 
@@ -422,9 +441,14 @@ class DisputeEngine:
         return self.claimants.reveal(DisputeView.of(dispute), dispute)
 
     def list_disputes(
-        self, *, status: Status | str | None = None, assignee: str | None = None
+        self,
+        *,
+        status: Status | str | None = None,
+        assignee: str | None = None,
+        queue: str | None = None,
     ) -> list[DisputeView]:
-        """Disputes, most urgent and oldest first, optionally by status and assignee.
+        """Disputes, most urgent and oldest first, optionally by status, assignee and queue
+        (``"escalation"`` for escalated disputes).
 
         Served from the work-queue view, brought up to date first.
         """
@@ -437,7 +461,9 @@ class DisputeEngine:
         try:
             read_models = self._core.projections
             read_models.catch_up(["work_queue"])
-            ids = read_models.work_queue_ids(status=wanted and str(wanted), assignee=assignee)
+            ids = read_models.work_queue_ids(
+                status=wanted and str(wanted), assignee=assignee, queue=queue
+            )
         except StorageUnavailable:
             if self._core.creates:
                 raise
@@ -449,8 +475,9 @@ class DisputeEngine:
                 for v in views
                 if (wanted is None or v.status == wanted)
                 and (assignee is None or v.assignee == assignee)
+                and (queue is None or v.queue == queue)
             ]
-            chosen.sort(key=lambda v: (PRIORITY_RANK[v.claim.priority], v.filed_at, str(v.id)))
+            chosen.sort(key=lambda v: (PRIORITY_RANK[v.priority], v.filed_at, str(v.id)))
             return chosen
         return [self.get(UUID(i)) for i in ids]
 
@@ -562,6 +589,29 @@ class DisputeEngine:
     def sla_report(self, *, since: datetime, until: datetime) -> list[ReportRow]:
         """How SLA clocks started in a period fared (see ``ServiceLevels``)."""
         return self.service_levels.sla_report(since=since, until=until)
+
+    def record_contact_attempt(
+        self, dispute_id: DisputeId, *, party: str, channel: str, note: str, by: Actor | Identity
+    ) -> None:
+        """Record an attempt to reach a party about the dispute (see ``Casework``)."""
+        by = self.staffing.acting(by)
+        self.casework.record_contact_attempt(
+            dispute_id, party=party, channel=channel, note=note, by=by
+        )
+
+    def escalate(self, dispute_id: DisputeId, *, reason: str, by: Actor | Identity) -> None:
+        """Raise the priority and hand the dispute to the escalation queue (see ``Casework``)."""
+        by = self.staffing.acting(by)
+        self.casework.escalate(dispute_id, reason=reason, by=by)
+
+    def grant_provisional_credit(self, dispute_id: DisputeId, *, by: Actor | Identity) -> str:
+        """Credit the claimant ahead of the decision, once (see ``Casework``)."""
+        by = self.staffing.acting(by)
+        return self.casework.grant_provisional_credit(dispute_id, by=by)
+
+    def record_credit_deadlines(self, now: datetime | None = None) -> list[tuple[UUID, str]]:
+        """Record credits fallen due and credits made permanent, once (see ``Casework``)."""
+        return self.casework.record_credit_deadlines(now)
 
     def history(self, dispute_id: DisputeId) -> list[HistoryEntry]:
         """Every recorded event of the dispute, hash-chained (see ``Auditing``)."""

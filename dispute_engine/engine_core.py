@@ -20,6 +20,7 @@ from eventsourcing.persistence import (
 from eventsourcing.utils import get_topic
 from pydantic import ValidationError
 
+from dispute_engine.commitment_ledger import CommitmentLedger
 from dispute_engine.database import Database, StorageUrl
 from dispute_engine.domain.dispute import Dispute
 from dispute_engine.domain.errors import (
@@ -108,6 +109,9 @@ class EngineCore:
             self.payout_gateway: PayoutGateway = (
                 payout_gateway(self.db) if callable(payout_gateway) else payout_gateway
             )
+            # Created with the other tables, under the creation lock: processes paying for
+            # the first time at once must not race on creating it.
+            self.commitments = CommitmentLedger(self.db)
 
     @contextmanager
     def storage_boundary(self) -> Iterator[None]:

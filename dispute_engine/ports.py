@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from dispute_engine.database import Database, StorageUrl
     from dispute_engine.domain.actor import Role
     from dispute_engine.domain.dispute import SlaCopy
-    from dispute_engine.reports import DirectoryEntry, Discrepancy, ReportRow
+    from dispute_engine.reports import DirectoryEntry, Discrepancy, LinkedClaim, ReportRow
 
 
 class Clock(Protocol):
@@ -173,8 +173,10 @@ class ReadModels(Protocol):
         """The last event position applied to a view."""
         ...
 
-    def work_queue_ids(self, *, status: str | None, assignee: str | None) -> list[str]:
-        """Dispute ids, most urgent and oldest first, optionally by status and assignee."""
+    def work_queue_ids(
+        self, *, status: str | None, assignee: str | None, queue: str | None = None
+    ) -> list[str]:
+        """Dispute ids, most urgent and oldest first, optionally by status, assignee, queue."""
         ...
 
     def staff_members(self, *, include_revoked: bool) -> list[DirectoryEntry]:
@@ -190,6 +192,10 @@ class ReadModels(Protocol):
 
     def needing_recheck(self) -> list[str]:
         """Open disputes whose latest chain facts are not final yet."""
+        ...
+
+    def linked_claims(self, chain_id: int, tx_hash: str) -> list[LinkedClaim]:
+        """Every dispute on one transaction, oldest filing first."""
         ...
 
     def sla_due(self, now: datetime) -> list[SlaCopy]:

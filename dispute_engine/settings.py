@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from dispute_engine.domain.evidence import MAX_EVIDENCE_BYTES
+from dispute_engine.domain.review import DEFAULT_APPROVAL_POLICY
 
 DEFAULT_DB = "sqlite:///./disputes.db"
 
@@ -88,6 +89,11 @@ class Settings(BaseSettings):
     # Per asset symbol: ``{"USDT": {"per_payout": "500", "per_day": "5000"}}``; an asset
     # without an entry has no limit.
     payout_limits: dict[str, PayoutLimit] = Field(default_factory=dict)
+    # Per asset symbol, the amount above which a decision needs two distinct approvers:
+    # ``{"USDT": "10000"}``; an asset without an entry always needs two.
+    second_approval_above: dict[str, Decimal] = Field(
+        default_factory=lambda: dict(DEFAULT_APPROVAL_POLICY.second_approval_above)
+    )
     # Per chain id, tokens the registry should know besides its well-known ones:
     # ``{"31337": [{"symbol": "TUSD", "address": "0x...", "decimals": 6}]}``.
     tokens: dict[int, list[TokenSetting]] = Field(default_factory=dict)

@@ -63,7 +63,49 @@ class DecisionView(View):
     proposed_at: datetime
     approved_by: str | None
     approved_at: datetime | None
-    overrides: list[str] = []  # chain facts the decision goes against, named by its proposer
+    overrides: list[str] = []  # chain facts and checklist items the proposer overrode
+    approvals_required: int = 1
+    approvals: list[str] = []  # who approved it so far, in order
+
+
+class ChecklistItemView(View):
+    """One item of the dispute's checklist: done when a recorded fact covers it."""
+
+    name: str
+    description: str
+    done: bool
+
+
+class ContactAttemptView(View):
+    """An attempt to reach a party about the dispute."""
+
+    party: str
+    channel: str
+    note: str
+    by: str
+    at: datetime
+
+
+class EscalationView(View):
+    """A hand-over to the escalation queue at a raised priority."""
+
+    reason: str
+    priority: str
+    queue: str
+    by: str
+    at: datetime
+
+
+class ProvisionalCreditView(View):
+    """Money credited ahead of the decision, and how it ended."""
+
+    amount: Decimal
+    state: str  # granted | permanent | reversed
+    granted_by: str
+    granted_at: datetime
+    settled_by: str | None
+    settled_at: datetime | None
+    reversed_amount: Decimal
 
 
 class PayoutView(View):
@@ -192,6 +234,15 @@ class DisputeView(View):
     reopen_count: int
     chain_facts: ChainFactsView | None = None
     sla_clocks: list[SlaClockView] = []
+    checklist_version: str | None = None  # None: filed before checklists
+    checklist: list[ChecklistItemView] = []
+    linked: list[UUID] = []  # other disputes on the same transaction
+    contacts: list[ContactAttemptView] = []
+    priority: str = "normal"  # the claim's, raised by escalations
+    queue: str | None = None  # "escalation" once escalated
+    escalations: list[EscalationView] = []
+    provisional_credits: list[ProvisionalCreditView] = []
+    credit_due_at: datetime | None = None  # where the jurisdiction's rule asks for a credit
 
     @classmethod
     def of(cls, dispute: Dispute) -> DisputeView:
@@ -202,6 +253,7 @@ class DisputeView(View):
             return Money(units, decimals, asset).amount
 
         decision = dispute.decision
+        plan = dispute.credit_plan
         return cls(
             id=dispute.id,
             version=dispute.version,
@@ -231,6 +283,8 @@ class DisputeView(View):
                 approved_by=decision.approved_by,
                 approved_at=decision.approved_at,
                 overrides=list(decision.overrides),
+                approvals_required=decision.approvals_required,
+                approvals=list(decision.approvals),
             ),
             payouts=[
                 PayoutView(
@@ -253,6 +307,26 @@ class DisputeView(View):
             chain_facts=None
             if dispute.chain_facts is None
             else ChainFactsView.of(len(dispute.chain_lookups), *dispute.chain_facts, decimals),
+            checklist_version=dispute.checklist_version,
+            checklist=[ChecklistItemView.model_validate(i) for i in dispute.checklist],
+            linked=list(dispute.linked),
+            contacts=[ContactAttemptView.model_validate(c) for c in dispute.contacts],
+            priority=dispute.priority,
+            queue=dispute.queue,
+            escalations=[EscalationView.model_validate(e) for e in dispute.escalations],
+            provisional_credits=[
+                ProvisionalCreditView(
+                    amount=amount(c.units),
+                    state=c.state,
+                    granted_by=c.granted_by,
+                    granted_at=c.granted_at,
+                    settled_by=c.settled_by,
+                    settled_at=c.settled_at,
+                    reversed_amount=amount(c.reversed_units),
+                )
+                for c in dispute.credits
+            ],
+            credit_due_at=None if plan is None else plan.credit_due_at,
         )
 
 

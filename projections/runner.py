@@ -28,10 +28,11 @@ from dispute_engine.domain.errors import InvalidInput, StorageUnavailable
 from dispute_engine.domain.quality import Grouping, QualityFigures
 from dispute_engine.error_mapping import storage_errors
 from dispute_engine.ports import EventSource
-from dispute_engine.reports import DirectoryEntry, Discrepancy, ReportRow
+from dispute_engine.reports import DirectoryEntry, Discrepancy, LinkedClaim, ReportRow
 from dispute_engine.settings import Settings
 from projections.audit_log import AuditLog, verify
 from projections.feed_view import FeedView
+from projections.linked_claims import LinkedClaimsView
 from projections.notice_outbox import NoticeOutbox
 from projections.quality import QualityView
 from projections.sla import SlaView
@@ -43,8 +44,15 @@ from projections.work_routing import next_disputes
 
 def all_views(settings: Settings | None = None) -> dict[str, View]:
     """Every view, by name; the feed only where the settings name its broker."""
-    views: list[View] = [WorkQueue(), SlaView(), AuditLog(), QualityView(), NoticeOutbox()]
-    views.append(StaffDirectory())
+    views: list[View] = [
+        WorkQueue(),
+        SlaView(),
+        AuditLog(),
+        QualityView(),
+        NoticeOutbox(),
+        LinkedClaimsView(),
+        StaffDirectory(),
+    ]
     if settings is not None and settings.feed_url is not None:
         views.append(
             FeedView(
@@ -234,11 +242,13 @@ class ProjectionRunner:
 
     # -- the queries the engine asks of its read models -------------------------------
 
-    def work_queue_ids(self, *, status: str | None, assignee: str | None) -> list[str]:
-        """Dispute ids, most urgent and oldest first, optionally by status and assignee."""
+    def work_queue_ids(
+        self, *, status: str | None, assignee: str | None, queue: str | None = None
+    ) -> list[str]:
+        """Dispute ids, most urgent and oldest first, optionally by status, assignee, queue."""
         with storage_errors(self.source.storage):
             self._require_built()
-            return WorkQueue.ids(self.db, status=status, assignee=assignee)
+            return WorkQueue.ids(self.db, status=status, assignee=assignee, queue=queue)
 
     def staff_members(self, *, include_revoked: bool) -> list[DirectoryEntry]:
         """The staff directory's members by staff id; revoked ones unless told otherwise."""
@@ -261,6 +271,12 @@ class ProjectionRunner:
         with storage_errors(self.source.storage):
             self._require_built()
             return WorkQueue.needing_recheck(self.db)
+
+    def linked_claims(self, chain_id: int, tx_hash: str) -> list[LinkedClaim]:
+        """Every dispute on one transaction, oldest filing first."""
+        with storage_errors(self.source.storage):
+            self._require_built()
+            return LinkedClaimsView.on(self.db, chain_id, tx_hash)
 
     def sla_due(self, now: datetime) -> list[SlaCopy]:
         """The SLA view's copies of disputes with a warning or breach due by ``now``."""

@@ -18,7 +18,7 @@ class WorkQueue:
     """One row per dispute, kept current by its events."""
 
     name: str = "work_queue"
-    version: int = 2  # bump when the tables change: the view is rebuilt
+    version: int = 3  # bump when the tables change: the view is rebuilt
     tables: tuple[str, ...] = ("work_queue",)
 
     def create(self, db: Database) -> None:
@@ -31,7 +31,7 @@ class WorkQueue:
             "reason TEXT NOT NULL, claimant_id TEXT NOT NULL, channel TEXT NOT NULL, "
             "language TEXT NOT NULL, asset TEXT NOT NULL, amount TEXT NOT NULL, "
             "filed_at TEXT NOT NULL, updated_at TEXT NOT NULL, version INTEGER NOT NULL, "
-            "needs_recheck INTEGER NOT NULL)",
+            "needs_recheck INTEGER NOT NULL, queue TEXT)",
             "CREATE INDEX IF NOT EXISTS work_queue_open ON "
             f"{table} (is_open, priority_rank, filed_at)",
             f"CREATE INDEX IF NOT EXISTS work_queue_assignee ON {table} (assignee, status)",
@@ -55,6 +55,10 @@ class WorkQueue:
             }
             if isinstance(event, events.Assigned):
                 row["assignee"] = event.investigator
+            if isinstance(event, events.Escalated):
+                row["priority"] = event.priority
+                row["priority_rank"] = PRIORITY_RANK[event.priority]
+                row["queue"] = event.queue
             if isinstance(event, events.TransactionLookedUp):
                 facts = event.facts
                 row["needs_recheck"] = int(
@@ -85,6 +89,7 @@ class WorkQueue:
         claim = event.claim
         return {
             "assignee": None,
+            "queue": None,
             "needs_recheck": 0,
             "priority": claim["priority"],
             "priority_rank": PRIORITY_RANK[claim["priority"]],
@@ -107,9 +112,14 @@ class WorkQueue:
         return [str(r["dispute_id"]) for r in rows]
 
     @staticmethod
-    def ids(db: Database, *, status: str | None, assignee: str | None) -> list[str]:
-        """Dispute ids, most urgent and oldest first, optionally by status and assignee."""
+    def ids(
+        db: Database, *, status: str | None, assignee: str | None, queue: str | None = None
+    ) -> list[str]:
+        """Dispute ids, most urgent and oldest first, optionally by status, assignee, queue."""
         where, params = [], []
+        if queue is not None:
+            where.append("queue = ?")
+            params.append(queue)
         if status is not None:
             where.append("status = ?")
             params.append(status)

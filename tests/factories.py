@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from typing import Any
 
@@ -11,8 +12,11 @@ from dispute_engine.payout_ledger import PayoutLedger
 USDT = "0xdAC17F958D2ee523a2206206994597C13D831ec7"
 SENDER = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"
 RECIPIENT = "0xfB6916095ca1df60bB79Ce92cE3Ea74c37c5d359"
-# Proposals on disputes never looked up: the chain vouches for nothing, which they name.
-UNCHECKED = ("no_lookup", "amount")
+# Proposals on disputes never looked up: the chain vouches for nothing, which they name,
+# and the reason's checklist is left open on purpose.
+UNCHECKED = ("no_lookup", "amount", "checklist")
+# A rejection decided without working the checklist.
+UNCHECKED_REJECTION = ("checklist",)
 
 
 def transaction(**overrides: Any) -> dict[str, Any]:
@@ -31,8 +35,14 @@ def transaction(**overrides: Any) -> dict[str, Any]:
 
 
 def filing(**overrides: Any) -> dict[str, Any]:
-    """The fields of a valid FileDispute, as plain data."""
-    tx = transaction(**overrides.pop("transaction", {}))
+    """The fields of a valid FileDispute, as plain data.
+
+    Each idempotency key claims a transaction of its own (no linked claims), and the same key
+    the same transaction, so a retried filing is the same claim.
+    """
+    key = overrides.pop("idempotency_key", f"key-{uuid.uuid4()}")
+    own = "0x" + hashlib.sha256(key.encode()).hexdigest()
+    tx = transaction(**{"tx_hash": own, **overrides.pop("transaction", {})})
     return {
         "claimant_id": "user-1842",
         "channel": "chat",
@@ -42,7 +52,7 @@ def filing(**overrides: Any) -> dict[str, Any]:
         "reason": "not_received",
         "transaction": tx,
         "description": "Sent 125.50 USDT to the exchange, never credited",
-        "idempotency_key": f"key-{uuid.uuid4()}",
+        "idempotency_key": key,
         **overrides,
     }
 

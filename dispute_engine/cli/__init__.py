@@ -3,11 +3,21 @@
 ``app`` is the entry point; the command modules register themselves on it when imported.
 """
 
-from dispute_engine.cli import claimants, notices, operations, reading, reports, staff, workflow
+from dispute_engine.cli import (
+    casework,
+    claimants,
+    notices,
+    operations,
+    reading,
+    reports,
+    staff,
+    workflow,
+)
 from dispute_engine.cli.app import app
 
 __all__ = [
     "app",
+    "casework",
     "claimants",
     "notices",
     "operations",

@@ -154,13 +154,14 @@ def sla_check(
         rounds = 0
         while True:
             recorded = engine.record_sla_breaches()
+            credits = engine.record_credit_deadlines()
             rounds += 1
             lines = [
                 f"{a.dispute_id} {a.metric} "
                 + ("breached" if a.threshold >= 100 else f"warning at {a.threshold}%")
                 + f", due {render.utc(a.due_at)}"
                 for a in recorded
-            ]
+            ] + [f"{dispute_id} {name}" for dispute_id, name in credits]
             breached = sum(a.threshold >= 100 for a in recorded)
             summary = (
                 f"{render.utc(engine.now())}: {breached} breached, "

@@ -95,4 +95,38 @@ def dispute(view: DisputeView) -> None:
         )
     for clock in view.sla_clocks:
         items.append((f"sla {clock.metric}", f"{clock.state}, due {utc(clock.due_at)}"))
+    items += casework(view)
     pairs(items)
+
+
+def casework(view: DisputeView) -> list[tuple[str, object]]:
+    """The checklist, links, contacts, escalation and provisional credits of a dispute."""
+    asset = view.claim.transaction.asset
+    items: list[tuple[str, object]] = []
+    if view.checklist_version is not None:
+        done = sum(i.done for i in view.checklist)
+        items.append(
+            (
+                "checklist",
+                f"{done} of {len(view.checklist)} done (version {view.checklist_version})",
+            )
+        )
+        items += [(f"  [{'x' if i.done else ' '}] {i.name}", i.description) for i in view.checklist]
+    if view.linked:
+        items.append(("linked", ", ".join(str(i) for i in view.linked)))
+    for c in view.contacts:
+        items.append((f"contact {c.party}", f"{c.channel} at {utc(c.at)} by {c.by}: {c.note}"))
+    if view.queue is not None:
+        items.append(("escalated", f"{view.priority} priority, {view.queue} queue"))
+    if view.credit_due_at is not None and not view.provisional_credits:
+        items.append(("credit due", utc(view.credit_due_at)))
+    for n, credit in enumerate(view.provisional_credits, start=1):
+        settled = "" if credit.settled_at is None else f", settled {utc(credit.settled_at)}"
+        items.append(
+            (
+                f"credit #{n}",
+                f"{credit.amount} {asset} {credit.state} (granted {utc(credit.granted_at)} "
+                f"by {credit.granted_by}{settled})",
+            )
+        )
+    return items

@@ -61,6 +61,7 @@ _INVESTIGATOR_ACTIONS = frozenset(Action) - {
     Action.APPROVE_DECISION,
     Action.SEND_BACK,
     Action.RECORD_SLA,
+    Action.GRANT_PROVISIONAL_CREDIT,
     Action.RECORD_FEEDBACK,
     Action.FORGET_CLAIMANT,
 }
@@ -74,6 +75,9 @@ PERMISSIONS: dict[Action | str, frozenset[Role]] = {
     Action.SEND_BACK: frozenset({Role.APPROVER}),
     Action.EXECUTE_DECISION: frozenset({Role.INVESTIGATOR, Role.APPROVER}),
     Action.RECORD_SLA: frozenset({Role.SYSTEM}),
+    # A provisional credit pays money: an approver grants it, as they approve a decision.
+    Action.GRANT_PROVISIONAL_CREDIT: frozenset({Role.APPROVER}),
+    Action.ESCALATE: frozenset({Role.INVESTIGATOR, Role.APPROVER}),
     # The claimant's answer, relayed by the channel that received it.
     Action.RECORD_FEEDBACK: frozenset({Role.SYSTEM}),
     # Erasing a person is irreversible: an approver decides it.
@@ -88,6 +92,7 @@ PERMISSIONS: dict[Action | str, frozenset[Role]] = {
 # is refused these actions even when also holding a role that would allow them.
 DENIED: dict[Action | str, frozenset[Role]] = {
     Action.APPROVE_DECISION: frozenset({Role.ADMIN}),
+    Action.GRANT_PROVISIONAL_CREDIT: frozenset({Role.ADMIN}),
     Action.EXECUTE_DECISION: frozenset({Role.ADMIN}),
 }
 

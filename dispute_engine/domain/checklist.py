@@ -265,6 +265,22 @@ CHECKLISTS: dict[str, ChecklistPolicy] = {
     )
 }
 CURRENT_CHECKLIST_VERSION = "2026-12"
+# Every name an override may give a checklist item, across versions.
+ITEM_NAMES: frozenset[str] = frozenset(
+    {ALL_OPEN_ITEMS}
+    | {i.name for policy in CHECKLISTS.values() for items in policy.reasons.values() for i in items}
+)
+
+
+def evaluate(reason: str, version: str | None, facts: CaseFacts) -> tuple[ItemStatus, ...]:
+    """A dispute's items as done or open under the version it was filed with.
+
+    A dispute filed before checklists existed (``version`` None) has no items.
+    Raises LookupError for an unknown version or reason.
+    """
+    if version is None:
+        return ()
+    return checklist_for(reason, version).evaluate(facts)
 
 
 def checklist_for(reason: str, version: str = CURRENT_CHECKLIST_VERSION) -> Checklist:

@@ -19,12 +19,20 @@ from eventsourcing.domain import Aggregate, event
 
 from dispute_engine.domain import events
 from dispute_engine.domain.actor import FILE, Actor, require_permission, same_actor
+from dispute_engine.domain.canonical import canonical_id
+from dispute_engine.domain.casework import ContactAttempt, EscalationRecord
 from dispute_engine.domain.chain_facts import (
     ChainFacts,
     Comparison,
     compare,
     required_overrides,
     verified_units,
+)
+from dispute_engine.domain.checklist import (
+    CURRENT_CHECKLIST_VERSION,
+    ItemStatus,
+    evaluate,
+    require_covered,
 )
 from dispute_engine.domain.claim import Claim
 from dispute_engine.domain.decision import Decision, Outcome, Payout
@@ -51,7 +59,25 @@ from dispute_engine.domain.lifecycle import (
 from dispute_engine.domain.money import AmountError, Money
 from dispute_engine.domain.note import Note
 from dispute_engine.domain.notice import Notice, Template, render
+from dispute_engine.domain.provisional_credit import (
+    CreditSchedule,
+    CreditState,
+    ProvisionalCredit,
+    credit_owed,
+    due_for_automatic_permanence,
+    require_grant_allowed,
+    schedule,
+    settlement,
+)
 from dispute_engine.domain.quality import Feedback
+from dispute_engine.domain.review import (
+    ApprovalPolicy,
+    approve,
+    escalate,
+    fully_approved,
+    require_fresh_approver,
+    require_fresh_investigator,
+)
 from dispute_engine.domain.sla_clock import ClockMove, SlaAlert, SlaTracker, move_clocks
 from dispute_engine.domain.sla_policy import CURRENT_POLICY
 from dispute_engine.domain.wallet_challenge import WalletChallenge
@@ -112,6 +138,13 @@ class Dispute(Aggregate):
     Withdrawn = events.Withdrawn
     SlaWarningRaised = events.SlaWarningRaised
     SlaBreached = events.SlaBreached
+    ContactAttempted = events.ContactAttempted
+    Escalated = events.Escalated
+    ClaimLinked = events.ClaimLinked
+    ProvisionalCreditGranted = events.ProvisionalCreditGranted
+    ProvisionalCreditMadePermanent = events.ProvisionalCreditMadePermanent
+    ProvisionalCreditReversed = events.ProvisionalCreditReversed
+    ProvisionalCreditDue = events.ProvisionalCreditDue
     IdentityChallengeIssued = events.IdentityChallengeIssued
     IdentityAttemptFailed = events.IdentityAttemptFailed
     FeedbackRecorded = events.FeedbackRecorded
@@ -164,6 +197,7 @@ class Dispute(Aggregate):
             actor=by.id,
             status=Status.FILED,
             timestamp=now,
+            checklist_version=CURRENT_CHECKLIST_VERSION,
         )
 
     @event(events.Filed)
@@ -176,6 +210,7 @@ class Dispute(Aggregate):
         actor: str,
         status: str,
         timestamp: datetime,
+        checklist_version: str | None,  # None for disputes filed before checklists
     ) -> None:
         self.idempotency_key = idempotency_key
         self.fingerprint = fingerprint
@@ -199,6 +234,17 @@ class Dispute(Aggregate):
         self._sla = SlaTracker.for_claim(claim, policy_version)
         self._sla_pending: list[ClockMove] = []  # moves not yet applied: see the sla property
         self.chain_lookups: list[tuple[ChainFacts, Comparison]] = []
+        self.policy_version = policy_version
+        self.checklist_version = checklist_version
+        self.contacts: list[ContactAttempt] = []
+        self.escalations: list[EscalationRecord] = []
+        self.priority: str = claim["priority"]
+        self.linked: list[UUID] = []
+        self.credits: list[ProvisionalCredit] = []
+        self.credit_due_recorded = False
+        # Who proposed or approved a decision that stood before an appeal reopened it.
+        self.decided_by: list[str] = []
+        self.approved_before: list[str] = []
 
     @property
     def claim(self) -> Claim:
@@ -246,7 +292,31 @@ class Dispute(Aggregate):
         total = Money.zero(asset=self.disputed.asset, decimals=self.disputed.decimals)
         for payout in self.payouts:
             total += Money(payout.units, total.decimals, total.asset)
+        for credit in self.credits:
+            if credit.state is not CreditState.GRANTED:  # what the claimant keeps of it
+                total += Money(credit.units - credit.reversed_units, total.decimals, total.asset)
         return total
+
+    @property
+    def credited(self) -> Money:
+        """Provisional credit paid and not yet settled by a final decision."""
+        units = sum(c.units for c in self.credits if c.state is CreditState.GRANTED)
+        return Money(units, self.disputed.decimals, self.disputed.asset)
+
+    @property
+    def transaction_cap(self) -> Money:
+        """What every dispute on this transaction may be paid together.
+
+        The amount the chain verified; where it verified no transfer (no lookup yet, a failed
+        transaction) or the standing decision overrides the amount on purpose, the amount the
+        claimant's wallet recorded as debited, which the claim states.
+        """
+        latest = self.chain_facts
+        units = verified_units(latest[1] if latest is not None else None)
+        decision = self.decision
+        if units == 0 or (decision is not None and "amount" in decision.overrides):
+            units = max(units, self.disputed.units)
+        return Money(units, self.disputed.decimals, self.disputed.asset)
 
     @property
     def refundable(self) -> Money:
@@ -277,6 +347,8 @@ class Dispute(Aggregate):
     def assign(self, investigator: str, *, by: Actor, now: datetime) -> None:
         """Give the dispute to an investigator. Raises InvalidTransition, NotAuthorized."""
         status = self._next(Action.ASSIGN, by)
+        if self.reopen_count:
+            require_fresh_investigator(investigator, self.decided_by)
         self._assigned(investigator=investigator, actor=by.id, status=status, timestamp=now)
 
     @event(events.Assigned)
@@ -440,8 +512,14 @@ class Dispute(Aggregate):
         by: Actor,
         now: datetime,
         overrides: Sequence[str] = (),
+        approval_policy: ApprovalPolicy | None = None,
     ) -> None:
         """Propose what to do. A rejection resolves at once; money waits for an approver.
+
+        Nothing is decided unchecked: while items of the dispute's checklist are open, each
+        must be named in ``overrides`` (or ``checklist`` for all of them). On appeal the
+        proposer must not have decided the dispute before. A money-moving decision waits
+        for as many distinct approvers as ``approval_policy`` asks (one without a policy).
 
         Money moves only as far as the chain vouches: each chain fact the decision goes
         against (or ``no_lookup``) must be named in ``overrides``, and without an ``amount``
@@ -450,11 +528,14 @@ class Dispute(Aggregate):
         """
         action = Action.PROPOSE_DECISION if outcome.moves_money else Action.PROPOSE_REJECTION
         status = self._next(action, by)
-        named = sorted(set(overrides))
+        if self.reopen_count:
+            require_fresh_investigator(by.id, self.decided_by)
+        named = sorted({canonical_id(o, field="overrides") for o in overrides})
         units = 0
         if outcome.moves_money:
             units = self._decision_units(outcome, amount)
             self._require_chain_backing(units, named)
+        require_covered(self.checklist, named)
         self._decision_proposed(
             number=self.decisions_proposed + 1,
             outcome=outcome.value,
@@ -464,7 +545,16 @@ class Dispute(Aggregate):
             status=status,
             timestamp=now,
             overrides=named,
+            approvals_required=1
+            if approval_policy is None or not outcome.moves_money
+            else approval_policy.approvals_required(
+                Money(units, self.disputed.decimals, self.disputed.asset), self.claim.reason
+            ),
         )
+        credit = self.unsettled_credit
+        if credit is not None and status == Status.RESOLVED:
+            # A rejection concludes the investigation: the claimant gives the credit back.
+            self._settle_credit(credit, 0, by=by, now=now)
 
     def _decision_units(self, outcome: Outcome, amount: Decimal | None) -> int:
         remaining = self.refundable
@@ -528,6 +618,7 @@ class Dispute(Aggregate):
         status: str,
         timestamp: datetime,
         overrides: list[str],
+        approvals_required: int,
     ) -> None:
         self.decisions_proposed = number
         self.decision = Decision(
@@ -538,6 +629,7 @@ class Dispute(Aggregate):
             actor,
             timestamp,
             overrides=tuple(overrides),
+            approvals_required=approvals_required,
         )
         if status == Status.RESOLVED:
             self.resolved_at = timestamp
@@ -565,7 +657,11 @@ class Dispute(Aggregate):
 
     def approve_decision(self, *, by: Actor, now: datetime, signature: str | None = None) -> None:
         """Approve the proposed decision, with the approver's ``signature`` of its statement
-        where there is one. Raises NotAuthorized for the proposer (four eyes)."""
+        where there is one; it is approved once enough distinct people approve.
+
+        Raises NotAuthorized for the proposer (four eyes), a second approval by the same
+        person, or, on appeal, an approver of an earlier decision.
+        """
         status = self._next(Action.APPROVE_DECISION, by)
         decision = self._require_decision()
         if same_actor(decision.proposed_by, by):
@@ -574,6 +670,16 @@ class Dispute(Aggregate):
                 actor=by.id,
                 dispute_id=self.id,
             )
+        if self.reopen_count:
+            require_fresh_approver(by.id, self.approved_before)
+        approvals = approve(
+            by.id,
+            proposed_by=decision.proposed_by,
+            approvals=decision.approvals,
+            required=decision.approvals_required,
+        )
+        if not fully_approved(approvals, decision.approvals_required):
+            status = Status.PENDING_APPROVAL  # the first of two approvals: still waiting
         self._decision_approved(
             number=decision.number, signature=signature, actor=by.id, status=status, timestamp=now
         )
@@ -582,12 +688,13 @@ class Dispute(Aggregate):
     def _decision_approved(
         self, number: int, signature: str | None, actor: str, status: str, timestamp: datetime
     ) -> None:
-        self.decision = replace(
-            self._require_decision(),
-            approved_by=actor,
-            approved_at=timestamp,
-            approval_signature=signature,
-        )
+        decision = self._require_decision()
+        approvals = (*decision.approvals, actor)
+        if status == Status.APPROVED:
+            decision = replace(
+                decision, approved_by=actor, approved_at=timestamp, approval_signature=signature
+            )
+        self.decision = replace(decision, approvals=approvals)
 
     def send_back(
         self, reason: str, *, by: Actor, now: datetime, signature: str | None = None
@@ -625,16 +732,31 @@ class Dispute(Aggregate):
             raise InvalidInput.of("amount", "the payout would exceed the disputed amount")
         return decision
 
+    def units_to_pay(self, decision: Decision) -> int:
+        """What executing the decision still pays: its award less an unsettled credit."""
+        credit = self.unsettled_credit
+        if credit is None:
+            return decision.units
+        return settlement(credit, decision.units).still_to_pay
+
     def record_execution(
         self, reference: str, *, by: Actor, now: datetime, signature: str | None = None
     ) -> None:
         """Record that the approved decision was paid, under the payout rail's reference, with
-        the executor's ``signature`` of its statement where there is one."""
+        the executor's ``signature`` of its statement where there is one.
+
+        An unsettled provisional credit counts toward the award: it becomes permanent and
+        only the difference was paid, or the excess over a smaller award is reversed.
+        """
         status = self._next(Action.EXECUTE_DECISION, by)
         decision = self.require_executable(by=by)
+        units = self.units_to_pay(decision)
+        credit = self.unsettled_credit
+        if credit is not None:
+            self._settle_credit(credit, decision.units, by=by, now=now)
         self._decision_executed(
             number=decision.number,
-            units=decision.units,
+            units=units,
             reference=reference,
             signature=signature,
             actor=by.id,
@@ -893,6 +1015,9 @@ class Dispute(Aggregate):
     @event(events.Reopened)
     def _reopened(self, reason: str, actor: str, status: str, timestamp: datetime) -> None:
         self.reopen_count += 1
+        if self.decision is not None:
+            self.decided_by += [self.decision.proposed_by, *self.decision.approvals]
+            self.approved_before += list(self.decision.approvals)
         self.decision = None
         self.resolved_at = None
         self.closed_at = None
@@ -905,6 +1030,201 @@ class Dispute(Aggregate):
     @event(events.Withdrawn)
     def _withdrawn(self, reason: str, actor: str, status: str, timestamp: datetime) -> None:
         self.decision = None
+
+    # -- the checklist, contacts, escalation -------------------------------------
+
+    @property
+    def contacted(self) -> tuple[str, ...]:
+        """The parties a contact attempt is recorded for."""
+        return tuple(c.party for c in self.contacts)
+
+    @property
+    def checklist(self) -> tuple[ItemStatus, ...]:
+        """The checklist of the dispute's reason, under the version it was filed with."""
+        return evaluate(self.claim.reason, self.checklist_version, self)
+
+    def record_contact_attempt(
+        self, party: str, channel: str, note: str, *, by: Actor, now: datetime
+    ) -> None:
+        """Record an attempt to reach a party (the recipient...); an answer is not needed."""
+        status = self._next(Action.RECORD_CONTACT, by)
+        self._contact_attempted(
+            party=party, channel=channel, note=note, actor=by.id, status=status, timestamp=now
+        )
+
+    @event(events.ContactAttempted)
+    def _contact_attempted(
+        self, party: str, channel: str, note: str, actor: str, status: str, timestamp: datetime
+    ) -> None:
+        self.contacts.append(ContactAttempt(party, channel, note, actor, timestamp))
+
+    def escalate(self, reason: str, *, by: Actor, now: datetime) -> None:
+        """Raise the priority one step and hand the dispute to the escalation queue."""
+        status = self._next(Action.ESCALATE, by)
+        target = escalate(self.priority)
+        self._escalated(
+            reason=reason,
+            priority=target.priority,
+            queue=target.queue,
+            actor=by.id,
+            status=status,
+            timestamp=now,
+        )
+
+    @event(events.Escalated)
+    def _escalated(
+        self, reason: str, priority: str, queue: str, actor: str, status: str, timestamp: datetime
+    ) -> None:
+        self.priority = priority
+        self.escalations.append(EscalationRecord(reason, priority, queue, actor, timestamp))
+
+    @property
+    def queue(self) -> str | None:
+        """The queue the dispute was handed to, if it was escalated."""
+        return self.escalations[-1].queue if self.escalations else None
+
+    # -- linked claims -------------------------------------------------------------
+
+    def link_claim(self, other: UUID, *, by: Actor, now: datetime) -> bool:
+        """Record that another dispute claims the same transaction; False when known already."""
+        status = self._next(Action.LINK_CLAIM, by)
+        if other == self.id or other in self.linked:
+            return False
+        self._claim_linked(linked_to=other, actor=by.id, status=status, timestamp=now)
+        return True
+
+    @event(events.ClaimLinked)
+    def _claim_linked(self, linked_to: UUID, actor: str, status: str, timestamp: datetime) -> None:
+        self.linked.append(linked_to)
+
+    # -- provisional credit ----------------------------------------------------------
+
+    @property
+    def credit_plan(self) -> CreditSchedule | None:
+        """When a provisional credit falls due under the jurisdiction's rule, if it has one."""
+        jurisdiction = self.claim.jurisdiction
+        if jurisdiction is None:
+            return None
+        return schedule(jurisdiction, self.filed_at, self.policy_version)
+
+    @property
+    def unsettled_credit(self) -> ProvisionalCredit | None:
+        """The provisional credit granted and not yet made permanent or reversed."""
+        return next((c for c in self.credits if c.state is CreditState.GRANTED), None)
+
+    @property
+    def concluded(self) -> bool:
+        """Whether the investigation reached its final decision (or ended without one)."""
+        return self.status in (Status.RESOLVED, Status.CLOSED, Status.WITHDRAWN)
+
+    def require_credit_grantable(self, *, by: Actor) -> int:
+        """The units a provisional credit would pay now: what is disputed and not yet paid.
+
+        Raises NotAuthorized (an approver grants), InvalidTransition (no rule for the
+        jurisdiction, a credit already unsettled, a concluded dispute), InvalidInput
+        (nothing left to credit).
+        """
+        self._next(Action.GRANT_PROVISIONAL_CREDIT, by)
+        require_grant_allowed(self.credit_plan, tuple(self.credits))
+        units = self.refundable.units
+        if units <= 0:
+            raise InvalidInput.of("amount", "the disputed amount has already been paid in full")
+        return units
+
+    def credit_key(self) -> str:
+        """The payout key of the next provisional credit: the same on every retry."""
+        return f"{self.id}:credit:{len(self.credits) + 1}"
+
+    def record_provisional_credit(
+        self, units: int, reference: str, *, by: Actor, now: datetime
+    ) -> None:
+        """Record a provisional credit paid under the payout rail's reference."""
+        status = self._next(Action.GRANT_PROVISIONAL_CREDIT, by)
+        if units != self.require_credit_grantable(by=by):
+            raise InvalidInput.of("units", "the credit must pay what is disputed and unpaid")
+        self._provisional_credit_granted(
+            number=len(self.credits) + 1,
+            units=units,
+            reference=reference,
+            actor=by.id,
+            status=status,
+            timestamp=now,
+        )
+
+    @event(events.ProvisionalCreditGranted)
+    def _provisional_credit_granted(
+        self, number: int, units: int, reference: str, actor: str, status: str, timestamp: datetime
+    ) -> None:
+        self.credits.append(ProvisionalCredit(units, actor, timestamp))
+
+    def _settle_credit(
+        self, credit: ProvisionalCredit, awarded: int, *, by: Actor, now: datetime
+    ) -> None:
+        outcome = settlement(credit, awarded)
+        number = self.credits.index(credit) + 1
+        if outcome.permanent:
+            self._provisional_credit_made_permanent(
+                number=number, actor=by.id, status=self.status, timestamp=now
+            )
+        else:
+            self._provisional_credit_reversed(
+                number=number,
+                reversed_units=outcome.reversed_units,
+                instruction=f"{self.id}:credit:{number}:reversal",
+                actor=by.id,
+                status=self.status,
+                timestamp=now,
+            )
+
+    @event(events.ProvisionalCreditMadePermanent)
+    def _provisional_credit_made_permanent(
+        self, number: int, actor: str, status: str, timestamp: datetime
+    ) -> None:
+        credit = self.credits[number - 1]
+        self.credits[number - 1] = credit.make_permanent(by=actor, at=timestamp)
+
+    @event(events.ProvisionalCreditReversed)
+    def _provisional_credit_reversed(
+        self,
+        number: int,
+        reversed_units: int,
+        instruction: str,
+        actor: str,
+        status: str,
+        timestamp: datetime,
+    ) -> None:
+        credit = self.credits[number - 1]
+        self.credits[number - 1] = credit.reverse(reversed_units, by=actor, at=timestamp)
+
+    def record_due_credit_events(self, *, by: Actor, now: datetime) -> list[str]:
+        """Record, once each, a credit fallen due and not granted, and a credit made permanent
+        by the policy at the final deadline; returns the names of the events recorded.
+
+        Raises NotAuthorized unless ``by`` may record SLA events.
+        """
+        require_permission(by, Action.RECORD_SLA)
+        if self.status not in OPEN:
+            return []
+        status = self._next(Action.RECORD_SLA, by)
+        plan = self.credit_plan
+        recorded: list[str] = []
+        owed = credit_owed(plan, now=now, concluded=self.concluded, credited=bool(self.credits))
+        if owed and plan is not None and not self.credit_due_recorded:
+            self._provisional_credit_due(
+                due_at=plan.credit_due_at, actor=by.id, status=status, timestamp=now
+            )
+            recorded.append("ProvisionalCreditDue")
+        credit = self.unsettled_credit
+        if credit is not None and due_for_automatic_permanence(plan, credit, now=now):
+            self._settle_credit(credit, credit.units, by=by, now=now)
+            recorded.append("ProvisionalCreditMadePermanent")
+        return recorded
+
+    @event(events.ProvisionalCreditDue)
+    def _provisional_credit_due(
+        self, due_at: datetime, actor: str, status: str, timestamp: datetime
+    ) -> None:
+        self.credit_due_recorded = True
 
     # -- service levels ----------------------------------------------------------
 

@@ -11,17 +11,20 @@ from __future__ import annotations
 from dataclasses import fields, replace
 from datetime import datetime
 from typing import Any, NotRequired
+from uuid import UUID
 
 from eventsourcing.domain import Snapshot
 from pydantic import ConfigDict, TypeAdapter
 from typing_extensions import TypedDict
 
+from dispute_engine.domain.casework import ContactAttempt, EscalationRecord
 from dispute_engine.domain.chain_facts import ChainFacts, Comparison
 from dispute_engine.domain.decision import Decision, Payout
 from dispute_engine.domain.evidence import Evidence, EvidenceRequest
 from dispute_engine.domain.lifecycle import Status
 from dispute_engine.domain.note import Note
 from dispute_engine.domain.notice import Notice
+from dispute_engine.domain.provisional_credit import ProvisionalCredit
 from dispute_engine.domain.sla_clock import SlaTracker
 
 
@@ -51,6 +54,16 @@ class DisputeState(TypedDict):
     reopen_count: int
     _sla: SlaTracker
     chain_lookups: list[tuple[ChainFacts, Comparison]]
+    policy_version: str
+    checklist_version: str | None
+    contacts: list[ContactAttempt]
+    escalations: list[EscalationRecord]
+    priority: str
+    linked: list[UUID]
+    credits: list[ProvisionalCredit]
+    credit_due_recorded: bool
+    decided_by: list[str]
+    approved_before: list[str]
     # Not in snapshots taken before these existed: the class defaults stand in.
     _challenge: NotRequired[dict[str, Any] | None]
     challenge_answered: NotRequired[bool]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
@@ -22,12 +23,23 @@ class DisputeEvent(Aggregate.Event):
 
 
 class Filed(DisputeEvent, Aggregate.Created):
-    """A dispute was filed: the claim as validated, and the SLA policy it is held to."""
+    """A dispute was filed: the claim as validated, and the SLA policy it is held to.
+
+    Version 2 added ``checklist_version``; version 1 filings are read with none.
+    """
+
+    class_version = 2
 
     idempotency_key: str
     fingerprint: str
     claim: dict[str, Any]
     policy_version: str
+    checklist_version: str | None
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        """A dispute filed before checklists existed has none."""
+        state["checklist_version"] = None
 
 
 class Assigned(DisputeEvent):
@@ -75,23 +87,30 @@ class TransactionLookedUp(DisputeEvent):
 
 
 class DecisionProposed(DisputeEvent):
-    """A decision was proposed, naming each chain fact it goes against.
+    """A decision was proposed, naming each chain fact and checklist item it goes against.
 
     Version 2 added ``overrides``; version 1 events (release 0.1) are read with none.
+    Version 3 added ``approvals_required``; earlier decisions needed one approval.
     """
 
-    class_version = 2
+    class_version = 3
 
     number: int
     outcome: str
     units: int
     rationale: str
     overrides: list[str]
+    approvals_required: int
 
     @staticmethod
     def upcast_v1_v2(state: dict[str, Any]) -> None:
         """A decision proposed before overrides existed overrode nothing."""
         state["overrides"] = []
+
+    @staticmethod
+    def upcast_v2_v3(state: dict[str, Any]) -> None:
+        """A decision proposed before two approvals existed needed one."""
+        state["approvals_required"] = 1
 
 
 class DecisionApproved(DisputeEvent):
@@ -190,6 +209,59 @@ class SlaBreached(DisputeEvent):
     detected_at: datetime
 
 
+class ContactAttempted(DisputeEvent):
+    """An attempt to reach a party about the dispute (an answer is not needed)."""
+
+    party: str
+    channel: str
+    note: str
+
+
+class Escalated(DisputeEvent):
+    """The dispute was handed to the escalation queue at a raised priority."""
+
+    reason: str
+    priority: str
+    queue: str
+
+
+class ClaimLinked(DisputeEvent):
+    """Another dispute claims the same transaction (chain id and hash)."""
+
+    linked_to: UUID
+
+
+class ProvisionalCreditGranted(DisputeEvent):
+    """The claimant was credited ahead of the decision, under the payout rail's reference."""
+
+    number: int
+    units: int
+    reference: str
+
+
+class ProvisionalCreditMadePermanent(DisputeEvent):
+    """A provisional credit became the claimant's for good."""
+
+    number: int
+
+
+class ProvisionalCreditReversed(DisputeEvent):
+    """A provisional credit was taken back, in whole or in part.
+
+    ``instruction`` keys the reversal for the wallet's ledger, which debits the claimant.
+    """
+
+    number: int
+    reversed_units: int
+    instruction: str
+
+
+class ProvisionalCreditDue(DisputeEvent):
+    """The jurisdiction's credit target passed with no credit and no decision."""
+
+    due_at: datetime
+
+
 class IdentityChallengeIssued(DisputeEvent):
     """A one-time message was issued for the claimant to sign with the claimed wallet.
 
@@ -243,6 +315,13 @@ EVENT_CLASSES: tuple[type[DisputeEvent], ...] = (
     Withdrawn,
     SlaWarningRaised,
     SlaBreached,
+    ContactAttempted,
+    Escalated,
+    ClaimLinked,
+    ProvisionalCreditGranted,
+    ProvisionalCreditMadePermanent,
+    ProvisionalCreditReversed,
+    ProvisionalCreditDue,
     IdentityChallengeIssued,
     IdentityAttemptFailed,
     FeedbackRecorded,

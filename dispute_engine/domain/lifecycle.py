@@ -42,6 +42,10 @@ class Action(StrEnum):
     REOPEN = "reopen"
     WITHDRAW = "withdraw"
     RECORD_SLA = "record_sla"
+    RECORD_CONTACT = "record_contact"
+    ESCALATE = "escalate"
+    LINK_CLAIM = "link_claim"
+    GRANT_PROVISIONAL_CREDIT = "grant_provisional_credit"
     RECORD_FEEDBACK = "record_feedback"
     FORGET_CLAIMANT = "forget_claimant"
 
@@ -86,6 +90,11 @@ TRANSITIONS: dict[Action, dict[Status, Status]] = {
     Action.REOPEN: {S.RESOLVED: S.INVESTIGATING, S.CLOSED: S.INVESTIGATING},
     Action.WITHDRAW: dict.fromkeys((*_WORKING, S.PENDING_APPROVAL), S.WITHDRAWN),
     Action.RECORD_SLA: _stay(*OPEN),
+    Action.RECORD_CONTACT: _stay(*_WORKING),
+    Action.ESCALATE: _stay(*_WORKING, S.PENDING_APPROVAL, S.APPROVED),
+    # A link is a fact about the transaction: it is recorded whatever the status.
+    Action.LINK_CLAIM: _stay(*Status),
+    Action.GRANT_PROVISIONAL_CREDIT: _stay(*_WORKING, S.PENDING_APPROVAL, S.APPROVED),
     Action.RECORD_FEEDBACK: _stay(S.RESOLVED, S.CLOSED),
     Action.FORGET_CLAIMANT: _stay(*Status),
 }
@@ -109,6 +118,10 @@ VERBS: dict[Action, str] = {
     Action.REOPEN: "reopen",
     Action.WITHDRAW: "withdraw",
     Action.RECORD_SLA: "record an SLA event on",
+    Action.RECORD_CONTACT: "record a contact attempt on",
+    Action.ESCALATE: "escalate",
+    Action.LINK_CLAIM: "link",
+    Action.GRANT_PROVISIONAL_CREDIT: "grant a provisional credit on",
     Action.RECORD_FEEDBACK: "record the claimant's feedback on",
     Action.FORGET_CLAIMANT: "forget the claimant of",
 }

@@ -15,6 +15,7 @@ import pytest
 from pydantic import SecretStr
 
 from dispute_engine import DisputeEngine, ProposeDecision, Settings
+from dispute_engine.domain.review import DEFAULT_APPROVAL_POLICY
 from dispute_engine.errors import InvalidInput, PayoutRefused
 from dispute_engine.settings import PayoutLimit
 from tests.chain_node import ANVIL_CHAIN_ID, TEST_TOKEN_ADDRESS, TEST_TOKENS, Anvil, anvil
@@ -43,6 +44,11 @@ def paying_engine(db_url: str, clock: FakeClock, node: Anvil, **settings: Any) -
         settings=Settings(
             chains={ANVIL_CHAIN_ID: node.url},
             hot_wallet_key=SecretStr(HOT_WALLET_KEY),
+            # A threshold for the test token, as a desk sets one for each asset it pays in.
+            second_approval_above={
+                **DEFAULT_APPROVAL_POLICY.second_approval_above,
+                "TUSD": Decimal(10_000),
+            },
             tokens=TEST_TOKENS,
             **settings,
         ),
@@ -120,9 +126,11 @@ def test_a_usdt_claim_in_18_decimals_never_pays_10_to_the_18_units(
                 )
             assert raised.value.fields == ["overrides"]
         engine.propose_decision(
-            dispute_id, ProposeDecision(**refund, overrides=["decimals", "amount"]), by=ALICE
+            dispute_id,
+            ProposeDecision(**refund, overrides=["decimals", "amount", "checklist"]),
+            by=ALICE,
         )
-        assert engine.get(dispute_id).decision.overrides == ["amount", "decimals"]  # type: ignore[union-attr]
+        assert engine.get(dispute_id).decision.overrides == ["amount", "checklist", "decimals"]  # type: ignore[union-attr]
         engine.approve_decision(dispute_id, by=BOB)
 
         before = usdt.functions.balanceOf(a[6]).call()
@@ -161,7 +169,9 @@ def test_a_reverted_transfer_is_refunded_only_with_status_and_amount_named(
         with pytest.raises(InvalidInput, match="vouches for 0 USDT"):
             engine.propose_decision(
                 dispute_id,
-                ProposeDecision(outcome="refund", rationale="reverted", overrides=["status"]),
+                ProposeDecision(
+                    outcome="refund", rationale="reverted", overrides=["status", "checklist"]
+                ),
                 by=ALICE,
             )
         engine.propose_decision(
@@ -169,7 +179,7 @@ def test_a_reverted_transfer_is_refunded_only_with_status_and_amount_named(
             ProposeDecision(
                 outcome="refund",
                 rationale="reverted on chain, debited by the wallet",
-                overrides=["status", "amount"],
+                overrides=["status", "amount", "checklist"],
             ),
             by=ALICE,
         )
@@ -178,7 +188,7 @@ def test_a_reverted_transfer_is_refunded_only_with_status_and_amount_named(
         engine.execute_decision(dispute_id, by=BOB)
         assert usdt.functions.balanceOf(a[7]).call() == before + 5 * 10**6
         proposed = next(e for e in engine.history(dispute_id) if e.name == "DecisionProposed")
-        assert proposed.data["overrides"] == ["amount", "status"]
+        assert proposed.data["overrides"] == ["amount", "checklist", "status"]
     finally:
         engine.shutdown()
 
@@ -196,7 +206,9 @@ def test_payouts_over_the_assets_limits_are_refused_and_nothing_is_paid(
         engine.assign(dispute_id, investigator="alice", by=ALICE)
         assert engine.look_up_transaction(dispute_id, by=ALICE).mismatches == []
         engine.propose_decision(
-            dispute_id, ProposeDecision(outcome="refund", rationale="r"), by=ALICE
+            dispute_id,
+            ProposeDecision(outcome="refund", rationale="r", overrides=["checklist"]),
+            by=ALICE,
         )
         engine.approve_decision(dispute_id, by=BOB)
         return dispute_id

@@ -64,9 +64,9 @@ def test_overrides_show_in_the_view_and_the_history(engine: DisputeEngine, alice
     dispute_id = proposed(engine, alice)
     decision = engine.get(dispute_id).decision
     assert decision is not None
-    assert decision.overrides == ["amount", "no_lookup"]
+    assert decision.overrides == ["amount", "checklist", "no_lookup"]
     (entry,) = [e for e in engine.history(dispute_id) if e.name == "DecisionProposed"]
-    assert entry.data["overrides"] == ["amount", "no_lookup"]
+    assert entry.data["overrides"] == ["amount", "checklist", "no_lookup"]
 
 
 def test_a_decision_stored_before_overrides_existed_still_loads(
@@ -84,7 +84,8 @@ def test_a_decision_stored_before_overrides_existed_still_loads(
         (row,) = [r for r in rows if r["topic"].endswith("DecisionProposed")]
         state = json.loads(bytes(row["state"]))
         del state["overrides"]  # as release 0.1 stored it: version 1, no overrides
-        assert state.pop("class_version") == 2
+        del state["approvals_required"]
+        assert state.pop("class_version") == 3
         with db.transaction() as cursor:
             db.execute(
                 cursor,
@@ -253,6 +254,12 @@ def test_the_cli_takes_overrides_and_refuses_unknown_ones(db_url: str, alice: Ac
     assert len(result.stderr.strip().splitlines()) == 1
     overrides = ["--override", "no_lookup", "--override", "amount"]
     result = runner.invoke(app, ["propose", dispute_id, *base, *overrides])
+    assert result.exit_code == 2
+    assert "open checklist items" in result.stderr
+    result = runner.invoke(
+        app, ["propose", dispute_id, *base, *overrides, "--override", "checklist"]
+    )
     assert result.exit_code == 0, result.stderr
     result = runner.invoke(app, ["show", dispute_id, "--db", db_url, "--json"])
-    assert json.loads(result.stdout)["decision"]["overrides"] == ["amount", "no_lookup"]
+    overridden = json.loads(result.stdout)["decision"]["overrides"]
+    assert overridden == ["amount", "checklist", "no_lookup"]

@@ -118,7 +118,11 @@ def test_resolution_counts_business_days_of_the_jurisdiction(
     # business days, skipping Thanksgiving (the 26th), end Tuesday 2026-12-08 00:00 there.
     assert resolution.due_at.astimezone(UTC).isoformat() == "2026-12-08T05:00:00+00:00"
     engine.assign(dispute_id, investigator="alice", by=alice)
-    engine.propose_decision(dispute_id, ProposeDecision(outcome="reject", rationale="ok"), by=alice)
+    engine.propose_decision(
+        dispute_id,
+        ProposeDecision(outcome="reject", rationale="ok", overrides=["checklist"]),
+        by=alice,
+    )
     resolution = next(c for c in engine.get(dispute_id).sla_clocks if c.metric == "resolution")
     assert resolution.state == "met"
 

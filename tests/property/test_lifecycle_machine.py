@@ -14,6 +14,8 @@ from hypothesis import event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
+from chain.client import ETH_TESTER_URL
+from chain.sandbox import Sandbox
 from dispute_engine import Actor, AddEvidence, DisputeEngine, ProposeDecision, Role
 from dispute_engine.errors import DisputeEngineError
 from tests.conftest import FakeClock
@@ -157,7 +159,9 @@ class DisputeLives(RuleBasedStateMachine):
             "propose_reject",
             actor,
             lambda: self.engine.propose_decision(
-                self.dispute_id, ProposeDecision(outcome="reject", rationale="matches"), by=actor
+                self.dispute_id,
+                ProposeDecision(outcome="reject", rationale="matches", overrides=["checklist"]),
+                by=actor,
             ),
         )
 
@@ -239,3 +243,146 @@ class DisputeLives(RuleBasedStateMachine):
 
 DisputeLives.TestCase.settings = settings(max_examples=80, stateful_step_count=40, deadline=None)
 test_dispute_lives = DisputeLives.TestCase
+
+
+# -- several disputes on one transaction: linked filings, credits, reversals -------------------
+
+INVESTIGATORS = st.sampled_from([ALICE, CAROL, Actor(id="erin", roles={Role.INVESTIGATOR})])
+APPROVERS = st.sampled_from(
+    [BOB, Actor(id="dave", roles={Role.APPROVER}), Actor(id="frank", roles={Role.APPROVER})]
+)
+SETTLEMENTS = ("ProvisionalCreditMadePermanent", "ProvisionalCreditReversed")
+
+
+class LinkedClaimsLive(RuleBasedStateMachine):
+    """Disputes on one real transaction of 1 ETH, worked, credited and appealed in any order.
+
+    After every step: what was paid and credited across them never exceeds the 1 ETH the
+    chain verified (in the views and in the ledger that holds the cap), and each credit is
+    granted, or made permanent or reversed exactly once; none stays granted once decided.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.clock = FakeClock(datetime.now(UTC) + timedelta(minutes=1))
+        self.engine = DisputeEngine.open(
+            "memory:", clock=self.clock, chains={Sandbox.chain_id: ETH_TESTER_URL}
+        )
+        chain = Sandbox.of(self.engine)
+        self.sender, self.recipient = chain.accounts[1], chain.accounts[2]
+        self.transaction = {
+            "chain_id": Sandbox.chain_id,
+            "tx_hash": chain.send(self.sender, self.recipient, 10**18),
+            "asset": "ETH",
+            "token_address": None,
+            "sender": self.sender,
+            "recipient": self.recipient,
+            "occurred_at": datetime.now(UTC).isoformat(),
+        }
+        self.ids: list[UUID] = []
+
+    def teardown(self) -> None:
+        self.engine.shutdown()
+
+    def act(self, run: object) -> None:
+        assert callable(run)
+        try:
+            run()
+        except DisputeEngineError as refused:
+            event(f"{type(refused).__name__}: {getattr(refused, 'reason', '')}")
+
+    @precondition(lambda self: len(self.ids) < 4)
+    @rule(amount=st.sampled_from(["1", "0.6", "0.25"]), by=INVESTIGATORS)
+    def file_linked(self, amount: str, by: Actor) -> None:
+        dispute_id = file_dispute(
+            self.engine, by, transaction={**self.transaction, "amount": amount}
+        )
+        self.engine.assign(dispute_id, investigator=by.id, by=by)
+        self.engine.look_up_transaction(dispute_id, by=by)
+        assert set(self.engine.get(dispute_id).linked) == set(self.ids)
+        self.ids.append(dispute_id)
+
+    @precondition(lambda self: self.ids)
+    @rule(data=st.data(), by=APPROVERS)
+    def grant_credit(self, data: st.DataObject, by: Actor) -> None:
+        dispute_id = data.draw(st.sampled_from(self.ids))
+        self.act(lambda: self.engine.grant_provisional_credit(dispute_id, by=by))
+
+    @precondition(lambda self: self.ids)
+    @rule(
+        data=st.data(),
+        by=INVESTIGATORS,
+        outcome=st.sampled_from(["refund", "partial_refund", "reject"]),
+        amount=st.sampled_from([Decimal("0.1"), Decimal("0.5")]),
+    )
+    def propose(self, data: st.DataObject, by: Actor, outcome: str, amount: Decimal) -> None:
+        dispute_id = data.draw(st.sampled_from(self.ids))
+        decision = (
+            ProposeDecision(outcome="reject", rationale="r", overrides=["checklist"])
+            if outcome == "reject"
+            else ProposeDecision(
+                outcome=outcome,  # type: ignore[arg-type]
+                amount=None if outcome == "refund" else amount,
+                rationale="r",
+                overrides=UNCHECKED,
+            )
+        )
+        self.act(lambda: self.engine.propose_decision(dispute_id, decision, by=by))
+
+    @precondition(lambda self: self.ids)
+    @rule(data=st.data(), by=APPROVERS)
+    def approve_and_execute(self, data: st.DataObject, by: Actor) -> None:
+        dispute_id = data.draw(st.sampled_from(self.ids))
+        self.act(lambda: self.engine.approve_decision(dispute_id, by=by))
+        self.act(lambda: self.engine.execute_decision(dispute_id, by=by))
+
+    @precondition(lambda self: self.ids)
+    @rule(data=st.data(), by=INVESTIGATORS)
+    def appeal(self, data: st.DataObject, by: Actor) -> None:
+        dispute_id = data.draw(st.sampled_from(self.ids))
+        self.act(lambda: self.engine.reopen(dispute_id, reason="appeal", by=by))
+        self.act(lambda: self.engine.assign(dispute_id, investigator=by.id, by=by))
+
+    @rule(days=st.sampled_from([0, 15, 50]))
+    def checker(self, days: int) -> None:
+        self.clock.advance(timedelta(days=days))
+        for _, name in self.engine.record_credit_deadlines():
+            event(name)
+
+    @invariant()
+    def money_on_the_transaction_never_exceeds_what_the_chain_verified(self) -> None:
+        views = [self.engine.get(i) for i in self.ids]
+        held = sum((v.paid_amount for v in views), Decimal(0)) + sum(
+            (c.amount for v in views for c in v.provisional_credits if c.state == "granted"),
+            Decimal(0),
+        )
+        assert held <= Decimal(1)
+        tx = self.transaction
+        committed = self.engine.casework.commitments.committed(
+            int(tx["chain_id"]), str(tx["tx_hash"])
+        )
+        assert committed == held * 10**18
+
+    @invariant()
+    def every_credit_is_settled_at_most_once_and_never_left_granted_by_a_decision(self) -> None:
+        for dispute_id in self.ids:
+            view = self.engine.get(dispute_id)
+            history = self.engine.history(dispute_id)
+            for number, credit in enumerate(view.provisional_credits, start=1):
+                settled = [
+                    e.name for e in history if e.name in SETTLEMENTS and e.data["number"] == number
+                ]
+                expected = {
+                    "granted": [],
+                    "permanent": ["ProvisionalCreditMadePermanent"],
+                    "reversed": ["ProvisionalCreditReversed"],
+                }[credit.state]
+                assert settled == expected
+                if view.status in ("resolved", "closed"):
+                    assert credit.state != "granted"
+
+
+LinkedClaimsLive.TestCase.settings = settings(
+    max_examples=25, stateful_step_count=30, deadline=None
+)
+test_linked_claims_live = LinkedClaimsLive.TestCase

@@ -26,7 +26,7 @@ COMMANDS: dict[str, Any] = {
         i, ProposeDecision(outcome="refund", rationale="r", overrides=UNCHECKED), by=ALICE
     ),
     "reject": lambda e, i: e.propose_decision(
-        i, ProposeDecision(outcome="reject", rationale="r"), by=ALICE
+        i, ProposeDecision(outcome="reject", rationale="r", overrides=["checklist"]), by=ALICE
     ),
     "approve": lambda e, i: e.approve_decision(i, by=BOB),
     "execute": lambda e, i: e.execute_decision(i, by=BOB),

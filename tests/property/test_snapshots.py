@@ -67,9 +67,16 @@ COMMANDS: dict[str, Command] = {
         FACTS, by=ALICE, now=now, time_tolerance=timedelta(hours=1)
     ),
     "refund": lambda d, now: d.propose_decision(
-        Outcome.PARTIAL_REFUND, Decimal("10"), "partly", by=ALICE, now=now
+        Outcome.PARTIAL_REFUND,
+        Decimal("10"),
+        "partly",
+        by=ALICE,
+        now=now,
+        overrides=("no_lookup", "amount", "asset", "recipient", "status", "checklist"),
     ),
-    "reject": lambda d, now: d.propose_decision(Outcome.REJECT, None, "no", by=ALICE, now=now),
+    "reject": lambda d, now: d.propose_decision(
+        Outcome.REJECT, None, "no", by=ALICE, now=now, overrides=("checklist",)
+    ),
     "approve": lambda d, now: d.approve_decision(by=BOB, now=now),
     "send_back": lambda d, now: d.send_back("look again", by=BOB, now=now),
     "execute": lambda d, now: d.record_execution("ref-1", by=BOB, now=now),
@@ -78,6 +85,15 @@ COMMANDS: dict[str, Command] = {
     "close": lambda d, now: d.close(by=ALICE, now=now),
     "reopen": lambda d, now: d.reopen("appeal", by=ALICE, now=now, appeal_window=WINDOW),
     "withdraw": lambda d, now: d.withdraw("changed their mind", by=ALICE, now=now),
+    "contact": lambda d, now: d.record_contact_attempt(
+        "recipient", "email", "asked", by=ALICE, now=now
+    ),
+    "escalate": lambda d, now: d.escalate("urgent", by=ALICE, now=now),
+    "link": lambda d, now: d.link_claim(UUID(int=7), by=ALICE, now=now),
+    "credit": lambda d, now: d.record_provisional_credit(
+        d.refundable.units, "ref-credit", by=BOB, now=now
+    ),
+    "credit_deadlines": lambda d, now: d.record_due_credit_events(by=CHECKER, now=now),
 }
 
 

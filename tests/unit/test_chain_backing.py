@@ -87,7 +87,7 @@ def propose(dispute: Dispute, outcome: str = "refund", amount: str | None = None
         "why",
         by=ALICE,
         now=NOW,
-        overrides=o,
+        overrides=(*o, "checklist"),
     )
 
 
@@ -192,7 +192,7 @@ def test_no_lookup_alone_pays_nothing_the_chain_did_not_verify():
     assert raised.value.fields == ["overrides"]
     propose(dispute, "refund", None, "no_lookup", "amount")
     assert dispute.decision is not None
-    assert dispute.decision.overrides == ("amount", "no_lookup")
+    assert dispute.decision.overrides == ("amount", "checklist", "no_lookup")
 
 
 def test_a_rejection_needs_no_lookup_and_no_override():
@@ -205,7 +205,7 @@ def test_a_refund_the_chain_confirms_needs_no_override():
     dispute = looked_up(facts())
     propose(dispute)
     assert dispute.decision is not None
-    assert (dispute.decision.units, dispute.decision.overrides) == (CLAIMED_UNITS, ())
+    assert (dispute.decision.units, dispute.decision.overrides) == (CLAIMED_UNITS, ("checklist",))
 
 
 @pytest.mark.parametrize(
@@ -236,7 +236,7 @@ def test_each_contradicted_money_fact_must_be_named(changes: dict[str, Any], nee
         assert raised.value.fields == ["overrides"]
     propose(dispute, "refund", None, *needed, "amount")
     assert dispute.decision is not None
-    assert set(dispute.decision.overrides) == {*needed, "amount"}
+    assert set(dispute.decision.overrides) == {*needed, "amount", "checklist"}
 
 
 def test_a_mismatch_in_sender_or_time_needs_no_override():
@@ -264,14 +264,15 @@ def test_overrides_are_recorded_on_the_event_and_survive_replay():
     dispute = investigating()
     propose(dispute, "refund", None, "amount", "no_lookup", "amount")
     proposed = dispute.collect_events()[-1]
-    assert proposed.overrides == ["amount", "no_lookup"]  # type: ignore[attr-defined]
+    assert proposed.overrides == ["amount", "checklist", "no_lookup"]  # type: ignore[attr-defined]
     replayed: Any = None
     for event in [*investigating().collect_events(), proposed]:
         replayed = event.mutate(replayed)
-    assert DisputeView.of(replayed).decision.overrides == ["amount", "no_lookup"]  # type: ignore[union-attr]
+    expected = ["amount", "checklist", "no_lookup"]
+    assert DisputeView.of(replayed).decision.overrides == expected  # type: ignore[union-attr]
 
 
-def test_a_decision_proposed_before_overrides_existed_is_read_as_version_2_with_none():
+def test_a_decision_proposed_before_overrides_existed_is_read_with_none_and_one_approval():
     dispute = investigating()
     earlier = dispute.collect_events()
     propose(dispute, "refund", None, "no_lookup", "amount")
@@ -280,8 +281,9 @@ def test_a_decision_proposed_before_overrides_existed_is_read_as_version_2_with_
         mapper.transcoder.register(transcoding)
     stored = mapper.to_stored_event(dispute.collect_events()[-1])
     state = mapper.transcoder.decode(stored.state)
-    assert state.pop("class_version") == 2
+    assert state.pop("class_version") == 3
     del state["overrides"]  # as release 0.1 stored it
+    del state["approvals_required"]
     v1 = StoredEvent(
         stored.originator_id,
         stored.originator_version,
@@ -291,10 +293,12 @@ def test_a_decision_proposed_before_overrides_existed_is_read_as_version_2_with_
     proposed = mapper.to_domain_event(v1)
     assert isinstance(proposed, events.DecisionProposed)
     assert proposed.overrides == []
+    assert proposed.approvals_required == 1
     replayed: Any = None
     for event in [*earlier, proposed]:
         replayed = event.mutate(replayed)
     assert replayed.decision.overrides == ()
+    assert replayed.decision.approvals_required == 1
 
 
 def test_overrides_are_limited_to_the_chain_facts_and_a_rejection_names_none():
@@ -324,11 +328,21 @@ def test_without_an_amount_override_the_chain_bounds_the_total_paid(
     named = required_overrides(latest[1])
     for number, want in enumerate(paid, start=1):
         amount = str(Decimal(want).scaleb(-6))
+        # An appeal is decided by people who did not decide the dispute before.
+        investigator = Actor(id=f"investigator-{number}", roles={Role.INVESTIGATOR})
+        approver = Actor(id=f"approver-{number}", roles={Role.APPROVER})
         try:
-            propose(dispute, "adjustment", amount, *(n for n in named if n != "amount"))
+            dispute.propose_decision(
+                Outcome.ADJUSTMENT,
+                Decimal(amount),
+                "why",
+                by=investigator,
+                now=NOW,
+                overrides=(*(n for n in named if n != "amount"), "checklist"),
+            )
         except InvalidInput:
             continue
-        dispute.approve_decision(by=BOB, now=NOW)
-        dispute.record_execution(f"ref-{number}", by=BOB, now=NOW)
+        dispute.approve_decision(by=approver, now=NOW)
+        dispute.record_execution(f"ref-{number}", by=approver, now=NOW)
         dispute.reopen("appeal", by=ALICE, now=NOW, appeal_window=timedelta(days=30))
     assert dispute.paid.units <= verified_units(latest[1])

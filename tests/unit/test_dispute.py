@@ -23,7 +23,7 @@ NOW = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
 ALICE = Actor(id="alice", roles={Role.INVESTIGATOR})
 BOB = Actor(id="bob", roles={Role.APPROVER})
 # No lookup here: the chain vouches for nothing, so these proposals name both overrides.
-UNCHECKED = ("no_lookup", "amount")
+UNCHECKED = ("no_lookup", "amount", "checklist")
 
 
 def new_dispute(**overrides: Any) -> Dispute:
@@ -148,7 +148,9 @@ def test_a_transaction_after_the_filing_time_is_refused():
 def test_closed_disputes_only_take_notes_and_appeals():
     dispute = new_dispute()
     dispute.assign("alice", by=ALICE, now=NOW)
-    dispute.propose_decision(Outcome.REJECT, None, "matches chain", by=ALICE, now=NOW)
+    dispute.propose_decision(
+        Outcome.REJECT, None, "matches chain", by=ALICE, now=NOW, overrides=("checklist",)
+    )
     dispute.close(by=ALICE, now=NOW)
     with pytest.raises(InvalidTransition, match="allowed: filed, investigating"):
         dispute.request_evidence("more", by=ALICE, now=NOW)

@@ -18,17 +18,19 @@ from dispute_engine.domain.lifecycle import (
 DOC = Path(__file__).parents[2] / "docs" / "explanation" / "lifecycle.md"
 
 
-def test_every_action_has_a_row_and_terminal_statuses_only_take_notes_feedback_and_erasure():
+def test_every_action_has_a_row_and_terminal_statuses_only_take_notes_links_and_erasure():
     assert set(TRANSITIONS) == set(Action)
     for status in TERMINAL:
         allowed = {a for a, row in TRANSITIONS.items() if status in row}
         # The claimant answers the satisfaction request after closing, and may ask to be
-        # forgotten at any time; neither changes the status.
+        # forgotten at any time; a link is a fact about the transaction. None changes the
+        # status.
         assert allowed <= {
             Action.ADD_NOTE,
             Action.REOPEN,
             Action.RECORD_FEEDBACK,
             Action.FORGET_CLAIMANT,
+            Action.LINK_CLAIM,
         }
 
 
