@@ -172,7 +172,8 @@ def test_members_work_a_dispute_with_their_own_keys(db_url: str, tmp_path: Path)
     invoke("assign", dispute_id, "--investigator", "alice", "--db", db_url, env=alice)
     code, _, err = invoke(
         "propose", dispute_id, "--outcome", "refund", "--rationale", "reverted",
-        "--override", "no_lookup", "--override", "amount", "--db", db_url, env=alice,
+        "--override", "no_lookup", "--override", "amount", "--override", "checklist",
+        "--db", db_url, env=alice,
     )  # fmt: skip
     assert code == 0, err
     code, _, err = invoke("approve", dispute_id, "--db", db_url, env=alice)
