@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import Self
@@ -19,11 +19,13 @@ from dispute_engine.commands import (
     ProposeDecision,
     Reason,
 )
+from dispute_engine.decision_signatures import SignatureFinding
 from dispute_engine.delivery.channel import Channel
 from dispute_engine.delivery.outbox import Outbox
-from dispute_engine.domain.actor import Actor
+from dispute_engine.domain.actor import Actor, Role
 from dispute_engine.domain.canonical import canonical_id
 from dispute_engine.domain.claim import PRIORITY_RANK
+from dispute_engine.domain.decision_signing import SignedAction
 from dispute_engine.domain.dispute import WALLET_SIGNATURE, Dispute
 from dispute_engine.domain.errors import (
     ConcurrencyConflict,
@@ -37,6 +39,7 @@ from dispute_engine.domain.quality import QualityFigures, check_grouping
 from dispute_engine.domain.review import ApprovalPolicy
 from dispute_engine.domain.wallet_challenge import WalletChallenge
 from dispute_engine.engine_core import DisputeId, EngineCore, GatewayFactory
+from dispute_engine.identity import Identity
 from dispute_engine.ports import (
     Clock,
     PayoutGateway,
@@ -45,7 +48,14 @@ from dispute_engine.ports import (
 from dispute_engine.reports import Discrepancy, ReportRow
 from dispute_engine.service_levels import ServiceLevels
 from dispute_engine.settings import Settings
-from dispute_engine.views import ChainFactsView, DisputeView, HistoryEntry, SlaAlertView
+from dispute_engine.staffing import Staffing
+from dispute_engine.views import (
+    ChainFactsView,
+    DisputeView,
+    HistoryEntry,
+    SlaAlertView,
+    StaffView,
+)
 
 
 class DisputeEngine:
@@ -65,6 +75,7 @@ class DisputeEngine:
         self.audit = Auditing(core)
         self.casework = Casework(core)
         self.claimants = Claimants(core)
+        self.staffing = Staffing(core)
 
     @classmethod
     def open(
@@ -107,12 +118,13 @@ class DisputeEngine:
 
     # -- filing -------------------------------------------------------------------
 
-    def file_dispute(self, command: FileDispute, *, by: Actor) -> UUID:
+    def file_dispute(self, command: FileDispute, *, by: Actor | Identity) -> UUID:
         """File a dispute; the same idempotency key returns the same id and writes nothing.
 
         A dispute on a transaction other disputes claim is linked with each of them.
         Raises InvalidInput, IdempotencyKeyReused (same key, different claim), NotAuthorized.
         """
+        by = self.staffing.acting(by)
         claim = command.claim
         tx = claim.transaction
         if self._core.assets is not None:
@@ -150,13 +162,28 @@ class DisputeEngine:
 
     # -- investigation ------------------------------------------------------------
 
-    def assign(self, dispute_id: DisputeId, *, investigator: str, by: Actor) -> None:
-        """Give the dispute to an investigator (by canonical id, as actors are)."""
+    def assign(self, dispute_id: DisputeId, *, investigator: str, by: Actor | Identity) -> None:
+        """Give the dispute to an investigator (by canonical id, as actors are).
+
+        Warns (``LanguageNotServed``) when the staff directory says the investigator does not
+        serve the dispute's language; the assignment is recorded all the same.
+        """
+        by = self.staffing.acting(by)
         name = canonical_id(Name(text=investigator).text, field="investigator")
-        self._core.command(dispute_id, lambda d: d.assign(name, by=by, now=self._core.now()))
+
+        def assign(dispute: Dispute) -> Dispute:
+            dispute.assign(name, by=by, now=self._core.now())
+            return dispute
+
+        self.staffing.warn_if_unserved(self._core.command(dispute_id, assign), name)
 
     def verify_identity(
-        self, dispute_id: DisputeId, *, method: str, by: Actor, signature: str | None = None
+        self,
+        dispute_id: DisputeId,
+        *,
+        method: str,
+        by: Actor | Identity,
+        signature: str | None = None,
     ) -> None:
         """Record that the claimant's identity was checked, and how.
 
@@ -167,6 +194,7 @@ class DisputeEngine:
         Other methods are recorded as the investigator states them. Raises InvalidInput (a
         signature missing, or given for another method), InvalidTransition, NotAuthorized.
         """
+        by = self.staffing.acting(by)
         name = Name(text=method).text
         if name == WALLET_SIGNATURE:
             if signature is None:
@@ -179,12 +207,15 @@ class DisputeEngine:
             dispute_id, lambda d: d.verify_identity(name, by=by, now=self._core.now())
         )
 
-    def issue_identity_challenge(self, dispute_id: DisputeId, *, by: Actor) -> WalletChallenge:
+    def issue_identity_challenge(
+        self, dispute_id: DisputeId, *, by: Actor | Identity
+    ) -> WalletChallenge:
         """A one-time message (``.message``) for the claimant to sign with the wallet that sent
         the disputed transaction; it replaces any earlier one and expires in 15 minutes.
 
         Raises DisputeNotFound, InvalidTransition, NotAuthorized, IdentityMethodLocked.
         """
+        by = self.staffing.acting(by)
         return self.claimants.issue_identity_challenge(dispute_id, by=by)
 
     def record_feedback(
@@ -197,12 +228,13 @@ class DisputeEngine:
         """
         self.claimants.record_feedback(dispute_id, rating=rating, comment=comment, channel=channel)
 
-    def forget_claimant(self, claimant_id: str, *, by: Actor) -> list[UUID]:
+    def forget_claimant(self, claimant_id: str, *, by: Actor | Identity) -> list[UUID]:
         """Forget a claimant (an approver decides): destroy their data key and record it on
         each of their disputes; no notice goes to them afterwards. Returns the disputes marked.
 
         Raises NotAuthorized, InvalidInput.
         """
+        by = self.staffing.acting(by)
         return self.claimants.forget_claimant(claimant_id, by=by)
 
     def quality_report(self, *, by: str | None = None) -> dict[str, QualityFigures]:
@@ -219,18 +251,22 @@ class DisputeEngine:
         """The notice outbox of this engine's database, sending through ``channels``."""
         return Outbox(self._core.db, channels)
 
-    def request_evidence(self, dispute_id: DisputeId, *, what: str, by: Actor) -> None:
+    def request_evidence(self, dispute_id: DisputeId, *, what: str, by: Actor | Identity) -> None:
         """Ask the claimant for evidence; SLA clocks pause until they answer."""
+        by = self.staffing.acting(by)
         text = Reason(text=what).text
         self._core.command(
             dispute_id, lambda d: d.request_evidence(text, by=by, now=self._core.now())
         )
 
-    def add_evidence(self, dispute_id: DisputeId, evidence: AddEvidence, *, by: Actor) -> str:
+    def add_evidence(
+        self, dispute_id: DisputeId, evidence: AddEvidence, *, by: Actor | Identity
+    ) -> str:
         """Store the evidence bytes (once per content) and attach them; returns the sha256.
 
         Raises InvalidInput (too large, unknown media type), InvalidTransition, NotAuthorized.
         """
+        by = self.staffing.acting(by)
         if len(evidence.content) > self._core.settings.max_evidence_bytes:
             raise InvalidInput.of(
                 "content", f"evidence is limited to {self._core.settings.max_evidence_bytes} bytes"
@@ -259,8 +295,9 @@ class DisputeEngine:
         with self._core.storage_boundary():
             return self._core.evidence_store.get(sha256)
 
-    def add_note(self, dispute_id: DisputeId, text: str, *, by: Actor) -> None:
+    def add_note(self, dispute_id: DisputeId, text: str, *, by: Actor | Identity) -> None:
         """Keep an internal note; concurrent notes all land."""
+        by = self.staffing.acting(by)
         note = Reason(text=text).text
         self._core.command(
             dispute_id, lambda d: d.add_note(note, by=by, now=self._core.now()), retry=True
@@ -269,7 +306,7 @@ class DisputeEngine:
     # -- decision -----------------------------------------------------------------
 
     def propose_decision(
-        self, dispute_id: DisputeId, decision: ProposeDecision, *, by: Actor
+        self, dispute_id: DisputeId, decision: ProposeDecision, *, by: Actor | Identity
     ) -> None:
         """Propose refund, partial refund, adjustment or rejection (which resolves at once).
 
@@ -282,6 +319,7 @@ class DisputeEngine:
         provisional credit.
         Raises InvalidInput (money rules, ``overrides``), InvalidTransition, NotAuthorized.
         """
+        by = self.staffing.acting(by)
 
         def propose(dispute: Dispute) -> None:
             dispute.propose_decision(
@@ -297,16 +335,28 @@ class DisputeEngine:
         self._core.command(dispute_id, propose)
         self.casework.commit_reversals(dispute_id)
 
-    def approve_decision(self, dispute_id: DisputeId, *, by: Actor) -> None:
+    def approve_decision(self, dispute_id: DisputeId, *, by: Actor | Identity) -> None:
         """Approve the proposed decision; the approver must not be its proposer."""
-        self._core.command(dispute_id, lambda d: d.approve_decision(by=by, now=self._core.now()))
+        actor = self.staffing.acting(by)
 
-    def send_back(self, dispute_id: DisputeId, *, reason: str, by: Actor) -> None:
+        def approve(dispute: Dispute) -> None:
+            signature = self.staffing.sign(actor, dispute, SignedAction.APPROVE)
+            dispute.approve_decision(by=actor, now=self._core.now(), signature=signature)
+
+        self._core.command(dispute_id, approve)
+
+    def send_back(self, dispute_id: DisputeId, *, reason: str, by: Actor | Identity) -> None:
         """Return the proposed decision to investigation, with the approver's reason."""
+        actor = self.staffing.acting(by)
         text = Reason(text=reason).text
-        self._core.command(dispute_id, lambda d: d.send_back(text, by=by, now=self._core.now()))
 
-    def execute_decision(self, dispute_id: DisputeId, *, by: Actor) -> str:
+        def send_back(dispute: Dispute) -> None:
+            signature = self.staffing.sign(actor, dispute, SignedAction.SEND_BACK)
+            dispute.send_back(text, by=actor, now=self._core.now(), signature=signature)
+
+        self._core.command(dispute_id, send_back)
+
+    def execute_decision(self, dispute_id: DisputeId, *, by: Actor | Identity) -> str:
         """Pay the approved decision exactly once through the PayoutGateway; returns its reference.
 
         The gateway is keyed on dispute id + decision number: a retry after a crash, or a
@@ -321,9 +371,12 @@ class DisputeEngine:
         the transaction's cap, ``reason="linked_cap"``; nothing paid, the dispute stays
         approved), PayoutFailed, ChainUnavailable.
         """
+        by = self.staffing.acting(by)
 
         def pay(dispute: Dispute) -> str:
             decision = dispute.require_executable(by=by)
+            self.staffing.require_signed_approval(dispute)
+            signature = self.staffing.sign(by, dispute, SignedAction.EXECUTE)
             units = dispute.units_to_pay(decision)
             credit = dispute.unsettled_credit
             if units == 0 and credit is not None:
@@ -337,7 +390,7 @@ class DisputeEngine:
                     outcome=decision.outcome,
                     units=units,
                 )
-            dispute.record_execution(reference, by=by, now=self._core.now())
+            dispute.record_execution(reference, by=by, now=self._core.now(), signature=signature)
             return reference
 
         reference = self._core.command(dispute_id, pay, retry=True)
@@ -346,8 +399,9 @@ class DisputeEngine:
 
     # -- the claimant and the end -------------------------------------------------
 
-    def notify_claimant(self, dispute_id: DisputeId, *, by: Actor) -> str:
+    def notify_claimant(self, dispute_id: DisputeId, *, by: Actor | Identity) -> str:
         """Record a notice to the claimant in their language; returns its text."""
+        by = self.staffing.acting(by)
         return self._core.command(
             dispute_id,
             lambda d: d.notify_claimant(
@@ -355,12 +409,14 @@ class DisputeEngine:
             ),
         )
 
-    def close(self, dispute_id: DisputeId, *, by: Actor) -> None:
+    def close(self, dispute_id: DisputeId, *, by: Actor | Identity) -> None:
         """Close a resolved dispute (``shutdown`` releases the engine's resources)."""
+        by = self.staffing.acting(by)
         self._core.command(dispute_id, lambda d: d.close(by=by, now=self._core.now()))
 
-    def reopen(self, dispute_id: DisputeId, *, reason: str, by: Actor) -> None:
+    def reopen(self, dispute_id: DisputeId, *, reason: str, by: Actor | Identity) -> None:
         """Reopen a resolved or closed dispute on appeal, within the appeal window."""
+        by = self.staffing.acting(by)
         text = Reason(text=reason).text
         self._core.command(
             dispute_id,
@@ -370,9 +426,10 @@ class DisputeEngine:
         )
 
     def withdraw(
-        self, dispute_id: DisputeId, *, by: Actor, reason: str = "claimant withdrew"
+        self, dispute_id: DisputeId, *, by: Actor | Identity, reason: str = "claimant withdrew"
     ) -> None:
         """Withdraw the dispute; nothing more can happen to it."""
+        by = self.staffing.acting(by)
         text = Reason(text=reason).text
         self._core.command(dispute_id, lambda d: d.withdraw(text, by=by, now=self._core.now()))
 
@@ -424,20 +481,105 @@ class DisputeEngine:
             return chosen
         return [self.get(UUID(i)) for i in ids]
 
+    # -- the staff directory ------------------------------------------------------------
+
+    def init_staff(
+        self,
+        staff_id: str,
+        *,
+        public_key: str,
+        languages: Iterable[str] = (),
+        display_name: str | None = None,
+    ) -> StaffView:
+        """Register the directory's first admin, once, on a directory without members.
+
+        Of two at once, one lands. Raises NotAuthorized (already founded), InvalidInput.
+        """
+        return self.staffing.init_staff(
+            staff_id, public_key=public_key, languages=languages, display_name=display_name
+        )
+
+    def register_staff(
+        self,
+        staff_id: str,
+        *,
+        roles: Iterable[Role | str],
+        languages: Iterable[str],
+        public_key: str,
+        display_name: str | None = None,
+        by: Actor | Identity,
+    ) -> StaffView:
+        """Add a member with their roles, served languages (BCP 47) and Ed25519 public key.
+
+        Raises NotAuthorized (``by`` is no admin), InvalidInput (any field, or the id already
+        registered under any spelling); nothing is written then.
+        """
+        return self.staffing.register_staff(
+            staff_id,
+            roles=roles,
+            languages=languages,
+            public_key=public_key,
+            display_name=display_name,
+            by=by,
+        )
+
+    def register_staff_key(
+        self, staff_id: str, *, public_key: str, by: Actor | Identity
+    ) -> StaffView:
+        """Rotate a member to a new key from now; what the old key signed stays verifiable.
+
+        Raises StaffNotFound, NotAuthorized, InvalidTransition (revoked), InvalidInput.
+        """
+        return self.staffing.register_staff_key(staff_id, public_key=public_key, by=by)
+
+    def revoke_staff(self, staff_id: str, *, by: Actor | Identity) -> StaffView:
+        """Revoke a member: they can no longer act; their past signatures stay verifiable.
+
+        Raises StaffNotFound, NotAuthorized, InvalidTransition (already revoked).
+        """
+        return self.staffing.revoke_staff(staff_id, by=by)
+
+    def staff(self, staff_id: str) -> StaffView:
+        """A member under any spelling of their id. Raises StaffNotFound, InvalidInput."""
+        return self.staffing.staff(staff_id)
+
+    def list_staff(self, *, include_revoked: bool = True) -> list[StaffView]:
+        """The directory's members by staff id (revoked ones unless ``include_revoked`` is
+        False), from its view brought up to date first."""
+        return self.staffing.list_staff(include_revoked=include_revoked)
+
+    def next_disputes(self, *, for_staff: str, limit: int = 10) -> list[DisputeView]:
+        """The most urgent disputes a member can work on, in the languages they serve.
+
+        Ordered by the soonest SLA due time, then priority, then age. Investigators are
+        offered disputes not yet decided that are theirs or nobody's; approvers those waiting
+        for approval or payment; a revoked member nothing.
+        Raises StaffNotFound, InvalidInput (``limit`` outside 1..1000).
+        """
+        return [self.get(i) for i in self.staffing.next_dispute_ids(for_staff, limit)]
+
+    def verify_decision_signatures(self) -> list[SignatureFinding]:
+        """Every approval, send-back and execution whose signature does not verify against
+        the acting member's key at the time (in directory mode, every unsigned one too)."""
+        return self.staffing.verify_decision_signatures()
+
     # -- the collaborators' part of the public API ------------------------------------
 
-    def look_up_transaction(self, dispute_id: DisputeId, *, by: Actor) -> ChainFactsView:
+    def look_up_transaction(self, dispute_id: DisputeId, *, by: Actor | Identity) -> ChainFactsView:
         """Ask the chain what the disputed transaction did (see ``ChainTruth``)."""
+        by = self.staffing.acting(by)
         return self.chain.look_up_transaction(dispute_id, by=by)
 
     def look_up_many(
-        self, dispute_ids: Sequence[DisputeId], *, by: Actor
+        self, dispute_ids: Sequence[DisputeId], *, by: Actor | Identity
     ) -> list[ChainFactsView | DisputeEngineError]:
         """Look up a queue of disputes in JSON-RPC batches (see ``ChainTruth``)."""
+        by = self.staffing.acting(by)
         return self.chain.look_up_many(dispute_ids, by=by)
 
-    def recheck_unfinalized(self, *, by: Actor) -> list[UUID]:
+    def recheck_unfinalized(self, *, by: Actor | Identity) -> list[UUID]:
         """Look again at facts that are not final (see ``ChainTruth``)."""
+        by = self.staffing.acting(by)
         return self.chain.recheck_unfinalized(by=by)
 
     def record_sla_breaches(self, now: datetime | None = None) -> list[SlaAlertView]:
@@ -449,19 +591,22 @@ class DisputeEngine:
         return self.service_levels.sla_report(since=since, until=until)
 
     def record_contact_attempt(
-        self, dispute_id: DisputeId, *, party: str, channel: str, note: str, by: Actor
+        self, dispute_id: DisputeId, *, party: str, channel: str, note: str, by: Actor | Identity
     ) -> None:
         """Record an attempt to reach a party about the dispute (see ``Casework``)."""
+        by = self.staffing.acting(by)
         self.casework.record_contact_attempt(
             dispute_id, party=party, channel=channel, note=note, by=by
         )
 
-    def escalate(self, dispute_id: DisputeId, *, reason: str, by: Actor) -> None:
+    def escalate(self, dispute_id: DisputeId, *, reason: str, by: Actor | Identity) -> None:
         """Raise the priority and hand the dispute to the escalation queue (see ``Casework``)."""
+        by = self.staffing.acting(by)
         self.casework.escalate(dispute_id, reason=reason, by=by)
 
-    def grant_provisional_credit(self, dispute_id: DisputeId, *, by: Actor) -> str:
+    def grant_provisional_credit(self, dispute_id: DisputeId, *, by: Actor | Identity) -> str:
         """Credit the claimant ahead of the decision, once (see ``Casework``)."""
+        by = self.staffing.acting(by)
         return self.casework.grant_provisional_credit(dispute_id, by=by)
 
     def record_credit_deadlines(self, now: datetime | None = None) -> list[tuple[UUID, str]]:

@@ -17,6 +17,7 @@ from eventsourcing.persistence import (
     MapperDeserialisationError,
     StoredEvent,
 )
+from eventsourcing.utils import get_topic
 from pydantic import ValidationError
 
 from dispute_engine.commitment_ledger import CommitmentLedger
@@ -271,9 +272,14 @@ class EngineCore:
         return [disputes[i] for i in ids if i in disputes]
 
     def all_ids(self) -> list[UUID]:
-        """The id of every dispute in the event store."""
+        """The id of every dispute in the event store (the staff directory's aggregates share
+        it: a dispute is what begins with a filing)."""
         with self.storage_boundary():
-            rows = self.db.fetchall(f"SELECT DISTINCT originator_id FROM {self.events_table}")
+            rows = self.db.fetchall(
+                f"SELECT originator_id FROM {self.events_table} "
+                "WHERE originator_version = 1 AND topic = ?",
+                [get_topic(Dispute.Filed)],
+            )
         return [UUID(str(r["originator_id"])) for r in rows]
 
     @property

@@ -8,6 +8,7 @@ from dispute_engine.domain.errors import (
     ChallengeReused,
     ConcurrencyConflict,
     CorruptHistory,
+    DecisionSignatureRefused,
     DisputeEngineError,
     DisputeNotFound,
     EngineShutDown,
@@ -25,6 +26,7 @@ from dispute_engine.domain.errors import (
     PersonalDataErased,
     PersonalDataRefused,
     SignatureRefused,
+    StaffNotFound,
     StorageUnavailable,
 )
 
@@ -36,6 +38,7 @@ __all__ = [
     "ChallengeReused",
     "ConcurrencyConflict",
     "CorruptHistory",
+    "DecisionSignatureRefused",
     "DisputeEngineError",
     "DisputeNotFound",
     "EngineShutDown",
@@ -53,5 +56,6 @@ __all__ = [
     "PersonalDataErased",
     "PersonalDataRefused",
     "SignatureRefused",
+    "StaffNotFound",
     "StorageUnavailable",
 ]

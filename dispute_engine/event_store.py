@@ -6,11 +6,18 @@ share, the recorder, the mapper and a tracking recorder.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from typing import Any, cast
 from uuid import UUID
 
 from eventsourcing.application import Application
-from eventsourcing.persistence import Mapper, StoredEvent, TrackingRecorder
+from eventsourcing.persistence import (
+    ApplicationRecorder,
+    Mapper,
+    Notification,
+    StoredEvent,
+    TrackingRecorder,
+)
 
 from dispute_engine.database import Database, StorageUrl
 from dispute_engine.domain.errors import CorruptHistory, InvalidInput
@@ -27,6 +34,19 @@ def dispute_key(value: object) -> UUID:
         except ValueError:
             pass
     raise InvalidInput.of("dispute_id", f"not a dispute id: {value!r}")
+
+
+def all_notifications(
+    recorder: ApplicationRecorder, topics: Sequence[str] = ()
+) -> Iterator[Notification]:
+    """Every stored event in the store's order, optionally only those of some topics."""
+    start = 1
+    while True:
+        page = recorder.select_notifications(start, 1000, topics=topics)
+        yield from page
+        if len(page) < 1000:
+            return
+        start = page[-1].id + 1
 
 
 class DisputeEvents(Application[UUID]):

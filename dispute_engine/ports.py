@@ -20,8 +20,9 @@ if TYPE_CHECKING:
     from eventsourcing.persistence import ApplicationRecorder, Mapper, TrackingRecorder
 
     from dispute_engine.database import Database, StorageUrl
+    from dispute_engine.domain.actor import Role
     from dispute_engine.domain.dispute import SlaCopy
-    from dispute_engine.reports import Discrepancy, LinkedClaim, ReportRow
+    from dispute_engine.reports import DirectoryEntry, Discrepancy, LinkedClaim, ReportRow
 
 
 class Clock(Protocol):
@@ -176,6 +177,17 @@ class ReadModels(Protocol):
         self, *, status: str | None, assignee: str | None, queue: str | None = None
     ) -> list[str]:
         """Dispute ids, most urgent and oldest first, optionally by status, assignee, queue."""
+        ...
+
+    def staff_members(self, *, include_revoked: bool) -> list[DirectoryEntry]:
+        """The staff directory's members by staff id; revoked ones unless told otherwise."""
+        ...
+
+    def next_disputes(
+        self, *, staff_id: str, roles: Iterable[Role], languages: Iterable[str], limit: int
+    ) -> list[str]:
+        """Dispute ids for a member to take next: soonest SLA due time, then priority, in the
+        languages they serve."""
         ...
 
     def needing_recheck(self) -> list[str]:

@@ -1,11 +1,15 @@
-"""What the read models report back to the engine: SLA report rows, audit discrepancies."""
+"""What the read models report back to the engine: SLA report rows, audit discrepancies,
+the staff directory's members."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from uuid import UUID
 
+from dispute_engine.domain.actor import Role
 from dispute_engine.domain.linked_claims import Commitment
+from dispute_engine.domain.staff import ACTIVE, KeyPeriod, serves
 
 
 @dataclass(frozen=True)
@@ -64,3 +68,37 @@ class LinkedClaim:
         if not self.approved_units:
             return [settled]
         return [settled, Commitment(self.dispute_id, self.decision_number, self.approved_units)]
+
+
+@dataclass(frozen=True)
+class DirectoryEntry:
+    """One member as the directory view holds them."""
+
+    staff_id: str
+    display_name: str
+    roles: frozenset[Role]
+    languages: tuple[str, ...]
+    status: str
+    keys: tuple[KeyPeriod, ...]
+    registered_at: datetime
+    registered_by: str
+    revoked_at: datetime | None
+    version: int
+
+    @property
+    def active(self) -> bool:
+        """Whether the member may act (not revoked)."""
+        return self.status == ACTIVE
+
+    @property
+    def public_key(self) -> str | None:
+        """The key in force now, or None once revoked."""
+        current = self.keys[-1] if self.keys else None
+        return None if current is None or current.valid_until is not None else current.public_key
+
+    def serves(self, language: str) -> bool:
+        """Whether the member serves a language (``zh`` serves ``zh-Hant``).
+
+        Raises InvalidInput for a malformed tag.
+        """
+        return serves(self.languages, language)

@@ -121,6 +121,9 @@ class Settings(BaseSettings):
     feed_subject_prefix: str = Field(
         default="disputes", pattern=r"^[A-Za-z0-9_-]{1,64}(\.[A-Za-z0-9_-]{1,64}){0,3}$"
     )
+    # Directory mode: whoever acts must be an active member of the staff directory and acts
+    # with the directory's roles; approvals, send-backs and executions must be signed.
+    require_directory: bool = False
 
     @property
     def time_tolerance(self) -> timedelta:

@@ -355,3 +355,46 @@ class SlaAlertView(View):
     threshold: int
     due_at: datetime
     detected_at: datetime
+
+
+class KeyPeriodView(View):
+    """One key a staff member held, and when it was in force (``valid_until`` None: still)."""
+
+    public_key: str
+    valid_from: datetime
+    valid_until: datetime | None
+
+
+class StaffView(View):
+    """A member of the staff directory: roles, languages served, keys over time."""
+
+    staff_id: str
+    display_name: str
+    roles: list[str]
+    languages: list[str]
+    status: str
+    active: bool
+    public_key: str | None
+    keys: list[KeyPeriodView]
+    registered_at: datetime
+    registered_by: str
+    revoked_at: datetime | None
+    version: int
+
+    @classmethod
+    def of(cls, member: Any) -> StaffView:
+        """The view of a ``Staff`` aggregate or of the directory view's entry."""
+        return cls(
+            staff_id=member.staff_id,
+            display_name=member.display_name,
+            roles=sorted(member.roles),
+            languages=list(member.languages),
+            status=member.status,
+            active=member.active,
+            public_key=member.public_key,
+            keys=[KeyPeriodView.model_validate(k) for k in member.keys],
+            registered_at=member.registered_at,
+            registered_by=member.registered_by,
+            revoked_at=member.revoked_at,
+            version=member.version,
+        )

@@ -62,7 +62,7 @@ class AuditLog:
                     event.originator_version,
                     type(event).__name__,
                     event.actor,
-                    event.status,
+                    getattr(event, "status", ""),  # a staff member's change has no dispute status
                     timestamp(event.timestamp),
                     json.dumps(to_jsonable_python(data), sort_keys=True, ensure_ascii=False),
                     digest,

@@ -12,6 +12,7 @@ from datetime import timedelta
 from typing import Any
 
 from dispute_engine.database import Cursor, Database
+from dispute_engine.domain.events import DisputeEvent
 from projections.feed import DEFAULT_PREFIX, DEFAULT_STREAM, DEFAULT_URL, EventFeed, FeedEvent
 from projections.view import Batch
 
@@ -54,6 +55,8 @@ class FeedView:
 
     def apply(self, db: Database, cursor: Cursor, batch: Batch) -> None:
         """Publish the batch in order. Raises FeedUnavailable: the position then stays."""
+        # The feed carries disputes' events; the staff directory's share the store.
+        batch = [(n, e) for n, e in batch if isinstance(e, DisputeEvent)]
         events = [
             FeedEvent(
                 position=notification.id,

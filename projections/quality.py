@@ -78,6 +78,8 @@ class QualityView:
 
     def apply(self, db: Database, cursor: Cursor, batch: Batch) -> None:
         """Fold the batch into the rows of the disputes it touches, then write those rows."""
+        # The staff directory's events share the store: they touch no dispute.
+        batch = [(n, e) for n, e in batch if isinstance(e, events.DisputeEvent)]
         rows = self._load(db, cursor, {str(e.originator_id) for _, e in batch})
         for _, event in batch:
             dispute_id = str(event.originator_id)

@@ -22,12 +22,13 @@ from eventsourcing.persistence import (
 )
 
 from dispute_engine.database import Cursor, Database
+from dispute_engine.domain.actor import Role
 from dispute_engine.domain.dispute import Dispute, SlaCopy
 from dispute_engine.domain.errors import InvalidInput, StorageUnavailable
 from dispute_engine.domain.quality import Grouping, QualityFigures
 from dispute_engine.error_mapping import storage_errors
 from dispute_engine.ports import EventSource
-from dispute_engine.reports import Discrepancy, LinkedClaim, ReportRow
+from dispute_engine.reports import DirectoryEntry, Discrepancy, LinkedClaim, ReportRow
 from dispute_engine.settings import Settings
 from projections.audit_log import AuditLog, verify
 from projections.feed_view import FeedView
@@ -35,8 +36,10 @@ from projections.linked_claims import LinkedClaimsView
 from projections.notice_outbox import NoticeOutbox
 from projections.quality import QualityView
 from projections.sla import SlaView
+from projections.staff_directory import StaffDirectory
 from projections.view import View, upsert
 from projections.work_queue import WorkQueue
+from projections.work_routing import next_disputes
 
 
 def all_views(settings: Settings | None = None) -> dict[str, View]:
@@ -48,6 +51,7 @@ def all_views(settings: Settings | None = None) -> dict[str, View]:
         QualityView(),
         NoticeOutbox(),
         LinkedClaimsView(),
+        StaffDirectory(),
     ]
     if settings is not None and settings.feed_url is not None:
         views.append(
@@ -245,6 +249,22 @@ class ProjectionRunner:
         with storage_errors(self.source.storage):
             self._require_built()
             return WorkQueue.ids(self.db, status=status, assignee=assignee, queue=queue)
+
+    def staff_members(self, *, include_revoked: bool) -> list[DirectoryEntry]:
+        """The staff directory's members by staff id; revoked ones unless told otherwise."""
+        with storage_errors(self.source.storage):
+            self._require_built()
+            return StaffDirectory.members(self.db, include_revoked=include_revoked)
+
+    def next_disputes(
+        self, *, staff_id: str, roles: Iterable[Role], languages: Iterable[str], limit: int
+    ) -> list[str]:
+        """Dispute ids for a member to take next: soonest SLA due time, then priority."""
+        with storage_errors(self.source.storage):
+            self._require_built()
+            return next_disputes(
+                self.db, staff_id=staff_id, roles=roles, languages=languages, limit=limit
+            )
 
     def needing_recheck(self) -> list[str]:
         """Open disputes whose latest chain facts are not final yet."""

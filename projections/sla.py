@@ -52,6 +52,8 @@ class SlaView:
 
     def apply(self, db: Database, cursor: Cursor, batch: Batch) -> None:
         """Move each dispute's clocks as the aggregate does, then write the touched rows."""
+        # The staff directory's events share the store: they move no clock.
+        batch = [(n, e) for n, e in batch if isinstance(e, events.DisputeEvent)]
         copies = self._load(
             db,
             cursor,

@@ -44,6 +44,8 @@ class WorkQueue:
         new: dict[str, dict[str, Any]] = {}
         changed: dict[str, dict[str, Any]] = {}
         for _, event in batch:
+            if not isinstance(event, events.DisputeEvent):
+                continue  # the staff directory's events share the store
             dispute_id = str(event.originator_id)
             row = {
                 "status": event.status,

@@ -10,6 +10,7 @@ from dispute_engine.cli import (
     operations,
     reading,
     reports,
+    staff,
     workflow,
 )
 from dispute_engine.cli.app import app
@@ -22,5 +23,6 @@ __all__ = [
     "operations",
     "reading",
     "reports",
+    "staff",
     "workflow",
 ]

@@ -209,24 +209,36 @@ def sla_report(
 
 @audit_app.command("verify")
 def audit_verify(ctx: typer.Context) -> None:
-    """Recompute every event's hash from the event store and compare with the audit log.
+    """Recompute every event's hash from the event store and compare with the audit log;
+    check every signed decision step against the signer's key at the time.
 
-    Exits 1 when an event was altered or deleted since it was logged.
+    Exits 1 when an event was altered or deleted since it was logged, or a signature does not
+    stand (a forged or unsigned approval).
     """
     session = Session.of(ctx)
     with session.engine(create=False) as engine:
         checked, problems = engine.verify_audit_log()
-    failed = [p for p in problems if p.problem != NOT_YET_LOGGED]
+        unsigned = engine.verify_decision_signatures()
+    failed = [p for p in problems if p.problem != NOT_YET_LOGGED] + unsigned
     if not session.as_json:
         for p in problems:
             typer.echo(f"{p.dispute_id} v{p.version}: {p.problem}", err=True)
+        for s in unsigned:
+            typer.echo(
+                f"{s.dispute_id} v{s.version}: {s.event} by {s.actor}: {s.problem}", err=True
+            )
     line = (
-        f"FAILED: {len(problems)} discrepancies in {checked} logged events"
+        f"FAILED: {len(problems) + len(unsigned)} discrepancies in {checked} logged events"
         if failed
         else f"OK: {checked} logged events match the event store"
     )
     session.lines(
-        {"ok": not failed, "checked": checked, "discrepancies": [asdict(p) for p in problems]},
+        {
+            "ok": not failed,
+            "checked": checked,
+            "discrepancies": [asdict(p) for p in problems],
+            "signatures": [asdict(s) for s in unsigned],
+        },
         [line],
     )
     if failed:

@@ -12,6 +12,7 @@ import typer
 from pydantic_core import to_jsonable_python
 
 from dispute_engine.cli.handler import flags_named
+from dispute_engine.cli.who import local_identity
 from dispute_engine.domain.actor import Actor, Role
 from dispute_engine.domain.canonical import canonical_id
 from dispute_engine.domain.errors import InvalidInput
@@ -58,10 +59,17 @@ class Session:
             engine.shutdown()
 
     def actor(self, default_role: Role) -> Actor:
-        """Who acts in a write command: ``--actor`` is required, ``--role`` may be given.
+        """Who acts in a write command.
 
-        Raises InvalidInput naming the flag.
+        With the staff directory (``require_directory``): the local identity, whose key signs
+        what must be signed; ``--actor`` only picks which, and roles come from the directory.
+        Without it (the embedded demo): ``--actor`` is required, ``--role`` may be given.
+        Raises InvalidInput naming the flag, IdentityFileRefused (the key file).
         """
+        if self.settings.require_directory:
+            if self.role:
+                raise InvalidInput.of("--role", "roles come from the staff directory; drop --role")
+            return local_identity(self.actor_id).actor([])
         if not self.actor_id:
             raise InvalidInput.of(
                 "--actor", "a write command needs who acts: --actor ID or DISPUTE_ENGINE_ACTOR"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Annotated, Any
@@ -17,6 +18,7 @@ from dispute_engine.commands import AddEvidence, FileDispute, ProposeDecision
 from dispute_engine.domain.actor import Actor, Role
 from dispute_engine.domain.errors import InvalidInput
 from dispute_engine.engine import DisputeEngine
+from dispute_engine.staffing import LanguageNotServed
 
 DisputeId = Annotated[
     str, typer.Argument(metavar="ID", help="The dispute's id (a UUID).", show_default=False)
@@ -59,9 +61,17 @@ def act(
     session = Session.of(ctx)
     actor = session.actor(role)
     target = parse.dispute_id(dispute_id)
-    with session.engine() as engine, flags_named({"text": "TEXT", **(flags or {})}):
+    with (
+        session.engine() as engine,
+        flags_named({"text": "TEXT", **(flags or {})}),
+        warnings.catch_warnings(record=True) as warned,
+    ):
+        warnings.simplefilter("always", LanguageNotServed)
         result = step(engine, target, actor)
         status = engine.get(target).status
+    for warning in warned:
+        if issubclass(warning.category, LanguageNotServed):
+            session.say(f"warning: {warning.message}")
     shown = result if isinstance(result, str) else str(status)
     session.emit({"id": target, "status": status, "result": result}, lambda: typer.echo(shown))
 

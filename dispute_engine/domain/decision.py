@@ -36,6 +36,7 @@ class Decision:
     overrides: tuple[str, ...] = ()  # chain facts the decision goes against, named on purpose
     approvals_required: int = 1  # two for large amounts and unauthorized transfers
     approvals: tuple[str, ...] = ()  # who approved it so far, in order
+    approval_signature: str | None = None  # the approver's, over the decision statement
 
 
 @dataclass(frozen=True)

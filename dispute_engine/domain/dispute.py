@@ -36,6 +36,8 @@ from dispute_engine.domain.checklist import (
 )
 from dispute_engine.domain.claim import Claim
 from dispute_engine.domain.decision import Decision, Outcome, Payout
+from dispute_engine.domain.decision_signing import SignedAction
+from dispute_engine.domain.decision_signing import statement as signed_statement
 from dispute_engine.domain.dispute_snapshot import DisputeSnapshot
 from dispute_engine.domain.errors import (
     ChallengeReused,
@@ -632,8 +634,30 @@ class Dispute(Aggregate):
         if status == Status.RESOLVED:
             self.resolved_at = timestamp
 
-    def approve_decision(self, *, by: Actor, now: datetime) -> None:
-        """Approve the proposed decision; it is approved once enough distinct people approve.
+    def statement(self, action: SignedAction) -> bytes:
+        """The bytes a member signs to take ``action`` on the current decision.
+
+        Raises InvalidTransition when there is no decision to act on.
+        """
+        if self.decision is None:
+            raise InvalidTransition(
+                f"there is no decision to {action.replace('_', ' ')}",
+                action=str(action),
+                status=self.status,
+                allowed=(Status.PENDING_APPROVAL, Status.APPROVED),
+                dispute_id=self.id,
+            )
+        return signed_statement(
+            action,
+            dispute_id=self.id,
+            decision=self.decision,
+            transaction=self.claim.transaction,
+            decimals=self.disputed.decimals,
+        )
+
+    def approve_decision(self, *, by: Actor, now: datetime, signature: str | None = None) -> None:
+        """Approve the proposed decision, with the approver's ``signature`` of its statement
+        where there is one; it is approved once enough distinct people approve.
 
         Raises NotAuthorized for the proposer (four eyes), a second approval by the same
         person, or, on appeal, an approver of an earlier decision.
@@ -656,27 +680,47 @@ class Dispute(Aggregate):
         )
         if not fully_approved(approvals, decision.approvals_required):
             status = Status.PENDING_APPROVAL  # the first of two approvals: still waiting
-        self._decision_approved(number=decision.number, actor=by.id, status=status, timestamp=now)
+        self._decision_approved(
+            number=decision.number, signature=signature, actor=by.id, status=status, timestamp=now
+        )
 
     @event(events.DecisionApproved)
-    def _decision_approved(self, number: int, actor: str, status: str, timestamp: datetime) -> None:
+    def _decision_approved(
+        self, number: int, signature: str | None, actor: str, status: str, timestamp: datetime
+    ) -> None:
         decision = self._require_decision()
         approvals = (*decision.approvals, actor)
         if status == Status.APPROVED:
-            decision = replace(decision, approved_by=actor, approved_at=timestamp)
+            decision = replace(
+                decision, approved_by=actor, approved_at=timestamp, approval_signature=signature
+            )
         self.decision = replace(decision, approvals=approvals)
 
-    def send_back(self, reason: str, *, by: Actor, now: datetime) -> None:
-        """Return the proposed decision to the investigator with a reason."""
+    def send_back(
+        self, reason: str, *, by: Actor, now: datetime, signature: str | None = None
+    ) -> None:
+        """Return the proposed decision to the investigator with a reason (and the approver's
+        ``signature`` of its statement where there is one)."""
         status = self._next(Action.SEND_BACK, by)
         number = self._require_decision().number
         self._decision_sent_back(
-            number=number, reason=reason, actor=by.id, status=status, timestamp=now
+            number=number,
+            reason=reason,
+            signature=signature,
+            actor=by.id,
+            status=status,
+            timestamp=now,
         )
 
     @event(events.DecisionSentBack)
     def _decision_sent_back(
-        self, number: int, reason: str, actor: str, status: str, timestamp: datetime
+        self,
+        number: int,
+        reason: str,
+        signature: str | None,
+        actor: str,
+        status: str,
+        timestamp: datetime,
     ) -> None:
         self.decision = None
 
@@ -695,8 +739,11 @@ class Dispute(Aggregate):
             return decision.units
         return settlement(credit, decision.units).still_to_pay
 
-    def record_execution(self, reference: str, *, by: Actor, now: datetime) -> None:
-        """Record that the approved decision was paid, under the payout rail's reference.
+    def record_execution(
+        self, reference: str, *, by: Actor, now: datetime, signature: str | None = None
+    ) -> None:
+        """Record that the approved decision was paid, under the payout rail's reference, with
+        the executor's ``signature`` of its statement where there is one.
 
         An unsettled provisional credit counts toward the award: it becomes permanent and
         only the difference was paid, or the excess over a smaller award is reversed.
@@ -711,6 +758,7 @@ class Dispute(Aggregate):
             number=decision.number,
             units=units,
             reference=reference,
+            signature=signature,
             actor=by.id,
             status=status,
             timestamp=now,
@@ -722,6 +770,7 @@ class Dispute(Aggregate):
         number: int,
         units: int,
         reference: str,
+        signature: str | None,
         actor: str,
         status: str,
         timestamp: datetime,

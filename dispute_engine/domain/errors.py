@@ -6,11 +6,13 @@ DisputeEngineError
 │   └── MalformedSignature               not a signature, or not over a challenge
 ├── InvalidTransition                    command not allowed in the current status
 ├── NotAuthorized (PermissionError)      missing role, or four-eyes rule broken
-│   └── SignatureRefused                 a wallet signature by the wrong signer
-│       ├── ChallengeExpired             signed after the challenge's expiry
-│       ├── ChallengeReused              the challenge's nonce was already used
-│       └── IdentityMethodLocked         five failed wallet signatures locked the method
+│   ├── SignatureRefused                 a wallet signature by the wrong signer
+│   │   ├── ChallengeExpired             signed after the challenge's expiry
+│   │   ├── ChallengeReused              the challenge's nonce was already used
+│   │   └── IdentityMethodLocked         five failed wallet signatures locked the method
+│   └── DecisionSignatureRefused         a decision step unsigned, or not by the member's key
 ├── DisputeNotFound (LookupError)        no dispute with that id (at that moment)
+├── StaffNotFound (LookupError)          no member of the staff directory with that id
 ├── ConcurrencyConflict                  another writer saved first; reload and retry
 ├── ChainUnavailable (ConnectionError)   node down, refusing or too slow; retriable
 │   └── ChainMismatch                    the node is on another chain than configured
@@ -160,6 +162,22 @@ class SignatureRefused(NotAuthorized):
 
     ``actor`` is the claimed wallet address.
     """
+
+
+class DecisionSignatureRefused(NotAuthorized):
+    """Raised when an approval, send-back or execution is not signed, or its signature does not
+    verify against the key the directory holds for the acting member at that moment.
+
+    Nothing was recorded.
+    """
+
+
+class StaffNotFound(DisputeEngineError, LookupError):
+    """Raised when the staff directory has no member with the id. ``staff_id`` is canonical."""
+
+    def __init__(self, message: str, *, staff_id: str) -> None:
+        super().__init__(message)
+        self.staff_id = staff_id
 
 
 class ChallengeExpired(SignatureRefused):

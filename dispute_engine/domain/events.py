@@ -114,24 +114,57 @@ class DecisionProposed(DisputeEvent):
 
 
 class DecisionApproved(DisputeEvent):
-    """A second person approved the proposed decision."""
+    """A second person approved the proposed decision.
+
+    Version 2 added ``signature``: the approver's signature of the decision statement.
+    """
+
+    class_version = 2
 
     number: int
+    signature: str | None
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        """Recorded before steps were signed: unsigned."""
+        state["signature"] = None
 
 
 class DecisionSentBack(DisputeEvent):
-    """The proposed decision was returned to the investigator."""
+    """The proposed decision was returned to the investigator.
+
+    Version 2 added ``signature``: the approver's signature of the decision statement.
+    """
+
+    class_version = 2
 
     number: int
     reason: str
+    signature: str | None
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        """Recorded before steps were signed: unsigned."""
+        state["signature"] = None
 
 
 class DecisionExecuted(DisputeEvent):
-    """The approved decision was paid, under the payout rail's reference."""
+    """The approved decision was paid, under the payout rail's reference.
+
+    Version 2 added ``signature``: the executor's signature of the decision statement.
+    """
+
+    class_version = 2
 
     number: int
     units: int
     reference: str
+    signature: str | None
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        """Recorded before steps were signed: unsigned."""
+        state["signature"] = None
 
 
 class ClaimantNotified(DisputeEvent):

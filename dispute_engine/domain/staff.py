@@ -20,6 +20,7 @@ from uuid import UUID, uuid5
 from eventsourcing.domain import Aggregate, event
 from pydantic import AfterValidator, Field
 
+from dispute_engine.domain import staff_events
 from dispute_engine.domain.actor import (
     CHANGE_STAFF,
     REGISTER_STAFF,
@@ -65,6 +66,16 @@ def public_key_hex(text: str) -> str:
     if not _PUBLIC_KEY.fullmatch(key):
         raise ValueError("must be an Ed25519 public key: 64 hex digits (32 bytes)")
     return key
+
+
+def serves(languages: Iterable[str], language: str) -> bool:
+    """Whether one of ``languages`` covers ``language``: ``zh`` covers ``zh-Hant``, not the
+    reverse. Raises InvalidInput for a malformed tag."""
+    try:
+        wanted = language_tag(language).split("-")
+    except ValueError as exc:
+        raise InvalidInput.of("language", str(exc)) from None
+    return any(wanted[: len(tag.split("-"))] == tag.split("-") for tag in languages)
 
 
 def _display_name(text: str) -> str:
@@ -138,10 +149,15 @@ def _aware(when: datetime, field: str) -> datetime:
 class Staff(Aggregate):
     """One member of the support desk as the directory records them."""
 
-    class Event(Aggregate.Event):
-        """Every directory event records who made the change."""
+    class Event(staff_events.StaffEvent):
+        """The base of every directory event."""
 
-        actor: str
+    # The event classes of staff_events.py, made the member's own by the library.
+    Registered = staff_events.Registered
+    RolesChanged = staff_events.RolesChanged
+    LanguagesChanged = staff_events.LanguagesChanged
+    KeyRegistered = staff_events.KeyRegistered
+    Revoked = staff_events.Revoked
 
     @staticmethod
     def create_id(staff_id: str) -> UUID:
@@ -189,7 +205,7 @@ class Staff(Aggregate):
             timestamp=_aware(now, "now"),
         )
 
-    @event("Registered")
+    @event(staff_events.Registered)
     def __init__(
         self,
         staff_id: str,
@@ -207,6 +223,7 @@ class Staff(Aggregate):
         self.keys: list[KeyPeriod] = [KeyPeriod(public_key, timestamp, None)]
         self.status = ACTIVE
         self.registered_by = actor
+        self.registered_at = timestamp
         self.revoked_at: datetime | None = None
 
     # -- reading --------------------------------------------------------------
@@ -238,11 +255,7 @@ class Staff(Aggregate):
 
         Raises InvalidInput for a malformed tag.
         """
-        try:
-            wanted = language_tag(language).split("-")
-        except ValueError as exc:
-            raise InvalidInput.of("language", str(exc)) from None
-        return any(wanted[: len(tag.split("-"))] == tag.split("-") for tag in self.languages)
+        return serves(self.languages, language)
 
     def actor(self) -> Actor:
         """The member as an actor with the roles the directory gives them, never self-declared.
@@ -264,7 +277,7 @@ class Staff(Aggregate):
             raise InvalidInput.of("roles", f"{self.staff_id} already holds exactly these roles")
         self._roles_changed(roles=sorted(new), actor=by.id, timestamp=self._after(now))
 
-    @event("RolesChanged")
+    @event(staff_events.RolesChanged)
     def _roles_changed(self, roles: list[str], actor: str, timestamp: datetime) -> None:
         self.roles = frozenset(Role(r) for r in roles)
 
@@ -277,7 +290,7 @@ class Staff(Aggregate):
             raise InvalidInput.of("languages", f"{self.staff_id} already serves these languages")
         self._languages_changed(languages=list(new), actor=by.id, timestamp=self._after(now))
 
-    @event("LanguagesChanged")
+    @event(staff_events.LanguagesChanged)
     def _languages_changed(self, languages: list[str], actor: str, timestamp: datetime) -> None:
         self.languages = tuple(languages)
 
@@ -293,7 +306,7 @@ class Staff(Aggregate):
             raise InvalidInput.of("public_key", f"{self.staff_id} has already held this key")
         self._key_registered(public_key=key, actor=by.id, timestamp=self._after(now))
 
-    @event("KeyRegistered")
+    @event(staff_events.KeyRegistered)
     def _key_registered(self, public_key: str, actor: str, timestamp: datetime) -> None:
         self.keys[-1] = KeyPeriod(self.keys[-1].public_key, self.keys[-1].valid_from, timestamp)
         self.keys.append(KeyPeriod(public_key, timestamp, None))
@@ -309,7 +322,7 @@ class Staff(Aggregate):
             raise NotAuthorized("an admin may not revoke themselves; ask another", actor=by.id)
         self._revoked(actor=by.id, timestamp=self._after(now))
 
-    @event("Revoked")
+    @event(staff_events.Revoked)
     def _revoked(self, actor: str, timestamp: datetime) -> None:
         self.keys[-1] = KeyPeriod(self.keys[-1].public_key, self.keys[-1].valid_from, timestamp)
         self.status = REVOKED
@@ -354,3 +367,29 @@ def _refuse_self_grant(member: str, granted: frozenset[Role], by: Actor) -> None
             f"{by.id} may not grant themselves {', '.join(sorted(granted - {Role.ADMIN}))}",
             actor=by.id,
         )
+
+
+FOUNDING = uuid5(STAFF, "founding")
+
+
+class Founding(Aggregate):
+    """The directory's first admin, recorded once: saved with that admin's registration, so
+    of two first admins registered at once the second one's save fails."""
+
+    @staticmethod
+    def create_id(first_admin: str) -> UUID:
+        """One founding per directory, whoever founds it."""
+        return FOUNDING
+
+    @classmethod
+    def found(cls, first_admin: Staff) -> Founding:
+        """The founding by ``first_admin``, as registered by themselves."""
+        return cls(
+            first_admin=first_admin.staff_id,
+            actor=first_admin.staff_id,
+            timestamp=first_admin.created_on,
+        )
+
+    @event("Founded")
+    def __init__(self, first_admin: str, actor: str, timestamp: datetime) -> None:
+        self.first_admin = first_admin

@@ -93,7 +93,10 @@ def test_the_cli_verifies_and_exports(
     assert result.stdout.strip() == "sla: rebuilt from 3 events"
     result = runner.invoke(app, ["projections", "rebuild", "nope", "--db", db_url])
     assert result.exit_code == 2
-    assert "views: audit_log, linked_claims, outbox, quality, sla, work_queue" in result.stderr
+    assert (
+        "views: audit_log, linked_claims, outbox, quality, sla, staff_directory, work_queue"
+        in result.stderr
+    )
 
 
 def test_events_can_be_encrypted_at_rest_and_still_verify(db_url: str, alice: Actor):

@@ -174,7 +174,12 @@ def test_version_and_json_on_every_reading_command(db: str):
         assert code == 0, err
         json.loads(out)
     code, out, _ = invoke("audit", "verify", "--db", db, "--json")
-    assert json.loads(out) == {"ok": True, "checked": 0, "discrepancies": []}
+    assert json.loads(out) == {
+        "ok": True,
+        "checked": 0,
+        "discrepancies": [],
+        "signatures": [],
+    }
 
 
 def test_an_invalid_setting_is_one_line_naming_the_variable(db: str):
