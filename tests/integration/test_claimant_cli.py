@@ -49,7 +49,11 @@ def test_a_claimant_verified_by_wallet_signature_on_the_command_line(
 def test_feedback_and_forget_on_the_command_line(engine: DisputeEngine, alice: Actor, db_url: str):
     dispute = file_dispute(engine, alice)
     engine.assign(dispute, investigator="alice", by=alice)
-    engine.propose_decision(dispute, ProposeDecision(outcome="reject", rationale="ok"), by=alice)
+    engine.propose_decision(
+        dispute,
+        ProposeDecision(outcome="reject", rationale="ok", overrides=["checklist"]),
+        by=alice,
+    )
     code, _, err = invoke(
         "feedback", str(dispute), "--rating", "9", "--channel", "chat", "--db", db_url
     )

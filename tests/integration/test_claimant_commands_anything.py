@@ -84,7 +84,11 @@ def test_record_feedback_takes_anything(
 ):
     dispute = file_dispute(engine, alice)
     engine.assign(dispute, investigator="alice", by=alice)
-    engine.propose_decision(dispute, ProposeDecision(outcome="reject", rationale="ok"), by=alice)
+    engine.propose_decision(
+        dispute,
+        ProposeDecision(outcome="reject", rationale="ok", overrides=["checklist"]),
+        by=alice,
+    )
     attempt(
         engine,
         lambda: engine.record_feedback(

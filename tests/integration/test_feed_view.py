@@ -17,7 +17,9 @@ from tests.delivery_servers import free_port
 from tests.factories import file_dispute
 from tests.integration.test_feed import require_nats, stored
 
-REJECT = ProposeDecision(outcome="reject", rationale="the transaction matches the claim")
+REJECT = ProposeDecision(
+    outcome="reject", rationale="the transaction matches the claim", overrides=["checklist"]
+)
 MARKER = "Zebra-Quokka-7731"
 
 

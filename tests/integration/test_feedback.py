@@ -11,7 +11,9 @@ from dispute_engine.errors import InvalidInput, InvalidTransition
 from projections.quality import QualityView
 from tests.factories import file_dispute, stored_rows
 
-REJECT = ProposeDecision(outcome="reject", rationale="the transaction matches the claim")
+REJECT = ProposeDecision(
+    outcome="reject", rationale="the transaction matches the claim", overrides=["checklist"]
+)
 
 
 def resolved(engine: DisputeEngine, alice: Actor) -> UUID:
@@ -22,7 +24,7 @@ def resolved(engine: DisputeEngine, alice: Actor) -> UUID:
 
 
 def test_feedback_is_recorded_once_per_resolution_and_asked_again_after_reopening(
-    engine: DisputeEngine, alice: Actor
+    engine: DisputeEngine, alice: Actor, carol: Actor
 ):
     dispute = resolved(engine, alice)
     engine.close(dispute, by=alice)
@@ -32,7 +34,8 @@ def test_feedback_is_recorded_once_per_resolution_and_asked_again_after_reopenin
     engine.reopen(dispute, reason="new evidence", by=alice)
     with pytest.raises(InvalidTransition):
         engine.record_feedback(dispute, rating=5, comment="", channel="chat")  # not resolved
-    engine.propose_decision(dispute, REJECT, by=alice)
+    engine.assign(dispute, investigator="carol", by=carol)  # an appeal gets fresh eyes
+    engine.propose_decision(dispute, REJECT, by=carol)
     engine.record_feedback(dispute, rating=5, comment="thanks", channel="email")
     ratings = [e.data["rating"] for e in engine.history(dispute) if e.name == "FeedbackRecorded"]
     assert ratings == [2, 5]

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from typer.testing import CliRunner
 
-from dispute_engine import Actor, DisputeEngine, ProposeDecision
+from dispute_engine import Actor, DisputeEngine, ProposeDecision, Role
 from dispute_engine.cli import app
 from dispute_engine.errors import InvalidInput
 from projections.quality import QualityView
@@ -16,7 +16,9 @@ from tests.conftest import FakeClock
 from tests.factories import file_dispute
 
 runner = CliRunner()
-REJECT = ProposeDecision(outcome="reject", rationale="the transaction matches the claim")
+REJECT = ProposeDecision(
+    outcome="reject", rationale="the transaction matches the claim", overrides=["checklist"]
+)
 
 
 def invoke(*args: str) -> tuple[int, str, str]:
@@ -38,7 +40,9 @@ def desk(engine: DisputeEngine, alice: Actor, clock: FakeClock) -> None:
     engine.propose_decision(quick, REJECT, by=alice)  # resolved 2h10m after filing
     engine.close(quick, by=alice)
     engine.reopen(quick, reason="new evidence", by=alice)
-    engine.propose_decision(quick, REJECT, by=alice)  # resolved again, at the same time
+    carol = Actor(id="carol", roles={Role.INVESTIGATOR})  # an appeal gets fresh eyes
+    engine.assign(quick, investigator="carol", by=carol)
+    engine.propose_decision(quick, REJECT, by=carol)  # resolved again, at the same time
     slow = file_dispute(engine, alice, channel="chat", language="zh")
     clock.advance(timedelta(hours=2))
     engine.record_sla_breaches()  # first response: past its hour
@@ -53,7 +57,7 @@ def test_quality_rows_follow_each_dispute_through_response_resolution_and_reopen
     engine.projections.catch_up(["quality"])
     rows = sorted(QualityView.rows(engine._core.db), key=lambda r: r.filed_at)
     quick, slow, fresh = rows
-    assert (quick.channel, quick.language, quick.investigator) == ("email", "es", "alice")
+    assert (quick.channel, quick.language, quick.investigator) == ("email", "es", "carol")
     assert quick.first_response_at is not None
     assert about(quick.first_response_at - quick.filed_at, timedelta(minutes=10))
     assert quick.resolved_at is not None
@@ -84,8 +88,8 @@ def test_report_quality_groups_by_investigator_with_times_breaches_and_reopen_ra
     code, out, err = invoke("report", "quality", "--by", "investigator", "--db", db_url, "--json")
     assert code == 0, err
     report = json.loads(out)
-    assert sorted(report) == ["alice", "bob", "unassigned"]
-    alice_row = report["alice"]
+    assert sorted(report) == ["bob", "carol", "unassigned"]
+    alice_row = report["carol"]  # the appeal's investigator: the dispute is hers now
     assert alice_row["disputes"] == 1
     first = alice_row["first_response"]
     assert first["count"] == 1
