@@ -202,7 +202,9 @@ def _sqlite_env(name: str) -> dict[str, str]:
     return {
         "PERSISTENCE_MODULE": "eventsourcing.sqlite",
         "SQLITE_DBNAME": name,
-        "SQLITE_LOCK_TIMEOUT": "10",
+        # A writer waits this long for SQLite's one write lock: long enough for several
+        # processes creating a new file's views on a busy host to take their turns.
+        "SQLITE_LOCK_TIMEOUT": "30",
     }
 
 
