@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import os
 import socket
 import uuid
 from collections.abc import Iterator
@@ -26,9 +27,12 @@ EVENTS = ["Filed", "Assigned", "DecisionProposed", "DecisionApproved", "Decision
 
 
 def require_nats() -> None:
+    """Skip without NATS, except in CI, where its absence is a failure."""
     try:
         socket.create_connection(("127.0.0.1", 4222), timeout=2).close()
     except OSError:
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail("NATS with JetStream is required in CI at 127.0.0.1:4222")
         pytest.skip("NATS is not reachable at 127.0.0.1:4222")
 
 
