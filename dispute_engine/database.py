@@ -255,6 +255,12 @@ class Database:
 
     def fetchall(self, statement: str, params: Sequence[Any] = ()) -> list[Any]:
         """Rows (addressable by column name) of one query."""
+        if self.kind == "postgres":
+            # One statement is a transaction of its own on the pool's autocommit
+            # connections: no BEGIN and ROLLBACK round trips around it.
+            with cast(Any, self.datastore).get_connection() as conn, conn.cursor() as cursor:
+                cursor.execute(self._sql(statement), tuple(params))
+                return list(cursor.fetchall())
         with self.datastore.transaction(commit=False) as cursor:
             cursor.execute(self._sql(statement), tuple(params))
             return list(cursor.fetchall())

@@ -44,6 +44,7 @@ class Directory:
         self._app = app
         self._now = clock
         self.required = required
+        self._founded = False
 
     # -- reading --------------------------------------------------------------
 
@@ -68,12 +69,14 @@ class Directory:
         return sorted((m for m in found if isinstance(m, Staff)), key=lambda m: m.staff_id)
 
     def is_founded(self) -> bool:
-        """Whether the first admin was registered (``staff init`` ran)."""
-        try:
-            self._app.repository.get(FOUNDING)
-        except AggregateNotFoundError:
-            return False
-        return True
+        """Whether the first admin was registered (``staff init`` ran).
+
+        One indexed read of the founding's first event until it is seen; a founding is never
+        undone, so from then on nothing is read (every assignment asks).
+        """
+        if not self._founded:
+            self._founded = bool(self._app.recorder.select_events(FOUNDING, limit=1))
+        return self._founded
 
     # -- changes ----------------------------------------------------------------
 

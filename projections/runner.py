@@ -149,24 +149,30 @@ class ProjectionRunner:
     def _catch_up(self, view: View) -> int:
         applied = 0
         mapper = self.source.mapper
+        start = self._applied(view.name) + 1
         while True:
             # Read before taking the write turn: a connection pool writer must not wait
             # for a reader (SQLite's pool queues them fairly, and would deadlock).
-            start = self._applied(view.name) + 1
             notifications = self.source.recorder.select_notifications(start, self.batch_size)
             if not notifications:
                 return applied
             batch = [(n, cast(Dispute.Event, mapper.to_domain_event(n))) for n in notifications]
             with self.db.transaction() as cursor:
                 self._take_turn(cursor, view.name)
-                if self._position(cursor, view.name) + 1 != start:
-                    continue  # another runner applied these meanwhile: read again
-                view.apply(self.db, cursor, batch)
-                # The library's single-row tracking refuses a position that does not move
-                # forward, so a batch can never be applied twice.
-                recorder = cast(Any, self.tracking)
-                recorder._insert_tracking(cursor, Tracking(view.name, notifications[-1].id))
+                position = self._position(cursor, view.name)
+                if position + 1 == start:
+                    view.apply(self.db, cursor, batch)
+                    # The library's single-row tracking refuses a position that does not
+                    # move forward, so a batch can never be applied twice.
+                    recorder = cast(Any, self.tracking)
+                    recorder._insert_tracking(cursor, Tracking(view.name, notifications[-1].id))
+            if position + 1 != start:
+                start = position + 1  # another runner applied these meanwhile: read again
+                continue
             applied += len(batch)
+            if len(notifications) < self.batch_size:
+                return applied  # the last of the events there were when read
+            start = notifications[-1].id + 1
 
     def _take_turn(self, cursor: Cursor, name: str) -> None:
         """Runners of one view take turns, each applying batches the others have not."""
