@@ -6,6 +6,7 @@ zone (weekends, public holidays, daylight-saving changes) and returned in UTC.
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
@@ -104,39 +105,40 @@ class Calendar:
     def _local_date(self, moment: datetime) -> date:
         return moment.astimezone(ZoneInfo(self.zone)).date()
 
+    def _timeline(self, first: date, last: date) -> _Timeline:
+        """The working windows of whole local years covering ``first`` to ``last``.
+
+        Built once per calendar and widened when a moment falls outside it, so clock
+        arithmetic bisects a list instead of walking the days.
+        """
+        known: _Timeline | None = self.__dict__.get("_known")
+        if known is None or first.year < known.first or last.year > known.last:
+            low = first.year if known is None else min(first.year, known.first)
+            high = last.year if known is None else max(last.year, known.last)
+            known = _Timeline.of(self, low, high)
+            object.__setattr__(self, "_known", known)  # a cache, not part of the value
+        return known
+
     def working_between(self, start: datetime, end: datetime) -> timedelta:
         """Working time from ``start`` to ``end`` (zero when end is not after start)."""
         if end <= start:
             return timedelta(0)
         if self.always:
             return end - start
-        total = timedelta(0)
-        day = self._local_date(start) - timedelta(days=1)
-        last = self._local_date(end)
-        while day <= last:
-            window = self._window(day)
-            if window is not None:
-                overlap = min(end, window[1]) - max(start, window[0])
-                if overlap > timedelta(0):
-                    total += overlap
-            day += timedelta(days=1)
-        return total
+        timeline = self._timeline(self._local_date(start) - DAY, self._local_date(end))
+        worked = timeline.worked(_micros(end)) - timeline.worked(_micros(start))
+        return timedelta(microseconds=worked)
 
     def add(self, start: datetime, amount: timedelta) -> datetime:
         """The moment when ``amount`` of working time has passed since ``start``."""
         if self.always:
             return (start + amount).astimezone(UTC)
-        remaining = amount
-        day = self._local_date(start) - timedelta(days=1)
-        for _ in range(3660):  # ten years of days: targets are days or weeks
-            window = self._window(day)
-            if window is not None and window[1] > start:
-                begin = max(window[0], start)
-                available = window[1] - begin
-                if remaining <= available:
-                    return (begin + remaining).astimezone(UTC)
-                remaining -= available
-            day += timedelta(days=1)
+        first = self._local_date(start) - DAY
+        for years in (1, 10):  # targets are days or weeks: ten years is more than enough
+            timeline = self._timeline(first, first + years * 366 * DAY)
+            found = timeline.after(_micros(start), amount // MICROSECOND)
+            if found is not None:
+                return EPOCH + timedelta(microseconds=found)
         raise ValueError("no working time within ten years")
 
     def add_working_days(self, start: datetime, days: int) -> datetime:
@@ -144,9 +146,79 @@ class Calendar:
         begin = self.add(start, timedelta(0))
         tz = ZoneInfo(self.zone)
         local = begin.astimezone(tz)
-        day, counted = local.date(), 0
-        while counted < days:
-            day += timedelta(days=1)
-            if self.is_working_day(day):
-                counted += 1
+        day = local.date()
+        if days > 0:
+            # A working day has exactly one window, opening on that local day.
+            for reach in (days * 2 + 30, days * 7 + 400):
+                timeline = self._timeline(day, day + reach * DAY)
+                index = bisect_right(timeline.days, day) + days - 1
+                if index < len(timeline.days):
+                    break
+            day = timeline.days[index]
         return datetime.combine(day, local.timetz().replace(tzinfo=None), tz).astimezone(UTC)
+
+
+DAY = timedelta(days=1)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MICROSECOND = timedelta(microseconds=1)
+
+
+def _micros(moment: datetime) -> int:
+    """A moment as whole microseconds since the epoch (exact, unlike a float)."""
+    return (moment - EPOCH) // MICROSECOND
+
+
+@dataclass(frozen=True)
+class _Timeline:
+    """A calendar's working windows over whole local years, in microseconds since the epoch,
+    with the working time before each window: clock arithmetic by bisection."""
+
+    first: int  # the first and last local years covered
+    last: int
+    days: list[date]  # the local day each window opens on
+    starts: list[int]
+    ends: list[int]
+    before: list[int]  # working time before each window
+    through: list[int]  # working time up to each window's end
+
+    @classmethod
+    def of(cls, calendar: Calendar, first: int, last: int) -> _Timeline:
+        days: list[date] = []
+        starts: list[int] = []
+        ends: list[int] = []
+        before: list[int] = []
+        through: list[int] = []
+        day, total = date(first, 1, 1), 0
+        while day.year <= last:
+            window = calendar._window(day)
+            if window is not None:
+                days.append(day)
+                starts.append(_micros(window[0]))
+                ends.append(_micros(window[1]))
+                before.append(total)
+                total += ends[-1] - starts[-1]
+                through.append(total)
+            day += DAY
+        return cls(first, last, days, starts, ends, before, through)
+
+    def worked(self, moment: int) -> int:
+        """Working time from the first window to ``moment``."""
+        index = bisect_right(self.starts, moment) - 1
+        if index < 0:
+            return 0
+        return self.before[index] + min(
+            moment - self.starts[index], self.through[index] - self.before[index]
+        )
+
+    def after(self, start: int, amount: int) -> int | None:
+        """When ``amount`` of working time has passed since ``start`` (from the first window
+        ending after it); None when the timeline ends first."""
+        index = bisect_right(self.ends, start)
+        if index == len(self.ends):
+            return None
+        begin = max(self.starts[index], start)
+        target = self.before[index] + (begin - self.starts[index]) + amount
+        found = bisect_left(self.through, target, lo=index)
+        if found == len(self.through):
+            return None
+        return self.starts[found] + target - self.before[found]
