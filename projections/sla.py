@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import datetime
+from itertools import groupby
 from typing import Any
 from uuid import UUID
 
@@ -16,20 +18,20 @@ from dispute_engine.reports import ReportRow
 from projections.view import Batch, timestamp, upsert
 
 
-def _copy(row: Any) -> SlaCopy:
-    return SlaCopy(
-        dispute_id=UUID(str(row["dispute_id"])),
-        status=Status(row["status"]),
-        version=int(row["version"]),
-        sla=SlaTracker.from_dict(json.loads(row["tracker"])),
-    )
+@dataclass(frozen=True)
+class _Tracked:
+    """A dispute's status, version and clocks as the view last saved them."""
+
+    status: Status
+    version: int
+    sla: SlaTracker
 
 
 class SlaView:
     """SLA clocks computed by the same tracker the Dispute aggregate runs."""
 
     name: str = "sla"
-    version: int = 3  # bump when the tables change: the view is rebuilt
+    version: int = 4  # bump when the tables change: the view is rebuilt
     tables: tuple[str, ...] = ("sla_clocks", "sla_trackers")
 
     def create(self, db: Database) -> None:
@@ -41,7 +43,7 @@ class SlaView:
             "cycle INTEGER NOT NULL, state TEXT NOT NULL, priority TEXT NOT NULL, "
             "started_at TEXT NOT NULL, due_at TEXT, ended_at TEXT, next_alert_at TEXT, "
             "next_threshold INTEGER, alerts TEXT NOT NULL, policy_version TEXT NOT NULL, "
-            "PRIMARY KEY (dispute_id, clock_id))",
+            "clock TEXT NOT NULL, PRIMARY KEY (dispute_id, clock_id))",
             f"CREATE INDEX IF NOT EXISTS sla_clocks_due ON {clocks} (next_alert_at) "
             "WHERE next_alert_at IS NOT NULL",
             f"CREATE INDEX IF NOT EXISTS sla_clocks_started ON {clocks} (started_at)",
@@ -74,9 +76,7 @@ class SlaView:
             touched.setdefault(dispute_id, set()).update(
                 key for key, clock in tracker.clocks.items() if before.get(key) is not clock
             )
-            copies[dispute_id] = SlaCopy(
-                event.originator_id, Status(event.status), event.originator_version, tracker
-            )
+            copies[dispute_id] = _Tracked(Status(event.status), event.originator_version, tracker)
         upsert(
             db,
             cursor,
@@ -105,9 +105,9 @@ class SlaView:
         )
 
     @staticmethod
-    def _load(db: Database, cursor: Cursor, dispute_ids: set[str]) -> dict[str, SlaCopy]:
+    def _load(db: Database, cursor: Cursor, dispute_ids: set[str]) -> dict[str, _Tracked]:
         """The saved status, version and tracker of the disputes, a thousand per query."""
-        found: dict[str, SlaCopy] = {}
+        found: dict[str, _Tracked] = {}
         ids = sorted(dispute_ids)
         for start in range(0, len(ids), 1000):
             chunk = ids[start : start + 1000]
@@ -118,7 +118,11 @@ class SlaView:
                 chunk,
             )
             for row in cursor.fetchall():
-                found[str(row["dispute_id"])] = _copy(row)
+                found[str(row["dispute_id"])] = _Tracked(
+                    Status(row["status"]),
+                    int(row["version"]),
+                    SlaTracker.from_dict(json.loads(row["tracker"])),
+                )
         return found
 
     @staticmethod
@@ -138,19 +142,32 @@ class SlaView:
             "next_threshold": upcoming[0] if upcoming else None,
             "alerts": ",".join(str(a) for a in clock.alerts),
             "policy_version": clock.policy_version,
+            "clock": json.dumps(clock.to_dict()),
         }
 
     @staticmethod
     def due(db: Database, now: datetime) -> list[SlaCopy]:
-        """Disputes with a warning or breach due by ``now``: read by the due index only."""
-        clocks = db.table("sla_clocks")
+        """Disputes with a warning or breach due by ``now``, with only their clocks due: found
+        by the due index, and those clocks alone read back."""
         rows = db.fetchall(
-            f"SELECT dispute_id, status, version, tracker FROM {db.table('sla_trackers')} "
-            f"WHERE dispute_id IN (SELECT dispute_id FROM {clocks} "
-            "WHERE next_alert_at IS NOT NULL AND next_alert_at <= ?) ORDER BY dispute_id",
+            f"SELECT c.dispute_id, c.clock, t.status, t.version FROM {db.table('sla_clocks')} c "
+            f"JOIN {db.table('sla_trackers')} t ON t.dispute_id = c.dispute_id "
+            "WHERE c.next_alert_at IS NOT NULL AND c.next_alert_at <= ? "
+            "ORDER BY c.dispute_id, c.clock_id",
             [timestamp(now)],
         )
-        return [_copy(row) for row in rows]
+        copies: list[SlaCopy] = []
+        for dispute_id, group in groupby(rows, key=lambda row: str(row["dispute_id"])):
+            found = list(group)
+            copies.append(
+                SlaCopy(
+                    dispute_id=UUID(dispute_id),
+                    status=Status(found[0]["status"]),
+                    version=int(found[0]["version"]),
+                    clocks=tuple(SlaClock.from_dict(json.loads(r["clock"])) for r in found),
+                )
+            )
+        return copies
 
     @staticmethod
     def report(db: Database, since: datetime, until: datetime) -> list[ReportRow]:

@@ -18,7 +18,8 @@ def timestamp(moment: datetime | None) -> str | None:
     """A fixed-width UTC text that sorts like the time it stands for (on both databases)."""
     if moment is None:
         return None
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    # The ISO form without its "+00:00" is the same text as strftime's, made faster.
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")[:-6] + "Z"
 
 
 class View(Protocol):

@@ -9,7 +9,7 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from zoneinfo import ZoneInfo
 
 import holidays
@@ -72,7 +72,7 @@ class Calendar:
         zone = ZONES.get(jurisdiction.upper()) or ZONES.get(country) or "UTC"
         return cls(zone=zone, country=country, subdiv=subdiv or None, hours=hours)
 
-    @property
+    @cached_property  # asked on every clock computation
     def always(self) -> bool:
         """Whether every minute is working time."""
         return self.country is None and self.hours is None

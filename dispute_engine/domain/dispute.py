@@ -78,7 +78,14 @@ from dispute_engine.domain.review import (
     require_fresh_approver,
     require_fresh_investigator,
 )
-from dispute_engine.domain.sla_clock import ClockMove, SlaAlert, SlaTracker, move_clocks
+from dispute_engine.domain.sla_clock import (
+    ClockMove,
+    SlaAlert,
+    SlaClock,
+    SlaTracker,
+    alerts_due,
+    move_clocks,
+)
 from dispute_engine.domain.sla_policy import CURRENT_POLICY
 from dispute_engine.domain.wallet_challenge import WalletChallenge
 
@@ -1303,12 +1310,13 @@ class Dispute(Aggregate):
 
 @dataclass(frozen=True)
 class SlaCopy:
-    """What the SLA view keeps of a dispute: its status, version and clocks at that version."""
+    """What the SLA view holds of a dispute with alerts due: its status and version, and its
+    clocks with an alert due, as they stood at that version."""
 
     dispute_id: UUID
     status: Status
     version: int
-    sla: SlaTracker
+    clocks: tuple[SlaClock, ...]
 
 
 def due_sla_alerts(
@@ -1326,7 +1334,7 @@ def due_sla_alerts(
     if status is None:
         return []
     due: list[tuple[SlaAlert, events.DisputeEvent]] = []
-    for version, alert in enumerate(copy.sla.alerts_due(now), start=copy.version + 1):
+    for version, alert in enumerate(alerts_due(copy.clocks, now), start=copy.version + 1):
         fields: dict[str, Any] = {
             "originator_id": copy.dispute_id,
             "originator_version": version,

@@ -7,7 +7,7 @@ an event moves them: the Dispute aggregate and the SLA view both call it, so the
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -119,6 +119,53 @@ class SlaClock:
         when = self.at_share(pending[0])
         assert when is not None
         return pending[0], when
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe state, for views that keep clocks."""
+
+        def moment(value: datetime | None) -> str | None:
+            return None if value is None else value.isoformat()
+
+        return {
+            "metric": self.metric.value,
+            "cycle": self.cycle,
+            "state": self.state,
+            "started_at": moment(self.started_at),
+            "target": self.target.total_seconds(),
+            "consumed": self.consumed.total_seconds(),
+            "resumed_at": moment(self.resumed_at),
+            "policy_version": self.policy_version,
+            "unit": self.unit,
+            "jurisdiction": self.jurisdiction,
+            "alerts": list(self.alerts),
+            "ended_at": moment(self.ended_at),
+            "paused_at": moment(self.paused_at),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SlaClock:
+        """The clock saved by :meth:`to_dict`."""
+
+        def moment(value: str | None) -> datetime | None:
+            return None if value is None else datetime.fromisoformat(value)
+
+        started = moment(data["started_at"])
+        assert started is not None
+        return cls(
+            metric=Metric(data["metric"]),
+            cycle=data["cycle"],
+            state=data["state"],
+            started_at=started,
+            target=timedelta(seconds=data["target"]),
+            consumed=timedelta(seconds=data["consumed"]),
+            resumed_at=moment(data["resumed_at"]),
+            policy_version=data["policy_version"],
+            unit=data["unit"],
+            jurisdiction=data["jurisdiction"],
+            alerts=tuple(data["alerts"]),
+            ended_at=moment(data["ended_at"]),
+            paused_at=moment(data.get("paused_at")),
+        )
 
 
 @dataclass(frozen=True)
@@ -240,21 +287,7 @@ class SlaTracker:
 
     def alerts_due(self, now: datetime) -> list[SlaAlert]:
         """Warnings and breaches whose time has come and that are not yet recorded."""
-        alerts = []
-        for clock in self.clocks.values():
-            pending = [t for t in THRESHOLDS if t not in clock.alerts]
-            if not clock.open or not pending:
-                continue
-            used = clock.used(now)
-            crossed = [t for t in pending if used >= clock.target * t / 100]
-            if not crossed:
-                continue  # the common case: no calendar arithmetic beyond measuring
-            due = clock.due_at or clock.due_when_paused
-            assert due is not None  # an open clock runs or is paused
-            for threshold in crossed:
-                at = clock.at_share(threshold) or now
-                alerts.append(SlaAlert(clock.id, clock.metric, threshold, due, at))
-        return sorted(alerts, key=lambda a: (a.at, a.clock, a.threshold))
+        return alerts_due(self.clocks.values(), now)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe state, for views that keep the tracker between events."""
@@ -264,13 +297,13 @@ class SlaTracker:
             "reason": self.reason,
             "jurisdiction": self.jurisdiction,
             "cycle": self.cycle,
-            "clocks": [_clock_to_dict(c) for c in self.clocks.values()],
+            "clocks": [c.to_dict() for c in self.clocks.values()],
         }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> SlaTracker:
         """The tracker saved by :meth:`to_dict`."""
-        clocks = [_clock_from_dict(c) for c in data["clocks"]]
+        clocks = [SlaClock.from_dict(c) for c in data["clocks"]]
         return cls(
             jurisdiction=data["jurisdiction"],
             policy_version=data["policy_version"],
@@ -279,6 +312,26 @@ class SlaTracker:
             cycle=data["cycle"],
             clocks={c.id: c for c in clocks},
         )
+
+
+def alerts_due(clocks: Iterable[SlaClock], now: datetime) -> list[SlaAlert]:
+    """The warnings and breaches of the clocks whose time has come and that are not yet
+    recorded, in the order they fell due."""
+    alerts = []
+    for clock in clocks:
+        pending = [t for t in THRESHOLDS if t not in clock.alerts]
+        if not clock.open or not pending:
+            continue
+        used = clock.used(now)
+        crossed = [t for t in pending if used >= clock.target * t / 100]
+        if not crossed:
+            continue  # the common case: no calendar arithmetic beyond measuring
+        due = clock.due_at or clock.due_when_paused
+        assert due is not None  # an open clock runs or is paused
+        for threshold in crossed:
+            at = clock.at_share(threshold) or now
+            alerts.append(SlaAlert(clock.id, clock.metric, threshold, due, at))
+    return sorted(alerts, key=lambda a: (a.at, a.clock, a.threshold))
 
 
 def move_clocks(tracker: SlaTracker, move: ClockMove) -> None:
@@ -302,47 +355,3 @@ def move_clocks(tracker: SlaTracker, move: ClockMove) -> None:
         tracker.stop(move.at)  # whatever is still open ends with the dispute
     if issubclass(move.event, RESTARTING_EVENTS):
         tracker.start_cycle(move.at, RESTARTED_METRICS)
-
-
-def _clock_to_dict(clock: SlaClock) -> dict[str, Any]:
-    def moment(value: datetime | None) -> str | None:
-        return None if value is None else value.isoformat()
-
-    return {
-        "metric": clock.metric.value,
-        "cycle": clock.cycle,
-        "state": clock.state,
-        "started_at": moment(clock.started_at),
-        "target": clock.target.total_seconds(),
-        "consumed": clock.consumed.total_seconds(),
-        "resumed_at": moment(clock.resumed_at),
-        "policy_version": clock.policy_version,
-        "unit": clock.unit,
-        "jurisdiction": clock.jurisdiction,
-        "alerts": list(clock.alerts),
-        "ended_at": moment(clock.ended_at),
-        "paused_at": moment(clock.paused_at),
-    }
-
-
-def _clock_from_dict(data: dict[str, Any]) -> SlaClock:
-    def moment(value: str | None) -> datetime | None:
-        return None if value is None else datetime.fromisoformat(value)
-
-    started = moment(data["started_at"])
-    assert started is not None
-    return SlaClock(
-        metric=Metric(data["metric"]),
-        cycle=data["cycle"],
-        state=data["state"],
-        started_at=started,
-        target=timedelta(seconds=data["target"]),
-        consumed=timedelta(seconds=data["consumed"]),
-        resumed_at=moment(data["resumed_at"]),
-        policy_version=data["policy_version"],
-        unit=data["unit"],
-        jurisdiction=data["jurisdiction"],
-        alerts=tuple(data["alerts"]),
-        ended_at=moment(data["ended_at"]),
-        paused_at=moment(data.get("paused_at")),
-    )

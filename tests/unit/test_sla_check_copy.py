@@ -9,7 +9,7 @@ import pytest
 
 from dispute_engine import Actor, FileDispute, Role
 from dispute_engine.domain.dispute import Dispute, SlaCopy, due_sla_alerts
-from dispute_engine.domain.sla_clock import SlaAlert, SlaTracker
+from dispute_engine.domain.sla_clock import SlaAlert, SlaClock
 from dispute_engine.errors import NotAuthorized
 from tests.factories import filing
 
@@ -28,8 +28,9 @@ def new_dispute(**overrides: Any) -> Dispute:
 
 
 def copy_of(dispute: Dispute) -> SlaCopy:
-    sla = SlaTracker.from_dict(dispute.sla.to_dict())  # what the view stores and reads back
-    return SlaCopy(dispute.id, dispute.status, dispute.version, sla)
+    # What the view stores and reads back: every clock (those not due record nothing).
+    clocks = tuple(SlaClock.from_dict(c.to_dict()) for c in dispute.sla.clocks.values())
+    return SlaCopy(dispute.id, dispute.status, dispute.version, clocks)
 
 
 def data(events: list[Any]) -> list[dict[str, Any]]:
