@@ -61,17 +61,16 @@ class Casework:
     def link_claims(self, dispute: Dispute, *, by: Actor) -> None:
         """Link a filed dispute with every other dispute on its transaction, both ways.
 
-        Found through the linked-claims index in one read. Links inform investigators; the
-        cap on what the transaction's disputes are paid never depends on them (the ledger
-        holds it), so two filings racing past each other lose nothing but the link.
+        Found through the linked-claims index and the filings it has not taken in yet,
+        without writing to it. Links inform investigators; the cap on what the transaction's
+        disputes are paid never depends on them (the ledger holds it), so two filings racing
+        past each other lose nothing but the link.
         """
         tx = dispute.claim.transaction
-        read_models = self._core.projections
-        read_models.catch_up(["linked_claims"])
         others = [
-            c.dispute_id
-            for c in read_models.linked_claims(tx.chain_id, tx.tx_hash)
-            if c.dispute_id != dispute.id
+            other
+            for other in self._core.projections.disputes_on(tx.chain_id, tx.tx_hash)
+            if other != dispute.id
         ]
         for other in others:
             for one, another in ((dispute.id, other), (other, dispute.id)):

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from dispute_engine.database import Database, StorageUrl
     from dispute_engine.domain.actor import Role
     from dispute_engine.domain.dispute import SlaCopy
-    from dispute_engine.reports import DirectoryEntry, Discrepancy, LinkedClaim, ReportRow
+    from dispute_engine.reports import DirectoryEntry, Discrepancy, ReportRow
 
 
 class Clock(Protocol):
@@ -194,8 +194,8 @@ class ReadModels(Protocol):
         """Open disputes whose latest chain facts are not final yet."""
         ...
 
-    def linked_claims(self, chain_id: int, tx_hash: str) -> list[LinkedClaim]:
-        """Every dispute on one transaction, oldest filing first."""
+    def disputes_on(self, chain_id: int, tx_hash: str) -> list[UUID]:
+        """Every dispute filed on one transaction so far, oldest filing first."""
         ...
 
     def sla_due(self, now: datetime) -> list[SlaCopy]:

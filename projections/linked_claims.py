@@ -74,9 +74,10 @@ class LinkedClaimsView:
     def _filed(dispute_id: str, event: events.Filed) -> dict[str, Any]:
         tx = event.claim["transaction"]
         money = Money.parse(str(tx["amount"]), asset=tx["asset"], decimals=int(tx["decimals"]))
+        chain_id, tx_hash = LinkedClaimsView.transaction_of(event)
         return {
-            "chain_id": int(tx["chain_id"]),
-            "tx_hash": str(tx["tx_hash"]).lower(),
+            "chain_id": chain_id,
+            "tx_hash": tx_hash,
             "dispute_id": dispute_id,
             "asset": tx["asset"],
             "decimals": money.decimals,
@@ -106,6 +107,22 @@ class LinkedClaimsView:
                 row[units] = int(row[units])
             loaded[str(row["dispute_id"])] = row
         return loaded
+
+    @staticmethod
+    def filed_on(db: Database, chain_id: int, tx_hash: str) -> dict[UUID, str]:
+        """When each dispute the view holds on the transaction was filed, by dispute."""
+        rows = db.fetchall(
+            f"SELECT dispute_id, filed_at FROM {db.table('linked_claims')} "
+            "WHERE chain_id = ? AND tx_hash = ?",
+            (chain_id, tx_hash.lower()),
+        )
+        return {UUID(str(r["dispute_id"])): str(r["filed_at"]) for r in rows}
+
+    @staticmethod
+    def transaction_of(event: events.Filed) -> tuple[int, str]:
+        """The chain id and (lower-case) hash of the transaction a filing claims."""
+        tx = event.claim["transaction"]
+        return int(tx["chain_id"]), str(tx["tx_hash"]).lower()
 
     @staticmethod
     def on(db: Database, chain_id: int, tx_hash: str) -> list[LinkedClaim]:

@@ -20,15 +20,17 @@ from eventsourcing.persistence import (
     Tracking,
     TrackingRecorder,
 )
+from eventsourcing.utils import get_topic
 
 from dispute_engine.database import Cursor, Database
+from dispute_engine.domain import events
 from dispute_engine.domain.actor import Role
 from dispute_engine.domain.dispute import Dispute, SlaCopy
 from dispute_engine.domain.errors import InvalidInput, StorageUnavailable
 from dispute_engine.domain.quality import Grouping, QualityFigures
 from dispute_engine.error_mapping import storage_errors
 from dispute_engine.ports import EventSource
-from dispute_engine.reports import DirectoryEntry, Discrepancy, LinkedClaim, ReportRow
+from dispute_engine.reports import DirectoryEntry, Discrepancy, ReportRow
 from dispute_engine.settings import Settings
 from projections.audit_log import AuditLog, verify
 from projections.feed_view import FeedView
@@ -37,9 +39,12 @@ from projections.notice_outbox import NoticeOutbox
 from projections.quality import QualityView
 from projections.sla import SlaView
 from projections.staff_directory import StaffDirectory
-from projections.view import View, upsert
+from projections.view import View, timestamp, upsert
 from projections.work_queue import WorkQueue
 from projections.work_routing import next_disputes
+
+FILED_TOPIC = get_topic(Dispute.Filed)
+PENDING_LIMIT = 100  # events the linked-claims index may lag before a filing catches it up
 
 
 def all_views(settings: Settings | None = None) -> dict[str, View]:
@@ -81,6 +86,9 @@ class ProjectionRunner:
         self.db = source.db
         self.views = dict(views) if views is not None else all_views()
         self.batch_size = batch_size
+        # Filings the linked-claims index has not taken in yet, as read: notification id ->
+        # chain id, transaction hash, dispute, filing time.
+        self._filings: dict[int, tuple[int, str, UUID, str]] = {}
         with storage_errors(source.storage), source.storage.creation_lock(create=source.creates):
             self.tracking: TrackingRecorder = source.tracking_recorder()
             if source.creates:
@@ -278,11 +286,47 @@ class ProjectionRunner:
             self._require_built()
             return WorkQueue.needing_recheck(self.db)
 
-    def linked_claims(self, chain_id: int, tx_hash: str) -> list[LinkedClaim]:
-        """Every dispute on one transaction, oldest filing first."""
+    def disputes_on(self, chain_id: int, tx_hash: str) -> list[UUID]:
+        """Every dispute filed on one transaction so far, oldest filing first.
+
+        Filing asks this of every new dispute, so it writes nothing: the linked-claims index
+        answers for the events it has taken in, and the filings stored after its position
+        are read from the events (each decoded once by this runner). The index is caught up
+        first only when more than ``PENDING_LIMIT`` events wait for it.
+        """
         with storage_errors(self.source.storage):
             self._require_built()
-            return LinkedClaimsView.on(self.db, chain_id, tx_hash)
+            view = self.view(LinkedClaimsView.name)
+            position = self._applied(view.name)
+            if (self.source.recorder.max_notification_id() or 0) - position > PENDING_LIMIT:
+                self._catch_up(view)
+                position = self._applied(view.name)
+            pending: list[Notification] = []
+            start = position + 1
+            while True:
+                page = self.source.recorder.select_notifications(
+                    start, PENDING_LIMIT, topics=[FILED_TOPIC]
+                )
+                pending += page
+                if len(page) < PENDING_LIMIT:
+                    break
+                start = page[-1].id + 1
+            # Read after the pending filings: whatever the index took in meanwhile is here.
+            filed = LinkedClaimsView.filed_on(self.db, chain_id, tx_hash)
+            for notification in pending:
+                filing = self._filings.get(notification.id)
+                if filing is None:
+                    event = cast(events.Filed, self.source.mapper.to_domain_event(notification))
+                    filing = (
+                        *LinkedClaimsView.transaction_of(event),
+                        event.originator_id,
+                        timestamp(event.timestamp) or "",
+                    )
+                    self._filings[notification.id] = filing
+                if filing[:2] == (chain_id, tx_hash.lower()):
+                    filed.setdefault(filing[2], filing[3])
+            self._filings = {n: f for n, f in self._filings.items() if n > position}
+            return sorted(filed, key=lambda dispute_id: (filed[dispute_id], str(dispute_id)))
 
     def sla_due(self, now: datetime) -> list[SlaCopy]:
         """The SLA view's copies of disputes with a warning or breach due by ``now``."""
