@@ -87,7 +87,7 @@ class SlaView:
                     "dispute_id": d,
                     "status": str(c.status),
                     "version": c.version,
-                    "tracker": json.dumps(c.sla.to_dict()),
+                    "tracker": json.dumps(c.sla.to_dict(clocks=False)),
                 }
                 for d, c in copies.items()
             ],
@@ -106,22 +106,27 @@ class SlaView:
 
     @staticmethod
     def _load(db: Database, cursor: Cursor, dispute_ids: set[str]) -> dict[str, _Tracked]:
-        """The saved status, version and tracker of the disputes, a thousand per query."""
+        """The saved status, version and clocks of the disputes, a thousand per query."""
         found: dict[str, _Tracked] = {}
         ids = sorted(dispute_ids)
+        trackers, clocks = db.table("sla_trackers"), db.table("sla_clocks")
         for start in range(0, len(ids), 1000):
             chunk = ids[start : start + 1000]
             db.execute(
                 cursor,
-                f"SELECT dispute_id, status, version, tracker FROM {db.table('sla_trackers')} "
-                f"WHERE dispute_id IN ({', '.join('?' for _ in chunk)})",
+                f"SELECT t.dispute_id, t.status, t.version, t.tracker, c.clock FROM {trackers} t "
+                f"LEFT JOIN {clocks} c ON c.dispute_id = t.dispute_id "
+                f"WHERE t.dispute_id IN ({', '.join('?' for _ in chunk)}) "
+                "ORDER BY t.dispute_id, c.clock_id",
                 chunk,
             )
-            for row in cursor.fetchall():
-                found[str(row["dispute_id"])] = _Tracked(
-                    Status(row["status"]),
-                    int(row["version"]),
-                    SlaTracker.from_dict(json.loads(row["tracker"])),
+            for dispute_id, group in groupby(cursor.fetchall(), key=lambda r: str(r["dispute_id"])):
+                rows = list(group)
+                saved = [json.loads(r["clock"]) for r in rows if r["clock"] is not None]
+                found[dispute_id] = _Tracked(
+                    Status(rows[0]["status"]),
+                    int(rows[0]["version"]),
+                    SlaTracker.from_dict({**json.loads(rows[0]["tracker"]), "clocks": saved}),
                 )
         return found
 

@@ -289,16 +289,19 @@ class SlaTracker:
         """Warnings and breaches whose time has come and that are not yet recorded."""
         return alerts_due(self.clocks.values(), now)
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-safe state, for views that keep the tracker between events."""
-        return {
+    def to_dict(self, *, clocks: bool = True) -> dict[str, Any]:
+        """JSON-safe state, for views that keep the tracker between events; without its
+        clocks (``clocks=False``) for a view that keeps each clock apart."""
+        data: dict[str, Any] = {
             "policy_version": self.policy_version,
             "priority": self.priority,
             "reason": self.reason,
             "jurisdiction": self.jurisdiction,
             "cycle": self.cycle,
-            "clocks": [c.to_dict() for c in self.clocks.values()],
         }
+        if clocks:
+            data["clocks"] = [c.to_dict() for c in self.clocks.values()]
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> SlaTracker:
