@@ -182,6 +182,50 @@ class ProjectionRunner:
                 return applied  # the last of the events there were when read
             start = notifications[-1].id + 1
 
+    def _pending_filings(self, name: str) -> tuple[int, list[Any] | None]:
+        """The view's position and the filings stored after it, in one query (one snapshot);
+        None for the filings when more than ``PENDING_LIMIT`` events wait (the LIMIT bounds
+        what a lagging index makes this read). A filing already decoded comes without its
+        stored state."""
+        events_table = self.db.table(cast(Any, self.source.recorder).events_table_name)
+        position = self.db.notification_id
+        rows = self.db.fetchall(
+            f"SELECT a.at, (SELECT MAX({position}) FROM {events_table}) AS last, "
+            f"e.{position} AS id, e.originator_id, e.originator_version, e.topic, "
+            f"CASE WHEN e.{position} > ? THEN e.state END AS state "
+            f"FROM (SELECT COALESCE(MAX(notification_id), 0) AS at FROM {self._tracking_table} "
+            f"WHERE application_name = ?) a LEFT JOIN {events_table} e "
+            f"ON e.{position} > a.at AND e.topic = ? ORDER BY e.{position} LIMIT ?",
+            [max(self._filings, default=0), name, FILED_TOPIC, PENDING_LIMIT + 1],
+        )
+        applied = int(rows[0]["at"])
+        if int(rows[0]["last"] or 0) - applied > PENDING_LIMIT or len(rows) > PENDING_LIMIT:
+            return applied, None
+        return applied, [r for r in rows if r["id"] is not None]
+
+    def _filing(self, row: Any) -> tuple[int, str, UUID, str]:
+        """What a pending filing claims (decoded once): chain id, hash, dispute, filing time."""
+        filing = self._filings.get(int(row["id"]))
+        if filing is None:
+            if row["state"] is None:  # committed after a later one was decoded: read it
+                [stored] = self.source.recorder.select_notifications(int(row["id"]), 1)
+            else:
+                stored = Notification(
+                    id=int(row["id"]),
+                    originator_id=UUID(str(row["originator_id"])),
+                    originator_version=int(row["originator_version"]),
+                    topic=str(row["topic"]),
+                    state=bytes(row["state"]),
+                )
+            event = cast(events.Filed, self.source.mapper.to_domain_event(stored))
+            filing = (
+                *LinkedClaimsView.transaction_of(event),
+                event.originator_id,
+                timestamp(event.timestamp) or "",
+            )
+            self._filings[stored.id] = filing
+        return filing
+
     def _take_turn(self, cursor: Cursor, name: str) -> None:
         """Runners of one view take turns, each applying batches the others have not."""
         if self.db.kind == "postgres":
@@ -297,32 +341,14 @@ class ProjectionRunner:
         with storage_errors(self.source.storage):
             self._require_built()
             view = self.view(LinkedClaimsView.name)
-            position = self._applied(view.name)
-            if (self.source.recorder.max_notification_id() or 0) - position > PENDING_LIMIT:
+            position, pending = self._pending_filings(view.name)
+            while pending is None:  # too far behind to read past: bring the index up to date
                 self._catch_up(view)
-                position = self._applied(view.name)
-            pending: list[Notification] = []
-            start = position + 1
-            while True:
-                page = self.source.recorder.select_notifications(
-                    start, PENDING_LIMIT, topics=[FILED_TOPIC]
-                )
-                pending += page
-                if len(page) < PENDING_LIMIT:
-                    break
-                start = page[-1].id + 1
+                position, pending = self._pending_filings(view.name)
             # Read after the pending filings: whatever the index took in meanwhile is here.
             filed = LinkedClaimsView.filed_on(self.db, chain_id, tx_hash)
-            for notification in pending:
-                filing = self._filings.get(notification.id)
-                if filing is None:
-                    event = cast(events.Filed, self.source.mapper.to_domain_event(notification))
-                    filing = (
-                        *LinkedClaimsView.transaction_of(event),
-                        event.originator_id,
-                        timestamp(event.timestamp) or "",
-                    )
-                    self._filings[notification.id] = filing
+            for row in pending:
+                filing = self._filing(row)
                 if filing[:2] == (chain_id, tx_hash.lower()):
                     filed.setdefault(filing[2], filing[3])
             self._filings = {n: f for n, f in self._filings.items() if n > position}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
 import pytest
@@ -13,7 +13,7 @@ from dispute_engine import Actor, DisputeEngine, Role
 from dispute_engine.commands import ProposeDecision
 from dispute_engine.errors import PayoutRefused
 from dispute_engine.payout_ledger import PayoutLedger
-from projections.runner import PENDING_LIMIT
+from projections.runner import PENDING_LIMIT, ProjectionRunner
 from tests.conftest import FakeClock
 from tests.factories import UNCHECKED, file_dispute
 
@@ -93,6 +93,17 @@ def test_filing_links_through_the_index_and_the_filings_it_has_not_taken_in(
     fourth = file_dispute(engine, alice, transaction={"tx_hash": TX})
     assert engine.get(first).linked == [second, third, fourth]
     assert runner.disputes_on(1, TX) == [first, second, third, fourth]
+
+
+def test_a_filing_committed_after_a_later_one_was_read_is_still_found(
+    engine: DisputeEngine, alice: Actor
+):
+    runner = cast(ProjectionRunner, engine.projections)
+    first = file_dispute(engine, alice, transaction={"tx_hash": TX})
+    second = file_dispute(engine, alice, transaction={"tx_hash": TX})
+    # As if the first filing's commit had landed after the second was read and decoded.
+    runner._filings = {n: f for n, f in runner._filings.items() if f[2] != first}
+    assert runner.disputes_on(1, TX) == [first, second]
 
 
 def test_linked_disputes_together_are_never_paid_more_than_the_transaction_moved(
