@@ -151,16 +151,26 @@ class SlaView:
         }
 
     @staticmethod
+    def due_statement(db: Database) -> str:
+        """The query for the clocks due by a time (``?``), with their disputes' status and
+        version read in the same statement (so they agree): it reads the due index, and
+        the trackers only of the clocks found there."""
+        trackers = db.table("sla_trackers")
+        return (
+            "SELECT c.dispute_id, c.clock, "
+            f"(SELECT t.status FROM {trackers} t WHERE t.dispute_id = c.dispute_id) AS status, "
+            f"(SELECT t.version FROM {trackers} t WHERE t.dispute_id = c.dispute_id) AS version "
+            f"FROM {db.table('sla_clocks')} c "
+            "WHERE c.next_alert_at IS NOT NULL AND c.next_alert_at <= ? "
+            "ORDER BY c.dispute_id, c.clock_id"
+        )
+
+    @staticmethod
     def due(db: Database, now: datetime) -> list[SlaCopy]:
         """Disputes with a warning or breach due by ``now``, with only their clocks due: found
         by the due index, and those clocks alone read back."""
-        rows = db.fetchall(
-            f"SELECT c.dispute_id, c.clock, t.status, t.version FROM {db.table('sla_clocks')} c "
-            f"JOIN {db.table('sla_trackers')} t ON t.dispute_id = c.dispute_id "
-            "WHERE c.next_alert_at IS NOT NULL AND c.next_alert_at <= ? "
-            "ORDER BY c.dispute_id, c.clock_id",
-            [timestamp(now)],
-        )
+        rows = db.fetchall(SlaView.due_statement(db), [timestamp(now)])
+        rows = [r for r in rows if r["status"] is not None]  # a clock always has its tracker
         copies: list[SlaCopy] = []
         for dispute_id, group in groupby(rows, key=lambda row: str(row["dispute_id"])):
             found = list(group)
