@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import io
-import json
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -22,8 +21,6 @@ import psycopg
 from write_throughput import filing  # the same filings, from beside this script
 
 from dispute_engine import Actor, DisputeEngine, Role
-from dispute_engine.domain.sla_clock import SlaClock
-from dispute_engine.domain.sla_policy import Metric
 from projections.sla import SlaView
 from projections.view import timestamp
 
@@ -51,31 +48,21 @@ class Clock:
 def load_synthetic_clocks(url_schema: str, rows: int) -> float:
     """COPY ``rows`` open clocks due next year into the SLA view; returns seconds taken."""
     far = timestamp(T0 + timedelta(days=365))
-    clock = SlaClock(
-        metric=Metric.RESOLUTION,
-        cycle=1,
-        state="running",
-        started_at=T0,
-        target=timedelta(days=365),
-        consumed=timedelta(0),
-        resumed_at=T0,
-        policy_version="2026-11",
-        unit="calendar_days",
-        jurisdiction="US",
-    )
-    saved = json.dumps(clock.to_dict())
+    year = timedelta(days=365) // timedelta(microseconds=1)
     started = time.perf_counter()
     with psycopg.connect(PG) as conn, conn.cursor() as cur:
         with cur.copy(
             f'COPY "{url_schema}".sla_clocks (dispute_id, clock_id, metric, cycle, state, '
             "priority, started_at, due_at, ended_at, next_alert_at, next_threshold, alerts, "
-            "policy_version, clock) FROM STDIN"
+            "policy_version, target_us, consumed_us, resumed_at, paused_at, unit, jurisdiction) "
+            "FROM STDIN"
         ) as copy:
             buffer = io.StringIO()
             for n in range(rows):
                 buffer.write(
                     f"{uuid.UUID(int=n)}\tresolution:1\tresolution\t1\trunning\tnormal\t"
-                    f"{timestamp(T0)}\t{far}\t\\N\t{far}\t50\t\t2026-11\t{saved}\n"
+                    f"{timestamp(T0)}\t{far}\t\\N\t{far}\t50\t\t2026-11\t{year}\t0\t"
+                    f"{timestamp(T0)}\t\\N\tcalendar_days\tUS\n"
                 )
                 if n % 100_000 == 99_999:
                     copy.write(buffer.getvalue())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from itertools import groupby
 from typing import Any
 from uuid import UUID
@@ -14,8 +14,56 @@ from dispute_engine.domain import events
 from dispute_engine.domain.dispute import SlaCopy
 from dispute_engine.domain.lifecycle import Status
 from dispute_engine.domain.sla_clock import SlaClock, SlaTracker, move_clocks
+from dispute_engine.domain.sla_policy import Metric
 from dispute_engine.reports import ReportRow
 from projections.view import Batch, timestamp, upsert
+
+MICROSECOND = timedelta(microseconds=1)
+# What a clock's row keeps of it, besides its dispute (read back by _clock).
+CLOCK_COLUMNS = ", ".join(
+    f"c.{column}"
+    for column in (
+        "clock_id",
+        "metric",
+        "cycle",
+        "state",
+        "started_at",
+        "ended_at",
+        "alerts",
+        "policy_version",
+        "target_us",
+        "consumed_us",
+        "resumed_at",
+        "paused_at",
+        "unit",
+        "jurisdiction",
+    )
+)
+
+
+def _moment(text: str | None) -> datetime | None:
+    return None if text is None else datetime.fromisoformat(text)
+
+
+def _clock(row: Any) -> SlaClock:
+    """A clock as its row keeps it: the same value the tracker held."""
+    started = _moment(row["started_at"])
+    assert started is not None
+    return SlaClock(
+        metric=Metric(row["metric"]),
+        cycle=int(row["cycle"]),
+        state=row["state"],
+        started_at=started,
+        target=timedelta(microseconds=int(row["target_us"])),
+        consumed=timedelta(microseconds=int(row["consumed_us"])),
+        resumed_at=_moment(row["resumed_at"]),
+        policy_version=row["policy_version"],
+        unit=row["unit"],
+        jurisdiction=row["jurisdiction"],
+        alerts=tuple(int(a) for a in str(row["alerts"]).split(",") if a),
+        ended_at=_moment(row["ended_at"]),
+        paused_at=_moment(row["paused_at"]),
+    )
 
 
 @dataclass(frozen=True)
@@ -43,7 +91,9 @@ class SlaView:
             "cycle INTEGER NOT NULL, state TEXT NOT NULL, priority TEXT NOT NULL, "
             "started_at TEXT NOT NULL, due_at TEXT, ended_at TEXT, next_alert_at TEXT, "
             "next_threshold INTEGER, alerts TEXT NOT NULL, policy_version TEXT NOT NULL, "
-            "clock TEXT NOT NULL, PRIMARY KEY (dispute_id, clock_id))",
+            "target_us BIGINT NOT NULL, consumed_us BIGINT NOT NULL, resumed_at TEXT, "
+            "paused_at TEXT, unit TEXT NOT NULL, jurisdiction TEXT NOT NULL, "
+            "PRIMARY KEY (dispute_id, clock_id))",
             f"CREATE INDEX IF NOT EXISTS sla_clocks_due ON {clocks} (next_alert_at) "
             "WHERE next_alert_at IS NOT NULL",
             f"CREATE INDEX IF NOT EXISTS sla_clocks_started ON {clocks} (started_at)",
@@ -114,19 +164,20 @@ class SlaView:
             chunk = ids[start : start + 1000]
             db.execute(
                 cursor,
-                f"SELECT t.dispute_id, t.status, t.version, t.tracker, c.clock FROM {trackers} t "
-                f"LEFT JOIN {clocks} c ON c.dispute_id = t.dispute_id "
+                f"SELECT t.dispute_id, t.status, t.version, t.tracker, {CLOCK_COLUMNS} "
+                f"FROM {trackers} t LEFT JOIN {clocks} c ON c.dispute_id = t.dispute_id "
                 f"WHERE t.dispute_id IN ({', '.join('?' for _ in chunk)}) "
                 "ORDER BY t.dispute_id, c.clock_id",
                 chunk,
             )
             for dispute_id, group in groupby(cursor.fetchall(), key=lambda r: str(r["dispute_id"])):
                 rows = list(group)
-                saved = [json.loads(r["clock"]) for r in rows if r["clock"] is not None]
+                tracker = SlaTracker.from_dict({**json.loads(rows[0]["tracker"]), "clocks": []})
+                tracker.clocks.update(
+                    (r["clock_id"], _clock(r)) for r in rows if r["clock_id"] is not None
+                )
                 found[dispute_id] = _Tracked(
-                    Status(rows[0]["status"]),
-                    int(rows[0]["version"]),
-                    SlaTracker.from_dict({**json.loads(rows[0]["tracker"]), "clocks": saved}),
+                    Status(rows[0]["status"]), int(rows[0]["version"]), tracker
                 )
         return found
 
@@ -147,7 +198,12 @@ class SlaView:
             "next_threshold": upcoming[0] if upcoming else None,
             "alerts": ",".join(str(a) for a in clock.alerts),
             "policy_version": clock.policy_version,
-            "clock": json.dumps(clock.to_dict()),
+            "target_us": clock.target // MICROSECOND,
+            "consumed_us": clock.consumed // MICROSECOND,
+            "resumed_at": timestamp(clock.resumed_at),
+            "paused_at": timestamp(clock.paused_at),
+            "unit": clock.unit,
+            "jurisdiction": clock.jurisdiction,
         }
 
     @staticmethod
@@ -157,7 +213,7 @@ class SlaView:
         the trackers only of the clocks found there."""
         trackers = db.table("sla_trackers")
         return (
-            "SELECT c.dispute_id, c.clock, "
+            f"SELECT c.dispute_id, {CLOCK_COLUMNS}, "
             f"(SELECT t.status FROM {trackers} t WHERE t.dispute_id = c.dispute_id) AS status, "
             f"(SELECT t.version FROM {trackers} t WHERE t.dispute_id = c.dispute_id) AS version "
             f"FROM {db.table('sla_clocks')} c "
@@ -179,7 +235,7 @@ class SlaView:
                     dispute_id=UUID(dispute_id),
                     status=Status(found[0]["status"]),
                     version=int(found[0]["version"]),
-                    clocks=tuple(SlaClock.from_dict(json.loads(r["clock"])) for r in found),
+                    clocks=tuple(_clock(r) for r in found),
                 )
             )
         return copies
