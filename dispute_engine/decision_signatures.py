@@ -15,6 +15,8 @@ from uuid import UUID
 
 from dispute_engine.directory import Directory
 from dispute_engine.domain import events
+from dispute_engine.domain.canonical import canonical_id
+from dispute_engine.domain.decision import Decision
 from dispute_engine.domain.decision_signing import SignedAction
 from dispute_engine.domain.dispute import Dispute
 
@@ -57,9 +59,12 @@ def check_decision_signatures(
         if action is not None and dispute is not None and dispute.decision is not None:
             signature = getattr(event, "signature", None)
             if signature is not None or directory.required:
-                problem = directory.signature_problem(
-                    event.actor, dispute.statement(action), signature, event.timestamp
+                check = (
+                    directory.approval_problem
+                    if action is SignedAction.APPROVE
+                    else directory.signature_problem
                 )
+                problem = check(event.actor, dispute.statement(action), signature, event.timestamp)
                 if problem is not None:
                     findings.append(
                         SignatureFinding(
@@ -72,3 +77,31 @@ def check_decision_signatures(
                     )
         disputes[event.originator_id] = cast(Dispute, event.mutate(dispute))
     return findings
+
+
+def approvals_problem(
+    stream: Iterable[Any], decision: Decision, statement: bytes, directory: Directory
+) -> str | None:
+    """Why ``decision`` may not be paid for its approvals, or None when they stand.
+
+    ``stream`` is the dispute's stored events. Every recorded approval of the decision must
+    stand (:meth:`Directory.approval_problem` over ``statement``), each by a different person
+    than the proposer and the other approvers (canonical ids), as many as the decision needs.
+    """
+    proposer = canonical_id(decision.proposed_by, field="proposed_by")
+    approvers: set[str] = set()
+    for event in stream:
+        if not isinstance(event, events.DecisionApproved) or event.number != decision.number:
+            continue
+        problem = directory.approval_problem(
+            event.actor, statement, event.signature, event.timestamp
+        )
+        if problem is not None:
+            return f"the approval by {event.actor}: {problem}"
+        who = canonical_id(event.actor, field="actor")
+        if who == proposer or who in approvers:
+            return f"{who} approved it twice, or approved their own proposal"
+        approvers.add(who)
+    if len(approvers) < decision.approvals_required:
+        return f"{len(approvers)} of the {decision.approvals_required} approvals it needs stand"
+    return None

@@ -532,6 +532,28 @@ class DisputeEngine:
         """
         return self.staffing.register_staff_key(staff_id, public_key=public_key, by=by)
 
+    def change_staff(
+        self,
+        staff_id: str,
+        *,
+        roles: Iterable[Role | str] | None = None,
+        languages: Iterable[str] | None = None,
+        expected_version: int | None = None,
+        by: Actor | Identity,
+    ) -> StaffView:
+        """Replace a member's roles, the languages they serve, or both (admins only).
+
+        ``None`` leaves that part as it is. No one grants themselves a role or takes away
+        their own admin role, and no member holds admin and approver together. With
+        ``expected_version`` (the ``version`` of the member as read), a member changed since
+        is a conflict. Raises StaffNotFound, NotAuthorized, InvalidTransition (revoked),
+        InvalidInput (nothing to change, nothing changed, any field), ConcurrencyConflict;
+        nothing is written then.
+        """
+        return self.staffing.change_staff(
+            staff_id, roles=roles, languages=languages, expected_version=expected_version, by=by
+        )
+
     def revoke_staff(self, staff_id: str, *, by: Actor | Identity) -> StaffView:
         """Revoke a member: they can no longer act; their past signatures stay verifiable.
 

@@ -10,6 +10,7 @@ from uuid import UUID
 
 from dispute_engine.decision_signatures import (
     SignatureFinding,
+    approvals_problem,
     check_decision_signatures,
     signed_action,
 )
@@ -64,19 +65,18 @@ class Staffing:
             return self.directory.sign(actor, dispute.statement(action))
 
     def require_signed_approval(self, dispute: Dispute) -> None:
-        """In directory mode, refuse to pay a decision whose recorded approval does not verify
-        against the approver's key at the time. Raises PayoutRefused (``approval_signature``).
+        """In directory mode, refuse to pay a decision unless every approval it needs stands:
+        read from the dispute's stored events, each signed with the key then in force of a
+        member then holding the approver role, by as many distinct people (not the proposer)
+        as the decision needs. Raises PayoutRefused (``approval_signature``).
         """
         decision = dispute.decision
         if not self.directory.required or decision is None or decision.approved_at is None:
             return
+        statement = dispute.statement(SignedAction.APPROVE)
         with self._core.storage_boundary():
-            problem = self.directory.signature_problem(
-                decision.approved_by or "",
-                dispute.statement(SignedAction.APPROVE),
-                decision.approval_signature,
-                decision.approved_at,
-            )
+            stored = self._core.events.events.get(dispute.id)
+            problem = approvals_problem(stored, decision, statement, self.directory)
         if problem is not None:
             raise PayoutRefused(
                 f"decision {decision.number} of dispute {dispute.id} is not paid: its approval "
@@ -149,6 +149,27 @@ class Staffing:
         InvalidInput, ConcurrencyConflict."""
         with self._core.storage_boundary():
             return StaffView.of(self.directory.register_key(staff_id, public_key, by=by))
+
+    def change_staff(
+        self,
+        staff_id: str,
+        *,
+        roles: Iterable[Role | str] | None,
+        languages: Iterable[str] | None,
+        expected_version: int | None,
+        by: Actor | Identity,
+    ) -> StaffView:
+        """Replace a member's roles and/or languages. Raises StaffNotFound, NotAuthorized,
+        InvalidTransition, InvalidInput, ConcurrencyConflict."""
+        with self._core.storage_boundary():
+            member = self.directory.change(
+                staff_id,
+                roles=roles,
+                languages=languages,
+                expected_version=expected_version,
+                by=by,
+            )
+        return StaffView.of(member)
 
     def revoke_staff(self, staff_id: str, *, by: Actor | Identity) -> StaffView:
         """Revoke a member. Raises StaffNotFound, NotAuthorized, InvalidTransition,
