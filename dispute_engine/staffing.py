@@ -16,6 +16,7 @@ from dispute_engine.decision_signatures import (
 )
 from dispute_engine.directory import Directory
 from dispute_engine.domain.actor import Actor, Role
+from dispute_engine.domain.claim import PRIORITY_RANK
 from dispute_engine.domain.decision_signing import SignedAction
 from dispute_engine.domain.dispute import Dispute
 from dispute_engine.domain.errors import (
@@ -24,11 +25,12 @@ from dispute_engine.domain.errors import (
     StaffNotFound,
     StorageUnavailable,
 )
+from dispute_engine.domain.routing import COUNTING_CLOCKS, QueueEntry, route
 from dispute_engine.domain.staff import Staff
 from dispute_engine.engine_core import EngineCore
 from dispute_engine.event_store import all_notifications
 from dispute_engine.identity import Identity
-from dispute_engine.views import StaffView
+from dispute_engine.views import DisputeView, StaffView
 
 MAX_QUEUE = 1000
 
@@ -208,14 +210,27 @@ class Staffing:
             raise InvalidInput.of("limit", f"must be a whole number from 1 to {MAX_QUEUE}")
         with self._core.storage_boundary():
             member: Staff = self.directory.member(for_staff)
-        read_models = self._core.projections
-        read_models.catch_up(["work_queue", "sla"])
-        ids = read_models.next_disputes(
-            staff_id=member.staff_id,
-            roles=member.roles if member.active else frozenset(),
-            languages=member.languages,
-            limit=limit,
-        )
+        roles = member.roles if member.active else frozenset()
+        try:
+            read_models = self._core.projections
+            read_models.catch_up(["work_queue", "sla"])
+            ids = read_models.next_disputes(
+                staff_id=member.staff_id, roles=roles, languages=member.languages, limit=limit
+            )
+        except StorageUnavailable:
+            if self._core.creates:
+                raise
+            # Opened for reading only, where the views cannot be built or brought up to date
+            # (SELECT rights, a read-only file): the same answer from the events.
+            disputes = self._core.load_many(self._core.all_ids())
+            entries = (_queue_entry(DisputeView.of(d)) for d in disputes)
+            ids = route(
+                entries,
+                staff_id=member.staff_id,
+                roles=roles,
+                languages=member.languages,
+                limit=limit,
+            )
         return [UUID(i) for i in ids]
 
     # -- audit ------------------------------------------------------------------------
@@ -240,3 +255,16 @@ class Staffing:
             events = self._core.events
             stream = (events.mapper.to_domain_event(n) for n in all_notifications(events.recorder))
             return check_decision_signatures(stream, self.directory)
+
+
+def _queue_entry(view: DisputeView) -> QueueEntry:
+    counting = [c.due_at for c in view.sla_clocks if c.state in COUNTING_CLOCKS and c.due_at]
+    return QueueEntry(
+        dispute_id=str(view.id),
+        status=str(view.status),
+        assignee=view.assignee,
+        language=view.claim.language,
+        priority_rank=PRIORITY_RANK[view.priority],
+        filed_at=view.filed_at,
+        due_at=min(counting, default=None),
+    )

@@ -269,9 +269,9 @@ def queue(
     if not 1 <= limit <= MAX_QUEUE:
         raise InvalidInput.of("--limit", f"must be between 1 and {MAX_QUEUE}")
     member = local_identity(session.actor_id).staff_id if for_staff is None else for_staff
-    # Routing reads the work-queue and SLA views, brought up to date first: like
-    # `projections run`, it may build them.
-    with session.engine() as engine, flags_named({"for_staff": "--for"}):
+    # A reading command: the views are brought up to date where the database lets it write,
+    # otherwise the queue is worked out from the events.
+    with session.engine(create=False) as engine, flags_named({"for_staff": "--for"}):
         views = engine.next_disputes(for_staff=member, limit=limit)
     rows = [
         (
