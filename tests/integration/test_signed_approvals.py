@@ -9,8 +9,10 @@ from typing import Any
 from uuid import UUID
 
 import pytest
+from typer.testing import CliRunner
 
 from dispute_engine import Actor, DisputeEngine, Role
+from dispute_engine.cli import app
 from dispute_engine.commands import ProposeDecision
 from dispute_engine.domain.decision_signing import SignedAction, statement
 from dispute_engine.errors import (
@@ -372,7 +374,9 @@ def test_assigning_a_dispute_in_a_language_the_member_does_not_serve_warns(desk:
 
 
 @pytest.mark.parametrize("signature", [None, "forged"])
-def test_a_forged_first_of_two_approvals_is_never_paid(desk: Desk, signature: str | None):
+def test_a_forged_first_of_two_approvals_is_never_paid(
+    desk: Desk, db_url: str, signature: str | None
+):
     engine = desk.engine
     desk.add("carol", Role.APPROVER)
     dispute_id = proposed(desk, reason="unauthorized")  # needs two distinct approvers
@@ -393,6 +397,12 @@ def test_a_forged_first_of_two_approvals_is_never_paid(desk: Desk, signature: st
     assert refused.value.reason == "approval_signature"
     assert stored_rows(engine) == before
     assert engine.get(dispute_id).payouts == []
+    verify = CliRunner().invoke(
+        app, ["audit", "verify", "--db", db_url], env={"DISPUTE_ENGINE_REQUIRE_DIRECTORY": "true"}
+    )
+    assert verify.exit_code == 1
+    assert f"{dispute_id} v" in verify.stderr
+    assert "DecisionApproved by bob" in verify.stderr
 
 
 def test_two_signed_approvals_by_approvers_of_the_time_are_paid(desk: Desk):
