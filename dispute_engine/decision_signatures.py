@@ -19,6 +19,7 @@ from dispute_engine.domain.canonical import canonical_id
 from dispute_engine.domain.decision import Decision
 from dispute_engine.domain.decision_signing import SignedAction
 from dispute_engine.domain.dispute import Dispute
+from dispute_engine.domain.errors import InvalidInput
 
 SIGNED: dict[type[Any], SignedAction] = {
     events.DecisionApproved: SignedAction.APPROVE,
@@ -65,6 +66,11 @@ def check_decision_signatures(
                     else directory.signature_problem
                 )
                 problem = check(event.actor, dispute.statement(action), signature, event.timestamp)
+                if problem is None and action is SignedAction.APPROVE:
+                    decision = dispute.decision
+                    problem = repeated_approver(
+                        event.actor, decision.proposed_by, decision.approvals
+                    )
                 if problem is not None:
                     findings.append(
                         SignatureFinding(
@@ -88,20 +94,34 @@ def approvals_problem(
     stand (:meth:`Directory.approval_problem` over ``statement``), each by a different person
     than the proposer and the other approvers (canonical ids), as many as the decision needs.
     """
-    proposer = canonical_id(decision.proposed_by, field="proposed_by")
-    approvers: set[str] = set()
+    approvers: list[str] = []
     for event in stream:
         if not isinstance(event, events.DecisionApproved) or event.number != decision.number:
             continue
         problem = directory.approval_problem(
             event.actor, statement, event.signature, event.timestamp
-        )
+        ) or repeated_approver(event.actor, decision.proposed_by, approvers)
         if problem is not None:
             return f"the approval by {event.actor}: {problem}"
-        who = canonical_id(event.actor, field="actor")
-        if who == proposer or who in approvers:
-            return f"{who} approved it twice, or approved their own proposal"
-        approvers.add(who)
+        approvers.append(event.actor)
     if len(approvers) < decision.approvals_required:
         return f"{len(approvers)} of the {decision.approvals_required} approvals it needs stand"
     return None
+
+
+def repeated_approver(approver: str, proposed_by: str, earlier: Iterable[str]) -> str | None:
+    """Why ``approver`` may not count as another pair of eyes on a decision (its proposer, or
+    an earlier approver under any spelling), or None."""
+    who = _canonical(approver)
+    if who == _canonical(proposed_by):
+        return f"{who} proposed the decision they approve"
+    if who in {_canonical(e) for e in earlier}:
+        return f"{who} approved the decision before"
+    return None
+
+
+def _canonical(staff_id: str) -> str:
+    try:
+        return canonical_id(staff_id)
+    except InvalidInput:  # no staff id at all: it can only be itself
+        return staff_id

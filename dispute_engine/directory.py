@@ -285,6 +285,8 @@ class Directory:
             member = self.member(staff_id)
         except StaffNotFound as exc:
             return exc.message
+        except InvalidInput:
+            return f"{staff_id!r} is no staff id"
         key = member.key_valid_at(at)
         if key is None:
             return f"{member.staff_id} held no key at {at.isoformat()}"

@@ -239,17 +239,32 @@ def test_key_rotation_keeps_old_approvals_valid(desk: Desk):
 
 
 def forge_approval(
-    engine: DisputeEngine, dispute_id: UUID, signature: str | None, approver: str = "bob"
+    engine: DisputeEngine,
+    dispute_id: UUID,
+    signature: str | None,
+    approver: str = "bob",
+    *,
+    past_the_rules: bool = False,
 ) -> None:
     """Insert an approval with plain SQL, as someone with write access to the database (and
-    the engine's code) would: a well-formed event the directory does not back."""
+    the engine's code) would: a well-formed event the directory does not back. Past the rules,
+    it is written as the event alone, without the four-eyes checks of the command."""
     core = engine._core
     dispute = core.load(dispute_id)
-    dispute.approve_decision(
-        by=Actor(id=approver, roles=frozenset({Role.APPROVER})),
-        now=engine.now(),
-        signature=signature,
-    )
+    if past_the_rules:
+        dispute._decision_approved(
+            number=dispute.decision.number,
+            signature=signature,
+            actor=approver,
+            status="approved",
+            timestamp=engine.now(),
+        )
+    else:
+        dispute.approve_decision(
+            by=Actor(id=approver, roles=frozenset({Role.APPROVER})),
+            now=engine.now(),
+            signature=signature,
+        )
     (forged,) = dispute.collect_events()
     stored = core.events.mapper.to_stored_event(forged)
     db = core.db
@@ -403,6 +418,20 @@ def test_a_forged_first_of_two_approvals_is_never_paid(
     assert verify.exit_code == 1
     assert f"{dispute_id} v" in verify.stderr
     assert "DecisionApproved by bob" in verify.stderr
+
+
+def test_a_replayed_approval_by_the_same_approver_is_never_paid(desk: Desk):
+    engine = desk.engine
+    dispute_id = proposed(desk, reason="unauthorized")
+    engine.approve_decision(dispute_id, by=desk.actor("bob"))
+    (copied,) = [e.data["signature"] for e in engine.history(dispute_id) if "signature" in e.data]
+    forge_approval(engine, dispute_id, copied, approver="BOB", past_the_rules=True)
+    assert engine.get(dispute_id).status == "approved"
+    (finding,) = engine.verify_decision_signatures()
+    assert (finding.actor, finding.problem) == ("BOB", "bob approved the decision before")
+    with pytest.raises(PayoutRefused, match="approved the decision before"):
+        engine.execute_decision(dispute_id, by=desk.actor("bob"))
+    assert engine.get(dispute_id).payouts == []
 
 
 def test_two_signed_approvals_by_approvers_of_the_time_are_paid(desk: Desk):
