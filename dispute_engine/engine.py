@@ -565,6 +565,12 @@ class DisputeEngine:
         """A member under any spelling of their id. Raises StaffNotFound, InvalidInput."""
         return self.staffing.staff(staff_id)
 
+    def staff_history(self, staff_id: str) -> list[HistoryEntry]:
+        """Every directory event of a member, oldest first, each naming the admin who made it
+        (as ``history`` gives a dispute's). Raises StaffNotFound, InvalidInput, CorruptHistory.
+        """
+        return self.history(self.staffing.member_id(staff_id))
+
     def list_staff(self, *, include_revoked: bool = True) -> list[StaffView]:
         """The directory's members by staff id (revoked ones unless ``include_revoked`` is
         False), from its view brought up to date first."""

@@ -184,6 +184,11 @@ class Staffing:
         with self._core.storage_boundary():
             return StaffView.of(self.directory.member(staff_id))
 
+    def member_id(self, staff_id: str) -> UUID:
+        """The aggregate id of a member in the directory. Raises StaffNotFound, InvalidInput."""
+        with self._core.storage_boundary():
+            return self.directory.member(staff_id).id
+
     def list_staff(self, *, include_revoked: bool = True) -> list[StaffView]:
         """Every member by staff id, from the directory view brought up to date first."""
         try:

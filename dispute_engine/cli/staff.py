@@ -13,6 +13,7 @@ import typer
 from dispute_engine.cli import render
 from dispute_engine.cli.app import app
 from dispute_engine.cli.handler import flags_named
+from dispute_engine.cli.reading import emit_history
 from dispute_engine.cli.session import Session
 from dispute_engine.cli.who import local_identity
 from dispute_engine.domain.actor import Role
@@ -253,6 +254,16 @@ def show(ctx: typer.Context, staff_id: StaffId) -> None:
     with session.engine(create=False) as engine, flags_named(_FIELDS):
         view = engine.staff(staff_id)
     session.emit(view, lambda: _member(view))
+
+
+@staff_app.command()
+def history(ctx: typer.Context, staff_id: StaffId) -> None:
+    """List every directory event of a member (registration, changes, keys, revocation) with
+    the admin who made it."""
+    session = Session.of(ctx)
+    with session.engine(create=False) as engine, flags_named(_FIELDS):
+        entries = engine.staff_history(staff_id)
+    emit_history(session, entries)
 
 
 @app.command()

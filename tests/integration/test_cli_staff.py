@@ -204,6 +204,14 @@ def test_an_admin_changes_a_members_roles_and_languages(db_url: str, tmp_path: P
     assert (changed["roles"], changed["languages"]) == (["auditor"], ["es"])
     code, out, _ = invoke("staff", "show", "alice", "--db", db_url, "--json")
     assert json.loads(out) == changed
+    code, out, _ = invoke("staff", "history", "alice", "--db", db_url, "--json")
+    assert [(e["name"], e["actor"]) for e in json.loads(out)] == [
+        ("Registered", "root"),
+        ("RolesChanged", "root"),
+        ("LanguagesChanged", "root"),
+    ]
+    code, out, _ = invoke("staff", "history", "alice", "--db", db_url)
+    assert (code, "RolesChanged" in out) == (0, True)
     code, _, err = invoke("staff", "change", "bob", "--language", "en", "--db", db_url,
                           env=desk["alice"])  # fmt: skip
     assert code == 1

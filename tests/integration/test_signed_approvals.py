@@ -472,14 +472,16 @@ def test_an_admin_changes_a_members_roles_and_languages_as_events(desk: Desk):
     assert {m.staff_id: m.roles for m in engine.list_staff()}["alice"] == ["approver"]
     changed = engine.change_staff("alice", languages=["zh"], by=root)
     assert (changed.roles, changed.languages) == (["approver"], ["zh"])
-    member = engine.staffing.directory.member("alice")
-    assert [type(e).__name__ for e in engine._core.events.events.get(member.id)] == [
-        "Registered",
-        "RolesChanged",
-        "LanguagesChanged",
-        "LanguagesChanged",
+    history = engine.staff_history(FULLWIDTH_ALICE)
+    assert [(e.version, e.name, e.actor) for e in history] == [
+        (1, "Registered", "root"),
+        (2, "RolesChanged", "root"),
+        (3, "LanguagesChanged", "root"),
+        (4, "LanguagesChanged", "root"),
     ]
-    assert {e.actor for e in engine._core.events.events.get(member.id)} == {"root"}
+    assert history[1].data["roles"] == ["approver"]
+    with pytest.raises(StaffNotFound):
+        engine.staff_history("nobody")
 
 
 def test_a_member_acts_with_the_roles_the_change_gave_them(desk: Desk):
