@@ -8,6 +8,7 @@ from uuid import UUID
 
 from pydantic_core import to_jsonable_python
 
+from dispute_engine.checkpoints import Checkpoint
 from dispute_engine.domain.dispute import Dispute
 from dispute_engine.domain.errors import (
     DisputeNotFound,
@@ -16,6 +17,7 @@ from dispute_engine.domain.errors import (
 from dispute_engine.engine_core import DisputeId, EngineCore
 from dispute_engine.event_store import dispute_key
 from dispute_engine.hash_chain import chain_hash
+from dispute_engine.log_store import LeafFilter, LogLeaf, LogStore
 from dispute_engine.reports import Discrepancy
 from dispute_engine.views import DisputeView, HistoryEntry
 
@@ -27,6 +29,44 @@ class Auditing:
 
     def __init__(self, core: EngineCore) -> None:
         self._core = core
+
+    @property
+    def log(self) -> LogStore:
+        """The transparency log's tables."""
+        return LogStore(self._core.db)
+
+    def log_size(self) -> int:
+        """How many events the transparency log holds. Raises StorageUnavailable."""
+        with self._core.storage_boundary():
+            return self.log.size()
+
+    def leaves(
+        self,
+        *,
+        dispute_id: DisputeId | None = None,
+        actor: str | None = None,
+        event: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> list[LogLeaf]:
+        """Logged events in log order, each with its leaf index, narrowed by the given fields.
+
+        Served by the log's indexes; times are inclusive. Raises InvalidInput for a bad
+        dispute id or a naive time, StorageUnavailable.
+        """
+        for name, moment in (("since", since), ("until", until)):
+            if moment is not None and moment.tzinfo is None:
+                raise InvalidInput.of(name, "must be timezone-aware")
+        where = LeafFilter(
+            None if dispute_id is None else dispute_key(dispute_id), actor, event, since, until
+        )
+        with self._core.storage_boundary():
+            return self.log.leaves(where)
+
+    def checkpoints(self) -> list[Checkpoint]:
+        """The log's signed checkpoints, smallest tree first. Raises StorageUnavailable."""
+        with self._core.storage_boundary():
+            return self.log.checkpoints()
 
     def export_audit_log(self, fmt: str) -> str:
         """The audit log, brought up to date, as ``csv`` or ``jsonl``. Raises InvalidInput."""

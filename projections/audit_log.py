@@ -12,6 +12,7 @@ from pydantic_core import to_jsonable_python
 
 from dispute_engine.database import Cursor, Database
 from dispute_engine.hash_chain import chain_hash
+from dispute_engine.log_store import LogStore
 from dispute_engine.reports import Discrepancy
 from projections.view import Batch, timestamp
 
@@ -37,6 +38,7 @@ class AuditLog:
             f"CREATE INDEX IF NOT EXISTS audit_log_actor ON {table} (actor, at)",
             f"CREATE INDEX IF NOT EXISTS audit_log_at ON {table} (at)",
         )
+        LogStore(db).create()
 
     def apply(self, db: Database, cursor: Cursor, batch: Batch) -> None:
         """Append each event with its hash, chained to the dispute's previous event."""
