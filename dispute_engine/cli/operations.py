@@ -13,14 +13,17 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from pydantic import SecretStr
 
 from dispute_engine.cli import parse, render
 from dispute_engine.cli.app import app, audit_app, chain_app, projections_app, sla_app
 from dispute_engine.cli.handler import REFUSED, flags_named
 from dispute_engine.cli.session import Session
 from dispute_engine.cli.workflow import DisputeId
+from dispute_engine.database import StorageUrl
 from dispute_engine.domain.actor import Role
 from dispute_engine.domain.errors import ChainNotConfigured, InvalidInput
+from dispute_engine.seals import ensure_key_file
 
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 MIN_EVERY, MAX_EVERY = 0.1, 86_400.0  # seconds between SLA checks: no busy loop, at least daily
@@ -46,11 +49,21 @@ def demo(ctx: typer.Context) -> None:
 
     session = Session.of(ctx)
     wallet = new_hot_wallet()
-    settings = session.settings.model_copy(
-        update={"chains": in_process_chain(), "hot_wallet_key": wallet.key}
-    )
+    update: dict[str, object] = {"chains": in_process_chain(), "hot_wallet_key": wallet.key}
+    if session.settings.sealing_key is None:
+        key_file = demo_key_file(StorageUrl.parse(session.db or session.settings.db))
+        ensure_key_file(key_file)
+        update["sealing_key"] = SecretStr(str(key_file))
+        session.say(f"events sealed with the key in {key_file} (DISPUTE_ENGINE_SEALING_KEY)")
+    settings = session.settings.model_copy(update=update)
     with session.engine(settings) as engine:
         run_demo(engine, sandbox(engine), typer.echo, hot_wallet=wallet.address)
+
+
+def demo_key_file(storage: StorageUrl) -> Path:
+    """Where the demo keeps the key it makes: beside an SQLite file, else in this folder."""
+    path = storage.sqlite_path
+    return Path(f"{path}.sealing-key") if path else Path("dispute-engine.sealing-key")
 
 
 def _chains_configured(session: Session) -> None:
