@@ -12,6 +12,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
+import platformdirs
 import typer
 from pydantic import SecretStr
 
@@ -61,9 +62,11 @@ def demo(ctx: typer.Context) -> None:
 
 
 def demo_key_file(storage: StorageUrl) -> Path:
-    """Where the demo keeps the key it makes: beside an SQLite file, else in this folder."""
+    """Where the demo keeps the key it makes: beside an SQLite file, else in the user's config."""
     path = storage.sqlite_path
-    return Path(f"{path}.sealing-key") if path else Path("dispute-engine.sealing-key")
+    if path:
+        return Path(f"{path}.sealing-key")
+    return platformdirs.user_config_path("dispute-engine") / "demo.sealing-key"
 
 
 def _chains_configured(session: Session) -> None:
