@@ -16,6 +16,7 @@ from uuid import UUID
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from eventsourcing.domain import OriginatorVersionError
 
 from dispute_engine.decision_signatures import SignatureFinding
 from dispute_engine.domain.errors import CorruptHistory, StorageUnavailable
@@ -121,7 +122,9 @@ class LogVerifier:
             return self._decision_signatures()
         except CorruptHistory as error:  # an unreadable event, already named by its seal
             self._problem("decision signatures", f"not all could be checked: {error}")
-            return []
+        except OriginatorVersionError:  # a missing event, already named by its leaf
+            self._problem("decision signatures", "not all could be checked: an event is missing")
+        return []
 
     def _catch_up(self) -> tuple[int, bool]:
         """Append sealed events not logged yet; with no right to write, report them instead."""
