@@ -23,6 +23,7 @@ from dispute_engine.domain.errors import CorruptHistory, StorageUnavailable
 from dispute_engine.engine_core import EngineCore
 from dispute_engine.log_store import LEAVES, LOG_VERSION, LogStore
 from dispute_engine.merkle import MerkleTree, leaf_hash
+from dispute_engine.sealed_recorders import SEALS
 from dispute_engine.seals import InvalidSeal, KeyRing, Seal, event_message
 from dispute_engine.witness import WitnessUnavailable, read_witness, witness_problems
 
@@ -190,7 +191,7 @@ class LogVerifier:
             rows = db.fetchall(
                 f"SELECT {nid} AS nid, e.originator_id, e.originator_version, e.topic, "
                 f"e.state, s.seal FROM {self._core.events_table} e "
-                f"LEFT JOIN {db.table('event_seals')} s ON s.originator_id = e.originator_id "
+                f"LEFT JOIN {db.table(SEALS)} s ON s.originator_id = e.originator_id "
                 f"AND s.originator_version = e.originator_version "
                 f"WHERE {nid} > ? ORDER BY {nid} LIMIT {_PAGE}",
                 [last],

@@ -18,11 +18,10 @@ from dispute_engine.checkpoints import Checkpoint
 from dispute_engine.database import Cursor, Database
 from dispute_engine.log_store import LOG_TABLES, LOG_VERSION, LogLeaf, LogStore
 from dispute_engine.merkle import Frontier
+from dispute_engine.sealed_recorders import SEALS
 from dispute_engine.seals import InvalidSeal, KeyRing, Seal, event_leaf_hash, event_message
 from dispute_engine.witness import WitnessWriter
 from projections.view import Batch
-
-SEALS = "event_seals"
 
 
 class AuditLog:
