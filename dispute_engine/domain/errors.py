@@ -19,6 +19,7 @@ DisputeEngineError
 ├── ChainNotConfigured (LookupError)     no node for the dispute's chain
 ├── StorageUnavailable (ConnectionError) the database cannot be opened, reached or written
 ├── CorruptHistory                       a stored event is unreadable or missing
+├── EvidenceAltered                      evidence bytes no longer have their sha256
 ├── EngineShutDown                       the engine was shut down; open a new one
 ├── PayoutFailed                         the payout rail refused; nothing was recorded
 ├── PayoutRefused                        the payout breaks the gateway's own checks (decimals,
@@ -44,6 +45,20 @@ class DisputeEngineError(Exception):
         super().__init__(message)
         self.message = message
         self.dispute_id = dispute_id
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle by state, so an error crosses a process boundary whatever its signature."""
+        return (_rebuilt, (type(self), self.args, self.__dict__))
+
+
+def _rebuilt(
+    kind: type[DisputeEngineError], args: tuple[Any, ...], state: dict[str, Any]
+) -> DisputeEngineError:
+    """An error restored from a pickle: its arguments and attributes, without ``__init__``."""
+    error = kind.__new__(kind)
+    Exception.__init__(error, *args)
+    error.__dict__.update(state)
+    return error
 
 
 class InvalidInput(DisputeEngineError, ValueError):
@@ -149,6 +164,17 @@ class CorruptHistory(DisputeEngineError):
         self.version = version
 
 
+class EvidenceAltered(DisputeEngineError):
+    """Raised when stored evidence bytes no longer hash to the sha256 they were stored under.
+
+    ``sha256`` names the evidence. Nothing is returned.
+    """
+
+    def __init__(self, message: str, *, sha256: str) -> None:
+        super().__init__(message)
+        self.sha256 = sha256
+
+
 class EngineShutDown(DisputeEngineError):
     """Raised when an engine is used after ``shutdown()``; open a new one."""
 
@@ -215,7 +241,8 @@ class PayoutRefused(DisputeEngineError):
     its decimals differ from the asset's, or it exceeds a per-payout or per-day limit.
 
     Nothing was paid and nothing was recorded; the dispute stays approved. ``reason`` is
-    ``decimals``, ``per_payout`` or ``per_day``.
+    ``decimals``, ``per_payout`` or ``per_day``; ``approval_signature`` or ``unsealed_event``
+    when the approval, or any stored event of the dispute, does not stand.
     """
 
     def __init__(self, message: str, *, reason: str, dispute_id: UUID | None = None) -> None:
