@@ -2,7 +2,7 @@
 
 Files, each JSON Lines (one JSON object a line) so every problem is named by file and line:
 
-- ``manifest.json``: ``{"format": "dispute-engine/audit-bundle/v1", "events": N}``
+- ``manifest.json``: ``{"format": "dispute-engine/audit-bundle/v1", "events": N, "disputes": M}``
 - ``keys.jsonl``: ``{"key_id", "public_key"}`` (hex), every key that sealed or signed anything
 - ``checkpoints.jsonl``: signed checkpoints, oldest first, as the witness keeps them
 - ``consistency.jsonl``: ``{"old_size", "new_size", "proof"}`` between consecutive checkpoints
@@ -10,9 +10,13 @@ Files, each JSON Lines (one JSON object a line) so every problem is named by fil
   "tree_size", "inclusion_proof"}``; ``state`` is the stored state bytes in base64 (what a replay
   decodes), ``seal`` is ``key_id:signature``, and the proof leads to the checkpoint of
   ``tree_size``
+- ``disputes.jsonl``: ``{"dispute_id", "version", "state"}`` for each dispute whose events in
+  the bundle start at version 1: its state (a ``DisputeView`` as canonical JSON text) as the
+  engine read it after ``version``, its last event in the bundle
 
 :func:`verify_bundle` needs no database and none of the storage code: only the Merkle
-verifiers, the seals and the checkpoints. Hashes and proofs are hex.
+verifiers, the seals, the checkpoints, and the domain's events to replay each dispute
+(:mod:`dispute_engine.replay`). Hashes and proofs are hex.
 """
 
 from __future__ import annotations
@@ -31,17 +35,21 @@ from uuid import UUID
 from dispute_engine.checkpoints import Checkpoint, InvalidCheckpoint
 from dispute_engine.json_lines import json_line
 from dispute_engine.merkle import InvalidProof, MerkleTree, verify_consistency, verify_inclusion
+from dispute_engine.replay import ReplayFailed, event_mapper, is_dispute_topic, replayed_state
 from dispute_engine.seals import InvalidSeal, KeyRing, Seal, event_leaf_hash, key_id
 
 T = TypeVar("T")
 BUNDLE_FORMAT = "dispute-engine/audit-bundle/v1"
-MANIFEST, KEYS, CHECKPOINTS, CONSISTENCY, EVENTS = (
+MANIFEST, KEYS, CHECKPOINTS, CONSISTENCY, EVENTS, DISPUTES = (
     "manifest.json",
     "keys.jsonl",
     "checkpoints.jsonl",
     "consistency.jsonl",
     "events.jsonl",
+    "disputes.jsonl",
 )
+FILES = (MANIFEST, KEYS, CHECKPOINTS, CONSISTENCY, EVENTS, DISPUTES)
+_STATE_DEPTH = 32  # a dispute's state nests its claim, decision, chain facts, transfers
 
 
 @dataclass(frozen=True)
@@ -62,6 +70,15 @@ class BundleEvent:
 
 
 @dataclass(frozen=True)
+class DisputeState:
+    """A dispute's state after ``version`` as canonical JSON text (see ``replay.state_json``)."""
+
+    dispute_id: UUID
+    version: int
+    state: str
+
+
+@dataclass(frozen=True)
 class Problem:
     """One thing that does not hold, at a line of a file of the bundle (line 0: the file)."""
 
@@ -79,11 +96,12 @@ class BundleReport:
 
     events: int = 0
     checkpoints: int = 0
+    disputes: int = 0
     problems: list[Problem] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        """True when every event is proven in the log and every checkpoint holds."""
+        """True when every event is proven, every checkpoint holds, every state replays."""
         return not self.problems
 
 
@@ -98,10 +116,12 @@ def build_bundle(
     leaves: Sequence[bytes],
     checkpoints: Sequence[Checkpoint],
     public_keys: Iterable[bytes],
+    states: Sequence[DisputeState] = (),
 ) -> None:
     """Write a bundle for ``events`` of the log whose leaf hashes are ``leaves``.
 
-    Each event is proven against the last checkpoint. Raises FileExistsError if ``out``
+    Each event is proven against the last checkpoint; ``states`` are the disputes' states
+    for a replay to match. Raises FileExistsError if ``out``
     already holds a bundle file, ValueError when there is no checkpoint or an event is not
     under the last one, and MerkleError when a checkpoint is larger than ``leaves``.
     """
@@ -110,7 +130,9 @@ def build_bundle(
     last = checkpoints[-1]
     tree = MerkleTree(leaves[: last.tree_size])
     lines = {
-        MANIFEST: [_dump({"format": BUNDLE_FORMAT, "events": len(events)})],
+        MANIFEST: [
+            _dump({"format": BUNDLE_FORMAT, "events": len(events), "disputes": len(states)})
+        ],
         KEYS: [_dump({"key_id": key_id(raw), "public_key": raw.hex()}) for raw in public_keys],
         CHECKPOINTS: [c.to_json() + "\n" for c in checkpoints],
         CONSISTENCY: [
@@ -124,6 +146,10 @@ def build_bundle(
             for a, b in itertools.pairwise(checkpoints)
         ],
         EVENTS: [],
+        DISPUTES: [
+            _dump({"dispute_id": str(s.dispute_id), "version": s.version, "state": s.state})
+            for s in states
+        ],
     }
     for event in events:
         if not 0 <= event.leaf_index < last.tree_size:
@@ -198,9 +224,12 @@ class _Verifier:
         self.report = BundleReport()
         self.ring = KeyRing()
         self.roots: dict[int, bytes] = {}
-        self.expected_events: int | None = None
+        self.expected: dict[str, int | None] = {"events": None, "disputes": None}
         self.last_leaf = -1
         self.versions: dict[UUID, int] = {}
+        self.proven: dict[UUID, list[tuple[int, str, bytes]]] = {}
+        self.stated: set[UUID] = set()
+        self.mapper = event_mapper()
 
     def problem(self, file: str, line: int, message: str) -> None:
         self.report.problems.append(Problem(file, line, message))
@@ -235,6 +264,7 @@ class _Verifier:
         self.report.checkpoints = len(checkpoints)
         self.consistency(checkpoints)
         self.events()
+        self.disputes()
         return self.report
 
     def guard(
@@ -242,7 +272,7 @@ class _Verifier:
     ) -> T | None:
         try:
             return check(item)
-        except (_Bad, InvalidSeal, InvalidProof, InvalidCheckpoint) as error:
+        except (_Bad, InvalidSeal, InvalidProof, InvalidCheckpoint, ReplayFailed) as error:
             self.problem(file, number, str(error))
             return None
 
@@ -257,11 +287,17 @@ class _Verifier:
         number, item = found[0]
         if item.get("format") != BUNDLE_FORMAT:
             self.problem(MANIFEST, number, f"format is not {BUNDLE_FORMAT}")
-        self.expected_events = self.guard(
-            MANIFEST, number, functools.partial(_int, name="events"), item
-        )
-        if sorted(item) != ["events", "format"]:
-            self.problem(MANIFEST, number, "the fields must be exactly events, format")
+        for name in self.expected:
+            self.expected[name] = self.guard(
+                MANIFEST, number, functools.partial(_int, name=name), item
+            )
+        if sorted(item) != ["disputes", "events", "format"]:
+            self.problem(MANIFEST, number, "the fields must be exactly disputes, events, format")
+
+    def count(self, name: str, file: str, found: int) -> None:
+        expected = self.expected[name]
+        if expected is not None and found != expected:
+            self.problem(MANIFEST, 1, f"says {expected} {name}; {file} holds {found}")
 
     def key(self, item: dict[str, Any]) -> None:
         _fields(item, ("key_id", "public_key"))
@@ -303,10 +339,7 @@ class _Verifier:
     def events(self) -> None:
         found = self.lines(EVENTS)
         self.report.events = len(found)
-        if self.expected_events is not None and len(found) != self.expected_events:
-            self.problem(
-                MANIFEST, 1, f"says {self.expected_events} events; {EVENTS} holds {len(found)}"
-            )
+        self.count("events", EVENTS, len(found))
         for number, item in found:
             self.guard(EVENTS, number, self.event, item)
 
@@ -351,10 +384,49 @@ class _Verifier:
         verify_inclusion(
             event.leaf_index, size, event.leaf, _hashes(item, "inclusion_proof"), self.roots[size]
         )
+        self.proven.setdefault(originator, []).append((event.version, event.topic, state))
+
+    def disputes(self) -> None:
+        found = self.lines(DISPUTES)
+        self.report.disputes = len(found)
+        self.count("disputes", DISPUTES, len(found))
+        for number, item in found:
+            self.guard(DISPUTES, number, self.dispute, item)
+        for originator, events in self.proven.items():
+            replayable = events[0][0] == 1 and is_dispute_topic(events[0][1])
+            if replayable and originator not in self.stated:
+                self.problem(DISPUTES, 0, f"no state for dispute {originator}")
+
+    def dispute(self, item: dict[str, Any]) -> None:
+        _fields(item, ("dispute_id", "state", "version"))
+        try:
+            dispute_id = UUID(_text(item, "dispute_id"))
+            state = json_line(_text(item, "state"), max_depth=_STATE_DEPTH)
+        except ValueError as error:
+            raise _Bad(f"unreadable dispute_id or state: {error}") from error
+        if dispute_id in self.stated:
+            raise _Bad(f"a second state for dispute {dispute_id}")
+        self.stated.add(dispute_id)
+        version = _int(item, "version")
+        events = self.proven.get(dispute_id, [])
+        if [v for v, _, _ in events] != list(range(1, version + 1)):
+            raise _Bad(
+                f"the proven events of dispute {dispute_id} are not exactly versions 1 to "
+                f"{version}: its state cannot be replayed"
+            )
+        replayed = replayed_state(dispute_id, events, self.mapper)
+        if state != replayed:
+            differ = (
+                sorted(k for k in state.keys() | replayed.keys() if state.get(k) != replayed.get(k))
+                if isinstance(state, dict)
+                else ["the whole state"]
+            )
+            raise _Bad(f"replaying the events gives another state: {', '.join(differ)} differ")
 
 
 def verify_bundle(path: Path, *, trusted_keys: Iterable[bytes] | None = None) -> BundleReport:
-    """Check a bundle folder offline: every seal, checkpoint, consistency and inclusion proof.
+    """Check a bundle folder offline: every seal, checkpoint, consistency and inclusion proof,
+    and that replaying each dispute's events gives the state the bundle carries.
 
     With ``trusted_keys`` (raw public keys the auditor got from the operator out of band), a
     key in the bundle that is not among them is a problem. Never raises for a bad bundle:
