@@ -23,6 +23,7 @@ from dispute_engine.checkpoints import Checkpoint
 from dispute_engine.database import Cursor, Database
 from dispute_engine.merkle import Frontier, Node
 
+LOG_VERSION = 2  # the audit log's version in projection_versions (1 was a sha256 chain)
 LEAVES, NODES, CHECKPOINTS = "audit_leaves", "audit_nodes", "audit_checkpoints"
 LOG_TABLES = (LEAVES, NODES, CHECKPOINTS)
 _LEAF_COLUMNS = (
@@ -70,6 +71,19 @@ class LogLeaf:
             self.actor,
             utc_text(self.at),
         )
+
+    def export(self) -> dict[str, Any]:
+        """The leaf as an export row (the hash in hex)."""
+        return {
+            "leaf_index": self.leaf_index,
+            "position": self.notification_id,
+            "dispute_id": str(self.dispute_id),
+            "version": self.version,
+            "event": self.event,
+            "actor": self.actor,
+            "at": utc_text(self.at),
+            "leaf_hash": self.leaf.hex(),
+        }
 
     @classmethod
     def of(cls, row: Any) -> LogLeaf:

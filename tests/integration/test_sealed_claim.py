@@ -12,9 +12,9 @@ import psycopg
 import pytest
 from pydantic import SecretStr
 
-from dispute_engine import Actor, DisputeEngine, FileDispute, Settings
+from dispute_engine import Actor, DisputeEngine, FileDispute
 from tests.conftest import PG_URL, FakeClock
-from tests.factories import file_dispute, filing
+from tests.factories import file_dispute, filing, sealed_settings
 
 MARKER = "Okapi-Marmot-5521"
 DESCRIPTION = f"Sent 125.50 USDT from my card ending {MARKER}; never credited"
@@ -23,14 +23,14 @@ DESCRIPTION = f"Sent 125.50 USDT from my card ending {MARKER}; never credited"
 @pytest.fixture
 def keyed(db_url: str, clock: FakeClock) -> Iterator[DisputeEngine]:
     key = SecretStr(base64.b64encode(os.urandom(32)).decode())
-    engine = DisputeEngine.open(db_url, clock=clock, settings=Settings(master_key=key))
+    engine = DisputeEngine.open(db_url, clock=clock, settings=sealed_settings(master_key=key))
     yield engine
     engine.shutdown()
 
 
 def stored_anywhere(db_url: str, marker: str) -> list[str]:
     """Where the marker appears in the raw database: SQLite's files, or every PostgreSQL table
-    of the test's schema read as text."""
+    of the test's schema read as text (bytes show as hex there, so the marker's hex counts)."""
     if db_url.startswith("sqlite:///"):
         path = Path(db_url.removeprefix("sqlite:///"))
         files = [p for p in path.parent.glob(path.name + "*") if p.is_file()]
@@ -43,7 +43,7 @@ def stored_anywhere(db_url: str, marker: str) -> list[str]:
         ).fetchall()
         for (table,) in tables:
             rows = conn.execute(f'SELECT t::text FROM "{schema}"."{table}" AS t').fetchall()
-            found += [table for (row,) in rows if marker in row]
+            found += [table for (row,) in rows if marker in row or marker.encode().hex() in row]
     return found
 
 
@@ -74,9 +74,9 @@ def test_forgetting_erases_the_description_and_keeps_every_other_fact(
     assert view.claim.description == "[erased]"
     assert str(view.disputed_amount) == "125.5"
     assert view.assignee == "alice"
-    checked, problems = keyed.verify_audit_log()
-    assert checked > 0
-    assert [p for p in problems if p.problem != "not in the audit log yet"] == []
+    report = keyed.audit.verify()
+    assert report.logged > 0
+    assert report.ok, report.problems
 
 
 def test_a_retried_sealed_filing_returns_the_same_dispute(keyed: DisputeEngine, alice: Actor):

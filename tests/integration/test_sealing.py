@@ -6,22 +6,13 @@ from collections.abc import Iterator
 from uuid import UUID
 
 import pytest
-from pydantic import SecretStr
 
-from dispute_engine import Actor, DisputeEngine, Settings
+from dispute_engine import Actor, DisputeEngine
 from dispute_engine.domain.errors import ConcurrencyConflict
 from dispute_engine.seals import Seal, SigningKey
 from tests.conftest import FakeClock
-from tests.factories import file_dispute
-
-KEY = SigningKey.generate()
-
-
-def sealed_settings(key: SigningKey = KEY, retired: tuple[SigningKey, ...] = ()) -> Settings:
-    return Settings(
-        sealing_key=SecretStr(key.private_bytes().hex()),
-        retired_sealing_keys=tuple(k.public_key.hex() for k in retired),
-    )
+from tests.factories import SEALING_KEY as KEY
+from tests.factories import file_dispute, sealed_settings
 
 
 @pytest.fixture
@@ -83,7 +74,9 @@ def test_seals_by_a_retired_key_still_verify(db_url: str, clock: FakeClock, alic
     file_dispute(old, alice)
     old.shutdown()
     new_key = SigningKey.generate()
-    engine = DisputeEngine.open(db_url, clock=clock, settings=sealed_settings(new_key, (KEY,)))
+    engine = DisputeEngine.open(
+        db_url, clock=clock, settings=sealed_settings(new_key, retired=(KEY,))
+    )
     try:
         file_dispute(engine, alice, idempotency_key="second")
         ring = engine._core.events.ring
