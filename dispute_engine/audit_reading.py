@@ -82,8 +82,9 @@ class BundleExport:
     def write(self, out: Path, where: LeafFilter) -> BundleWritten:
         """Write the bundle of every matching event under the newest checkpoint to ``out``.
 
-        Raises InvalidInput when no matching event is under a checkpoint yet or ``out`` holds
-        a bundle or cannot be written, CorruptHistory when a logged event is missing from the
+        Raises InvalidInput when no matching event is under a checkpoint yet, a key that
+        sealed or signed them is not known, or ``out`` holds a bundle or cannot be written,
+        CorruptHistory when a logged event is missing from the
         store or has no readable seal.
         """
         checkpoints = self._log.checkpoints()
@@ -98,6 +99,15 @@ class BundleExport:
                 + (f" ({later} wait for the next checkpoint)" if later else ""),
             )
         events = self._events(chosen)
+        keys = self._core.events.ring.public_keys()
+        used = {e.seal.key_id for e in events} | {c.key_id for c in checkpoints}
+        missing = sorted(used - set(keys))
+        if missing:
+            raise InvalidInput.of(
+                "retired_sealing_keys",
+                f"the public keys {', '.join(missing)} signed this history: give them "
+                "(DISPUTE_ENGINE_RETIRED_SEALING_KEYS) so the bundle carries them",
+            )
         states = self._states(events)
         try:
             build_bundle(
@@ -105,7 +115,7 @@ class BundleExport:
                 events=events,
                 leaves=[leaf.leaf for leaf in self._log.leaves(limit=size)],
                 checkpoints=checkpoints,
-                public_keys=self._core.events.ring.public_keys().values(),
+                public_keys=keys.values(),
                 states=states,
             )
         except FileExistsError:

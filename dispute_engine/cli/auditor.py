@@ -19,6 +19,16 @@ from dispute_engine.cli.session import Session
 from dispute_engine.domain.errors import InvalidInput
 from dispute_engine.seals import decode_key
 
+# The engine's field names, as the flags that set them.
+FLAGS = {
+    "ID": "--dispute",
+    "dispute": "--dispute",
+    "actor": "--actor",
+    "event": "--event",
+    "since": "--since",
+    "until": "--until",
+    "out": "--out",
+}
 Moment = Annotated[
     str | None, typer.Option(help="ISO 8601 time with a zone; inclusive.", show_default=False)
 ]
@@ -45,7 +55,7 @@ def export_bundle(
         raise InvalidInput.of("--out", "name the folder to write the bundle to")
     if (dispute, since, until) == (None, None, None):
         raise InvalidInput.of("--dispute", "give a dispute, --since/--until, or both")
-    with flags_named({"ID": "--dispute", "dispute": "--dispute", "out": "--out"}):
+    with flags_named(FLAGS):
         dispute_id = None if dispute is None else parse.dispute_id(dispute)
         start = None if since is None else parse.moment(since, "--since")
         end = None if until is None else parse.moment(until, "--until")
@@ -85,7 +95,7 @@ def audit_log(
     The leaf index is what `audit export` proves an event's inclusion by. Reads only.
     """
     session = Session.of(ctx)
-    with flags_named({"ID": "--dispute", "actor": "--actor", "event": "--event"}):
+    with flags_named(FLAGS):
         dispute_id = None if dispute is None else parse.dispute_id(dispute)
         start = None if since is None else parse.moment(since, "--since")
         end = None if until is None else parse.moment(until, "--until")
@@ -138,7 +148,7 @@ def audit_verify_bundle(
     """Verify an offline bundle without a database: seals, checkpoints, consistency and
     inclusion proofs, and that replaying each dispute's events gives the state it carries.
 
-    Exits 1 naming each problem by file and line.
+    Exits 1, having printed each problem as `file:line: why`.
     """
     session = Session.of(ctx)
     if not folder.is_dir():
@@ -149,14 +159,13 @@ def audit_verify_bundle(
         else [decode_key(text, field="--trusted-key") for text in trusted_key]
     )
     report = verify_bundle(folder, trusted_keys=trusted)
-    if not session.as_json:
-        for problem in report.problems:
-            typer.echo(str(problem), err=True)
-    line = (
-        f"OK: {report.events} events proven in the log, {report.checkpoints} checkpoints "
-        f"consistent, {report.disputes} dispute states replayed"
+    lines = (
+        [
+            f"OK: {report.events} events proven in the log, {report.checkpoints} checkpoints "
+            f"consistent, {report.disputes} dispute states replayed"
+        ]
         if report.ok
-        else f"FAILED: {len(report.problems)} problems in {folder}"
+        else [str(problem) for problem in report.problems]
     )
     session.lines(
         {
@@ -168,7 +177,11 @@ def audit_verify_bundle(
                 {"file": p.file, "line": p.line, "message": p.message} for p in report.problems
             ],
         },
-        [line],
+        lines,
     )
     if not report.ok:
+        typer.echo(
+            f"error: the bundle in {folder} does not verify: {len(report.problems)} problems",
+            err=True,
+        )
         raise typer.Exit(REFUSED)

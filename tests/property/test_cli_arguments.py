@@ -78,7 +78,9 @@ COMMANDS: dict[tuple[str, ...], tuple[str, ...]] = {
     ("sla", "check"): (),
     ("sla", "report"): ("--days",),
     ("audit", "verify"): (),
-    ("audit", "export"): ("--format", "--output"),
+    ("audit", "export"): ("--format", "--output", "--dispute", "--since", "--until", "--out"),
+    ("audit", "log"): ("--dispute", "--event", "--since", "--until"),
+    ("audit", "verify-bundle"): ("--trusted-key",),
     ("chain",): (),
     ("sla",): (),
     (): (),
@@ -172,6 +174,7 @@ POSITIONALS: dict[tuple[str, ...], tuple[str, ...]] = {
     ("add-evidence",): ("ID", "FILE"),
     ("note",): ("ID", "TEXT"),
     ("chain", "lookup"): ("ID",),
+    ("audit", "verify-bundle"): ("FILE",),
     ("projections", "rebuild"): ("TEXT",),
 }
 DATABASES = (
