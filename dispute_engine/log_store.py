@@ -208,6 +208,23 @@ class LogStore:
                 return
             start = batch[-1].leaf_index + 1
 
+    def leaf_hashes(self, page: int = 50_000) -> Iterator[tuple[int, str, int, bytes]]:
+        """Every leaf's index, originator id (text), version and hash in log order: what
+        rebuilding the tree needs, read lean."""
+        start = 0
+        table = self.db.table(LEAVES)
+        while True:
+            rows = self.db.fetchall(
+                f"SELECT leaf_index, originator_id, version, leaf FROM {table} "
+                f"WHERE leaf_index >= ? ORDER BY leaf_index LIMIT {int(page)}",
+                [start],
+            )
+            for r in rows:
+                yield int(r["leaf_index"]), str(r["originator_id"]), int(r["version"]), r["leaf"]
+            if len(rows) < page:
+                return
+            start = int(rows[-1]["leaf_index"]) + 1
+
     def leaf_of(self, dispute_id: UUID, version: int) -> LogLeaf | None:
         """The leaf of one event, or None when it is not logged."""
         rows = self.db.fetchall(

@@ -16,6 +16,7 @@ from uuid import UUID
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from eventsourcing.domain import OriginatorVersionError
 
 from dispute_engine.decision_signatures import SignatureFinding
 from dispute_engine.domain.errors import CorruptHistory, StorageUnavailable
@@ -78,10 +79,13 @@ class LogVerifier:
         self._ring = ring
         self._decision_signatures = decision_signatures
         self._problems: list[AuditProblem] = []
+        self._named: set[tuple[UUID, int]] = set()
 
     def _problem(self, subject: str, problem: str, key: tuple[UUID, int] | None = None) -> None:
         dispute_id, version = key if key is not None else (None, None)
         self._problems.append(AuditProblem(subject, problem, dispute_id, version))
+        if key is not None:
+            self._named.add(key)
 
     def run(self, witness: Path | None, progress: Progress | None) -> AuditReport:
         """The whole audit. Raises StorageUnavailable when the store cannot be read at all."""
@@ -121,7 +125,9 @@ class LogVerifier:
             return self._decision_signatures()
         except CorruptHistory as error:  # an unreadable event, already named by its seal
             self._problem("decision signatures", f"not all could be checked: {error}")
-            return []
+        except OriginatorVersionError:  # a missing event, already named by its leaf
+            self._problem("decision signatures", "not all could be checked: an event is missing")
+        return []
 
     def _catch_up(self) -> tuple[int, bool]:
         """Append sealed events not logged yet; with no right to write, report them instead."""
@@ -194,20 +200,22 @@ class LogVerifier:
                 return
             last = int(rows[-1]["nid"])
 
-    def _events(self, total: int, progress: Progress | None) -> dict[tuple[UUID, int], bytes]:
-        """Check every seal; returns the leaf hash of each event whose seal holds."""
+    def _events(self, total: int, progress: Progress | None) -> dict[tuple[str, int], bytes]:
+        """Check every seal; returns the leaf hash of each event whose seal holds, by
+        dispute id (text) and version."""
         keys: dict[str, Ed25519PublicKey] = {
             kid: Ed25519PublicKey.from_public_bytes(raw)
             for kid, raw in self._ring.public_keys().items()
         }
-        sealed: dict[tuple[UUID, int], bytes] = {}
+        sealed: dict[tuple[str, int], bytes] = {}
         done = 0
         for row in self._stored():
-            key = (UUID(str(row["originator_id"])), int(row["originator_version"]))
+            oid = row["originator_id"]
+            key = (oid if isinstance(oid, UUID) else UUID(oid), int(row["originator_version"]))
             message = event_message(*key, str(row["topic"]), bytes(row["state"]))
             problem = self._seal_problem(row["seal"], message, keys)
             if problem is None:
-                sealed[key] = leaf_hash(message)
+                sealed[str(key[0]), key[1]] = leaf_hash(message)
             else:
                 self._problem(_event_subject(*key), problem, key)
             done += 1
@@ -236,37 +244,34 @@ class LogVerifier:
             return "its seal does not verify: altered, moved or forged since it was stored"
         return None
 
-    def _leaves(self, store: LogStore, sealed: dict[tuple[UUID, int], bytes]) -> MerkleTree:
+    def _leaves(self, store: LogStore, sealed: dict[tuple[str, int], bytes]) -> MerkleTree:
         """Rebuild the tree from the log's leaves; compare each leaf with the store."""
         tree = MerkleTree()
-        seen: set[tuple[UUID, int]] = set()
-        for leaf in store.all_leaves():
-            key = (leaf.dispute_id, leaf.version)
-            if leaf.leaf_index != tree.size:
-                self._problem(f"leaf {leaf.leaf_index}", f"leaf indices skip from {tree.size}", key)
-            tree.append(leaf.leaf)
-            seen.add(key)
-            expected = sealed.get(key)
-            if expected is None:
-                if not self._names(key):
-                    self._problem(
-                        _event_subject(*key),
-                        f"logged as leaf {leaf.leaf_index}, missing from the event store (deleted)",
-                        key,
-                    )
-            elif expected != leaf.leaf:
+        seen: set[tuple[str, int]] = set()
+        for index, dispute_id, version, digest in store.leaf_hashes():
+            leaf = bytes(digest)
+            if index != tree.size:
+                self._problem(f"leaf {index}", f"leaf indices skip from {tree.size}")
+            tree.append(leaf)
+            seen.add((dispute_id, version))
+            expected = sealed.get((dispute_id, version))
+            if expected == leaf:
+                continue
+            key = (UUID(dispute_id), version)
+            if expected is not None:
+                self._problem(
+                    _event_subject(*key), f"differs from what leaf {index} of the log holds", key
+                )
+            elif key not in self._named:  # a bad seal is named already
                 self._problem(
                     _event_subject(*key),
-                    f"differs from what leaf {leaf.leaf_index} of the log holds",
+                    f"logged as leaf {index}, missing from the event store (deleted)",
                     key,
                 )
-        for key in sealed.keys() - seen:
+        for dispute_id, version in sorted(sealed.keys() - seen):
+            key = (UUID(dispute_id), version)
             self._problem(_event_subject(*key), "is sealed but not in the audit log yet", key)
         return tree
-
-    def _names(self, key: tuple[UUID, int]) -> bool:
-        """Whether a problem about this event was already named (a bad seal, say)."""
-        return any(p.dispute_id == key[0] and p.version == key[1] for p in self._problems)
 
     def _nodes(self, store: LogStore, tree: MerkleTree) -> None:
         stored = 0

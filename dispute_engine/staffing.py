@@ -9,6 +9,7 @@ from typing import Any
 from uuid import UUID
 
 from dispute_engine.decision_signatures import (
+    SIGNED,
     SignatureFinding,
     check_decision_signatures,
     signed_action,
@@ -217,5 +218,17 @@ class Staffing:
         """Every approval, send-back and execution whose signature does not stand."""
         with self._core.storage_boundary():
             events = self._core.events
-            stream = (events.mapper.to_domain_event(n) for n in all_notifications(events.recorder))
+            # Only disputes with a signed step are replayed: a stored event's topic names
+            # its class, so they are found without decoding anything.
+            names = {f".{kind.__name__}" for kind in SIGNED}
+            signed = {
+                n.originator_id
+                for n in all_notifications(events.recorder)
+                if n.topic[n.topic.rfind(".") :] in names
+            }
+            stream = (
+                events.mapper.to_domain_event(n)
+                for n in all_notifications(events.recorder)
+                if n.originator_id in signed
+            )
             return check_decision_signatures(stream, self.directory)

@@ -63,9 +63,9 @@ class AuditLog:
         frontier = store.frontier(cursor)
         leaves: list[LogLeaf] = []
         for notification, event in batch:
-            dispute_id = UUID(str(notification.originator_id))
+            dispute_id = _uuid(notification.originator_id)
             key = (dispute_id, notification.originator_version)
-            if key in logged or not self._sealed(seals.get(key), notification):
+            if key in logged or not self._sealed(seals.get(key), key, notification):
                 continue  # logged once already, or forged: the audit names it
             logged.add(key)
             leaves.append(
@@ -84,7 +84,7 @@ class AuditLog:
         store.append(cursor, frontier, leaves)
         self._checkpoint(store, cursor, frontier)
 
-    def _sealed(self, text: str | None, notification: Any) -> bool:
+    def _sealed(self, text: str | None, key: tuple[UUID, int], notification: Any) -> bool:
         if text is None:
             return False
         try:
@@ -92,12 +92,7 @@ class AuditLog:
             self.ring.verify(
                 seal.key_id,
                 seal.signature,
-                event_message(
-                    UUID(str(notification.originator_id)),
-                    notification.originator_version,
-                    notification.topic,
-                    notification.state,
-                ),
+                event_message(*key, notification.topic, notification.state),
             )
         except InvalidSeal:
             return False
@@ -106,7 +101,7 @@ class AuditLog:
     @staticmethod
     def _seals(db: Database, cursor: Cursor, batch: Batch) -> dict[tuple[UUID, int], str]:
         """The stored seals of the batch's events, by dispute id and version."""
-        ids = sorted({n.originator_id for n, _ in batch}, key=str)
+        ids = sorted({_uuid(n.originator_id) for n, _ in batch})
         if not ids:
             return {}
         db.execute(
@@ -114,10 +109,10 @@ class AuditLog:
             f"SELECT originator_id, originator_version, seal FROM {db.table(SEALS)} "
             f"WHERE originator_id IN ({', '.join('?' for _ in ids)}) "
             "AND originator_version >= ?",
-            [*(db.originator_key(UUID(str(i))) for i in ids), _lowest(batch)],
+            [*(db.originator_key(i) for i in ids), _lowest(batch)],
         )
         return {
-            (UUID(str(r["originator_id"])), int(r["originator_version"])): str(r["seal"])
+            (_uuid(r["originator_id"]), int(r["originator_version"])): str(r["seal"])
             for r in cursor.fetchall()
         }
 
@@ -151,6 +146,11 @@ class AuditLog:
         store.add_checkpoint(cursor, checkpoint)
         if self.witness is not None:
             self.witness.append(checkpoint)  # WitnessUnavailable undoes the whole batch
+
+
+def _uuid(value: object) -> UUID:
+    """An originator id as the library or a driver gives it (a UUID, or hex text)."""
+    return value if isinstance(value, UUID) else UUID(str(value))
 
 
 def _lowest(batch: Batch) -> int:
