@@ -17,7 +17,7 @@ from dispute_engine.cli.app import audit_app
 from dispute_engine.cli.handler import REFUSED, flags_named
 from dispute_engine.cli.session import Session
 from dispute_engine.domain.errors import InvalidInput
-from dispute_engine.seals import decode_key
+from dispute_engine.seals import decode_key, key_ring
 
 # The engine's field names, as the flags that set them.
 FLAGS = {
@@ -185,3 +185,32 @@ def audit_verify_bundle(
             err=True,
         )
         raise typer.Exit(REFUSED)
+
+
+@audit_app.command("keys")
+def audit_keys(ctx: typer.Context) -> None:
+    """The engine's public keys (DISPUTE_ENGINE_SEALING_KEY's and the retired ones): what an
+    auditor passes to `audit verify-bundle --trusted-key`, handed over another way than the
+    bundle. Opens no database."""
+    session = Session.of(ctx)
+    secret = session.settings.sealing_key
+    ring = key_ring(
+        None if secret is None else secret.get_secret_value(),
+        session.settings.retired_sealing_keys,
+    )
+    current = None if ring.current is None else ring.current.key_id
+    keys = [
+        {"key_id": kid, "public_key": raw.hex(), "use": "current" if kid == current else "retired"}
+        for kid, raw in ring.public_keys().items()
+    ]
+    if not keys:
+        raise InvalidInput.of(
+            "DISPUTE_ENGINE_SEALING_KEY", "no key is set (nor DISPUTE_ENGINE_RETIRED_SEALING_KEYS)"
+        )
+    session.emit(
+        keys,
+        lambda: render.table(
+            ("KEY ID", "PUBLIC KEY", "USE"),
+            [(k["key_id"], k["public_key"], k["use"]) for k in keys],
+        ),
+    )

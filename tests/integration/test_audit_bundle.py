@@ -284,3 +284,17 @@ def test_a_bundle_needs_the_public_keys_that_signed_the_history(
     assert code == 2
     assert "DISPUTE_ENGINE_RETIRED_SEALING_KEYS" in stderr
     assert not (tmp_path / "b").exists()
+
+
+def test_the_keys_command_prints_the_public_keys_an_auditor_should_trust():
+    retired = SigningKey.generate()
+    env = {**sealed_env(), "DISPUTE_ENGINE_RETIRED_SEALING_KEYS": f'["{retired.public_key.hex()}"]'}
+    code, stdout, stderr = cli("audit", "keys", "--json", env=env)
+    assert code == 0, stderr
+    assert sorted((k["public_key"], k["use"]) for k in json.loads(stdout)) == sorted(
+        [(SEALING_KEY.public_key.hex(), "current"), (retired.public_key.hex(), "retired")]
+    )
+    assert SEALING_KEY.private_bytes().hex() not in stdout
+    code, _, stderr = cli("audit", "keys", env={"DISPUTE_ENGINE_SEALING_KEY": ""})
+    assert (code, stderr.count("\n")) == (2, 1)
+    assert stderr.startswith("error: invalid input: DISPUTE_ENGINE_SEALING_KEY")

@@ -81,6 +81,7 @@ COMMANDS: dict[tuple[str, ...], tuple[str, ...]] = {
     ("audit", "export"): ("--format", "--output", "--dispute", "--since", "--until", "--out"),
     ("audit", "log"): ("--dispute", "--event", "--since", "--until"),
     ("audit", "verify-bundle"): ("--trusted-key",),
+    ("audit", "keys"): (),
     ("chain",): (),
     ("sla",): (),
     (): (),
