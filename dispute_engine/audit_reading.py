@@ -87,6 +87,8 @@ class BundleExport:
         CorruptHistory when a logged event is missing from the
         store or has no readable seal.
         """
+        if out.exists() and not out.is_dir():
+            raise InvalidInput.of("out", f"{out} is a file: name a folder")
         checkpoints = self._log.checkpoints()
         size = checkpoints[-1].tree_size if checkpoints else 0
         matching = self._log.leaves(where)

@@ -121,8 +121,8 @@ def build_bundle(
     """Write a bundle for ``events`` of the log whose leaf hashes are ``leaves``.
 
     Each event is proven against the last checkpoint; ``states`` are the disputes' states
-    for a replay to match. Raises FileExistsError if ``out``
-    already holds a bundle file, ValueError when there is no checkpoint or an event is not
+    for a replay to match. Raises FileExistsError if ``out`` already holds any bundle file
+    (then nothing is written), ValueError when there is no checkpoint or an event is not
     under the last one, and MerkleError when a checkpoint is larger than ``leaves``.
     """
     if not checkpoints:
@@ -170,6 +170,9 @@ def build_bundle(
                 }
             )
         )
+    taken = [name for name in lines if (out / name).exists()]
+    if taken:
+        raise FileExistsError(f"{out} already holds {', '.join(taken)}")
     out.mkdir(parents=True, exist_ok=True)
     for name, content in lines.items():
         with (out / name).open("x", encoding="ascii") as file:

@@ -152,6 +152,7 @@ def test_the_cli_exports_and_verifies_and_an_altered_line_is_named(
         (["--dispute", "{id}", "--out", "{out}", "--format", "csv"], "--out"),
         (["--since", "2027-01-01T00:00:00Z", "--out", "{out}"], "--since"),  # nothing there
         (["--dispute", "{id}", "--out", "{taken}"], "--out"),
+        (["--dispute", "{id}", "--out", "{taken}/events.jsonl"], "--out"),
     ],
 )
 def test_bad_export_flags_exit_2_with_one_line_and_write_nothing(
@@ -166,6 +167,7 @@ def test_bad_export_flags_exit_2_with_one_line_and_write_nothing(
     assert stderr.startswith(f"error: invalid input: {flag}")
     assert len(stderr.strip().splitlines()) == 1
     assert not (tmp_path / "new").exists()
+    assert [p.name for p in taken.iterdir()] == [EVENTS]
 
 
 def test_no_checkpoint_yet_is_refused_not_an_empty_bundle(
