@@ -26,7 +26,6 @@ from dispute_engine.domain.errors import (
 )
 from dispute_engine.domain.staff import Staff
 from dispute_engine.engine_core import EngineCore
-from dispute_engine.event_store import all_notifications
 from dispute_engine.identity import Identity
 from dispute_engine.views import StaffView
 
@@ -219,16 +218,17 @@ class Staffing:
         with self._core.storage_boundary():
             events = self._core.events
             # Only disputes with a signed step are replayed: a stored event's topic names
-            # its class, so they are found without decoding anything.
-            names = {f".{kind.__name__}" for kind in SIGNED}
-            signed = {
-                n.originator_id
-                for n in all_notifications(events.recorder)
-                if n.topic[n.topic.rfind(".") :] in names
-            }
+            # its class, so the database finds them without decoding anything.
+            patterns = [f"%.{kind.__name__}" for kind in SIGNED]
+            rows = self._core.db.fetchall(
+                f"SELECT DISTINCT originator_id FROM {self._core.events_table} WHERE "
+                + " OR ".join("topic LIKE ?" for _ in patterns),
+                patterns,
+            )
+            signed = sorted(UUID(str(r["originator_id"])) for r in rows)
             stream = (
-                events.mapper.to_domain_event(n)
-                for n in all_notifications(events.recorder)
-                if n.originator_id in signed
+                events.mapper.to_domain_event(stored)
+                for dispute_id in signed
+                for stored in events.recorder.select_events(dispute_id)
             )
             return check_decision_signatures(stream, self.directory)

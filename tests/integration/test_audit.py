@@ -175,3 +175,18 @@ def test_events_can_be_encrypted_at_rest_and_still_verify(db_url: str, alice: Ac
         assert (report.ok, report.logged) == (True, 3)
     finally:
         engine.shutdown()
+
+
+def test_a_witness_that_cannot_be_written_stops_the_log_with_one_line(
+    db_url: str, alice: Actor, tmp_path: Path
+):
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a folder")
+    settings = sealed_settings(witness=blocked)
+    with DisputeEngine.open(db_url, settings=settings) as engine:
+        worked_dispute(engine, alice)
+        env = {**sealed_env(), "DISPUTE_ENGINE_WITNESS_DIR": str(blocked)}
+        result = runner.invoke(app, ["projections", "run", "--db", db_url], env=env)
+        assert result.exit_code == 3
+        assert result.stderr.startswith("error: unavailable: cannot write the audit log's witness")
+        assert engine.audit.log_size() == 0  # the batch and its checkpoint were undone
