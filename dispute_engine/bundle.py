@@ -221,7 +221,9 @@ def _fields(item: dict[str, Any], names: Iterable[str]) -> None:
 class _Verifier:
     """One verification run over one bundle folder."""
 
-    def __init__(self, folder: Path, trusted_keys: Iterable[bytes] | None) -> None:
+    def __init__(
+        self, folder: Path, trusted_keys: Iterable[bytes] | None, cipher_key: str | None
+    ) -> None:
         self.folder = folder
         self.trusted = None if trusted_keys is None else {key_id(k) for k in trusted_keys}
         self.report = BundleReport()
@@ -232,7 +234,7 @@ class _Verifier:
         self.versions: dict[UUID, int] = {}
         self.proven: dict[UUID, list[tuple[int, str, bytes]]] = {}
         self.stated: set[UUID] = set()
-        self.mapper = event_mapper()
+        self.mapper = event_mapper(cipher_key)
 
     def problem(self, file: str, line: int, message: str) -> None:
         self.report.problems.append(Problem(file, line, message))
@@ -427,12 +429,16 @@ class _Verifier:
             raise _Bad(f"replaying the events gives another state: {', '.join(differ)} differ")
 
 
-def verify_bundle(path: Path, *, trusted_keys: Iterable[bytes] | None = None) -> BundleReport:
+def verify_bundle(
+    path: Path, *, trusted_keys: Iterable[bytes] | None = None, cipher_key: str | None = None
+) -> BundleReport:
     """Check a bundle folder offline: every seal, checkpoint, consistency and inclusion proof,
     and that replaying each dispute's events gives the state the bundle carries.
 
     With ``trusted_keys`` (raw public keys the auditor got from the operator out of band), a
-    key in the bundle that is not among them is a problem. Never raises for a bad bundle:
-    each problem is in the report, named by file and line.
+    key in the bundle that is not among them is a problem. ``cipher_key`` is the store's
+    event cipher key (base64), needed to replay the events of a store that encrypts them.
+    Never raises for a bad bundle: each problem is in the report, named by file and line.
+    Raises InvalidInput for a cipher key that is not one.
     """
-    return _Verifier(path, trusted_keys).run()
+    return _Verifier(path, trusted_keys, cipher_key).run()

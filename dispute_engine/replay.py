@@ -1,18 +1,21 @@
 """Replaying stored events into a dispute's state without a recorder, as an offline auditor does.
 
 The stored state bytes are decoded with the library's mapper and the transcodings the event
-store registers (UUID, Decimal, datetime), then applied to the domain's ``Dispute`` one by one:
-no database, no recorder, no engine.
+store registers (UUID, Decimal, datetime), decrypted first when the store encrypts its events
+and the key is given, then applied to the domain's ``Dispute`` one by one: no database, no
+recorder, no engine.
 """
 
 from __future__ import annotations
 
+import binascii
 import json
 from collections.abc import Iterable
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.application import project_aggregate
+from eventsourcing.cipher import AESCipher
 from eventsourcing.persistence import (
     DatetimeAsISO,
     DecimalAsStr,
@@ -21,8 +24,10 @@ from eventsourcing.persistence import (
     StoredEvent,
     UUIDAsHex,
 )
+from eventsourcing.utils import Environment
 
 from dispute_engine.domain.dispute import Dispute
+from dispute_engine.domain.errors import InvalidInput
 from dispute_engine.views import DisputeView
 
 
@@ -30,12 +35,22 @@ class ReplayFailed(ValueError):
     """Raised when stored events do not replay into a dispute (unreadable, not a dispute's)."""
 
 
-def event_mapper() -> Mapper[UUID]:
-    """A mapper decoding stored events as the (unencrypted) event store encodes them."""
+def event_mapper(cipher_key: str | None = None) -> Mapper[UUID]:
+    """A mapper decoding stored events as the event store encodes them; with ``cipher_key``
+    (the store's ``event_cipher_key``, base64), as it encrypts them.
+
+    Raises InvalidInput for a cipher key that is not 16, 24 or 32 bytes in base64.
+    """
     transcoder = JSONTranscoder()
     for transcoding in (UUIDAsHex(), DecimalAsStr(), DatetimeAsISO()):
         transcoder.register(transcoding)
-    return Mapper(transcoder=transcoder)
+    if not cipher_key:
+        return Mapper(transcoder=transcoder)
+    try:
+        cipher = AESCipher(Environment(env={AESCipher.CIPHER_KEY: cipher_key}))
+    except (ValueError, binascii.Error):
+        raise InvalidInput.of("cipher_key", "must be 16, 24 or 32 bytes in base64") from None
+    return Mapper(transcoder=transcoder, cipher=cipher)
 
 
 def is_dispute_topic(topic: str) -> bool:
@@ -65,9 +80,13 @@ def replayed_state(
                 mapper.to_domain_event(StoredEvent(originator_id, version, topic, state))
             )
         except Exception as error:  # any decoding failure means the bytes do not replay
+            hint = (
+                "with the cipher key given"
+                if mapper.cipher
+                else "(a store that encrypts its events needs its cipher key)"
+            )
             raise ReplayFailed(
-                f"version {version} does not decode (an encrypted store needs its key): "
-                f"{type(error).__name__}"
+                f"version {version} does not decode {hint}: {type(error).__name__}"
             ) from None
     try:
         dispute = project_aggregate(None, domain_events)

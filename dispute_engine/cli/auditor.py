@@ -144,6 +144,15 @@ def audit_verify_bundle(
             show_default=False,
         ),
     ] = None,
+    cipher_key: Annotated[
+        str | None,
+        typer.Option(
+            envvar="DISPUTE_ENGINE_EVENT_CIPHER_KEY",
+            help="The store's event cipher key (base64), to replay a store that encrypts its "
+            "events; better given as DISPUTE_ENGINE_EVENT_CIPHER_KEY than on the command line.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Verify an offline bundle without a database: seals, checkpoints, consistency and
     inclusion proofs, and that replaying each dispute's events gives the state it carries.
@@ -158,7 +167,8 @@ def audit_verify_bundle(
         if trusted_key is None
         else [decode_key(text, field="--trusted-key") for text in trusted_key]
     )
-    report = verify_bundle(folder, trusted_keys=trusted)
+    with flags_named({"cipher_key": "--cipher-key"}):
+        report = verify_bundle(folder, trusted_keys=trusted, cipher_key=cipher_key)
     lines = (
         [
             f"OK: {report.events} events proven in the log, {report.checkpoints} checkpoints "

@@ -10,6 +10,8 @@ from pathlib import Path
 from uuid import UUID
 
 import pytest
+from eventsourcing.cipher import AESCipher
+from pydantic import SecretStr
 from typer.testing import CliRunner
 
 from dispute_engine import Actor, DisputeEngine, ProposeDecision
@@ -300,3 +302,26 @@ def test_the_keys_command_prints_the_public_keys_an_auditor_should_trust():
     code, _, stderr = cli("audit", "keys", env={"DISPUTE_ENGINE_SEALING_KEY": ""})
     assert (code, stderr.count("\n")) == (2, 1)
     assert stderr.startswith("error: invalid input: DISPUTE_ENGINE_SEALING_KEY")
+
+
+def test_a_bundle_of_an_encrypted_store_replays_only_with_its_cipher_key(
+    db_url: str, clock: FakeClock, alice: Actor, bob: Actor, tmp_path: Path
+):
+    key = AESCipher.create_key(32)
+    settings = sealed_settings(event_cipher_key=SecretStr(key))
+    with DisputeEngine.open(db_url, clock=clock, settings=settings) as engine:
+        dispute_id = decided(engine, alice, bob, "encrypted")
+        engine.projections.catch_up(["audit_log"])
+        engine.audit.export_bundle(tmp_path / "b", dispute_id=dispute_id)
+    assert "never credited" not in (tmp_path / "b" / EVENTS).read_text()
+    locked = verify_bundle(tmp_path / "b")
+    assert {(p.file, p.line) for p in locked.problems} == {(DISPUTES, 1)}
+    assert "needs its cipher key" in locked.problems[0].message
+    assert verify_bundle(tmp_path / "b", cipher_key=key).ok
+    code, stdout, stderr = cli(
+        "audit", "verify-bundle", str(tmp_path / "b"),
+        env={"DISPUTE_ENGINE_EVENT_CIPHER_KEY": key},
+    )  # fmt: skip
+    assert (code, stdout.startswith("OK: 5 events"), stderr) == (0, True, "")
+    code, _, stderr = cli("audit", "verify-bundle", str(tmp_path / "b"), "--cipher-key", "abc")
+    assert (code, stderr.startswith("error: invalid input: --cipher-key")) == (2, True)

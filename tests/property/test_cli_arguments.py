@@ -80,7 +80,7 @@ COMMANDS: dict[tuple[str, ...], tuple[str, ...]] = {
     ("audit", "verify"): (),
     ("audit", "export"): ("--format", "--output", "--dispute", "--since", "--until", "--out"),
     ("audit", "log"): ("--dispute", "--event", "--since", "--until"),
-    ("audit", "verify-bundle"): ("--trusted-key",),
+    ("audit", "verify-bundle"): ("--trusted-key", "--cipher-key"),
     ("audit", "keys"): (),
     ("chain",): (),
     ("sla",): (),
