@@ -84,8 +84,7 @@ class BundleExport:
 
         Raises InvalidInput when no matching event is under a checkpoint yet, a key that
         sealed or signed them is not known, or ``out`` holds a bundle or cannot be written,
-        CorruptHistory when a logged event is missing from the
-        store or has no readable seal.
+        CorruptHistory when a logged event is missing from the store or has no readable seal.
         """
         if out.exists() and not out.is_dir():
             raise InvalidInput.of("out", f"{out} is a file: name a folder")
@@ -96,7 +95,7 @@ class BundleExport:
         later = len(matching) - len(chosen)
         if not chosen:
             raise InvalidInput.of(
-                "dispute" if where.dispute_id else "since",
+                "dispute" if where.dispute_id else "since" if where.since else "until",
                 "no logged event matches under a signed checkpoint yet"
                 + (f" ({later} wait for the next checkpoint)" if later else ""),
             )
@@ -106,9 +105,9 @@ class BundleExport:
         missing = sorted(used - set(keys))
         if missing:
             raise InvalidInput.of(
-                "retired_sealing_keys",
-                f"the public keys {', '.join(missing)} signed this history: give them "
-                "(DISPUTE_ENGINE_RETIRED_SEALING_KEYS) so the bundle carries them",
+                "DISPUTE_ENGINE_RETIRED_SEALING_KEYS",
+                f"the public keys {', '.join(missing)} signed this history: give them here "
+                "so the bundle carries them",
             )
         states = self._states(events)
         try:
