@@ -37,6 +37,7 @@ from dispute_engine.json_lines import json_line
 from dispute_engine.merkle import InvalidProof, MerkleTree, verify_consistency, verify_inclusion
 from dispute_engine.replay import ReplayFailed, event_mapper, is_dispute_topic, replayed_state
 from dispute_engine.seals import InvalidSeal, KeyRing, Seal, event_leaf_hash, key_id
+from dispute_engine.witness import WITNESS_FILE, WitnessUnavailable, read_witness
 
 T = TypeVar("T")
 BUNDLE_FORMAT = "dispute-engine/audit-bundle/v1"
@@ -97,6 +98,7 @@ class BundleReport:
     events: int = 0
     checkpoints: int = 0
     disputes: int = 0
+    witnessed: int = 0
     problems: list[Problem] = field(default_factory=list)
 
     @property
@@ -222,9 +224,14 @@ class _Verifier:
     """One verification run over one bundle folder."""
 
     def __init__(
-        self, folder: Path, trusted_keys: Iterable[bytes] | None, cipher_key: str | None
+        self,
+        folder: Path,
+        trusted_keys: Iterable[bytes] | None,
+        cipher_key: str | None,
+        witness: Path | None,
     ) -> None:
         self.folder = folder
+        self.witness = witness
         self.trusted = None if trusted_keys is None else {key_id(k) for k in trusted_keys}
         self.report = BundleReport()
         self.ring = KeyRing()
@@ -268,6 +275,8 @@ class _Verifier:
         ]
         self.report.checkpoints = len(checkpoints)
         self.consistency(checkpoints)
+        if self.witness is not None:
+            self.witnessed(self.witness)
         self.events()
         self.disputes()
         return self.report
@@ -340,6 +349,38 @@ class _Verifier:
         if (_int(item, "old_size"), _int(item, "new_size")) != (old.tree_size, new.tree_size):
             raise _Bad(f"must link the checkpoints of size {old.tree_size} and {new.tree_size}")
         verify_consistency(old.tree_size, new.tree_size, _hashes(item, "proof"), old.root, new.root)
+
+    def witnessed(self, folder: Path) -> None:
+        """Each witnessed checkpoint up to the bundle's newest must be one of the bundle's."""
+        name = str(folder / WITNESS_FILE)
+        try:
+            record = read_witness(folder)
+        except WitnessUnavailable as error:
+            self.problem(name, 0, str(error))
+            return
+        for line, message in record.problems:
+            self.problem(name, line, message)
+        newest = max(self.roots, default=0)
+        for line, checkpoint in record.checkpoints:
+            try:
+                checkpoint.verify(self.ring)
+            except InvalidSeal as error:
+                self.problem(name, line, str(error))
+                continue
+            if checkpoint.tree_size > newest:
+                continue  # witnessed after the bundle was made
+            root = self.roots.get(checkpoint.tree_size)
+            if root is None:
+                self.problem(name, line, f"the bundle has no checkpoint of {checkpoint.tree_size}")
+            elif root != checkpoint.root:
+                self.problem(
+                    name,
+                    line,
+                    f"the bundle's checkpoint of {checkpoint.tree_size} events has another root "
+                    "than the witness saw: the history before it was rewritten",
+                )
+            else:
+                self.report.witnessed += 1
 
     def events(self) -> None:
         found = self.lines(EVENTS)
@@ -430,7 +471,11 @@ class _Verifier:
 
 
 def verify_bundle(
-    path: Path, *, trusted_keys: Iterable[bytes] | None = None, cipher_key: str | None = None
+    path: Path,
+    *,
+    trusted_keys: Iterable[bytes] | None = None,
+    cipher_key: str | None = None,
+    witness: Path | None = None,
 ) -> BundleReport:
     """Check a bundle folder offline: every seal, checkpoint, consistency and inclusion proof,
     and that replaying each dispute's events gives the state the bundle carries.
@@ -438,7 +483,10 @@ def verify_bundle(
     With ``trusted_keys`` (raw public keys the auditor got from the operator out of band), a
     key in the bundle that is not among them is a problem. ``cipher_key`` is the store's
     event cipher key (base64), needed to replay the events of a store that encrypts them.
+    With ``witness`` (a witness folder), every checkpoint it holds up to the bundle's newest
+    must be one of the bundle's, root for root: a history rewritten with the engine's key
+    before a witnessed checkpoint is caught.
     Never raises for a bad bundle: each problem is in the report, named by file and line.
     Raises InvalidInput for a cipher key that is not one.
     """
-    return _Verifier(path, trusted_keys, cipher_key).run()
+    return _Verifier(path, trusted_keys, cipher_key, witness).run()

@@ -144,6 +144,14 @@ def audit_verify_bundle(
             show_default=False,
         ),
     ] = None,
+    witness: Annotated[
+        Path | None,
+        typer.Option(
+            help="A witness folder (checkpoints.jsonl): each checkpoint it holds up to the "
+            "bundle's newest must be one of the bundle's.",
+            show_default=False,
+        ),
+    ] = None,
     cipher_key: Annotated[
         str | None,
         typer.Option(
@@ -168,11 +176,12 @@ def audit_verify_bundle(
         else [decode_key(text, field="--trusted-key") for text in trusted_key]
     )
     with flags_named({"cipher_key": "--cipher-key"}):
-        report = verify_bundle(folder, trusted_keys=trusted, cipher_key=cipher_key)
+        report = verify_bundle(folder, trusted_keys=trusted, cipher_key=cipher_key, witness=witness)
     lines = (
         [
             f"OK: {report.events} events proven in the log, {report.checkpoints} checkpoints "
             f"consistent, {report.disputes} dispute states replayed"
+            + ("" if witness is None else f", {report.witnessed} witnessed checkpoints match")
         ]
         if report.ok
         else [str(problem) for problem in report.problems]
@@ -183,6 +192,7 @@ def audit_verify_bundle(
             "events": report.events,
             "checkpoints": report.checkpoints,
             "disputes": report.disputes,
+            "witnessed": report.witnessed,
             "problems": [
                 {"file": p.file, "line": p.line, "message": p.message} for p in report.problems
             ],

@@ -325,3 +325,21 @@ def test_a_bundle_of_an_encrypted_store_replays_only_with_its_cipher_key(
     assert (code, stdout.startswith("OK: 5 events"), stderr) == (0, True, "")
     code, _, stderr = cli("audit", "verify-bundle", str(tmp_path / "b"), "--cipher-key", "abc")
     assert (code, stderr.startswith("error: invalid input: --cipher-key")) == (2, True)
+
+
+def test_a_bundle_is_checked_against_the_witness_folder(
+    db_url: str, clock: FakeClock, alice: Actor, bob: Actor, tmp_path: Path
+):
+    witness = tmp_path / "witness"
+    settings = sealed_settings(witness=witness, checkpoint_every_events=4)
+    with DisputeEngine.open(db_url, clock=clock, settings=settings) as engine:
+        first = decided(engine, alice, bob, "witnessed")
+        engine.projections.catch_up(["audit_log"])
+        decided(engine, alice, bob, "later")
+        engine.projections.catch_up(["audit_log"])
+        engine.audit.export_bundle(tmp_path / "b", dispute_id=first)
+    code, stdout, stderr = cli(
+        "audit", "verify-bundle", str(tmp_path / "b"), "--witness", str(witness)
+    )
+    assert code == 0, stdout + stderr
+    assert stdout.strip().endswith("2 witnessed checkpoints match")

@@ -37,6 +37,7 @@ from dispute_engine.merkle import MerkleTree
 from dispute_engine.replay import event_mapper, state_json
 from dispute_engine.seals import KeyRing, SigningKey
 from dispute_engine.views import DisputeView
+from dispute_engine.witness import WITNESS_FILE
 from tests.factories import filing
 
 ROOT = Path(__file__).parents[2]
@@ -319,6 +320,45 @@ def test_history_rewritten_with_the_key_after_a_checkpoint_breaks_consistency(tm
     assert named(verify_bundle(tmp_path)) == {(CONSISTENCY, 1)}
 
 
+def witness_of(folder: Path, checkpoints: list[Checkpoint]) -> Path:
+    folder.mkdir()
+    (folder / WITNESS_FILE).write_text("".join(c.to_json() + "\n" for c in checkpoints))
+    return folder
+
+
+def test_a_bundle_whose_checkpoints_the_witness_holds_verifies_against_it(
+    bundle: Path, tmp_path: Path
+):
+    leaves = [e.leaf for e in stored_log(21)]  # one event more than the bundle's log
+    witness = witness_of(tmp_path / "witness", checkpoints_of(leaves, [3, 12, 20, 21]))
+    report = verify_bundle(bundle, witness=witness)
+    assert report.problems == []
+    assert report.witnessed == 3  # the fourth was witnessed after the bundle was made
+
+
+def test_history_rewritten_with_the_key_is_caught_by_the_witness(tmp_path: Path):
+    honest = stored_log()
+    witness = witness_of(tmp_path / "witness", checkpoints_of([e.leaf for e in honest], [8]))
+    rewritten = list(honest)
+    event = honest[2]
+    seal = KeyRing(OLD_KEY).seal_event(event.originator_id, event.version, event.topic, b"{}")
+    rewritten[2] = BundleEvent(2, event.originator_id, event.version, event.topic, b"{}", seal)
+    leaves = [e.leaf for e in rewritten]
+    build_bundle(
+        tmp_path / "bundle",
+        events=rewritten,
+        leaves=leaves,
+        checkpoints=checkpoints_of(leaves, [8, 20]),  # re-signed: consistent among themselves
+        public_keys=[OLD_KEY.public_key, NEW_KEY.public_key],
+    )
+    assert verify_bundle(tmp_path / "bundle").ok
+    report = verify_bundle(tmp_path / "bundle", witness=witness)
+    assert named(report) == {(str(witness / WITNESS_FILE), 1)}
+    assert "rewritten" in report.problems[0].message
+    missing = verify_bundle(tmp_path / "bundle", witness=tmp_path / "nowhere")
+    assert named(missing) == {(str(tmp_path / "nowhere" / WITNESS_FILE), 0)}
+
+
 def test_keys_the_auditor_does_not_trust_are_named(bundle: Path):
     report = verify_bundle(bundle, trusted_keys=[NEW_KEY.public_key])
     assert (KEYS, 1) in named(report)
@@ -418,6 +458,7 @@ def test_verify_bundle_runs_with_the_storage_code_unimportable(dispute_bundle: P
         "events": 6,
         "checkpoints": 2,
         "disputes": 1,
+        "witnessed": 0,
         "problems": [],
     }
     lines = (dispute_bundle / EVENTS).read_text().splitlines(keepends=True)
