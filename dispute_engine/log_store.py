@@ -26,6 +26,7 @@ from dispute_engine.merkle import Frontier, Node
 LOG_VERSION = 2  # the audit log's version in projection_versions (1 was a sha256 chain)
 LEAVES, NODES, CHECKPOINTS = "audit_leaves", "audit_nodes", "audit_checkpoints"
 LOG_TABLES = (LEAVES, NODES, CHECKPOINTS)
+_SIZE = "COALESCE(MAX(leaf_index) + 1, 0)"  # read from the primary key, not a count of rows
 _LEAF_COLUMNS = (
     "leaf_index",
     "notification_id",
@@ -162,8 +163,8 @@ class LogStore:
     # -- reading ----------------------------------------------------------------
 
     def size(self) -> int:
-        """How many leaves the log holds."""
-        rows = self.db.fetchall(f"SELECT COUNT(*) AS n FROM {self.db.table(LEAVES)}")
+        """How many leaves the log holds (its indices are dense: the last one plus one)."""
+        rows = self.db.fetchall(f"SELECT {_SIZE} AS n FROM {self.db.table(LEAVES)}")
         return int(rows[0]["n"])
 
     def node(self, level: int, index: int) -> bytes:
@@ -255,7 +256,7 @@ class LogStore:
 
     def frontier(self, cursor: Cursor) -> Frontier:
         """The log's frontier as the transaction sees it (its size from the leaves)."""
-        self.db.execute(cursor, f"SELECT COUNT(*) AS n FROM {self.db.table(LEAVES)}")
+        self.db.execute(cursor, f"SELECT {_SIZE} AS n FROM {self.db.table(LEAVES)}")
         size = int(cursor.fetchone()["n"])
         hashes = []
         for level, index in Frontier.positions(size):

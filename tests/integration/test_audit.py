@@ -63,8 +63,10 @@ def test_export_has_every_event_with_its_leaf_and_no_event_data(
 
 def test_verify_passes_on_an_untouched_store(sealed: DisputeEngine, alice: Actor):
     worked_dispute(sealed, alice)
-    report = sealed.audit.verify()
+    progress: list[tuple[int, int]] = []
+    report = sealed.audit.verify(progress=lambda done, total: progress.append((done, total)))
     assert report.ok, report.problems
+    assert progress[-1] == (3, 3)
     assert (report.events, report.logged, report.appended) == (3, 3, 3)
     assert report.checkpoints == 1
     assert report.witnessed == 1
