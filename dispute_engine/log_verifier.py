@@ -19,15 +19,17 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from eventsourcing.domain import OriginatorVersionError
 
 from dispute_engine.decision_signatures import SignatureFinding
-from dispute_engine.domain.errors import CorruptHistory, StorageUnavailable
+from dispute_engine.domain.errors import ConcurrencyConflict, CorruptHistory, StorageUnavailable
 from dispute_engine.engine_core import EngineCore
 from dispute_engine.log_store import LEAVES, LOG_VERSION, LogStore
 from dispute_engine.merkle import MerkleTree, leaf_hash
+from dispute_engine.sealed_recorders import SEALS
 from dispute_engine.seals import InvalidSeal, KeyRing, Seal, event_message
 from dispute_engine.witness import WitnessUnavailable, read_witness, witness_problems
 
 Progress = Callable[[int, int], None]  # (done, total) events checked
 _PAGE = 10_000
+_CATCH_UP_ATTEMPTS = 5
 
 
 @dataclass(frozen=True)
@@ -130,14 +132,23 @@ class LogVerifier:
         return []
 
     def _catch_up(self) -> tuple[int, bool]:
-        """Append sealed events not logged yet; with no right to write, report them instead."""
-        try:
-            return self._core.projections.catch_up(["audit_log"])["audit_log"], False
-        except StorageUnavailable:
-            return 0, True
-        except (LookupError, ValueError, CorruptHistory) as error:
-            self._problem("audit log", f"cannot be brought up to date: {error}")
-            return 0, False
+        """Append sealed events not logged yet; with no right to write, report them instead.
+
+        Another process appending at the same moment makes a turn clash: try again, so what
+        is checked afterwards is the log with every sealed event in it.
+        """
+        for attempt in range(_CATCH_UP_ATTEMPTS):
+            try:
+                return self._core.projections.catch_up(["audit_log"])["audit_log"], False
+            except StorageUnavailable:
+                return 0, True
+            except ConcurrencyConflict:
+                if attempt + 1 == _CATCH_UP_ATTEMPTS:
+                    self._problem("audit log", "other writers kept appending; try again")
+            except (LookupError, ValueError, CorruptHistory) as error:
+                self._problem("audit log", f"cannot be brought up to date: {error}")
+                break
+        return 0, False
 
     def _check_position(self) -> None:
         """The log's tracked position never moves back: a reset is named (and harmless, as
@@ -190,7 +201,7 @@ class LogVerifier:
             rows = db.fetchall(
                 f"SELECT {nid} AS nid, e.originator_id, e.originator_version, e.topic, "
                 f"e.state, s.seal FROM {self._core.events_table} e "
-                f"LEFT JOIN {db.table('event_seals')} s ON s.originator_id = e.originator_id "
+                f"LEFT JOIN {db.table(SEALS)} s ON s.originator_id = e.originator_id "
                 f"AND s.originator_version = e.originator_version "
                 f"WHERE {nid} > ? ORDER BY {nid} LIMIT {_PAGE}",
                 [last],

@@ -14,15 +14,17 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
+from eventsourcing.persistence import ApplicationRecorder
+
 from dispute_engine.checkpoints import Checkpoint
 from dispute_engine.database import Cursor, Database
 from dispute_engine.log_store import LOG_TABLES, LOG_VERSION, LogLeaf, LogStore
 from dispute_engine.merkle import Frontier
+from dispute_engine.sealed_recorders import SEALS
 from dispute_engine.seals import InvalidSeal, KeyRing, Seal, event_leaf_hash, event_message
 from dispute_engine.witness import WitnessWriter
+from projections import audit_log_v1
 from projections.view import Batch
-
-SEALS = "event_seals"
 
 
 class AuditLog:
@@ -32,8 +34,6 @@ class AuditLog:
     version: int = LOG_VERSION
     tables: tuple[str, ...] = LOG_TABLES
     append_only: bool = True  # never dropped or rebuilt: a new version migrates it
-    # Version 1 was a sha256 chain in the table ``audit_log``, kept as it was; the Merkle log
-    # starts beside it from the first event (only sealed events enter it).
     migrates_from: tuple[int, ...] = (1,)
 
     def __init__(
@@ -54,6 +54,16 @@ class AuditLog:
     def create(self, db: Database) -> None:
         """Create the log's tables and indexes."""
         LogStore(db).create()
+
+    def migrate(self, db: Database, from_version: int, recorder: ApplicationRecorder) -> None:
+        """Take over the log of an earlier version, after checking it against the store.
+
+        Version 1's sha256 chain (its table kept) must match the store; the events it vouches
+        for are sealed, so the Merkle log, starting from the first event, logs them.
+        ``from_version`` is one of ``migrates_from``. Raises StorageUnavailable, migrating
+        nothing, when it does not match.
+        """
+        audit_log_v1.migrate(db, recorder, self.ring)
 
     def apply(self, db: Database, cursor: Cursor, batch: Batch) -> None:
         """Append each sealed event of the batch not logged yet; sign a checkpoint when due."""

@@ -115,7 +115,9 @@ class ProjectionRunner:
                 if not getattr(view, "append_only", False):
                     self._discard(view)  # a view of another shape: build it afresh
                 elif built[view.name] in getattr(view, "migrates_from", ()):
-                    # The old version's tables stay; the new ones start from the first event.
+                    # Checked first, then the old version's tables stay and the new ones
+                    # start from the first event.
+                    cast(Any, view).migrate(self.db, built[view.name], self.source.recorder)
                     with self.db.transaction() as cursor:
                         self._forget_position(cursor, view)
                 else:
