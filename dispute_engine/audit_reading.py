@@ -20,10 +20,9 @@ from dispute_engine.domain.staff import Founding, Staff
 from dispute_engine.engine_core import EngineCore
 from dispute_engine.log_store import LeafFilter, LogLeaf, LogStore
 from dispute_engine.replay import is_dispute_topic, state_json
+from dispute_engine.sealed_recorders import SEALS
 from dispute_engine.seals import InvalidSeal, Seal
 from dispute_engine.views import DisputeView
-
-SEALS_TABLE = "event_seals"
 
 
 def event_names() -> frozenset[str]:
@@ -156,7 +155,7 @@ class BundleExport:
         db = self._core.db
         rows = db.fetchall(
             f"SELECT e.originator_version, e.topic, e.state, s.seal "
-            f"FROM {self._core.events_table} e LEFT JOIN {db.table(SEALS_TABLE)} s "
+            f"FROM {self._core.events_table} e LEFT JOIN {db.table(SEALS)} s "
             "ON s.originator_id = e.originator_id "
             "AND s.originator_version = e.originator_version WHERE e.originator_id = ?",
             (db.originator_key(dispute_id),),
