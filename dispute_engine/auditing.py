@@ -13,6 +13,7 @@ from uuid import UUID
 
 from pydantic_core import to_jsonable_python
 
+from dispute_engine.audit_reading import BundleExport, BundleWritten, leaf_filter
 from dispute_engine.checkpoints import Checkpoint
 from dispute_engine.decision_signatures import SignatureFinding
 from dispute_engine.domain.dispute import Dispute
@@ -90,6 +91,59 @@ class Auditing:
         """The log's signed checkpoints, smallest tree first. Raises StorageUnavailable."""
         with self._core.storage_boundary():
             return self.log.checkpoints()
+
+    def query(
+        self,
+        *,
+        actor: str | None = None,
+        dispute_id: DisputeId | None = None,
+        event: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> list[LogLeaf]:
+        """Logged events matching every given field, in log order, each with its leaf index.
+
+        ``actor`` is compared by canonical id (``"Alice "`` is ``alice``); times are
+        inclusive. Served by the log's indexes; reads only. Raises InvalidInput (a bad id,
+        an unknown event name, a naive time, ``since`` after ``until``), StorageUnavailable.
+        """
+        where = leaf_filter(
+            dispute_id=None if dispute_id is None else dispute_key(dispute_id),
+            actor=actor,
+            event=event,
+            since=since,
+            until=until,
+        )
+        with self._core.storage_boundary():
+            return self.log.leaves(where)
+
+    def export_bundle(
+        self,
+        out: Path | str,
+        *,
+        dispute_id: DisputeId | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> BundleWritten:
+        """Write an offline bundle of a dispute's events, or of a time range, to folder ``out``.
+
+        The events under the newest checkpoint, their seals, the checkpoints, inclusion and
+        consistency proofs, the public keys, and each dispute's state for a replay to match
+        (see ``dispute_engine.bundle``). Reads only. Raises InvalidInput (nothing selected,
+        nothing under a checkpoint yet, ``out`` holding a bundle), CorruptHistory (a logged
+        event missing or unsealed in the store), StorageUnavailable.
+        """
+        if dispute_id is None and since is None and until is None:
+            raise InvalidInput.of("dispute", "give a dispute, a time range, or both")
+        where = leaf_filter(
+            dispute_id=None if dispute_id is None else dispute_key(dispute_id),
+            actor=None,
+            event=None,
+            since=since,
+            until=until,
+        )
+        with self._core.storage_boundary():
+            return BundleExport(self._core).write(Path(out), where)
 
     def export_audit_log(self, fmt: str) -> str:
         """The audit log, brought up to date, as ``csv`` or ``jsonl``: one row per leaf with

@@ -2,7 +2,7 @@
 
 Files, each JSON Lines (one JSON object a line) so every problem is named by file and line:
 
-- ``manifest.json``: ``{"format": "dispute-engine/audit-bundle/v1", "events": N}``
+- ``manifest.json``: ``{"format": "dispute-engine/audit-bundle/v1", "events": N, "disputes": M}``
 - ``keys.jsonl``: ``{"key_id", "public_key"}`` (hex), every key that sealed or signed anything
 - ``checkpoints.jsonl``: signed checkpoints, oldest first, as the witness keeps them
 - ``consistency.jsonl``: ``{"old_size", "new_size", "proof"}`` between consecutive checkpoints
@@ -10,9 +10,13 @@ Files, each JSON Lines (one JSON object a line) so every problem is named by fil
   "tree_size", "inclusion_proof"}``; ``state`` is the stored state bytes in base64 (what a replay
   decodes), ``seal`` is ``key_id:signature``, and the proof leads to the checkpoint of
   ``tree_size``
+- ``disputes.jsonl``: ``{"dispute_id", "version", "state"}`` for each dispute whose events in
+  the bundle start at version 1: its state (a ``DisputeView`` as canonical JSON text) as the
+  engine read it after ``version``, its last event in the bundle
 
 :func:`verify_bundle` needs no database and none of the storage code: only the Merkle
-verifiers, the seals and the checkpoints. Hashes and proofs are hex.
+verifiers, the seals, the checkpoints, and the domain's events to replay each dispute
+(:mod:`dispute_engine.replay`). Hashes and proofs are hex.
 """
 
 from __future__ import annotations
@@ -31,17 +35,22 @@ from uuid import UUID
 from dispute_engine.checkpoints import Checkpoint, InvalidCheckpoint
 from dispute_engine.json_lines import json_line
 from dispute_engine.merkle import InvalidProof, MerkleTree, verify_consistency, verify_inclusion
+from dispute_engine.replay import ReplayFailed, event_mapper, is_dispute_topic, replayed_state
 from dispute_engine.seals import InvalidSeal, KeyRing, Seal, event_leaf_hash, key_id
+from dispute_engine.witness import WITNESS_FILE, WitnessUnavailable, read_witness
 
 T = TypeVar("T")
 BUNDLE_FORMAT = "dispute-engine/audit-bundle/v1"
-MANIFEST, KEYS, CHECKPOINTS, CONSISTENCY, EVENTS = (
+MANIFEST, KEYS, CHECKPOINTS, CONSISTENCY, EVENTS, DISPUTES = (
     "manifest.json",
     "keys.jsonl",
     "checkpoints.jsonl",
     "consistency.jsonl",
     "events.jsonl",
+    "disputes.jsonl",
 )
+FILES = (MANIFEST, KEYS, CHECKPOINTS, CONSISTENCY, EVENTS, DISPUTES)
+_STATE_DEPTH = 32  # a dispute's state nests its claim, decision, chain facts, transfers
 
 
 @dataclass(frozen=True)
@@ -62,6 +71,15 @@ class BundleEvent:
 
 
 @dataclass(frozen=True)
+class DisputeState:
+    """A dispute's state after ``version`` as canonical JSON text (see ``replay.state_json``)."""
+
+    dispute_id: UUID
+    version: int
+    state: str
+
+
+@dataclass(frozen=True)
 class Problem:
     """One thing that does not hold, at a line of a file of the bundle (line 0: the file)."""
 
@@ -79,11 +97,13 @@ class BundleReport:
 
     events: int = 0
     checkpoints: int = 0
+    disputes: int = 0
+    witnessed: int = 0
     problems: list[Problem] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        """True when every event is proven in the log and every checkpoint holds."""
+        """True when every event is proven, every checkpoint holds, every state replays."""
         return not self.problems
 
 
@@ -98,11 +118,13 @@ def build_bundle(
     leaves: Sequence[bytes],
     checkpoints: Sequence[Checkpoint],
     public_keys: Iterable[bytes],
+    states: Sequence[DisputeState] = (),
 ) -> None:
     """Write a bundle for ``events`` of the log whose leaf hashes are ``leaves``.
 
-    Each event is proven against the last checkpoint. Raises FileExistsError if ``out``
-    already holds a bundle file, ValueError when there is no checkpoint or an event is not
+    Each event is proven against the last checkpoint; ``states`` are the disputes' states
+    for a replay to match. Raises FileExistsError if ``out`` already holds any bundle file
+    (then nothing is written), ValueError when there is no checkpoint or an event is not
     under the last one, and MerkleError when a checkpoint is larger than ``leaves``.
     """
     if not checkpoints:
@@ -110,7 +132,9 @@ def build_bundle(
     last = checkpoints[-1]
     tree = MerkleTree(leaves[: last.tree_size])
     lines = {
-        MANIFEST: [_dump({"format": BUNDLE_FORMAT, "events": len(events)})],
+        MANIFEST: [
+            _dump({"format": BUNDLE_FORMAT, "events": len(events), "disputes": len(states)})
+        ],
         KEYS: [_dump({"key_id": key_id(raw), "public_key": raw.hex()}) for raw in public_keys],
         CHECKPOINTS: [c.to_json() + "\n" for c in checkpoints],
         CONSISTENCY: [
@@ -124,6 +148,10 @@ def build_bundle(
             for a, b in itertools.pairwise(checkpoints)
         ],
         EVENTS: [],
+        DISPUTES: [
+            _dump({"dispute_id": str(s.dispute_id), "version": s.version, "state": s.state})
+            for s in states
+        ],
     }
     for event in events:
         if not 0 <= event.leaf_index < last.tree_size:
@@ -144,6 +172,9 @@ def build_bundle(
                 }
             )
         )
+    taken = [name for name in lines if (out / name).exists()]
+    if taken:
+        raise FileExistsError(f"{out} already holds {', '.join(taken)}")
     out.mkdir(parents=True, exist_ok=True)
     for name, content in lines.items():
         with (out / name).open("x", encoding="ascii") as file:
@@ -192,15 +223,25 @@ def _fields(item: dict[str, Any], names: Iterable[str]) -> None:
 class _Verifier:
     """One verification run over one bundle folder."""
 
-    def __init__(self, folder: Path, trusted_keys: Iterable[bytes] | None) -> None:
+    def __init__(
+        self,
+        folder: Path,
+        trusted_keys: Iterable[bytes] | None,
+        cipher_key: str | None,
+        witness: Path | None,
+    ) -> None:
         self.folder = folder
+        self.witness = witness
         self.trusted = None if trusted_keys is None else {key_id(k) for k in trusted_keys}
         self.report = BundleReport()
         self.ring = KeyRing()
         self.roots: dict[int, bytes] = {}
-        self.expected_events: int | None = None
+        self.expected: dict[str, int | None] = {"events": None, "disputes": None}
         self.last_leaf = -1
         self.versions: dict[UUID, int] = {}
+        self.proven: dict[UUID, list[tuple[int, str, bytes]]] = {}
+        self.stated: set[UUID] = set()
+        self.mapper = event_mapper(cipher_key)
 
     def problem(self, file: str, line: int, message: str) -> None:
         self.report.problems.append(Problem(file, line, message))
@@ -234,7 +275,10 @@ class _Verifier:
         ]
         self.report.checkpoints = len(checkpoints)
         self.consistency(checkpoints)
+        if self.witness is not None:
+            self.witnessed(self.witness)
         self.events()
+        self.disputes()
         return self.report
 
     def guard(
@@ -242,7 +286,7 @@ class _Verifier:
     ) -> T | None:
         try:
             return check(item)
-        except (_Bad, InvalidSeal, InvalidProof, InvalidCheckpoint) as error:
+        except (_Bad, InvalidSeal, InvalidProof, InvalidCheckpoint, ReplayFailed) as error:
             self.problem(file, number, str(error))
             return None
 
@@ -257,11 +301,17 @@ class _Verifier:
         number, item = found[0]
         if item.get("format") != BUNDLE_FORMAT:
             self.problem(MANIFEST, number, f"format is not {BUNDLE_FORMAT}")
-        self.expected_events = self.guard(
-            MANIFEST, number, functools.partial(_int, name="events"), item
-        )
-        if sorted(item) != ["events", "format"]:
-            self.problem(MANIFEST, number, "the fields must be exactly events, format")
+        for name in self.expected:
+            self.expected[name] = self.guard(
+                MANIFEST, number, functools.partial(_int, name=name), item
+            )
+        if sorted(item) != ["disputes", "events", "format"]:
+            self.problem(MANIFEST, number, "the fields must be exactly disputes, events, format")
+
+    def count(self, name: str, file: str, found: int) -> None:
+        expected = self.expected[name]
+        if expected is not None and found != expected:
+            self.problem(MANIFEST, 1, f"says {expected} {name}; {file} holds {found}")
 
     def key(self, item: dict[str, Any]) -> None:
         _fields(item, ("key_id", "public_key"))
@@ -300,13 +350,42 @@ class _Verifier:
             raise _Bad(f"must link the checkpoints of size {old.tree_size} and {new.tree_size}")
         verify_consistency(old.tree_size, new.tree_size, _hashes(item, "proof"), old.root, new.root)
 
+    def witnessed(self, folder: Path) -> None:
+        """Each witnessed checkpoint up to the bundle's newest must be one of the bundle's."""
+        name = str(folder / WITNESS_FILE)
+        try:
+            record = read_witness(folder)
+        except WitnessUnavailable as error:
+            self.problem(name, 0, str(error))
+            return
+        for line, message in record.problems:
+            self.problem(name, line, message)
+        newest = max(self.roots, default=0)
+        for line, checkpoint in record.checkpoints:
+            try:
+                checkpoint.verify(self.ring)
+            except InvalidSeal as error:
+                self.problem(name, line, str(error))
+                continue
+            if checkpoint.tree_size > newest:
+                continue  # witnessed after the bundle was made
+            root = self.roots.get(checkpoint.tree_size)
+            if root is None:
+                self.problem(name, line, f"the bundle has no checkpoint of {checkpoint.tree_size}")
+            elif root != checkpoint.root:
+                self.problem(
+                    name,
+                    line,
+                    f"the bundle's checkpoint of {checkpoint.tree_size} events has another root "
+                    "than the witness saw: the history before it was rewritten",
+                )
+            else:
+                self.report.witnessed += 1
+
     def events(self) -> None:
         found = self.lines(EVENTS)
         self.report.events = len(found)
-        if self.expected_events is not None and len(found) != self.expected_events:
-            self.problem(
-                MANIFEST, 1, f"says {self.expected_events} events; {EVENTS} holds {len(found)}"
-            )
+        self.count("events", EVENTS, len(found))
         for number, item in found:
             self.guard(EVENTS, number, self.event, item)
 
@@ -351,13 +430,63 @@ class _Verifier:
         verify_inclusion(
             event.leaf_index, size, event.leaf, _hashes(item, "inclusion_proof"), self.roots[size]
         )
+        self.proven.setdefault(originator, []).append((event.version, event.topic, state))
+
+    def disputes(self) -> None:
+        found = self.lines(DISPUTES)
+        self.report.disputes = len(found)
+        self.count("disputes", DISPUTES, len(found))
+        for number, item in found:
+            self.guard(DISPUTES, number, self.dispute, item)
+        for originator, events in self.proven.items():
+            replayable = events[0][0] == 1 and is_dispute_topic(events[0][1])
+            if replayable and originator not in self.stated:
+                self.problem(DISPUTES, 0, f"no state for dispute {originator}")
+
+    def dispute(self, item: dict[str, Any]) -> None:
+        _fields(item, ("dispute_id", "state", "version"))
+        try:
+            dispute_id = UUID(_text(item, "dispute_id"))
+            state = json_line(_text(item, "state"), max_depth=_STATE_DEPTH)
+        except ValueError as error:
+            raise _Bad(f"unreadable dispute_id or state: {error}") from error
+        if dispute_id in self.stated:
+            raise _Bad(f"a second state for dispute {dispute_id}")
+        self.stated.add(dispute_id)
+        version = _int(item, "version")
+        events = self.proven.get(dispute_id, [])
+        if [v for v, _, _ in events] != list(range(1, version + 1)):
+            raise _Bad(
+                f"the proven events of dispute {dispute_id} are not exactly versions 1 to "
+                f"{version}: its state cannot be replayed"
+            )
+        replayed = replayed_state(dispute_id, events, self.mapper)
+        if state != replayed:
+            differ = (
+                sorted(k for k in state.keys() | replayed.keys() if state.get(k) != replayed.get(k))
+                if isinstance(state, dict)
+                else ["the whole state"]
+            )
+            raise _Bad(f"replaying the events gives another state: {', '.join(differ)} differ")
 
 
-def verify_bundle(path: Path, *, trusted_keys: Iterable[bytes] | None = None) -> BundleReport:
-    """Check a bundle folder offline: every seal, checkpoint, consistency and inclusion proof.
+def verify_bundle(
+    path: Path,
+    *,
+    trusted_keys: Iterable[bytes] | None = None,
+    cipher_key: str | None = None,
+    witness: Path | None = None,
+) -> BundleReport:
+    """Check a bundle folder offline: every seal, checkpoint, consistency and inclusion proof,
+    and that replaying each dispute's events gives the state the bundle carries.
 
     With ``trusted_keys`` (raw public keys the auditor got from the operator out of band), a
-    key in the bundle that is not among them is a problem. Never raises for a bad bundle:
-    each problem is in the report, named by file and line.
+    key in the bundle that is not among them is a problem. ``cipher_key`` is the store's
+    event cipher key (base64), needed to replay the events of a store that encrypts them.
+    With ``witness`` (a witness folder), every checkpoint it holds up to the bundle's newest
+    must be one of the bundle's, root for root: a history rewritten with the engine's key
+    before a witnessed checkpoint is caught.
+    Never raises for a bad bundle: each problem is in the report, named by file and line.
+    Raises InvalidInput for a cipher key that is not one.
     """
-    return _Verifier(path, trusted_keys).run()
+    return _Verifier(path, trusted_keys, cipher_key, witness).run()

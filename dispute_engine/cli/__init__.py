@@ -4,6 +4,7 @@
 """
 
 from dispute_engine.cli import (
+    auditor,
     casework,
     claimants,
     notices,
@@ -17,6 +18,7 @@ from dispute_engine.cli.app import app
 
 __all__ = [
     "app",
+    "auditor",
     "casework",
     "claimants",
     "notices",

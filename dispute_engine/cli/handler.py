@@ -26,7 +26,6 @@ from dispute_engine.domain.errors import (
     InvalidInput,
     StorageUnavailable,
 )
-from dispute_engine.error_mapping import STORAGE_FAULTS, first_line
 
 DONE, REFUSED, INVALID, UNAVAILABLE, INTERRUPTED = 0, 1, 2, 3, 130
 
@@ -145,7 +144,12 @@ def reported(run: Callable[[], Any]) -> int:
         field = _SETTINGS_FIELD.search(str(exc))
         name = f"DISPUTE_ENGINE_{field.group(1).upper()}" if field else "a DISPUTE_ENGINE_ value"
         return _fail(f"invalid setting: {name}: cannot be parsed (JSON expected)", INVALID)
-    except STORAGE_FAULTS as exc:
-        # The engine maps storage errors itself; this is the last line of defence.
+    except Exception as exc:
+        # The engine maps storage errors itself; this is the last line of defence. Imported
+        # here: commands that use no database (verify-bundle) load no database driver.
+        from dispute_engine.error_mapping import STORAGE_FAULTS, first_line  # noqa: PLC0415
+
+        if not isinstance(exc, STORAGE_FAULTS):
+            raise
         return _fail(f"unavailable: cannot use the database: {first_line(exc)}", UNAVAILABLE)
     return result if isinstance(result, int) else DONE

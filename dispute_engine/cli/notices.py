@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -10,8 +10,9 @@ from dispute_engine.cli import parse, render
 from dispute_engine.cli.app import notices_app
 from dispute_engine.cli.operations import MAX_EVERY, MIN_EVERY, until_signalled
 from dispute_engine.cli.session import Session
-from dispute_engine.delivery.configured import configured_channels
-from dispute_engine.delivery.outbox import STATES, SendReport, State
+
+if TYPE_CHECKING:
+    from dispute_engine.delivery.outbox import State
 
 FAILED_STATES: tuple[State, ...] = ("failed", "dead")
 MAX_LIMIT = 100_000
@@ -30,6 +31,10 @@ def notices_send(
     Each notice is sent once (the receiver drops a repeat by its message id); a failed one is
     tried again later, and given up as dead after the last attempt.
     """
+    # The delivery code (and the storage it needs) loads when a command uses it.
+    from dispute_engine.delivery.configured import configured_channels  # noqa: PLC0415
+    from dispute_engine.delivery.outbox import SendReport  # noqa: PLC0415
+
     session = Session.of(ctx)
     if every is not None:
         parse.within(every, "--every", MIN_EVERY, MAX_EVERY, " seconds")
@@ -66,6 +71,8 @@ def notices_list(
     limit: Annotated[int, typer.Option(help="At most this many (1 to 100000).")] = 100,
 ) -> None:
     """List the outbox's messages, oldest first: state, attempts, channel, last error."""
+    from dispute_engine.delivery.outbox import STATES  # noqa: PLC0415
+
     session = Session.of(ctx)
     parse.within(limit, "--limit", 1, MAX_LIMIT)
     with session.engine(create=False) as engine:

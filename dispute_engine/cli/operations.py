@@ -11,7 +11,7 @@ from dataclasses import asdict
 from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import platformdirs
 import typer
@@ -19,13 +19,16 @@ from pydantic import SecretStr
 
 from dispute_engine.cli import parse, render
 from dispute_engine.cli.app import app, audit_app, chain_app, projections_app, sla_app
+from dispute_engine.cli.auditor import Moment, export_bundle
 from dispute_engine.cli.handler import REFUSED, flags_named
 from dispute_engine.cli.session import Session
 from dispute_engine.cli.workflow import DisputeId
-from dispute_engine.database import StorageUrl
 from dispute_engine.domain.actor import Role
 from dispute_engine.domain.errors import ChainNotConfigured, InvalidInput
 from dispute_engine.seals import ensure_key_file
+
+if TYPE_CHECKING:
+    from dispute_engine.database import StorageUrl
 
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 MIN_EVERY, MAX_EVERY = 0.1, 86_400.0  # seconds between SLA checks: no busy loop, at least daily
@@ -46,6 +49,7 @@ def demo(ctx: typer.Context) -> None:
     Each run pays from a new hot wallet, so it works on a database an earlier run used.
     """
     from dispute_engine.bootstrap import in_process_chain, sandbox  # noqa: PLC0415
+    from dispute_engine.database import StorageUrl  # noqa: PLC0415
     from dispute_engine.demo import new_hot_wallet, run_demo  # noqa: PLC0415
 
     session = Session.of(ctx)
@@ -281,16 +285,35 @@ def progress_bar(every: int = 10_000) -> Callable[[int, int], None] | None:
 def audit_export(
     ctx: typer.Context,
     fmt: Annotated[
-        ExportFormat, typer.Option("--format", help="csv or jsonl")
-    ] = ExportFormat.JSONL,
+        ExportFormat | None,
+        typer.Option(
+            "--format", help="csv or jsonl (default) for the whole log.", show_default=False
+        ),
+    ] = None,
     output: Annotated[Path | None, typer.Option(help="Write here instead of stdout.")] = None,
+    dispute: Annotated[
+        str | None, typer.Option(help="Bundle this dispute's events.", show_default=False)
+    ] = None,
+    since: Moment = None,
+    until: Moment = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="The folder to write an offline bundle to.", show_default=False),
+    ] = None,
 ) -> None:
     """Export the whole audit log (brought up to date first) as CSV or JSON Lines: leaf
-    index, position, dispute, version, event, actor, time and leaf hash; no event data."""
+    index, position, dispute, version, event, actor, time and leaf hash; no event data. With
+    --dispute and/or --since/--until and --out DIR: an offline bundle that `audit
+    verify-bundle` checks without a database."""
     session = Session.of(ctx)
+    if (dispute, since, until, out) != (None, None, None, None):
+        if fmt is not None or output is not None:
+            raise InvalidInput.of("--out", "a bundle is a folder: drop --format and --output")
+        export_bundle(session, out=out, dispute=dispute, since=since, until=until)
+        return
     target = None if output is None else parse.output_path(output, "--output")
     with session.engine(create=False) as engine:
-        text = engine.export_audit_log(fmt.value)
+        text = engine.export_audit_log((fmt or ExportFormat.JSONL).value)
     if target is None:
         typer.echo(text, nl=False)
         return

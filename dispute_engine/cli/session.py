@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import typer
 from pydantic_core import to_jsonable_python
@@ -16,8 +17,10 @@ from dispute_engine.cli.who import local_identity
 from dispute_engine.domain.actor import Actor, Role
 from dispute_engine.domain.canonical import canonical_id
 from dispute_engine.domain.errors import InvalidInput
-from dispute_engine.engine import DisputeEngine
 from dispute_engine.settings import Settings
+
+if TYPE_CHECKING:
+    from dispute_engine.engine import DisputeEngine
 
 WRITE_ROLES = (Role.INVESTIGATOR, Role.APPROVER)
 
@@ -49,8 +52,11 @@ class Session:
     ) -> Iterator[DisputeEngine]:
         """The engine on ``--db`` (else the settings' database), released afterwards.
 
-        Reading commands pass ``create=False``: they never create a database.
+        Reading commands pass ``create=False``: they never create a database. The engine
+        (and the storage code) is imported here, so commands without a database load none.
         """
+        from dispute_engine.engine import DisputeEngine  # noqa: PLC0415
+
         with flags_named({"db": "--db"}):
             engine = DisputeEngine.open(self.db, settings=settings or self.settings, create=create)
         try:

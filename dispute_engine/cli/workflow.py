@@ -5,7 +5,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 from uuid import UUID
 
 import typer
@@ -17,13 +17,14 @@ from dispute_engine.cli.session import Session
 from dispute_engine.commands import AddEvidence, FileDispute, ProposeDecision
 from dispute_engine.domain.actor import Actor, Role
 from dispute_engine.domain.errors import InvalidInput
-from dispute_engine.engine import DisputeEngine
-from dispute_engine.staffing import LanguageNotServed
+
+if TYPE_CHECKING:
+    from dispute_engine.engine import DisputeEngine
 
 DisputeId = Annotated[
     str, typer.Argument(metavar="ID", help="The dispute's id (a UUID).", show_default=False)
 ]
-Step = Callable[[DisputeEngine, UUID, Actor], object]
+Step = Callable[["DisputeEngine", UUID, Actor], object]
 MAX_FILING_BYTES = 1_000_000  # a filing is a few fields; a bigger file is not one
 
 # The filing's fields as flags, so errors name what a person typed.
@@ -58,6 +59,8 @@ def act(
     role: Role = Role.INVESTIGATOR,
 ) -> None:
     """Run one step as the actor; print what it returned, else the dispute's new status."""
+    from dispute_engine.staffing import LanguageNotServed  # noqa: PLC0415 - loads the storage
+
     session = Session.of(ctx)
     actor = session.actor(role)
     target = parse.dispute_id(dispute_id)

@@ -78,7 +78,10 @@ COMMANDS: dict[tuple[str, ...], tuple[str, ...]] = {
     ("sla", "check"): (),
     ("sla", "report"): ("--days",),
     ("audit", "verify"): (),
-    ("audit", "export"): ("--format", "--output"),
+    ("audit", "export"): ("--format", "--output", "--dispute", "--since", "--until", "--out"),
+    ("audit", "log"): ("--dispute", "--event", "--since", "--until"),
+    ("audit", "verify-bundle"): ("--trusted-key", "--cipher-key"),
+    ("audit", "keys"): (),
     ("chain",): (),
     ("sla",): (),
     (): (),
@@ -174,6 +177,7 @@ POSITIONALS: dict[tuple[str, ...], tuple[str, ...]] = {
     ("add-evidence",): ("ID", "FILE"),
     ("note",): ("ID", "TEXT"),
     ("chain", "lookup"): ("ID",),
+    ("audit", "verify-bundle"): ("FILE",),
     ("projections", "rebuild"): ("TEXT",),
 }
 DATABASES = (
