@@ -40,6 +40,7 @@ from dispute_engine.domain.review import ApprovalPolicy
 from dispute_engine.domain.wallet_challenge import WalletChallenge
 from dispute_engine.engine_core import DisputeId, EngineCore, GatewayFactory
 from dispute_engine.identity import Identity
+from dispute_engine.notices.catalog import render as render_notice
 from dispute_engine.ports import (
     Clock,
     PayoutGateway,
@@ -405,14 +406,26 @@ class DisputeEngine:
         return self._core.command(
             dispute_id,
             lambda d: d.notify_claimant(
-                by=by, now=self._core.now(), appeal_window=self._core.settings.appeal_window
+                by=by,
+                now=self._core.now(),
+                appeal_window=self._core.settings.appeal_window,
+                render=render_notice,
             ),
         )
 
     def close(self, dispute_id: DisputeId, *, by: Actor | Identity) -> None:
-        """Close a resolved dispute (``shutdown`` releases the engine's resources)."""
+        """Close a resolved dispute, telling the claimant and asking how the help was (a
+        forgotten claimant is not written to). ``shutdown`` releases the engine's resources."""
         by = self.staffing.acting(by)
-        self._core.command(dispute_id, lambda d: d.close(by=by, now=self._core.now()))
+        self._core.command(
+            dispute_id,
+            lambda d: d.close(
+                by=by,
+                now=self._core.now(),
+                appeal_window=self._core.settings.appeal_window,
+                render=render_notice,
+            ),
+        )
 
     def reopen(self, dispute_id: DisputeId, *, reason: str, by: Actor | Identity) -> None:
         """Reopen a resolved or closed dispute on appeal, within the appeal window."""

@@ -75,8 +75,8 @@ def test_notices_send_delivers_each_notice_once_and_list_shows_it_sent(
     assert code == 0
     listed = json.loads(out)
     assert [(m["state"], m["attempts"], m["template"]) for m in listed] == [
-        ("sent", 1, "received"),
-        ("sent", 1, "received"),
+        ("sent", 1, "acknowledgement"),
+        ("sent", 1, "acknowledgement"),
     ]
     code, out, _ = invoke("notices", "list", "--failed", "--db", db_url, "--json")
     assert json.loads(out) == []
