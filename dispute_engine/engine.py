@@ -11,7 +11,7 @@ from uuid import UUID
 from dispute_engine.auditing import Auditing
 from dispute_engine.casework import Casework
 from dispute_engine.chain_truth import ChainTruth
-from dispute_engine.claimants import Claimants
+from dispute_engine.claimants import NOTE, Claimants
 from dispute_engine.commands import (
     AddEvidence,
     FileDispute,
@@ -74,8 +74,8 @@ class DisputeEngine:
         self.chain = ChainTruth(core)
         self.service_levels = ServiceLevels(core)
         self.audit = Auditing(core)
-        self.casework = Casework(core)
         self.claimants = Claimants(core)
+        self.casework = Casework(core, seal=self.claimants.seal)
         self.staffing = Staffing(core)
 
     @classmethod
@@ -272,9 +272,10 @@ class DisputeEngine:
             raise InvalidInput.of(
                 "content", f"evidence is limited to {self._core.settings.max_evidence_bytes} bytes"
             )
-        self._core.load(dispute_id).require_evidence_allowed(evidence.source, by=by)
+        dispute = self._core.load(dispute_id)
+        dispute.require_evidence_allowed(evidence.source, by=by)
         with self._core.storage_boundary():
-            sha256 = self._core.evidence_store.put(evidence.content)
+            sha256 = self.claimants.store_evidence(dispute.claim.claimant_id, evidence.content)
         self._core.command(
             dispute_id,
             lambda d: d.add_evidence(
@@ -292,16 +293,23 @@ class DisputeEngine:
         return sha256
 
     def evidence_content(self, sha256: str) -> bytes:
-        """The bytes of a piece of evidence. Raises KeyError when unknown."""
+        """The bytes of a piece of evidence, opened with their claimant's data key.
+
+        Raises KeyError when unknown, PersonalDataErased once their claimant was forgotten.
+        """
         with self._core.storage_boundary():
-            return self._core.evidence_store.get(sha256)
+            return self.claimants.evidence_content(sha256)
 
     def add_note(self, dispute_id: DisputeId, text: str, *, by: Actor | Identity) -> None:
         """Keep an internal note; concurrent notes all land."""
         by = self.staffing.acting(by)
         note = Reason(text=text).text
         self._core.command(
-            dispute_id, lambda d: d.add_note(note, by=by, now=self._core.now()), retry=True
+            dispute_id,
+            lambda d: d.add_note(
+                self.claimants.seal(d.claim.claimant_id, NOTE, note), by=by, now=self._core.now()
+            ),
+            retry=True,
         )
 
     # -- decision -----------------------------------------------------------------

@@ -72,6 +72,6 @@ def stored_rows(engine: DisputeEngine) -> tuple[int, int, int]:
     ledger = isinstance(engine._core.payout_gateway, PayoutLedger)
     return (
         int(db.fetchall(f"SELECT COUNT(*) AS n FROM {engine._core.events_table}")[0]["n"]),
-        count("evidence_blobs"),
+        count("evidence_blobs") + count("sealed_evidence_blobs"),
         count("payout_instructions") if ledger else 0,
     )
