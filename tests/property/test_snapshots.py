@@ -172,5 +172,5 @@ def test_a_snapshot_written_by_release_0_1_is_read_as_version_2():
     v1 = StoredEvent(stored.originator_id, stored.originator_version, stored.topic, encoded)
     restored = mapper.to_domain_event(v1).mutate(None)
     assert [n.text for n in restored.notes] == ["called the exchange"] * 2
-    assert restored.notices[0].language == dispute.claim.notice_language
+    assert restored.notices[0].language == dispute.notices[0].language
     assert state(restored) == state(replay(events))
