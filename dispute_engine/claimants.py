@@ -36,7 +36,7 @@ from dispute_engine.views import DisputeView
 CLAIMANT = Actor(id="claimant", roles=frozenset({Role.SYSTEM}))
 T = TypeVar("T")
 # The purposes personal fields are sealed for (bound into each envelope).
-DESCRIPTION = "claim.description"
+PURPOSES = {"description": "claim.description", "contact": "claim.contact"}  # claim fields
 NOTE = "note.text"
 FEEDBACK_COMMENT = "feedback.comment"
 EVIDENCE = "evidence.content"
@@ -171,7 +171,12 @@ class Claimants:
         personal = self._personal_data()
         if personal is None:
             return None
-        return {"description": personal.seal(claim.claimant_id, DESCRIPTION, claim.description)}
+        fields = {"description": claim.description, "contact": claim.contact}
+        return {
+            name: personal.seal(claim.claimant_id, PURPOSES[name], value)
+            for name, value in fields.items()
+            if value is not None
+        }
 
     def seal(self, claimant_id: str, purpose: str, text: str) -> str:
         """A claimant's text sealed under their data key, to be recorded in its place; as given
@@ -218,7 +223,7 @@ class Claimants:
             raise
 
     def reveal(self, view: DisputeView, dispute: Dispute) -> DisputeView:
-        """The view with its sealed fields (description, notes, contact notes) opened, or
+        """The view with its sealed fields (description, contact, notes, contact notes) opened, or
         shown as ``[erased]`` once forgotten (``[sealed]`` on an engine without the master key)."""
         personal = self._personal_data()
         if personal is None:
@@ -240,10 +245,9 @@ class Claimants:
                 for c, raw in zip(view.contacts, dispute.contacts, strict=True)
             ],
         }
-        sealed = dispute.sealed_fields.get("description")
-        if sealed is not None:
-            description = shown(DESCRIPTION, sealed)
-            update["claim"] = view.claim.model_copy(update={"description": description})
+        opened = {name: shown(PURPOSES[name], text) for name, text in dispute.sealed_fields.items()}
+        if opened:
+            update["claim"] = view.claim.model_copy(update=opened)
         return view.model_copy(update=update)
 
     def _checker(self) -> WalletSignatures:

@@ -156,3 +156,6 @@ class Claim(ValueObject):
     reason: Reason
     transaction: ClaimedTransaction
     description: LongText
+    # How to reach the claimant on their channel (an email address, a phone number, a chat
+    # handle), when the desk holds it: personal data, sealed like the description.
+    contact: ShortText | None = None

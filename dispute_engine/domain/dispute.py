@@ -91,7 +91,7 @@ from dispute_engine.domain.wallet_challenge import WalletChallenge
 
 DISPUTES = UUID("6f1c6c3e-4f5e-4f43-9d0a-6d2b9a1d7c11")
 WALLET_SIGNATURE = "wallet_signature"
-SEALABLE = frozenset({"description"})  # the claim's fields written by the claimant
+SEALABLE = frozenset({"description", "contact"})  # the claim's personal fields
 SEALED_PREFIX = "pd1."  # how a sealed text begins (dispute_engine.personal_data)
 SEALED = "[sealed]"  # what the claim shows in place of a sealed field
 MAX_WALLET_FAILURES = 5  # failed wallet signatures that lock the method on a dispute
@@ -183,9 +183,9 @@ class Dispute(Aggregate):
     ) -> Dispute:
         """File a new dispute. Raises NotAuthorized, InvalidInput (a future transaction).
 
-        ``sealed`` replaces personal fields of the claim (``description``) with their sealed
-        text in the recorded event; the fingerprint is of the claim as given, so a retried
-        filing is recognised although each sealing differs.
+        ``sealed`` replaces personal fields of the claim (``description``, ``contact``) with
+        their sealed text in the recorded event; the fingerprint is of the claim as given, so
+        a retried filing is recognised although each sealing differs.
         """
         require_permission(by, FILE)
         if claim.transaction.occurred_at > now:
@@ -193,6 +193,8 @@ class Dispute(Aggregate):
         if claim.jurisdiction is None:  # the default is the engine's setting, not the domain's
             raise InvalidInput.of("jurisdiction", "is required")
         data = claim.model_dump(mode="json")
+        if data["contact"] is None:  # as claims were fingerprinted before contacts existed
+            del data["contact"]
         canonical = json.dumps(data, sort_keys=True, separators=(",", ":"))
         unknown = sorted(set(sealed or {}) - SEALABLE)
         if unknown:

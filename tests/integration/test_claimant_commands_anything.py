@@ -11,7 +11,7 @@ from uuid import UUID
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dispute_engine import Actor, AddEvidence, DisputeEngine, ProposeDecision, Role
+from dispute_engine import Actor, AddEvidence, DisputeEngine, FileDispute, ProposeDecision, Role
 from dispute_engine.commands import Reason
 from dispute_engine.errors import (
     DisputeEngineError,
@@ -19,7 +19,7 @@ from dispute_engine.errors import (
     MalformedSignature,
     SignatureRefused,
 )
-from tests.factories import file_dispute, stored_rows
+from tests.factories import file_dispute, filing, stored_rows
 
 ODD_TEXT = [
     "",
@@ -208,3 +208,19 @@ def test_forget_claimant_and_the_challenge_take_anything(
     attempt(engine, lambda: engine.forget_claimant(claimant, by=APPROVER))  # type: ignore[arg-type]
     attempt(engine, lambda: engine.issue_identity_challenge(dispute_id, by=alice))  # type: ignore[arg-type]
     assert engine.get(file_dispute(engine, alice)).status == "filed"  # still usable
+
+
+@CHECKS
+@given(contact=st.text(max_size=250) | anything)
+def test_a_filing_takes_any_contact_and_seals_it(
+    keyed: DisputeEngine, alice: Actor, contact: object
+):
+    command = filing(contact=contact)
+    filed: list[UUID] = []
+    if attempt(
+        keyed,
+        lambda: filed.append(keyed.file_dispute(FileDispute.model_validate(command), by=alice)),
+    ):
+        assert keyed.get(filed[0]).claim.contact == FileDispute.model_validate(command).contact
+        [recorded] = [e for e in keyed.history(filed[0]) if e.name == "Filed"]
+        assert contact is None or recorded.data["claim"]["contact"].startswith("pd1.")

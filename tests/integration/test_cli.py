@@ -263,12 +263,15 @@ def test_file_from_flags(db: str):
         "2026-11-20T08:15:00Z",
         "--description",
         "I did not make this",
+        "--contact",
+        "+34 600 000 000",
         "--idempotency-key",
         "phone-call-1",
     )
     assert code == 0, err
     code, out, _ = invoke("show", out.strip(), "--db", db, "--json")
-    assert json.loads(out)["claim"]["reason"] == "unauthorized"
+    claim = json.loads(out)["claim"]
+    assert (claim["reason"], claim["contact"]) == ("unauthorized", "+34 600 000 000")
 
 
 def test_errors_are_one_line_and_a_non_zero_exit(db: str):

@@ -1,6 +1,7 @@
-"""The claimant's personal data (the claim's description, notes and contact notes that quote
-them, their feedback comment, evidence bytes) is sealed under their key before it is stored:
-no table holds it in clear (a raw scan of both databases), and forgetting erases it."""
+"""The claimant's personal data (the claim's description and contact, notes and contact
+notes that quote them, their feedback comment, evidence bytes) is sealed under their key
+before it is stored: no table holds it in clear (a raw scan of both databases), and
+forgetting erases it."""
 
 from __future__ import annotations
 
@@ -42,11 +43,12 @@ EVIDENCE = f"chat log: my name is {MARKER}".encode()
 NOTE = f"claimant says {MARKER} on the phone"
 CONTACT = f"reached {MARKER} at home"
 COMMENT = f"thanks, signed {MARKER}"
+CONTACT_ADDRESS = f"{MARKER}@example.com"
 
 
 def worked(engine: DisputeEngine, alice: Actor) -> str:
     """A dispute with the marker in every personal field, closed and rated."""
-    dispute = file_dispute(engine, alice, description=DESCRIPTION)
+    dispute = file_dispute(engine, alice, description=DESCRIPTION, contact=CONTACT_ADDRESS)
     engine.assign(dispute, investigator="alice", by=alice)
     engine.notify_claimant(dispute, by=alice)
     engine.add_note(dispute, NOTE, by=alice)
@@ -68,12 +70,13 @@ def worked(engine: DisputeEngine, alice: Actor) -> str:
     return str(dispute)
 
 
-def test_no_table_holds_the_description_in_clear_and_the_view_reveals_it(
+def test_no_table_holds_personal_data_in_clear_and_the_view_reveals_it(
     keyed: DisputeEngine, alice: Actor, db_url: str
 ):
     dispute = worked(keyed, alice)
     view = keyed.get(dispute)
     assert view.claim.description == DESCRIPTION
+    assert view.claim.contact == CONTACT_ADDRESS
     assert [n.text for n in view.notes] == [NOTE]
     assert [c.note for c in view.contacts] == [CONTACT]
     assert keyed.evidence_content(view.evidence[0].sha256) == EVIDENCE
@@ -82,13 +85,14 @@ def test_no_table_holds_the_description_in_clear_and_the_view_reveals_it(
     assert stored_anywhere(db_url, MARKER) == []
 
 
-def test_forgetting_erases_the_description_and_keeps_every_other_fact(
+def test_forgetting_erases_personal_data_and_keeps_every_other_fact(
     keyed: DisputeEngine, alice: Actor, bob: Actor
 ):
     dispute = worked(keyed, alice)
     keyed.forget_claimant("user-1842", by=bob)
     view = keyed.get(dispute)
     assert view.claim.description == "[erased]"
+    assert view.claim.contact == "[erased]"
     assert [n.text for n in view.notes] == ["[erased]"]
     assert [c.note for c in view.contacts] == ["[erased]"]
     assert str(view.disputed_amount) == "125.5"
@@ -104,7 +108,7 @@ def test_forgetting_erases_the_description_and_keeps_every_other_fact(
 
 
 def test_a_retried_sealed_filing_returns_the_same_dispute(keyed: DisputeEngine, alice: Actor):
-    command = FileDispute.model_validate(filing(description=DESCRIPTION))
+    command = FileDispute.model_validate(filing(description=DESCRIPTION, contact=CONTACT_ADDRESS))
     assert keyed.file_dispute(command, by=alice) == keyed.file_dispute(command, by=alice)
 
 
