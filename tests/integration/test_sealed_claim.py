@@ -81,6 +81,8 @@ def test_no_table_holds_personal_data_in_clear_and_the_view_reveals_it(
     assert [c.note for c in view.contacts] == [CONTACT]
     assert keyed.evidence_content(view.evidence[0].sha256) == EVIDENCE
     assert MARKER not in str(keyed.history(dispute))
+    past = keyed.state_at(dispute, version=view.version)  # a past state is never opened
+    assert (past.claim.contact, [n.text for n in past.notes]) == ("[sealed]", ["[sealed]"])
     keyed.projections.catch_up()
     assert stored_anywhere(db_url, MARKER) == []
 
