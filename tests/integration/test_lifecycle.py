@@ -444,3 +444,17 @@ def test_a_change_made_while_paying_does_not_fail_the_execution_or_pay_twice(
         assert len(rails[0].ledger.instructions()) == 1
     finally:
         engine.shutdown()
+
+
+def test_the_acknowledgement_meets_the_feedback_clock_in_the_dispute_and_the_sla_view(
+    engine: DisputeEngine, alice: Actor, clock: FakeClock
+):
+    dispute_id = investigating(engine, alice)
+    clock.advance(timedelta(hours=2))
+    engine.notify_claimant(dispute_id, by=alice)
+    [notified] = [e for e in engine.history(dispute_id) if e.name == "ClaimantNotified"]
+    assert notified.data["template"] == "acknowledgement"
+    feedback = [c for c in engine.get(dispute_id).sla_clocks if c.metric == "feedback"]
+    assert [c.state for c in feedback] == ["met"]
+    rows = engine.sla_report(since=clock.now - timedelta(days=1), until=clock.now)
+    assert sum(r.met for r in rows if r.metric == "feedback") == 1
