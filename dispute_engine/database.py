@@ -13,9 +13,9 @@ import re
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal, Protocol, cast
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qs, quote, unquote, urlsplit
 from uuid import UUID
 
 import psycopg
@@ -132,6 +132,20 @@ class StorageUrl:
                 f"cannot use the database {self.display}: no such file "
                 "(reading never creates a database)"
             )
+
+    def for_reading(self) -> StorageUrl:
+        """The URL a reader opens: an SQLite file it may not write is opened read-only
+        (and, on a read-only file system, as immutable: SQLite cannot even keep its shared
+        memory file there, and nothing can change the file), so reading needs no write right.
+        """
+        path = self.sqlite_path
+        if path is None or os.access(path, os.W_OK):
+            return self
+        flags = "mode=ro"
+        if os.statvfs(path).f_flag & os.ST_RDONLY:
+            flags += "&immutable=1"
+        name = f"file:{quote(os.path.abspath(path))}?{flags}"
+        return replace(self, env={**self.env, "SQLITE_DBNAME": name})
 
     @contextmanager
     def creation_lock(self, *, create: bool = True) -> Iterator[None]:

@@ -15,8 +15,11 @@ from uuid import UUID
 
 from dispute_engine.directory import Directory
 from dispute_engine.domain import events
+from dispute_engine.domain.canonical import canonical_id
+from dispute_engine.domain.decision import Decision
 from dispute_engine.domain.decision_signing import SignedAction
 from dispute_engine.domain.dispute import Dispute
+from dispute_engine.domain.errors import InvalidInput
 
 SIGNED: dict[type[Any], SignedAction] = {
     events.DecisionApproved: SignedAction.APPROVE,
@@ -57,9 +60,17 @@ def check_decision_signatures(
         if action is not None and dispute is not None and dispute.decision is not None:
             signature = getattr(event, "signature", None)
             if signature is not None or directory.required:
-                problem = directory.signature_problem(
-                    event.actor, dispute.statement(action), signature, event.timestamp
+                check = (
+                    directory.approval_problem
+                    if action is SignedAction.APPROVE
+                    else directory.signature_problem
                 )
+                problem = check(event.actor, dispute.statement(action), signature, event.timestamp)
+                if problem is None and action is SignedAction.APPROVE:
+                    decision = dispute.decision
+                    problem = repeated_approver(
+                        event.actor, decision.proposed_by, decision.approvals
+                    )
                 if problem is not None:
                     findings.append(
                         SignatureFinding(
@@ -72,3 +83,45 @@ def check_decision_signatures(
                     )
         disputes[event.originator_id] = cast(Dispute, event.mutate(dispute))
     return findings
+
+
+def approvals_problem(
+    stream: Iterable[Any], decision: Decision, statement: bytes, directory: Directory
+) -> str | None:
+    """Why ``decision`` may not be paid for its approvals, or None when they stand.
+
+    ``stream`` is the dispute's stored events. Every recorded approval of the decision must
+    stand (:meth:`Directory.approval_problem` over ``statement``), each by a different person
+    than the proposer and the other approvers (canonical ids), as many as the decision needs.
+    """
+    approvers: list[str] = []
+    for event in stream:
+        if not isinstance(event, events.DecisionApproved) or event.number != decision.number:
+            continue
+        problem = directory.approval_problem(
+            event.actor, statement, event.signature, event.timestamp
+        ) or repeated_approver(event.actor, decision.proposed_by, approvers)
+        if problem is not None:
+            return f"the approval by {event.actor}: {problem}"
+        approvers.append(event.actor)
+    if len(approvers) < decision.approvals_required:
+        return f"{len(approvers)} of the {decision.approvals_required} approvals it needs stand"
+    return None
+
+
+def repeated_approver(approver: str, proposed_by: str, earlier: Iterable[str]) -> str | None:
+    """Why ``approver`` may not count as another pair of eyes on a decision (its proposer, or
+    an earlier approver under any spelling), or None."""
+    who = _canonical(approver)
+    if who == _canonical(proposed_by):
+        return f"{who} proposed the decision they approve"
+    if who in {_canonical(e) for e in earlier}:
+        return f"{who} approved the decision before"
+    return None
+
+
+def _canonical(staff_id: str) -> str:
+    try:
+        return canonical_id(staff_id)
+    except InvalidInput:  # no staff id at all: it can only be itself
+        return staff_id

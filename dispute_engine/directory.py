@@ -18,7 +18,7 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, Notification
 from eventsourcing.utils import get_topic
 
-from dispute_engine.domain.actor import Actor, Role
+from dispute_engine.domain.actor import Actor, Role, require_permission
 from dispute_engine.domain.canonical import canonical_id
 from dispute_engine.domain.errors import (
     ConcurrencyConflict,
@@ -27,6 +27,7 @@ from dispute_engine.domain.errors import (
     NotAuthorized,
     StaffNotFound,
 )
+from dispute_engine.domain.lifecycle import Action
 from dispute_engine.domain.staff import FOUNDING, Founding, Staff
 from dispute_engine.event_store import all_notifications
 from dispute_engine.identity import Identity, SigningActor, verify_signature
@@ -149,6 +150,43 @@ class Directory:
         self._save(member)
         return member
 
+    def change(
+        self,
+        staff_id: str,
+        *,
+        roles: Iterable[Role | str] | None,
+        languages: Iterable[str] | None,
+        expected_version: int | None,
+        by: Actor | Identity,
+    ) -> Staff:
+        """Replace the member's roles, the languages they serve, or both, in one save.
+
+        ``expected_version`` is the member's version the caller read: a member changed since
+        is a conflict, so a change worked out from what was read never undoes another.
+        Raises StaffNotFound, NotAuthorized, InvalidTransition (revoked), InvalidInput
+        (nothing to change, or any field), ConcurrencyConflict.
+        """
+        if roles is None and languages is None:
+            raise InvalidInput.of("roles", "name the roles or the languages to change")
+        if expected_version is not None and (
+            not isinstance(expected_version, int) or isinstance(expected_version, bool)
+        ):
+            raise InvalidInput.of("expected_version", "must be a whole number")
+        admin = self.acting(by)
+        member = self.member(staff_id)
+        if expected_version is not None and expected_version != member.version:
+            raise ConcurrencyConflict(
+                f"{member.staff_id} was changed by someone else since version "
+                f"{expected_version}; reload and retry"
+            )
+        now = self._now()
+        if roles is not None:
+            member.change_roles(roles, by=admin, now=now)
+        if languages is not None:
+            member.change_languages(languages, by=admin, now=now)
+        self._save(member)
+        return member
+
     def register_key(self, staff_id: str, public_key: str, *, by: Actor | Identity) -> Staff:
         """Rotate the member to a new key from now; older signatures keep verifying against
         the key in force when they were made. Raises StaffNotFound, NotAuthorized,
@@ -247,9 +285,29 @@ class Directory:
             member = self.member(staff_id)
         except StaffNotFound as exc:
             return exc.message
+        except InvalidInput:
+            return f"{staff_id!r} is no staff id"
         key = member.key_valid_at(at)
         if key is None:
             return f"{member.staff_id} held no key at {at.isoformat()}"
         if not verify_signature(key, statement, signature):
             return f"not signed with {member.staff_id}'s key in force at {at.isoformat()}"
+        return None
+
+    def approval_problem(
+        self, staff_id: str, statement: bytes, signature: str | None, at: datetime
+    ) -> str | None:
+        """Why a recorded approval does not stand, or None: its signature (see
+        :meth:`signature_problem`) and, in directory mode, an approver who did not hold the
+        approver role at ``at`` (or held admin, who may not move money)."""
+        problem = self.signature_problem(staff_id, statement, signature, at)
+        if problem is not None or not self.required:
+            return problem
+        member = self.member(staff_id)
+        try:
+            require_permission(
+                Actor(id=member.staff_id, roles=member.roles_at(at)), Action.APPROVE_DECISION
+            )
+        except NotAuthorized:
+            return f"{member.staff_id} could not approve at {at.isoformat()}"
         return None

@@ -553,6 +553,28 @@ class DisputeEngine:
         """
         return self.staffing.register_staff_key(staff_id, public_key=public_key, by=by)
 
+    def change_staff(
+        self,
+        staff_id: str,
+        *,
+        roles: Iterable[Role | str] | None = None,
+        languages: Iterable[str] | None = None,
+        expected_version: int | None = None,
+        by: Actor | Identity,
+    ) -> StaffView:
+        """Replace a member's roles, the languages they serve, or both (admins only).
+
+        ``None`` leaves that part as it is. No one grants themselves a role or takes away
+        their own admin role, and no member holds admin and approver together. With
+        ``expected_version`` (the ``version`` of the member as read), a member changed since
+        is a conflict. Raises StaffNotFound, NotAuthorized, InvalidTransition (revoked),
+        InvalidInput (nothing to change, nothing changed, any field), ConcurrencyConflict;
+        nothing is written then.
+        """
+        return self.staffing.change_staff(
+            staff_id, roles=roles, languages=languages, expected_version=expected_version, by=by
+        )
+
     def revoke_staff(self, staff_id: str, *, by: Actor | Identity) -> StaffView:
         """Revoke a member: they can no longer act; their past signatures stay verifiable.
 
@@ -563,6 +585,12 @@ class DisputeEngine:
     def staff(self, staff_id: str) -> StaffView:
         """A member under any spelling of their id. Raises StaffNotFound, InvalidInput."""
         return self.staffing.staff(staff_id)
+
+    def staff_history(self, staff_id: str) -> list[HistoryEntry]:
+        """Every directory event of a member, oldest first, each naming the admin who made it
+        (as ``history`` gives a dispute's). Raises StaffNotFound, InvalidInput, CorruptHistory.
+        """
+        return self.history(self.staffing.member_id(staff_id))
 
     def list_staff(self, *, include_revoked: bool = True) -> list[StaffView]:
         """The directory's members by staff id (revoked ones unless ``include_revoked`` is

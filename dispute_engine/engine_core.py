@@ -81,6 +81,9 @@ class EngineCore:
         create: bool = True,
     ) -> None:
         self.settings = settings or Settings()
+        if not create:
+            storage.require_existing()
+            storage = storage.for_reading()
         self.storage = storage
         self.clock: Clock = clock or system_clock
         self.transaction_lookup = transaction_lookup
@@ -91,8 +94,6 @@ class EngineCore:
         self._projections_lock = threading.Lock()
         self.is_shut_down = False
         self.creates = create
-        if not create:
-            storage.require_existing()
         with storage_errors(storage), storage.creation_lock(create=create):
             self.events = DisputeEvents(storage, self.settings, create=create)
             self.db = self.events.db

@@ -10,11 +10,13 @@ from uuid import UUID
 
 from dispute_engine.decision_signatures import (
     SignatureFinding,
+    approvals_problem,
     check_decision_signatures,
     signed_action,
 )
 from dispute_engine.directory import Directory
 from dispute_engine.domain.actor import Actor, Role
+from dispute_engine.domain.claim import PRIORITY_RANK
 from dispute_engine.domain.decision_signing import SignedAction
 from dispute_engine.domain.dispute import Dispute
 from dispute_engine.domain.errors import (
@@ -23,11 +25,12 @@ from dispute_engine.domain.errors import (
     StaffNotFound,
     StorageUnavailable,
 )
+from dispute_engine.domain.routing import COUNTING_CLOCKS, QueueEntry, route
 from dispute_engine.domain.staff import Staff
 from dispute_engine.engine_core import EngineCore
 from dispute_engine.event_store import all_notifications
 from dispute_engine.identity import Identity
-from dispute_engine.views import StaffView
+from dispute_engine.views import DisputeView, StaffView
 
 MAX_QUEUE = 1000
 
@@ -64,19 +67,18 @@ class Staffing:
             return self.directory.sign(actor, dispute.statement(action))
 
     def require_signed_approval(self, dispute: Dispute) -> None:
-        """In directory mode, refuse to pay a decision whose recorded approval does not verify
-        against the approver's key at the time. Raises PayoutRefused (``approval_signature``).
+        """In directory mode, refuse to pay a decision unless every approval it needs stands:
+        read from the dispute's stored events, each signed with the key then in force of a
+        member then holding the approver role, by as many distinct people (not the proposer)
+        as the decision needs. Raises PayoutRefused (``approval_signature``).
         """
         decision = dispute.decision
         if not self.directory.required or decision is None or decision.approved_at is None:
             return
+        statement = dispute.statement(SignedAction.APPROVE)
         with self._core.storage_boundary():
-            problem = self.directory.signature_problem(
-                decision.approved_by or "",
-                dispute.statement(SignedAction.APPROVE),
-                decision.approval_signature,
-                decision.approved_at,
-            )
+            stored = self._core.events.events.get(dispute.id)
+            problem = approvals_problem(stored, decision, statement, self.directory)
         if problem is not None:
             raise PayoutRefused(
                 f"decision {decision.number} of dispute {dispute.id} is not paid: its approval "
@@ -150,6 +152,27 @@ class Staffing:
         with self._core.storage_boundary():
             return StaffView.of(self.directory.register_key(staff_id, public_key, by=by))
 
+    def change_staff(
+        self,
+        staff_id: str,
+        *,
+        roles: Iterable[Role | str] | None,
+        languages: Iterable[str] | None,
+        expected_version: int | None,
+        by: Actor | Identity,
+    ) -> StaffView:
+        """Replace a member's roles and/or languages. Raises StaffNotFound, NotAuthorized,
+        InvalidTransition, InvalidInput, ConcurrencyConflict."""
+        with self._core.storage_boundary():
+            member = self.directory.change(
+                staff_id,
+                roles=roles,
+                languages=languages,
+                expected_version=expected_version,
+                by=by,
+            )
+        return StaffView.of(member)
+
     def revoke_staff(self, staff_id: str, *, by: Actor | Identity) -> StaffView:
         """Revoke a member. Raises StaffNotFound, NotAuthorized, InvalidTransition,
         ConcurrencyConflict."""
@@ -160,6 +183,11 @@ class Staffing:
         """A member as the directory records them. Raises StaffNotFound, InvalidInput."""
         with self._core.storage_boundary():
             return StaffView.of(self.directory.member(staff_id))
+
+    def member_id(self, staff_id: str) -> UUID:
+        """The aggregate id of a member in the directory. Raises StaffNotFound, InvalidInput."""
+        with self._core.storage_boundary():
+            return self.directory.member(staff_id).id
 
     def list_staff(self, *, include_revoked: bool = True) -> list[StaffView]:
         """Every member by staff id, from the directory view brought up to date first."""
@@ -187,14 +215,27 @@ class Staffing:
             raise InvalidInput.of("limit", f"must be a whole number from 1 to {MAX_QUEUE}")
         with self._core.storage_boundary():
             member: Staff = self.directory.member(for_staff)
-        read_models = self._core.projections
-        read_models.catch_up(["work_queue", "sla"])
-        ids = read_models.next_disputes(
-            staff_id=member.staff_id,
-            roles=member.roles if member.active else frozenset(),
-            languages=member.languages,
-            limit=limit,
-        )
+        roles = member.roles if member.active else frozenset()
+        try:
+            read_models = self._core.projections
+            read_models.catch_up(["work_queue", "sla"])
+            ids = read_models.next_disputes(
+                staff_id=member.staff_id, roles=roles, languages=member.languages, limit=limit
+            )
+        except StorageUnavailable:
+            if self._core.creates:
+                raise
+            # Opened for reading only, where the views cannot be built or brought up to date
+            # (SELECT rights, a read-only file): the same answer from the events.
+            disputes = self._core.load_many(self._core.all_ids())
+            entries = (_queue_entry(DisputeView.of(d)) for d in disputes)
+            ids = route(
+                entries,
+                staff_id=member.staff_id,
+                roles=roles,
+                languages=member.languages,
+                limit=limit,
+            )
         return [UUID(i) for i in ids]
 
     # -- audit ------------------------------------------------------------------------
@@ -219,3 +260,16 @@ class Staffing:
             events = self._core.events
             stream = (events.mapper.to_domain_event(n) for n in all_notifications(events.recorder))
             return check_decision_signatures(stream, self.directory)
+
+
+def _queue_entry(view: DisputeView) -> QueueEntry:
+    counting = [c.due_at for c in view.sla_clocks if c.state in COUNTING_CLOCKS and c.due_at]
+    return QueueEntry(
+        dispute_id=str(view.id),
+        status=str(view.status),
+        assignee=view.assignee,
+        language=view.claim.language,
+        priority_rank=PRIORITY_RANK[view.priority],
+        filed_at=view.filed_at,
+        due_at=min(counting, default=None),
+    )

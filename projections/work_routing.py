@@ -1,7 +1,8 @@
 """Work routing: the most urgent disputes a member can move on, in the languages they serve.
 
 Read from two views, the work queue (status, assignee, language, priority) and the SLA clocks
-(when each dispute is next due), so routing needs no view of its own.
+(when each dispute is next due), so routing needs no view of its own. The rules are
+:mod:`dispute_engine.domain.routing`'s.
 """
 
 from __future__ import annotations
@@ -10,16 +11,7 @@ from collections.abc import Iterable
 
 from dispute_engine.database import Database
 from dispute_engine.domain.actor import Role
-from dispute_engine.domain.lifecycle import Status
-
-# Where each role takes a dispute next: investigators work the ones not yet decided (their own
-# or nobody's), approvers the ones waiting for a second pair of eyes or for payment.
-WORK: dict[Role, frozenset[Status]] = {
-    Role.INVESTIGATOR: frozenset({Status.FILED, Status.INVESTIGATING}),
-    Role.APPROVER: frozenset({Status.PENDING_APPROVAL, Status.APPROVED}),
-}
-# Clocks that still count towards a deadline: a breached clock is the most urgent of all.
-_COUNTING = ("running", "breached")
+from dispute_engine.domain.routing import COUNTING_CLOCKS, WORK
 
 
 def next_disputes(
@@ -61,11 +53,11 @@ def next_disputes(
     rows = db.fetchall(
         f"SELECT q.dispute_id, MIN(c.due_at) AS due FROM {queue} q "
         f"LEFT JOIN {clocks} c ON c.dispute_id = q.dispute_id "
-        f"AND c.state IN ({', '.join('?' for _ in _COUNTING)}) AND c.due_at IS NOT NULL "
+        f"AND c.state IN ({', '.join('?' for _ in COUNTING_CLOCKS)}) AND c.due_at IS NOT NULL "
         f"WHERE ({' OR '.join(who)}) AND ({spoken}) "
         "GROUP BY q.dispute_id, q.priority_rank, q.filed_at "
         "ORDER BY MIN(c.due_at) IS NULL, MIN(c.due_at), q.priority_rank, q.filed_at, "
         "q.dispute_id LIMIT ?",
-        [*_COUNTING, *params, limit],
+        [*COUNTING_CLOCKS, *params, limit],
     )
     return [str(r["dispute_id"]) for r in rows]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import os
+import subprocess
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -151,3 +152,23 @@ def _capped(current: hypothesis.settings) -> hypothesis.settings:
         database=None,
         deadline=None,
     )
+
+
+def _mount(path: Path, size: str) -> bool:
+    path.mkdir()
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)],
+        capture_output=True,
+        check=False,
+    )
+    return done.returncode == 0
+
+
+@pytest.fixture
+def small_fs(tmp_path: Path) -> Iterator[Path]:
+    """A 1 MiB file system of its own (needs the right to mount, as in CI's container)."""
+    path = tmp_path / "small"
+    if not _mount(path, "1m"):
+        pytest.skip("cannot mount a tmpfs here (needs root)")
+    yield path
+    subprocess.run(["umount", "-l", str(path)], check=True)

@@ -78,12 +78,22 @@ def plain(message: str) -> str:
 
 @contextmanager
 def flags_named(flags: Mapping[str, str]) -> Iterator[None]:
-    """Name the command's flags, not the input model's fields, in InvalidInput raised inside."""
+    """Name the command's flags, not the input model's fields, in InvalidInput raised inside.
+
+    An item of a list (``roles.1``) is named by the list's flag: a repeated flag's values.
+    """
     try:
         yield
     except InvalidInput as exc:
-        errors = [{**e, "field": flags.get(str(e["field"]), str(e["field"]))} for e in exc.errors]
+        errors = [{**e, "field": _flag(flags, str(e["field"]))} for e in exc.errors]
         raise type(exc)(errors, dispute_id=exc.dispute_id) from None
+
+
+def _flag(flags: Mapping[str, str], field: str) -> str:
+    head, _, item = field.partition(".")
+    if field not in flags and item.isdigit() and head in flags:
+        return flags[head]
+    return flags.get(field, field)
 
 
 def _one_line(text: str) -> str:

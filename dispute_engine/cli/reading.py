@@ -13,6 +13,7 @@ from dispute_engine.cli.session import Session
 from dispute_engine.cli.workflow import DisputeId
 from dispute_engine.domain.errors import InvalidInput
 from dispute_engine.domain.lifecycle import markdown_table
+from dispute_engine.views import HistoryEntry
 
 MAX_VERSION = 2**31 - 1
 
@@ -40,6 +41,11 @@ def history(ctx: typer.Context, dispute_id: DisputeId) -> None:
     target = parse.dispute_id(dispute_id)
     with session.engine(create=False) as engine:
         entries = engine.history(target)
+    emit_history(session, entries)
+
+
+def emit_history(session: Session, entries: list[HistoryEntry]) -> None:
+    """Print events as a table (version, time, name, actor, hash), or all of them as JSON."""
     rows = [(e.version, render.utc(e.at), e.name, e.actor, e.hash[:12]) for e in entries]
     session.emit(entries, lambda: render.table(("version", "at", "event", "actor", "hash"), rows))
 

@@ -5,6 +5,7 @@ Every write here acts as a local identity (a private key file); ``--actor`` only
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 import typer
@@ -12,10 +13,12 @@ import typer
 from dispute_engine.cli import render
 from dispute_engine.cli.app import app
 from dispute_engine.cli.handler import flags_named
+from dispute_engine.cli.reading import emit_history
 from dispute_engine.cli.session import Session
 from dispute_engine.cli.who import local_identity
 from dispute_engine.domain.actor import Role
 from dispute_engine.domain.errors import InvalidInput
+from dispute_engine.domain.staff import language_tag
 from dispute_engine.identity import Identity, identity_path
 from dispute_engine.views import StaffView
 
@@ -146,6 +149,72 @@ def revoke(ctx: typer.Context, staff_id: StaffId) -> None:
     session.emit(view, lambda: _member(view))
 
 
+@staff_app.command()
+def change(
+    ctx: typer.Context,
+    staff_id: StaffId,
+    grant: Annotated[
+        list[str] | None,
+        typer.Option("--grant", help="A role to give: investigator | approver | auditor | admin."),
+    ] = None,
+    revoke_role: Annotated[
+        list[str] | None, typer.Option("--revoke-role", help="A role to take away.")
+    ] = None,
+    language: Annotated[
+        list[str] | None, typer.Option("--language", help="A language to serve from now.")
+    ] = None,
+    drop_language: Annotated[
+        list[str] | None, typer.Option("--drop-language", help="A language no longer served.")
+    ] = None,
+) -> None:
+    """Change a member's roles or languages (admins only; each flag repeatable)."""
+    session = Session.of(ctx)
+    if not (grant or revoke_role or language or drop_language):
+        raise InvalidInput.of(
+            "--grant", "give --grant, --revoke-role, --language or --drop-language"
+        )
+    admin = local_identity(session.actor_id).actor([Role.ADMIN])
+    with session.engine() as engine, flags_named(_FIELDS):
+        member = engine.staff(staff_id)
+        roles = _changed(member.roles, grant, revoke_role, "--revoke-role", str.lower)
+        languages = _changed(
+            member.languages, language, drop_language, "--drop-language", _language
+        )
+        # Worked out from the member as read: a change made meanwhile is a conflict.
+        view = engine.change_staff(
+            staff_id,
+            roles=roles,
+            languages=languages,
+            expected_version=member.version,
+            by=admin,
+        )
+    session.emit(view, lambda: _member(view))
+
+
+def _language(tag: str) -> str:
+    try:
+        return language_tag(tag)
+    except ValueError as exc:
+        raise InvalidInput.of("--drop-language", str(exc)) from None
+
+
+def _changed(
+    held: list[str],
+    added: list[str] | None,
+    removed: list[str] | None,
+    flag: str,
+    canonical: Callable[[str], str],
+) -> list[str] | None:
+    """``held`` with ``added`` and without ``removed``; None when neither is given."""
+    if not added and not removed:
+        return None
+    gone = {canonical(r) for r in removed or []}
+    missing = sorted(gone - set(held))
+    if missing:
+        raise InvalidInput.of(flag, f"the member does not have {', '.join(missing)}")
+    return [v for v in held if v not in gone] + list(added or [])
+
+
 @staff_app.command("rotate-key")
 def rotate_key(
     ctx: typer.Context,
@@ -187,6 +256,16 @@ def show(ctx: typer.Context, staff_id: StaffId) -> None:
     session.emit(view, lambda: _member(view))
 
 
+@staff_app.command()
+def history(ctx: typer.Context, staff_id: StaffId) -> None:
+    """List every directory event of a member (registration, changes, keys, revocation) with
+    the admin who made it."""
+    session = Session.of(ctx)
+    with session.engine(create=False) as engine, flags_named(_FIELDS):
+        entries = engine.staff_history(staff_id)
+    emit_history(session, entries)
+
+
 @app.command()
 def queue(
     ctx: typer.Context,
@@ -201,9 +280,9 @@ def queue(
     if not 1 <= limit <= MAX_QUEUE:
         raise InvalidInput.of("--limit", f"must be between 1 and {MAX_QUEUE}")
     member = local_identity(session.actor_id).staff_id if for_staff is None else for_staff
-    # Routing reads the work-queue and SLA views, brought up to date first: like
-    # `projections run`, it may build them.
-    with session.engine() as engine, flags_named({"for_staff": "--for"}):
+    # A reading command: the views are brought up to date where the database lets it write,
+    # otherwise the queue is worked out from the events.
+    with session.engine(create=False) as engine, flags_named({"for_staff": "--for"}):
         views = engine.next_disputes(for_staff=member, limit=limit)
     rows = [
         (

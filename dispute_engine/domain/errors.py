@@ -45,6 +45,20 @@ class DisputeEngineError(Exception):
         self.message = message
         self.dispute_id = dispute_id
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle by state, so an error crosses a process boundary whatever its signature."""
+        return (_rebuilt, (type(self), self.args, self.__dict__))
+
+
+def _rebuilt(
+    kind: type[DisputeEngineError], args: tuple[Any, ...], state: dict[str, Any]
+) -> DisputeEngineError:
+    """An error restored from a pickle: its arguments and attributes, without ``__init__``."""
+    error = kind.__new__(kind)
+    Exception.__init__(error, *args)
+    error.__dict__.update(state)
+    return error
+
 
 class InvalidInput(DisputeEngineError, ValueError):
     """Raised when a command's input is malformed; nothing was written.

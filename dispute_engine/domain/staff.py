@@ -219,6 +219,9 @@ class Staff(Aggregate):
         self.staff_id = staff_id
         self.display_name = display_name
         self.roles = frozenset(Role(r) for r in roles)
+        # Every set of roles the member held, from when: approvals are checked against the
+        # roles held when they were made.
+        self.role_history: list[tuple[datetime, frozenset[Role]]] = [(timestamp, self.roles)]
         self.languages = tuple(languages)
         self.keys: list[KeyPeriod] = [KeyPeriod(public_key, timestamp, None)]
         self.status = ACTIVE
@@ -250,6 +253,20 @@ class Staff(Aggregate):
                 return period.public_key
         return None
 
+    def roles_at(self, when: datetime) -> frozenset[Role]:
+        """The roles the member held at ``when``: none before registration or once revoked.
+
+        Raises InvalidInput for a time without a zone.
+        """
+        _aware(when, "when")
+        if self.revoked_at is not None and when >= self.revoked_at:
+            return frozenset()
+        held: frozenset[Role] = frozenset()
+        for since, roles in self.role_history:
+            if since <= when:
+                held = roles
+        return held
+
     def serves(self, language: str) -> bool:
         """Whether the member serves a language: ``zh`` serves ``zh-Hant``, not the reverse.
 
@@ -269,10 +286,19 @@ class Staff(Aggregate):
     # -- changes --------------------------------------------------------------
 
     def change_roles(self, roles: Iterable[Role | str], *, by: Actor, now: datetime) -> None:
-        """Replace the member's roles. Raises NotAuthorized, InvalidTransition, InvalidInput."""
+        """Replace the member's roles.
+
+        Raises NotAuthorized (not an admin, granting oneself a role, or taking away one's own
+        admin role), InvalidTransition (revoked), InvalidInput (no role, admin with approver,
+        nothing changed).
+        """
         self._require_active(CHANGE_STAFF, by)
         new = _RolesChange.model_validate({"roles": _values(roles)}).roles
         _refuse_self_grant(self.staff_id, new - self.roles, by)
+        if Role.ADMIN in self.roles - new and canonical_id(by.id, field="by") == self.staff_id:
+            raise NotAuthorized(
+                "an admin may not take away their own admin role; ask another", actor=by.id
+            )
         if new == self.roles:
             raise InvalidInput.of("roles", f"{self.staff_id} already holds exactly these roles")
         self._roles_changed(roles=sorted(new), actor=by.id, timestamp=self._after(now))
@@ -280,6 +306,7 @@ class Staff(Aggregate):
     @event(staff_events.RolesChanged)
     def _roles_changed(self, roles: list[str], actor: str, timestamp: datetime) -> None:
         self.roles = frozenset(Role(r) for r in roles)
+        self.role_history.append((timestamp, self.roles))
 
     def change_languages(self, languages: Iterable[str], *, by: Actor, now: datetime) -> None:
         """Replace the languages the member serves. Raises NotAuthorized, InvalidTransition,

@@ -191,3 +191,43 @@ def test_members_work_a_dispute_with_their_own_keys(db_url: str, tmp_path: Path)
     code, _, err = invoke("note", dispute_id, "still here", "--db", db_url, env=bob)
     assert code == 1
     assert "revoked" in err
+
+
+def test_an_admin_changes_a_members_roles_and_languages(db_url: str, tmp_path: Path):
+    desk = founded_desk(db_url, tmp_path)
+    code, out, err = invoke(
+        "staff", "change", "ALICE", "--grant", "auditor", "--revoke-role", "investigator",
+        "--language", "es", "--drop-language", "ZH", "--db", db_url, "--json", env=desk["root"],
+    )  # fmt: skip
+    assert code == 0, err
+    changed = json.loads(out)
+    assert (changed["roles"], changed["languages"]) == (["auditor"], ["es"])
+    code, out, _ = invoke("staff", "show", "alice", "--db", db_url, "--json")
+    assert json.loads(out) == changed
+    code, out, _ = invoke("staff", "history", "alice", "--db", db_url, "--json")
+    assert [(e["name"], e["actor"]) for e in json.loads(out)] == [
+        ("Registered", "root"),
+        ("RolesChanged", "root"),
+        ("LanguagesChanged", "root"),
+    ]
+    code, out, _ = invoke("staff", "history", "alice", "--db", db_url)
+    assert (code, "RolesChanged" in out) == (0, True)
+    code, _, err = invoke("staff", "change", "bob", "--language", "en", "--db", db_url,
+                          env=desk["alice"])  # fmt: skip
+    assert code == 1
+    assert "needs the role admin" in err
+    refused = [
+        (["--revoke-role", "investigator"], "--revoke-role"),
+        (["--drop-language", "fr"], "--drop-language"),
+        (["--grant", "wizard"], "--grant"),
+        (["--grant", "admin"], "--grant"),  # admin and approver may not be held together
+        (["--language", "klingon!"], "--language"),
+        ([], "--grant"),
+    ]
+    for flags, named in refused:
+        code, _, err = invoke("staff", "change", "bob", *flags, "--db", db_url, env=desk["root"])
+        assert code == 2, (flags, err)
+        assert named in err, (flags, err)
+        assert len(err.strip().splitlines()) == 1
+    code, out, _ = invoke("staff", "show", "bob", "--db", db_url, "--json")
+    assert (json.loads(out)["roles"], json.loads(out)["version"]) == (["approver"], 1)

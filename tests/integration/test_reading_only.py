@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import shutil
+import subprocess
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -10,19 +13,50 @@ import psycopg
 import pytest
 from typer.testing import CliRunner
 
-from dispute_engine import Actor, DisputeEngine
+from dispute_engine import Actor, DisputeEngine, Role
 from dispute_engine.cli import app
 from dispute_engine.errors import InvalidInput, StorageUnavailable
+from dispute_engine.identity import IDENTITY_ENV, Identity
 from tests.conftest import PG_URL
-from tests.factories import file_dispute
+from tests.factories import file_dispute, stored_rows
 
 READING = (["list"], ["audit", "verify"], ["sla", "report"], ["audit", "export"])
+ROOT = Actor(id="root", roles=frozenset({Role.ADMIN}))
 READING_ONE = (["show"], ["history"], ["state-at", "--version", "1"])
 
 
-def cli(*args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(app, list(args))
+def cli(*args: str, env: dict[str, str] | None = None) -> tuple[int, str]:
+    result = CliRunner().invoke(app, list(args), env=env)
     return result.exit_code, result.output
+
+
+def a_desk_with_work(url: str, tmp_path: Path, alice: Actor) -> dict[str, str]:
+    """Alice in the directory with her key file, disputes in three languages, the views built
+    and then left behind by one more filing; returns the environment alice reads as."""
+    key = Identity.generate("alice")
+    path = key.save(tmp_path / "alice.key")
+    with DisputeEngine.open(url) as engine:
+        engine.register_staff(
+            "alice", roles=["investigator"], languages=["en", "zh"], public_key=key.public_key_hex,
+            by=ROOT,
+        )  # fmt: skip
+        for language, priority in (("zh", "normal"), ("es", "urgent"), ("en", "low")):
+            file_dispute(engine, alice, language=language, priority=priority)
+        engine.projections.catch_up()
+        file_dispute(engine, alice, language="zh", priority="urgent")  # the views are behind
+    return {IDENTITY_ENV: str(path)}
+
+
+def queue_ids(url: str, env: dict[str, str]) -> list[str]:
+    code, output = cli("queue", "--mine", "--json", "--db", url, env=env)
+    assert code == 0, output
+    return [d["id"] for d in json.loads(output)]
+
+
+def routed_by_the_views(url: str) -> list[str]:
+    """What the work-queue view answers, brought up to date by a writer."""
+    with DisputeEngine.open(url) as engine:
+        return [str(v.id) for v in engine.next_disputes(for_staff="alice")]
 
 
 def _schema_exists(name: str) -> bool:
@@ -133,6 +167,39 @@ def test_a_role_with_select_only_cannot_write_and_gets_one_line(
     assert len(output.strip().splitlines()) == 1
     with DisputeEngine.open(pg_schema_url) as engine:
         assert engine.get(dispute_id).version == 1
+
+
+def test_a_role_with_select_only_gets_a_members_queue_as_the_views_would_give_it(
+    pg_schema_url: str, reader_url: str, alice: Actor, tmp_path: Path
+):
+    env = a_desk_with_work(pg_schema_url, tmp_path, alice)
+    _grant_select(reader_url)
+    before = stored_rows_of(pg_schema_url)
+    read = queue_ids(reader_url, env)
+    assert stored_rows_of(pg_schema_url) == before
+    assert len(read) == 3  # not the Spanish one: alice serves en and zh
+    assert read == routed_by_the_views(pg_schema_url)
+
+
+def test_a_read_only_sqlite_file_gives_a_members_queue_as_the_views_would(
+    small_fs: Path, alice: Actor, tmp_path: Path
+):
+    url = f"sqlite:///{small_fs / 'disputes.db'}"
+    env = a_desk_with_work(url, tmp_path, alice)
+    shutil.copy(small_fs / "disputes.db", tmp_path / "copy.db")
+    subprocess.run(["mount", "-o", "remount,ro", str(small_fs)], check=True)
+    read = queue_ids(url, env)
+    assert len(read) == 3
+    assert read == routed_by_the_views(f"sqlite:///{tmp_path / 'copy.db'}")
+    code, output = cli("list", "--db", url)
+    assert (code, output.count("\n") > 4) == (0, True), output
+    code, output = cli("staff", "show", "alice", "--db", url)
+    assert (code, "investigator" in output) == (0, True), output
+
+
+def stored_rows_of(url: str) -> tuple[int, int, int]:
+    with DisputeEngine.open(url) as engine:
+        return stored_rows(engine)
 
 
 @pytest.mark.parametrize("schema", ["bad-name", 'x"; DROP TABLE y; --', "1st", "a" * 64])

@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
 import pytest
+from typer.testing import CliRunner
 
 from dispute_engine import Actor, DisputeEngine, Role
+from dispute_engine.cli import app
 from dispute_engine.commands import ProposeDecision
 from dispute_engine.domain.decision_signing import SignedAction, statement
 from dispute_engine.errors import (
+    ConcurrencyConflict,
     DecisionSignatureRefused,
     InvalidInput,
+    InvalidTransition,
     NotAuthorized,
     PayoutRefused,
     StaffNotFound,
@@ -233,14 +238,33 @@ def test_key_rotation_keeps_old_approvals_valid(desk: Desk):
 # -- forgeries ----------------------------------------------------------------------------
 
 
-def forge_approval(engine: DisputeEngine, dispute_id: UUID, signature: str | None) -> None:
-    """Insert an approval by bob with plain SQL, as someone with write access to the database
-    (and the engine's code) would: a well-formed event, but not signed by bob's key."""
+def forge_approval(
+    engine: DisputeEngine,
+    dispute_id: UUID,
+    signature: str | None,
+    approver: str = "bob",
+    *,
+    past_the_rules: bool = False,
+) -> None:
+    """Insert an approval with plain SQL, as someone with write access to the database (and
+    the engine's code) would: a well-formed event the directory does not back. Past the rules,
+    it is written as the event alone, without the four-eyes checks of the command."""
     core = engine._core
     dispute = core.load(dispute_id)
-    dispute.approve_decision(
-        by=Actor(id="bob", roles=frozenset({Role.APPROVER})), now=engine.now(), signature=signature
-    )
+    if past_the_rules:
+        dispute._decision_approved(
+            number=dispute.decision.number,
+            signature=signature,
+            actor=approver,
+            status="approved",
+            timestamp=engine.now(),
+        )
+    else:
+        dispute.approve_decision(
+            by=Actor(id=approver, roles=frozenset({Role.APPROVER})),
+            now=engine.now(),
+            signature=signature,
+        )
     (forged,) = dispute.collect_events()
     stored = core.events.mapper.to_stored_event(forged)
     db = core.db
@@ -362,3 +386,203 @@ def test_assigning_a_dispute_in_a_language_the_member_does_not_serve_warns(desk:
     with pytest.warns(UserWarning, match="ana does not serve zh-Hant"):
         desk.engine.assign(dispute_id, investigator="ana", by=desk.actor("alice"))
     assert desk.engine.get(dispute_id).assignee == "ana"
+
+
+@pytest.mark.parametrize("signature", [None, "forged"])
+def test_a_forged_first_of_two_approvals_is_never_paid(
+    desk: Desk, db_url: str, signature: str | None
+):
+    engine = desk.engine
+    desk.add("carol", Role.APPROVER)
+    dispute_id = proposed(desk, reason="unauthorized")  # needs two distinct approvers
+    assert engine.get(dispute_id).decision.approvals_required == 2
+    if signature == "forged":
+        signature = Identity.generate("bob").sign(
+            approval_statement(engine, dispute_id, SignedAction.APPROVE)
+        )
+    forge_approval(engine, dispute_id, signature)
+    engine.approve_decision(dispute_id, by=desk.actor("carol"))  # the real, second approval
+    assert engine.get(dispute_id).status == "approved"
+    assert [(f.event, f.actor) for f in engine.verify_decision_signatures()] == [
+        ("DecisionApproved", "bob")
+    ]
+    before = stored_rows(engine)
+    with pytest.raises(PayoutRefused, match="the approval by bob") as refused:
+        engine.execute_decision(dispute_id, by=desk.actor("carol"))
+    assert refused.value.reason == "approval_signature"
+    assert stored_rows(engine) == before
+    assert engine.get(dispute_id).payouts == []
+    verify = CliRunner().invoke(
+        app, ["audit", "verify", "--db", db_url], env={"DISPUTE_ENGINE_REQUIRE_DIRECTORY": "true"}
+    )
+    assert verify.exit_code == 1
+    assert f"{dispute_id} v" in verify.stderr
+    assert "DecisionApproved by bob" in verify.stderr
+
+
+def test_a_replayed_approval_by_the_same_approver_is_never_paid(desk: Desk):
+    engine = desk.engine
+    dispute_id = proposed(desk, reason="unauthorized")
+    engine.approve_decision(dispute_id, by=desk.actor("bob"))
+    (copied,) = [e.data["signature"] for e in engine.history(dispute_id) if "signature" in e.data]
+    forge_approval(engine, dispute_id, copied, approver="BOB", past_the_rules=True)
+    assert engine.get(dispute_id).status == "approved"
+    (finding,) = engine.verify_decision_signatures()
+    assert (finding.actor, finding.problem) == ("BOB", "bob approved the decision before")
+    with pytest.raises(PayoutRefused, match="approved the decision before"):
+        engine.execute_decision(dispute_id, by=desk.actor("bob"))
+    assert engine.get(dispute_id).payouts == []
+
+
+def test_two_signed_approvals_by_approvers_of_the_time_are_paid(desk: Desk):
+    engine = desk.engine
+    desk.add("carol", Role.APPROVER)
+    dispute_id = proposed(desk, reason="unauthorized")
+    engine.approve_decision(dispute_id, by=desk.actor("bob"))
+    engine.approve_decision(dispute_id, by=desk.actor("carol"))
+    # Roles taken away later do not undo approvals given while they were held.
+    engine.change_staff("bob", roles=["investigator"], by=desk.actor("root"))
+    engine.execute_decision(dispute_id, by=desk.actor("carol"))
+    assert engine.get(dispute_id).status == "resolved"
+    assert engine.verify_decision_signatures() == []
+
+
+def test_an_approval_signed_by_a_member_who_was_no_approver_then_is_never_paid(desk: Desk):
+    engine = desk.engine
+    dispute_id = proposed(desk)
+    desk.add("dana", Role.INVESTIGATOR)
+    signature = desk.keys["dana"].sign(approval_statement(engine, dispute_id, SignedAction.APPROVE))
+    forge_approval(engine, dispute_id, signature, approver="dana")
+    (finding,) = engine.verify_decision_signatures()
+    assert (finding.actor, finding.event) == ("dana", "DecisionApproved")
+    assert "could not approve" in finding.problem
+    with pytest.raises(PayoutRefused, match="could not approve"):
+        engine.execute_decision(dispute_id, by=desk.actor("bob"))
+    assert engine.get(dispute_id).payouts == []
+
+
+# -- changing a member ----------------------------------------------------------------------
+
+
+def test_an_admin_changes_a_members_roles_and_languages_as_events(desk: Desk):
+    engine, root = desk.engine, desk.actor("root")
+    changed = engine.change_staff("ALICE", roles=["approver"], languages=["es", "en"], by=root)
+    assert (changed.roles, changed.languages) == (["approver"], ["en", "es"])
+    assert engine.staff("alice") == changed
+    assert {m.staff_id: m.roles for m in engine.list_staff()}["alice"] == ["approver"]
+    changed = engine.change_staff("alice", languages=["zh"], by=root)
+    assert (changed.roles, changed.languages) == (["approver"], ["zh"])
+    history = engine.staff_history(FULLWIDTH_ALICE)
+    assert [(e.version, e.name, e.actor) for e in history] == [
+        (1, "Registered", "root"),
+        (2, "RolesChanged", "root"),
+        (3, "LanguagesChanged", "root"),
+        (4, "LanguagesChanged", "root"),
+    ]
+    assert history[1].data["roles"] == ["approver"]
+    with pytest.raises(StaffNotFound):
+        engine.staff_history("nobody")
+
+
+def test_a_member_acts_with_the_roles_the_change_gave_them(desk: Desk):
+    engine, root = desk.engine, desk.actor("root")
+    dispute_id = proposed(desk)
+    engine.change_staff("bob", roles=["investigator"], by=root)
+    with pytest.raises(NotAuthorized, match="needs the role approver"):
+        engine.approve_decision(dispute_id, by=desk.actor("bob"))
+    desk.add("dana", Role.INVESTIGATOR)
+    engine.change_staff("dana", roles=["approver"], by=root)
+    engine.approve_decision(dispute_id, by=desk.actor("dana"))
+    engine.execute_decision(dispute_id, by=desk.actor("dana"))
+    assert engine.get(dispute_id).status == "resolved"
+
+
+def test_only_an_admin_changes_members_and_never_towards_moving_money(desk: Desk):
+    engine, root = desk.engine, desk.actor("root")
+    desk.add("ada", Role.ADMIN, Role.AUDITOR)
+    before = stored_rows(engine)
+    with pytest.raises(NotAuthorized, match="needs the role admin"):
+        engine.change_staff("alice", roles=["approver"], by=desk.actor("bob"))
+    with pytest.raises(NotAuthorized, match="grant themselves"):
+        engine.change_staff("root", roles=["admin", "auditor"], by=root)
+    with pytest.raises(InvalidInput, match="admin and approver may not be held by one member"):
+        engine.change_staff("ada", roles=["admin", "approver"], by=root)
+    with pytest.raises(InvalidInput, match="admin and approver"):
+        engine.change_staff("bob", roles=["approver", "admin"], by=root)
+    with pytest.raises(NotAuthorized, match="their own admin role"):
+        engine.change_staff("ada", roles=["auditor"], by=desk.actor("ada"))
+    assert stored_rows(engine) == before
+
+
+def test_bad_changes_are_refused_and_write_nothing(desk: Desk):
+    engine, root = desk.engine, desk.actor("root")
+    before = stored_rows(engine)
+    bad: list[dict[str, Any]] = [
+        {},
+        {"roles": ["wizard"]},
+        {"roles": []},
+        {"languages": ["klingon!"]},
+        {"roles": ["investigator"]},  # nothing changes
+        {"languages": ["zh", "EN"]},  # nothing changes
+        {"roles": ["approver"], "languages": ["klingon!"]},  # half good: nothing at all
+        {"languages": ["es"], "expected_version": "1"},
+    ]
+    for change in bad:
+        with pytest.raises(InvalidInput):
+            engine.change_staff("alice", by=root, **change)
+    with pytest.raises(StaffNotFound):
+        engine.change_staff("nobody", roles=["approver"], by=root)
+    engine.revoke_staff("bob", by=root)
+    revoked = stored_rows(engine)
+    with pytest.raises(InvalidTransition):
+        engine.change_staff("bob", languages=["es"], by=root)
+    assert stored_rows(engine) == revoked == (before[0] + 1, *before[1:])
+    assert engine.staff("alice").roles == ["investigator"]
+
+
+def test_a_change_worked_out_from_an_old_read_is_a_conflict(desk: Desk):
+    engine, root = desk.engine, desk.actor("root")
+    read = engine.staff("alice")
+    engine.change_staff("alice", languages=["es"], by=root)
+    with pytest.raises(ConcurrencyConflict):
+        engine.change_staff("alice", roles=["auditor"], expected_version=read.version, by=root)
+    assert engine.staff("alice").roles == ["investigator"]
+
+
+def test_of_four_changes_at_once_from_one_read_exactly_one_lands(
+    db_url: str, clock: FakeClock, desk: Desk
+):
+    read = desk.engine.staff("alice")
+    engines = [
+        DisputeEngine.open(db_url, clock=clock, settings=Settings(require_directory=True))
+        for _ in range(4)
+    ]
+    outcomes: list[str] = []
+    start = threading.Barrier(4)
+
+    def change(number: int, languages: str) -> None:
+        start.wait()
+        try:
+            engines[number].change_staff(
+                "alice", languages=[languages], expected_version=read.version, by=desk.keys["root"]
+            )
+            outcomes.append(languages)
+        except ConcurrencyConflict:
+            outcomes.append("conflict")
+
+    threads = [
+        threading.Thread(target=change, args=(n, lang))
+        for n, lang in enumerate(("es", "fr", "de", "it"))
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    try:
+        assert sorted(outcomes).count("conflict") == 3
+        (landed,) = (o for o in outcomes if o != "conflict")
+        assert desk.engine.staff("alice").languages == [landed]
+        assert desk.engine.staff("alice").version == read.version + 1
+    finally:
+        for engine in engines:
+            engine.shutdown()

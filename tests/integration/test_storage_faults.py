@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import subprocess
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,26 +14,6 @@ from dispute_engine import Actor, AddEvidence, DisputeEngine
 from dispute_engine.errors import CorruptHistory, StorageUnavailable
 from tests.conftest import FakeClock
 from tests.factories import file_dispute, stored_rows
-
-
-def _mount(path: Path, size: str) -> bool:
-    path.mkdir()
-    done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)],
-        capture_output=True,
-        check=False,
-    )
-    return done.returncode == 0
-
-
-@pytest.fixture
-def small_fs(tmp_path: Path) -> Iterator[Path]:
-    """A 1 MiB file system of its own (needs the right to mount, as in CI's container)."""
-    path = tmp_path / "small"
-    if not _mount(path, "1m"):
-        pytest.skip("cannot mount a tmpfs here (needs root)")
-    yield path
-    subprocess.run(["umount", "-l", str(path)], check=True)
 
 
 def _evidence(n: int, size: int) -> AddEvidence:

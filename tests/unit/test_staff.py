@@ -225,6 +225,29 @@ def test_an_admin_may_not_become_an_approver():
         member.change_roles([Role.ADMIN, Role.APPROVER], by=OTHER_ADMIN, now=T0)
 
 
+def test_an_admin_may_not_take_away_their_own_admin_role():
+    admin = register("root", roles=[Role.ADMIN, Role.AUDITOR], by=OTHER_ADMIN)
+    with pytest.raises(NotAuthorized, match="their own admin role"):
+        admin.change_roles([Role.AUDITOR], by=ADMIN, now=T0)
+    admin.change_roles([Role.AUDITOR], by=OTHER_ADMIN, now=T0)
+    assert admin.roles == {Role.AUDITOR}
+
+
+def test_the_roles_held_at_a_moment_are_those_of_the_last_change_before_it():
+    member = register()
+    promoted, revoked = T0 + timedelta(days=1), T0 + timedelta(days=2)
+    member.change_roles([Role.APPROVER], by=ADMIN, now=promoted)
+    member.revoke(by=ADMIN, now=revoked)
+    assert member.roles_at(T0 - timedelta(seconds=1)) == frozenset()
+    assert member.roles_at(T0) == {Role.INVESTIGATOR}
+    assert member.roles_at(promoted - timedelta(seconds=1)) == {Role.INVESTIGATOR}
+    assert member.roles_at(promoted) == {Role.APPROVER}
+    assert member.roles_at(revoked) == frozenset()
+    assert replayed(member).role_history == member.role_history
+    with pytest.raises(InvalidInput):
+        member.roles_at(datetime(2026, 3, 1))
+
+
 def test_a_change_dated_before_the_last_one_is_refused():
     member = register()
     with pytest.raises(InvalidInput) as caught:
