@@ -18,9 +18,9 @@ from dispute_engine.domain.errors import (
     ChainNotConfigured,
     ChallengeExpired,
     ChallengeReused,
+    EvidenceAltered,
     MalformedSignature,
     PersonalDataErased,
-    PersonalDataRefused,
     SignatureRefused,
 )
 from dispute_engine.domain.lifecycle import Action
@@ -200,7 +200,7 @@ class Claimants:
         """The evidence bytes with that digest, opened with their claimant's data key.
 
         Raises KeyError when unknown, PersonalDataErased once every claimant who sent them was
-        forgotten, PersonalDataRefused when sealed bytes do not match their digest.
+        forgotten, EvidenceAltered when the bytes do not hash to the digest.
         """
         store = self._core.evidence_store
         personal = self._personal_data()
@@ -213,7 +213,10 @@ class Claimants:
                 erased = error
                 continue
             if hashlib.sha256(content).hexdigest() != sha256:
-                raise PersonalDataRefused(f"the evidence kept under {sha256} does not match it")
+                raise EvidenceAltered(
+                    f"the sealed evidence kept under sha256 {sha256} does not have that hash",
+                    sha256=sha256,
+                )
             return content
         try:
             return store.get(sha256)

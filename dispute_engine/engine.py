@@ -40,13 +40,14 @@ from dispute_engine.domain.review import ApprovalPolicy
 from dispute_engine.domain.wallet_challenge import WalletChallenge
 from dispute_engine.engine_core import DisputeId, EngineCore, GatewayFactory
 from dispute_engine.identity import Identity
+from dispute_engine.log_verifier import AuditReport
 from dispute_engine.notices.catalog import render as render_notice
 from dispute_engine.ports import (
     Clock,
     PayoutGateway,
     ReadModels,
 )
-from dispute_engine.reports import Discrepancy, ReportRow
+from dispute_engine.reports import ReportRow
 from dispute_engine.service_levels import ServiceLevels
 from dispute_engine.settings import Settings
 from dispute_engine.staffing import Staffing
@@ -73,10 +74,10 @@ class DisputeEngine:
         self._core = core
         self.chain = ChainTruth(core)
         self.service_levels = ServiceLevels(core)
-        self.audit = Auditing(core)
         self.claimants = Claimants(core)
         self.casework = Casework(core, seal=self.claimants.seal)
         self.staffing = Staffing(core)
+        self.audit = Auditing(core, self.staffing.verify_decision_signatures)
 
     @classmethod
     def open(
@@ -293,9 +294,11 @@ class DisputeEngine:
         return sha256
 
     def evidence_content(self, sha256: str) -> bytes:
-        """The bytes of a piece of evidence, opened with their claimant's data key.
+        """The bytes of a piece of evidence, opened with their claimant's data key when they
+        were sealed, and checked against their sha256 on every read.
 
-        Raises KeyError when unknown, PersonalDataErased once their claimant was forgotten.
+        Raises KeyError when unknown, EvidenceAltered when the stored bytes were changed,
+        PersonalDataErased once their claimant was forgotten.
         """
         with self._core.storage_boundary():
             return self.claimants.evidence_content(sha256)
@@ -384,6 +387,7 @@ class DisputeEngine:
 
         def pay(dispute: Dispute) -> str:
             decision = dispute.require_executable(by=by)
+            self._core.require_sealed(dispute)
             self.staffing.require_signed_approval(dispute)
             signature = self.staffing.sign(by, dispute, SignedAction.EXECUTE)
             units = dispute.units_to_pay(decision)
@@ -663,7 +667,7 @@ class DisputeEngine:
         return self.casework.record_credit_deadlines(now)
 
     def history(self, dispute_id: DisputeId) -> list[HistoryEntry]:
-        """Every recorded event of the dispute, hash-chained (see ``Auditing``)."""
+        """Every recorded event of the dispute with its leaf hash (see ``Auditing``)."""
         return self.audit.history(dispute_id)
 
     def state_at(
@@ -676,9 +680,10 @@ class DisputeEngine:
         """The audit log as ``csv`` or ``jsonl`` (see ``Auditing``)."""
         return self.audit.export_audit_log(fmt)
 
-    def verify_audit_log(self) -> tuple[int, list[Discrepancy]]:
-        """Compare the audit log with the event store (see ``Auditing``)."""
-        return self.audit.verify_audit_log()
+    def verify_audit_log(self) -> AuditReport:
+        """Audit the store: seals, the log, checkpoints, evidence, signatures (see
+        ``Auditing.verify``)."""
+        return self.audit.verify()
 
     # -- the engine itself ----------------------------------------------------------
 

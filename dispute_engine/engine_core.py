@@ -29,6 +29,7 @@ from dispute_engine.domain.errors import (
     DisputeNotFound,
     EngineShutDown,
     InvalidInput,
+    PayoutRefused,
 )
 from dispute_engine.domain.events import DisputeEvent
 from dispute_engine.error_mapping import save_conflicts, storage_errors
@@ -47,6 +48,8 @@ from dispute_engine.ports import (
     TransactionLookup,
     WalletSignatures,
 )
+from dispute_engine.sealed_recorders import SEALS
+from dispute_engine.seals import InvalidSeal, Seal
 from dispute_engine.settings import Settings
 
 T = TypeVar("T")
@@ -195,6 +198,44 @@ class EngineCore:
             return
         if dispute.version // interval > (dispute.version - saved) // interval:
             snapshots.put([Dispute.Snapshot.take(dispute)])
+
+    def require_sealed(self, dispute: Dispute) -> None:
+        """Refuse to pay on a dispute any of whose stored events lacks a valid seal (written
+        into the store without the engine's key). Sealing off (no keys): nothing to check.
+
+        Raises PayoutRefused (``unsealed_event``) naming the first such version.
+        """
+        ring = self.events.ring
+        if not ring.public_keys():
+            return
+        with self.storage_boundary():
+            rows = self.db.fetchall(
+                f"SELECT e.originator_version, e.topic, e.state, s.seal "
+                f"FROM {self.events_table} e LEFT JOIN {self.db.table(SEALS)} s "
+                "ON s.originator_id = e.originator_id "
+                "AND s.originator_version = e.originator_version "
+                "WHERE e.originator_id = ? ORDER BY e.originator_version",
+                [self.db.originator_key(dispute.id)],
+            )
+        for row in rows:
+            version = int(row["originator_version"])
+            try:
+                if row["seal"] is None:
+                    raise InvalidSeal("no seal")
+                ring.verify_event(
+                    Seal.from_text(str(row["seal"])),
+                    dispute.id,
+                    version,
+                    str(row["topic"]),
+                    bytes(row["state"]),
+                )
+            except InvalidSeal as error:
+                raise PayoutRefused(
+                    f"dispute {dispute.id} is not paid: its stored event at version {version} "
+                    f"has no valid seal ({error}); run `dispute-engine audit verify`",
+                    reason="unsealed_event",
+                    dispute_id=dispute.id,
+                ) from None
 
     @staticmethod
     def gap(dispute_id: UUID, version: int) -> CorruptHistory:

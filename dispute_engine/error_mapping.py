@@ -26,6 +26,7 @@ from dispute_engine.domain.errors import (
     PayoutFailed,
     StorageUnavailable,
 )
+from dispute_engine.witness import WitnessUnavailable
 
 if TYPE_CHECKING:
     from dispute_engine.database import StorageUrl
@@ -44,7 +45,8 @@ def first_line(exc: BaseException) -> str:
 
 @contextmanager
 def storage_errors(where: StorageUrl | str) -> Iterator[None]:
-    """Turn a database that cannot be opened, reached or written into StorageUnavailable.
+    """Turn a database (or the audit log's witness) that cannot be opened, reached or written
+    into StorageUnavailable.
 
     ``where`` is the storage (named by its display URL) or a phrase naming what is stored.
     The cause (full disk, read-only file, not a database, missing rights) is its one line.
@@ -54,6 +56,8 @@ def storage_errors(where: StorageUrl | str) -> Iterator[None]:
         yield
     except IntegrityError:
         raise ConcurrencyConflict("another writer changed the database first; retry") from None
+    except WitnessUnavailable as exc:  # the checkpoint's batch was undone with it
+        raise StorageUnavailable(f"cannot write the audit log's witness: {exc}") from None
     except STORAGE_FAULTS as exc:
         place = where if isinstance(where, str) else f"the database {where.display}"
         raise StorageUnavailable(f"cannot use {place}: {first_line(exc)}") from None

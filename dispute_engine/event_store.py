@@ -18,9 +18,12 @@ from eventsourcing.persistence import (
     StoredEvent,
     TrackingRecorder,
 )
+from eventsourcing.utils import get_topic
 
 from dispute_engine.database import Database, StorageUrl
 from dispute_engine.domain.errors import CorruptHistory, InvalidInput
+from dispute_engine.sealed_recorders import SealedPostgresRecorder, SealedSQLiteRecorder, sealing
+from dispute_engine.seals import KeyRing, key_ring
 from dispute_engine.settings import Settings
 
 
@@ -58,7 +61,16 @@ class DisputeEvents(Application[UUID]):
         """Open (or with ``create``, create) the event store; callers map its errors."""
         self.storage = storage
         self.creates = create
-        env = {**storage.env, "CREATE_TABLE": "y" if create else "n"}
+        key = settings.sealing_key
+        self.ring: KeyRing = key_ring(
+            None if key is None else key.get_secret_value(), settings.retired_sealing_keys
+        )
+        recorder = SealedPostgresRecorder if storage.kind == "postgres" else SealedSQLiteRecorder
+        env = {
+            **storage.env,
+            "CREATE_TABLE": "y" if create else "n",
+            "APPLICATION_RECORDER_TOPIC": get_topic(recorder),
+        }
         if settings.snapshot_interval:
             env["IS_SNAPSHOTTING_ENABLED"] = "y"
         if settings.event_cipher_key is not None:
@@ -66,6 +78,7 @@ class DisputeEvents(Application[UUID]):
             env["CIPHER_TOPIC"] = "eventsourcing.cipher:AESCipher"
             env["CIPHER_KEY"] = settings.event_cipher_key.get_secret_value()
         super().__init__(env=env)
+        sealing(self.recorder, self.ring)
         self.db = Database(cast(Any, self.factory).datastore, storage, creates=create)
         if not create:  # the events table must be there already: reading creates none
             self.db.fetchall(f"SELECT 1 FROM {self.events_table} LIMIT 1")

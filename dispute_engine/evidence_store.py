@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 
 from dispute_engine.database import Database
+from dispute_engine.domain.errors import EvidenceAltered
 
 
 class SqlEvidenceStore:
@@ -43,11 +44,21 @@ class SqlEvidenceStore:
         return digest
 
     def get(self, sha256: str) -> bytes:
-        """The bytes stored under the digest. Raises KeyError when there are none."""
+        """The bytes stored under the digest, re-hashed.
+
+        Raises KeyError when there are none, EvidenceAltered when they no longer hash to it.
+        """
         rows = self.db.fetchall(f"SELECT content FROM {self.table} WHERE sha256 = ?", (sha256,))
         if not rows:
             raise KeyError(sha256)
-        return bytes(rows[0]["content"])
+        content = bytes(rows[0]["content"])
+        if hashlib.sha256(content).hexdigest() != sha256:
+            raise EvidenceAltered(
+                f"the evidence stored under sha256 {sha256} was changed: its bytes no longer "
+                "have that hash",
+                sha256=sha256,
+            )
+        return content
 
     def put_sealed(self, claimant_id: str, sha256: str, size: int, sealed: bytes) -> None:
         """Keep a claimant's sealed bytes under the digest of the plain bytes (once)."""

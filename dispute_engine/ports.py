@@ -9,7 +9,7 @@ import threading
 from collections.abc import Container, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import TYPE_CHECKING, Protocol
 from uuid import UUID
 
 from dispute_engine.domain.chain_facts import ChainFacts
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from dispute_engine.database import Database, StorageUrl
     from dispute_engine.domain.actor import Role
     from dispute_engine.domain.dispute import SlaCopy
-    from dispute_engine.reports import DirectoryEntry, Discrepancy, LinkedClaim, ReportRow
+    from dispute_engine.reports import DirectoryEntry, LinkedClaim, ReportRow
 
 
 class Clock(Protocol):
@@ -212,14 +212,6 @@ class ReadModels(Protocol):
 
     def sla_report(self, since: datetime, until: datetime) -> list[ReportRow]:
         """Met, breached, open and stopped clocks per metric and priority, started then."""
-        ...
-
-    def export_audit_log(self, fmt: Literal["csv", "jsonl"]) -> str:
-        """The whole audit log as CSV or JSON Lines."""
-        ...
-
-    def verify_audit_log(self) -> tuple[int, list[Discrepancy]]:
-        """Compare the audit log with a hash chain recomputed from the event store."""
         ...
 
     def quality_report(self, by: Grouping | None) -> dict[str, QualityFigures]:

@@ -1,4 +1,4 @@
-"""What the read models report back to the engine: SLA report rows, audit discrepancies,
+"""What the read models report back to the engine: SLA report rows, linked claims,
 the staff directory's members."""
 
 from __future__ import annotations
@@ -28,15 +28,6 @@ class ReportRow:
         """Met clocks as a share of the clocks that ended met or breached."""
         decided = self.met + self.breached
         return None if decided == 0 else self.met / decided
-
-
-@dataclass(frozen=True)
-class Discrepancy:
-    """Where the event store and the audit log disagree."""
-
-    dispute_id: str
-    version: int
-    problem: str
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from decimal import Decimal
+from pathlib import Path
 
 from eth_utils.address import to_checksum_address
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
@@ -102,6 +103,13 @@ class Settings(BaseSettings):
     # signs checkpoints; retired public keys keep the seals they made verifiable.
     sealing_key: SecretStr | None = None
     retired_sealing_keys: tuple[str, ...] = ()
+    # The audit log signs a checkpoint of its size and root every N events or T seconds, and
+    # appends it to checkpoints.jsonl in the witness folder (another volume or host's mount)
+    # and, if set, POSTs it to the witness URL.
+    checkpoint_every_events: int = Field(default=1000, ge=1)
+    checkpoint_every_seconds: float = Field(default=300.0, gt=0)
+    witness_dir: Path | None = None
+    witness_url: str | None = Field(default=None, pattern=r"^https?://[^\s/]+")
     # Wraps every claimant's data key (base64, 32 bytes). On rotation the old one moves to
     # previous_master_keys until `rewrap` has moved every data key under the new one.
     master_key: SecretStr | None = None

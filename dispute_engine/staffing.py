@@ -9,6 +9,7 @@ from typing import Any
 from uuid import UUID
 
 from dispute_engine.decision_signatures import (
+    SIGNED,
     SignatureFinding,
     approvals_problem,
     check_decision_signatures,
@@ -28,7 +29,6 @@ from dispute_engine.domain.errors import (
 from dispute_engine.domain.routing import COUNTING_CLOCKS, QueueEntry, route
 from dispute_engine.domain.staff import Staff
 from dispute_engine.engine_core import EngineCore
-from dispute_engine.event_store import all_notifications
 from dispute_engine.identity import Identity
 from dispute_engine.views import DisputeView, StaffView
 
@@ -258,7 +258,20 @@ class Staffing:
         """Every approval, send-back and execution whose signature does not stand."""
         with self._core.storage_boundary():
             events = self._core.events
-            stream = (events.mapper.to_domain_event(n) for n in all_notifications(events.recorder))
+            # Only disputes with a signed step are replayed: a stored event's topic names
+            # its class, so the database finds them without decoding anything.
+            patterns = [f"%.{kind.__name__}" for kind in SIGNED]
+            rows = self._core.db.fetchall(
+                f"SELECT DISTINCT originator_id FROM {self._core.events_table} WHERE "
+                + " OR ".join("topic LIKE ?" for _ in patterns),
+                patterns,
+            )
+            signed = sorted(UUID(str(r["originator_id"])) for r in rows)
+            stream = (
+                events.mapper.to_domain_event(stored)
+                for dispute_id in signed
+                for stored in events.recorder.select_events(dispute_id)
+            )
             return check_decision_signatures(stream, self.directory)
 
 

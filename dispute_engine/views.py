@@ -340,8 +340,8 @@ class DisputeView(View):
 class HistoryEntry(View):
     """One recorded event of a dispute, as an auditor reads it.
 
-    ``hash`` chains every event to the one before it (sha256 over the previous hash and the
-    stored event), so an altered or deleted event changes every later hash.
+    ``hash`` is the event's leaf hash in the audit log (hex): RFC 6962's hash of what the
+    event's seal covers, so ``engine.audit.prove_inclusion`` proves exactly this entry.
     """
 
     position: int

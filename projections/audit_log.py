@@ -1,143 +1,167 @@
-"""The audit log: every event flat and queryable, hash-chained, exportable."""
+"""The audit log: an RFC 6962 Merkle transparency log over every sealed event, append-only.
+
+Each event whose seal verifies becomes the next leaf, in notification order with dense leaf
+indices (notification ids may have gaps). An event without a valid seal is never logged:
+the audit reports it. The log is never rebuilt from the store, and a signed checkpoint of its
+size and root is stored every N events or T seconds and appended to the witness, outside the
+database. It keeps hashes, positions, event names, actors and times, never event data.
+"""
 
 from __future__ import annotations
 
-import csv
-import io
-import json
-from collections.abc import Iterator
-from typing import Any, Literal
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import UUID
 
-from pydantic_core import to_jsonable_python
+from eventsourcing.persistence import ApplicationRecorder
 
+from dispute_engine.checkpoints import Checkpoint
 from dispute_engine.database import Cursor, Database
-from dispute_engine.hash_chain import chain_hash
-from dispute_engine.reports import Discrepancy
-from projections.view import Batch, timestamp
-
-COLUMNS = ("position", "dispute_id", "version", "event", "actor", "status", "at", "data", "hash")
-_HIDDEN = frozenset({"originator_id", "originator_version", "timestamp", "originator_topic"})
+from dispute_engine.log_store import LOG_TABLES, LOG_VERSION, LogLeaf, LogStore
+from dispute_engine.merkle import Frontier
+from dispute_engine.sealed_recorders import SEALS
+from dispute_engine.seals import InvalidSeal, KeyRing, Seal, event_leaf_hash, event_message
+from dispute_engine.witness import WitnessWriter
+from projections import audit_log_v1
+from projections.view import Batch
 
 
 class AuditLog:
-    """One row per event, with the hash chained over the stored event."""
+    """Appends sealed events to the Merkle log and signs checkpoints of it."""
 
     name: str = "audit_log"
-    version: int = 1  # bump when the tables change: the view is rebuilt
-    tables: tuple[str, ...] = ("audit_log",)
+    version: int = LOG_VERSION
+    tables: tuple[str, ...] = LOG_TABLES
+    append_only: bool = True  # never dropped or rebuilt: a new version migrates it
+    migrates_from: tuple[int, ...] = (1,)
+
+    def __init__(
+        self,
+        ring: KeyRing,
+        *,
+        clock: Callable[[], datetime],
+        checkpoint_every: int = 1000,
+        checkpoint_interval: timedelta = timedelta(minutes=5),
+        witness: WitnessWriter | None = None,
+    ) -> None:
+        self.ring = ring
+        self.clock = clock
+        self.checkpoint_every = checkpoint_every
+        self.checkpoint_interval = checkpoint_interval
+        self.witness = witness
 
     def create(self, db: Database) -> None:
-        """Create the log table and the indexes auditors query by."""
-        table = db.table("audit_log")
-        db.create(
-            f"CREATE TABLE IF NOT EXISTS {table} ("
-            "position BIGINT PRIMARY KEY, dispute_id TEXT NOT NULL, version INTEGER NOT NULL, "
-            "event TEXT NOT NULL, actor TEXT NOT NULL, status TEXT NOT NULL, at TEXT NOT NULL, "
-            "data TEXT NOT NULL, hash TEXT NOT NULL, UNIQUE (dispute_id, version))",
-            f"CREATE INDEX IF NOT EXISTS audit_log_actor ON {table} (actor, at)",
-            f"CREATE INDEX IF NOT EXISTS audit_log_at ON {table} (at)",
-        )
+        """Create the log's tables and indexes."""
+        LogStore(db).create()
+
+    def migrate(self, db: Database, from_version: int, recorder: ApplicationRecorder) -> None:
+        """Take over the log of an earlier version, after checking it against the store.
+
+        Version 1's sha256 chain (its table kept) must match the store; the events it vouches
+        for are sealed, so the Merkle log, starting from the first event, logs them.
+        ``from_version`` is one of ``migrates_from``. Raises StorageUnavailable, migrating
+        nothing, when it does not match.
+        """
+        audit_log_v1.migrate(db, recorder, self.ring)
 
     def apply(self, db: Database, cursor: Cursor, batch: Batch) -> None:
-        """Append each event with its hash, chained to the dispute's previous event."""
-        last: dict[str, str] = {}
-        rows = []
+        """Append each sealed event of the batch not logged yet; sign a checkpoint when due."""
+        store = LogStore(db)
+        seals = self._seals(db, cursor, batch)
+        logged = self._logged(db, cursor, batch)
+        frontier = store.frontier(cursor)
+        leaves: list[LogLeaf] = []
         for notification, event in batch:
-            dispute_id = str(event.originator_id)
-            if dispute_id not in last:
-                first = event.originator_version == 1
-                last[dispute_id] = "" if first else self._previous_hash(db, cursor, dispute_id)
-            digest = chain_hash(
-                last[dispute_id],
-                notification.topic,
-                notification.originator_version,
-                notification.state,
-            )
-            last[dispute_id] = digest
-            data = {k: v for k, v in vars(event).items() if k not in _HIDDEN}
-            rows.append(
-                [
+            dispute_id = _uuid(notification.originator_id)
+            key = (dispute_id, notification.originator_version)
+            if key in logged or not self._sealed(seals.get(key), key, notification):
+                continue  # logged once already, or forged: the audit names it
+            logged.add(key)
+            leaves.append(
+                LogLeaf(
+                    frontier.size + len(leaves),
                     notification.id,
                     dispute_id,
-                    event.originator_version,
+                    notification.originator_version,
+                    notification.topic,
+                    event_leaf_hash(*key, notification.topic, notification.state),
                     type(event).__name__,
-                    event.actor,
-                    getattr(event, "status", ""),  # a staff member's change has no dispute status
-                    timestamp(event.timestamp),
-                    json.dumps(to_jsonable_python(data), sort_keys=True, ensure_ascii=False),
-                    digest,
-                ]
+                    str(getattr(event, "actor", "")),
+                    event.timestamp,
+                )
             )
-        marks = ", ".join("?" for _ in COLUMNS)
-        db.executemany(
-            cursor,
-            f"INSERT INTO {db.table('audit_log')} ({', '.join(COLUMNS)}) VALUES ({marks})",
-            rows,
-        )
+        store.append(cursor, frontier, leaves)
+        self._checkpoint(store, cursor, frontier)
+
+    def _sealed(self, text: str | None, key: tuple[UUID, int], notification: Any) -> bool:
+        if text is None:
+            return False
+        try:
+            seal = Seal.from_text(text)
+            self.ring.verify(
+                seal.key_id,
+                seal.signature,
+                event_message(*key, notification.topic, notification.state),
+            )
+        except InvalidSeal:
+            return False
+        return True
 
     @staticmethod
-    def _previous_hash(db: Database, cursor: Cursor, dispute_id: str) -> str:
+    def _seals(db: Database, cursor: Cursor, batch: Batch) -> dict[tuple[UUID, int], str]:
+        """The stored seals of the batch's events, by dispute id and version."""
+        ids = sorted({_uuid(n.originator_id) for n, _ in batch})
+        if not ids:
+            return {}
         db.execute(
             cursor,
-            f"SELECT hash FROM {db.table('audit_log')} WHERE dispute_id = ? "
-            "ORDER BY version DESC LIMIT 1",
-            [dispute_id],
+            f"SELECT originator_id, originator_version, seal FROM {db.table(SEALS)} "
+            f"WHERE originator_id IN ({', '.join('?' for _ in ids)}) "
+            "AND originator_version >= ?",
+            [*(db.originator_key(i) for i in ids), _lowest(batch)],
         )
-        row = cursor.fetchone()
-        return "" if row is None else str(row["hash"])
+        return {
+            (_uuid(r["originator_id"]), int(r["originator_version"])): str(r["seal"])
+            for r in cursor.fetchall()
+        }
 
     @staticmethod
-    def rows(db: Database, *, dispute_id: str | None = None) -> Iterator[dict[str, Any]]:
-        """The log in global order, optionally of one dispute."""
-        where, params = ("WHERE dispute_id = ?", [dispute_id]) if dispute_id else ("", [])
-        for row in db.fetchall(
-            f"SELECT {', '.join(COLUMNS)} FROM {db.table('audit_log')} {where} ORDER BY position",
-            params,
-        ):
-            yield {column: row[column] for column in COLUMNS}
-
-    @classmethod
-    def export(cls, db: Database, fmt: Literal["csv", "jsonl"]) -> str:
-        """The whole log as CSV or JSON Lines."""
-        rows = list(cls.rows(db))
-        if fmt == "jsonl":
-            return "".join(
-                json.dumps({**r, "data": json.loads(r["data"])}, ensure_ascii=False) + "\n"
-                for r in rows
-            )
-        out = io.StringIO()
-        writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
-        return out.getvalue()
-
-
-def verify(db: Database | None, stored: Iterator[Any]) -> tuple[int, list[Discrepancy]]:
-    """Recompute the hash chain from the stored events and compare it with the log.
-
-    ``stored`` yields the event store's notifications in order; ``db`` is None when no log
-    was ever built. Returns how many logged events were checked and every discrepancy: an
-    event altered, deleted, or not yet logged.
-    """
-    rows = AuditLog.rows(db) if db is not None else iter(())
-    logged = {(r["dispute_id"], int(r["version"])): str(r["hash"]) for r in rows}
-    found: list[Discrepancy] = []
-    last: dict[str, str] = {}
-    seen: set[tuple[str, int]] = set()
-    for notification in stored:
-        dispute_id = str(notification.originator_id)
-        digest = chain_hash(
-            last.get(dispute_id, ""),
-            notification.topic,
-            notification.originator_version,
-            notification.state,
+    def _logged(db: Database, cursor: Cursor, batch: Batch) -> set[tuple[UUID, int]]:
+        """Which of the batch's events the log already holds (a copy re-inserted by hand)."""
+        ids = sorted({str(n.originator_id) for n, _ in batch})
+        if not ids:
+            return set()
+        db.execute(
+            cursor,
+            f"SELECT originator_id, version FROM {db.table(LOG_TABLES[0])} "
+            f"WHERE originator_id IN ({', '.join('?' for _ in ids)}) AND version >= ?",
+            [*ids, _lowest(batch)],
         )
-        last[dispute_id] = digest
-        key = (dispute_id, notification.originator_version)
-        seen.add(key)
-        if key not in logged:
-            found.append(Discrepancy(dispute_id, key[1], "not in the audit log yet"))
-        elif logged[key] != digest:
-            found.append(Discrepancy(dispute_id, key[1], "altered since it was logged"))
-    found += [Discrepancy(d, v, "deleted from the event store") for d, v in logged.keys() - seen]
-    return len(logged), sorted(found, key=lambda d: (d.dispute_id, d.version))
+        return {(UUID(str(r["originator_id"])), int(r["version"])) for r in cursor.fetchall()}
+
+    def _checkpoint(self, store: LogStore, cursor: Cursor, frontier: Frontier) -> None:
+        """Sign, store and witness a checkpoint when N events or T seconds have passed."""
+        if self.ring.current is None or frontier.size == 0:
+            return
+        now = self.clock()
+        last = store.last_checkpoint(cursor)
+        if last is not None:
+            size, at = last
+            if size == frontier.size or (
+                frontier.size - size < self.checkpoint_every and now - at < self.checkpoint_interval
+            ):
+                return
+        checkpoint = Checkpoint.sign(self.ring, frontier.size, frontier.root(), now)
+        store.add_checkpoint(cursor, checkpoint)
+        if self.witness is not None:
+            self.witness.append(checkpoint)  # WitnessUnavailable undoes the whole batch
+
+
+def _uuid(value: object) -> UUID:
+    """An originator id as the library or a driver gives it (a UUID, or hex text)."""
+    return value if isinstance(value, UUID) else UUID(str(value))
+
+
+def _lowest(batch: Batch) -> int:
+    return min(int(n.originator_version) for n, _ in batch)

@@ -9,28 +9,28 @@ SQLite), so several processes may run them at once.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Iterator, Mapping
-from datetime import datetime
-from typing import Any, Literal, cast
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any, cast
 from uuid import UUID
 
 from eventsourcing.persistence import (
-    ApplicationRecorder,
-    Notification,
     Tracking,
     TrackingRecorder,
 )
 
-from dispute_engine.database import Cursor, Database
+from dispute_engine.database import Cursor
 from dispute_engine.domain.actor import Role
 from dispute_engine.domain.dispute import Dispute, SlaCopy
 from dispute_engine.domain.errors import InvalidInput, StorageUnavailable
 from dispute_engine.domain.quality import Grouping, QualityFigures
 from dispute_engine.error_mapping import storage_errors
 from dispute_engine.ports import EventSource
-from dispute_engine.reports import DirectoryEntry, Discrepancy, LinkedClaim, ReportRow
+from dispute_engine.reports import DirectoryEntry, LinkedClaim, ReportRow
+from dispute_engine.seals import key_ring
 from dispute_engine.settings import Settings
-from projections.audit_log import AuditLog, verify
+from dispute_engine.witness import WitnessWriter
+from projections.audit_log import AuditLog
 from projections.feed_view import FeedView
 from projections.linked_claims import LinkedClaimsView
 from projections.notice_outbox import NoticeOutbox
@@ -43,17 +43,32 @@ from projections.work_routing import next_disputes
 
 
 def all_views(settings: Settings | None = None) -> dict[str, View]:
-    """Every view, by name; the feed only where the settings name its broker."""
+    """Every view, by name; the feed only where the settings name its broker.
+
+    Raises InvalidInput for a sealing key that does not read.
+    """
+    settings = settings or Settings()
+    key = settings.sealing_key
+    witness = None
+    if settings.witness_dir is not None:
+        witness = WitnessWriter(settings.witness_dir, url=settings.witness_url)
+    audit_log = AuditLog(
+        key_ring(None if key is None else key.get_secret_value(), settings.retired_sealing_keys),
+        clock=lambda: datetime.now(UTC),
+        checkpoint_every=settings.checkpoint_every_events,
+        checkpoint_interval=timedelta(seconds=settings.checkpoint_every_seconds),
+        witness=witness,
+    )
     views: list[View] = [
         WorkQueue(),
         SlaView(),
-        AuditLog(),
+        audit_log,
         QualityView(),
         NoticeOutbox(),
         LinkedClaimsView(),
         StaffDirectory(),
     ]
-    if settings is not None and settings.feed_url is not None:
+    if settings.feed_url is not None:
         views.append(
             FeedView(
                 settings.feed_url,
@@ -96,8 +111,19 @@ class ProjectionRunner:
         )
         built = {r["name"]: r["version"] for r in self.db.fetchall(f"SELECT * FROM {versions}")}
         for view in self.views.values():
-            if built.get(view.name) != view.version:
-                self._discard(view)  # a view of another shape: build it afresh
+            if built.get(view.name) not in (None, view.version):
+                if not getattr(view, "append_only", False):
+                    self._discard(view)  # a view of another shape: build it afresh
+                elif built[view.name] in getattr(view, "migrates_from", ()):
+                    # Checked first, then the old version's tables stay and the new ones
+                    # start from the first event.
+                    cast(Any, view).migrate(self.db, built[view.name], self.source.recorder)
+                    with self.db.transaction() as cursor:
+                        self._forget_position(cursor, view)
+                else:
+                    # Never dropped: a version this release cannot migrate from (set by hand,
+                    # or by a newer release) stays as it is, and the audit names it.
+                    continue
             view.create(self.db)
             with self.db.transaction() as cursor:
                 upsert(
@@ -190,8 +216,17 @@ class ProjectionRunner:
         return 0 if row is None else int(row["notification_id"])
 
     def rebuild(self, name: str) -> int:
-        """Throw the view away and build it again from every event; returns events applied."""
+        """Throw the view away and build it again from every event; returns events applied.
+
+        Raises InvalidInput for an unknown view and for the audit log, which is append-only.
+        """
         view = self.view(name)
+        if getattr(view, "append_only", False):
+            raise InvalidInput.of(
+                "name",
+                f"{name} is append-only and is never rebuilt from the store; "
+                "`dispute-engine audit verify` checks it against the store",
+            )
         with storage_errors(self.source.storage):
             self._require_built()
             self._discard(view)
@@ -202,11 +237,12 @@ class ProjectionRunner:
         with self.db.transaction() as cursor:
             for table in view.tables:
                 self.db.execute(cursor, f"DROP TABLE IF EXISTS {self.db.table(table)}")
-            self.db.execute(
-                cursor,
-                f"DELETE FROM {self._tracking_table} WHERE application_name = ?",
-                [view.name],
-            )
+            self._forget_position(cursor, view)
+
+    def _forget_position(self, cursor: Cursor, view: View) -> None:
+        self.db.execute(
+            cursor, f"DELETE FROM {self._tracking_table} WHERE application_name = ?", [view.name]
+        )
 
     @property
     def _tracking_table(self) -> str:
@@ -304,34 +340,3 @@ class ProjectionRunner:
         with storage_errors(self.source.storage):
             self._require_built()
             return WorkQueue.claimant_disputes(self.db, claimant)
-
-    def export_audit_log(self, fmt: Literal["csv", "jsonl"]) -> str:
-        """The whole audit log as CSV or JSON Lines."""
-        with storage_errors(self.source.storage):
-            self._require_built()
-            return AuditLog.export(self.db, fmt)
-
-    def verify_audit_log(self) -> tuple[int, list[Discrepancy]]:
-        """Recompute the hash chain from the event store and compare it with the audit log.
-
-        The log is not brought up to date first, on purpose: it is the record to check the
-        store against. A log never built has logged nothing yet.
-        """
-        with storage_errors(self.source.storage):
-            try:
-                self._require_built()
-                log: Database | None = self.db
-            except StorageUnavailable:
-                log = None
-            return verify(log, all_notifications(self.source.recorder))
-
-
-def all_notifications(recorder: ApplicationRecorder) -> Iterator[Notification]:
-    """Every notification of the event store, in order, a page at a time."""
-    start = 1
-    while True:
-        page = recorder.select_notifications(start, 1000)
-        yield from page
-        if len(page) < 1000:
-            return
-        start = page[-1].id + 1

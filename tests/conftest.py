@@ -15,7 +15,8 @@ import psycopg
 import pytest
 from pydantic import SecretStr
 
-from dispute_engine import Actor, DisputeEngine, Role, Settings
+from dispute_engine import Actor, DisputeEngine, Role
+from tests.factories import sealed_settings
 
 PG_URL = os.environ.get("DISPUTE_ENGINE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 BACKENDS = ["sqlite", "postgres"]
@@ -106,9 +107,10 @@ def engine(db_url: str, clock: FakeClock) -> Iterator[DisputeEngine]:
 
 @pytest.fixture
 def keyed(db_url: str, clock: FakeClock) -> Iterator[DisputeEngine]:
-    """An engine with a master key: claimants' personal data is sealed under their keys."""
+    """An engine with a master key (claimants' personal data is sealed under their keys) that
+    also seals its events, so the audit verifies them."""
     key = SecretStr(base64.b64encode(os.urandom(32)).decode())
-    engine = DisputeEngine.open(db_url, clock=clock, settings=Settings(master_key=key))
+    engine = DisputeEngine.open(db_url, clock=clock, settings=sealed_settings(master_key=key))
     yield engine
     engine.shutdown()
 

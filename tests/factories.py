@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from pathlib import Path
 from typing import Any
 
-from dispute_engine import DisputeEngine, FileDispute
+from pydantic import SecretStr
+
+from dispute_engine import DisputeEngine, FileDispute, Settings
 from dispute_engine.payout_ledger import PayoutLedger
+from dispute_engine.seals import SigningKey
 
 USDT = "0xdAC17F958D2ee523a2206206994597C13D831ec7"
 SENDER = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"
@@ -17,6 +21,32 @@ RECIPIENT = "0xfB6916095ca1df60bB79Ce92cE3Ea74c37c5d359"
 UNCHECKED = ("no_lookup", "amount", "checklist")
 # A rejection decided without working the checklist.
 UNCHECKED_REJECTION = ("checklist",)
+# The engine's sealing key in tests that seal events.
+SEALING_KEY = SigningKey.generate()
+
+
+def sealed_settings(
+    key: SigningKey = SEALING_KEY,
+    *,
+    retired: tuple[SigningKey, ...] = (),
+    witness: Path | None = None,
+    **overrides: Any,
+) -> Settings:
+    """Settings that seal events with ``key`` (and trust the retired keys' seals)."""
+    return Settings(
+        sealing_key=SecretStr(key.private_bytes().hex()),
+        retired_sealing_keys=tuple(k.public_key.hex() for k in retired),
+        witness_dir=witness,
+        **overrides,
+    )
+
+
+def sealed_env(key: SigningKey = SEALING_KEY, witness: Path | None = None) -> dict[str, str]:
+    """The same settings as environment variables, for the command line."""
+    env = {"DISPUTE_ENGINE_SEALING_KEY": key.private_bytes().hex()}
+    if witness is not None:
+        env["DISPUTE_ENGINE_WITNESS_DIR"] = str(witness)
+    return env
 
 
 def transaction(**overrides: Any) -> dict[str, Any]:

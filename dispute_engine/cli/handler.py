@@ -21,6 +21,7 @@ from dispute_engine.domain.errors import (
     ChainUnavailable,
     CorruptHistory,
     DisputeEngineError,
+    EvidenceAltered,
     FeedUnavailable,
     InvalidInput,
     StorageUnavailable,
@@ -57,6 +58,7 @@ def exit_code(exc: DisputeEngineError) -> int:
     unavailable = (
         StorageUnavailable,
         CorruptHistory,
+        EvidenceAltered,
         ChainUnavailable,
         ChainNotConfigured,
         FeedUnavailable,

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import signal
+import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import timedelta
@@ -12,20 +13,23 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
+import platformdirs
 import typer
+from pydantic import SecretStr
 
 from dispute_engine.cli import parse, render
 from dispute_engine.cli.app import app, audit_app, chain_app, projections_app, sla_app
 from dispute_engine.cli.handler import REFUSED, flags_named
 from dispute_engine.cli.session import Session
 from dispute_engine.cli.workflow import DisputeId
+from dispute_engine.database import StorageUrl
 from dispute_engine.domain.actor import Role
 from dispute_engine.domain.errors import ChainNotConfigured, InvalidInput
+from dispute_engine.seals import ensure_key_file
 
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 MIN_EVERY, MAX_EVERY = 0.1, 86_400.0  # seconds between SLA checks: no busy loop, at least daily
 MAX_DAYS = 36_500
-NOT_YET_LOGGED = "not in the audit log yet"
 
 
 class ExportFormat(StrEnum):
@@ -46,11 +50,23 @@ def demo(ctx: typer.Context) -> None:
 
     session = Session.of(ctx)
     wallet = new_hot_wallet()
-    settings = session.settings.model_copy(
-        update={"chains": in_process_chain(), "hot_wallet_key": wallet.key}
-    )
+    update: dict[str, object] = {"chains": in_process_chain(), "hot_wallet_key": wallet.key}
+    if session.settings.sealing_key is None:
+        key_file = demo_key_file(StorageUrl.parse(session.db or session.settings.db))
+        ensure_key_file(key_file)
+        update["sealing_key"] = SecretStr(str(key_file))
+        session.say(f"events sealed with the key in {key_file} (DISPUTE_ENGINE_SEALING_KEY)")
+    settings = session.settings.model_copy(update=update)
     with session.engine(settings) as engine:
         run_demo(engine, sandbox(engine), typer.echo, hot_wallet=wallet.address)
+
+
+def demo_key_file(storage: StorageUrl) -> Path:
+    """Where the demo keeps the key it makes: beside an SQLite file, else in the user's config."""
+    path = storage.sqlite_path
+    if path:
+        return Path(f"{path}.sealing-key")
+    return platformdirs.user_config_path("dispute-engine") / "demo.sealing-key"
 
 
 def _chains_configured(session: Session) -> None:
@@ -208,41 +224,57 @@ def sla_report(
 
 
 @audit_app.command("verify")
-def audit_verify(ctx: typer.Context) -> None:
-    """Recompute every event's hash from the event store and compare with the audit log;
-    check every signed decision step against the signer's key at the time.
+def audit_verify(
+    ctx: typer.Context,
+    witness: Annotated[
+        Path | None,
+        typer.Option(
+            help="The witness folder (checkpoints.jsonl) to prove the log consistent with; "
+            "default DISPUTE_ENGINE_WITNESS_DIR."
+        ),
+    ] = None,
+) -> None:
+    """Check every event's seal, the audit log's Merkle tree, its signed checkpoints and the
+    witness, every evidence blob and every decision signature.
 
-    Exits 1 when an event was altered or deleted since it was logged, or a signature does not
-    stand (a forged or unsigned approval).
+    Sealed events not logged yet are appended first (with rights only to read, reported).
+    Nothing is deleted, rebuilt or rewritten. Exits 0 only when every stored event is sealed
+    and logged and everything holds; 1 naming each problem.
     """
     session = Session.of(ctx)
     with session.engine(create=False) as engine:
-        checked, problems = engine.verify_audit_log()
-        unsigned = engine.verify_decision_signatures()
-    failed = [p for p in problems if p.problem != NOT_YET_LOGGED] + unsigned
+        report = engine.audit.verify(witness=witness, progress=progress_bar())
     if not session.as_json:
-        for p in problems:
-            typer.echo(f"{p.dispute_id} v{p.version}: {p.problem}", err=True)
-        for s in unsigned:
-            typer.echo(
-                f"{s.dispute_id} v{s.version}: {s.event} by {s.actor}: {s.problem}", err=True
-            )
-    line = (
-        f"FAILED: {len(problems) + len(unsigned)} discrepancies in {checked} logged events"
-        if failed
-        else f"OK: {checked} logged events match the event store"
-    )
-    session.lines(
-        {
-            "ok": not failed,
-            "checked": checked,
-            "discrepancies": [asdict(p) for p in problems],
-            "signatures": [asdict(s) for s in unsigned],
-        },
-        [line],
-    )
-    if failed:
+        for problem in report.problems:
+            typer.echo(str(problem), err=True)
+    if report.ok:
+        line = (
+            f"OK: {report.events} events sealed and logged, {report.checkpoints} checkpoints, "
+            f"{report.blobs} evidence blobs"
+        )
+    else:
+        line = (
+            f"FAILED: {len(report.problems)} problems; {report.logged} of {report.events} "
+            "stored events logged"
+        )
+    data = asdict(report) | {"ok": report.ok}
+    session.lines(data, [line])
+    if not report.ok:
         raise typer.Exit(REFUSED)
+
+
+def progress_bar(every: int = 10_000) -> Callable[[int, int], None] | None:
+    """A progress line on stderr for audits of many events, only when stderr is a terminal."""
+    if not sys.stderr.isatty():
+        return None
+
+    def show(done: int, total: int) -> None:
+        if total >= every:
+            end = "\n" if done >= total else ""
+            sys.stderr.write(f"\rchecking events: {done}/{total} ({done / total:.0%}){end}")
+            sys.stderr.flush()
+
+    return show
 
 
 @audit_app.command("export")
@@ -253,7 +285,8 @@ def audit_export(
     ] = ExportFormat.JSONL,
     output: Annotated[Path | None, typer.Option(help="Write here instead of stdout.")] = None,
 ) -> None:
-    """Export the whole audit log (brought up to date first) as CSV or JSON Lines."""
+    """Export the whole audit log (brought up to date first) as CSV or JSON Lines: leaf
+    index, position, dispute, version, event, actor, time and leaf hash; no event data."""
     session = Session.of(ctx)
     target = None if output is None else parse.output_path(output, "--output")
     with session.engine(create=False) as engine:

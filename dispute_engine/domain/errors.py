@@ -19,6 +19,7 @@ DisputeEngineError
 ├── ChainNotConfigured (LookupError)     no node for the dispute's chain
 ├── StorageUnavailable (ConnectionError) the database cannot be opened, reached or written
 ├── CorruptHistory                       a stored event is unreadable or missing
+├── EvidenceAltered                      evidence bytes no longer have their sha256
 ├── EngineShutDown                       the engine was shut down; open a new one
 ├── PayoutFailed                         the payout rail refused; nothing was recorded
 ├── PayoutRefused                        the payout breaks the gateway's own checks (decimals,
@@ -163,6 +164,17 @@ class CorruptHistory(DisputeEngineError):
         self.version = version
 
 
+class EvidenceAltered(DisputeEngineError):
+    """Raised when stored evidence bytes no longer hash to the sha256 they were stored under.
+
+    ``sha256`` names the evidence. Nothing is returned.
+    """
+
+    def __init__(self, message: str, *, sha256: str) -> None:
+        super().__init__(message)
+        self.sha256 = sha256
+
+
 class EngineShutDown(DisputeEngineError):
     """Raised when an engine is used after ``shutdown()``; open a new one."""
 
@@ -229,7 +241,8 @@ class PayoutRefused(DisputeEngineError):
     its decimals differ from the asset's, or it exceeds a per-payout or per-day limit.
 
     Nothing was paid and nothing was recorded; the dispute stays approved. ``reason`` is
-    ``decimals``, ``per_payout`` or ``per_day``.
+    ``decimals``, ``per_payout`` or ``per_day``; ``approval_signature`` or ``unsealed_event``
+    when the approval, or any stored event of the dispute, does not stand.
     """
 
     def __init__(self, message: str, *, reason: str, dispute_id: UUID | None = None) -> None:

@@ -1,112 +1,171 @@
-"""The audit trail on SQLite and PostgreSQL: export, and tampering detected."""
+"""The audit log on SQLite and PostgreSQL: a Merkle log of sealed events, its export, its
+proofs, and `audit verify` on an untouched store."""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
+from collections.abc import Iterator
+from pathlib import Path
 from uuid import UUID
 
+import pytest
 from typer.testing import CliRunner
 
 from dispute_engine import Actor, DisputeEngine
 from dispute_engine.cli import app
-from tests.factories import file_dispute
+from dispute_engine.domain.errors import InvalidInput
+from dispute_engine.merkle import InvalidProof
+from dispute_engine.proofs import verify_consistency_proof, verify_inclusion_proof
+from dispute_engine.seals import SigningKey
+from tests.conftest import FakeClock
+from tests.factories import SEALING_KEY, file_dispute, sealed_env, sealed_settings
+
+runner = CliRunner()
 
 
-def worked_dispute(engine: DisputeEngine, alice: Actor) -> UUID:
-    dispute_id = file_dispute(engine, alice)
+@pytest.fixture
+def witness(tmp_path: Path) -> Path:
+    return tmp_path / "witness"
+
+
+@pytest.fixture
+def sealed(db_url: str, clock: FakeClock, witness: Path) -> Iterator[DisputeEngine]:
+    settings = sealed_settings(witness=witness, checkpoint_every_events=3)
+    engine = DisputeEngine.open(db_url, clock=clock, settings=settings)
+    yield engine
+    engine.shutdown()
+
+
+def worked_dispute(engine: DisputeEngine, alice: Actor, key: str = "k") -> UUID:
+    dispute_id = file_dispute(engine, alice, idempotency_key=key)
     engine.assign(dispute_id, investigator="alice", by=alice)
     engine.add_note(dispute_id, "called the exchange", by=alice)
     return dispute_id
 
 
-def test_export_has_every_event_with_actor_time_and_hash(engine: DisputeEngine, alice: Actor):
-    dispute_id = worked_dispute(engine, alice)
-    lines = [json.loads(line) for line in engine.export_audit_log("jsonl").splitlines()]
-    assert [row["event"] for row in lines] == ["Filed", "Assigned", "NoteAdded"]
-    assert {row["actor"] for row in lines} == {"alice"}
-    assert lines[2]["data"]["text"] == "called the exchange"
-    history = engine.history(dispute_id)
-    assert [row["hash"] for row in lines] == [e.hash for e in history]
-    rows = list(csv.DictReader(io.StringIO(engine.export_audit_log("csv"))))
-    assert [r["version"] for r in rows] == ["1", "2", "3"]
-
-
-def test_verify_passes_on_an_untouched_store(engine: DisputeEngine, alice: Actor):
-    worked_dispute(engine, alice)
-    engine.projections.catch_up()
-    checked, problems = engine.verify_audit_log()
-    assert (checked, problems) == (3, [])
-
-
-def test_verify_finds_an_altered_and_a_deleted_event(engine: DisputeEngine, alice: Actor):
-    dispute_id = worked_dispute(engine, alice)
-    engine.projections.catch_up()
-    db = engine._core.db
-    events = engine._core.events_table
-    key = db.originator_key(dispute_id)
-    with db.transaction() as cursor:
-        db.execute(
-            cursor,
-            f"SELECT state FROM {events} WHERE originator_id = ? AND originator_version = 3",
-            [key],
-        )
-        state = bytes(cursor.fetchone()["state"])
-        forged = state.replace(b"called the exchange", b"never called anyone")
-        db.execute(
-            cursor,
-            f"UPDATE {events} SET state = ? WHERE originator_id = ? AND originator_version = 3",
-            [forged, key],
-        )
-        db.execute(
-            cursor,
-            f"DELETE FROM {events} WHERE originator_id = ? AND originator_version = 2",
-            [key],
-        )
-    _, problems = engine.verify_audit_log()
-    assert [(p.version, p.problem) for p in problems] == [
-        (2, "deleted from the event store"),
-        (3, "altered since it was logged"),
-    ]
-
-
-def test_the_cli_verifies_and_exports(
-    db_url: str, engine: DisputeEngine, alice: Actor, tmp_path: object
+def test_export_has_every_event_with_its_leaf_and_no_event_data(
+    sealed: DisputeEngine, alice: Actor
 ):
-    worked_dispute(engine, alice)
-    runner = CliRunner()
-    result = runner.invoke(app, ["projections", "run", "--db", db_url])
+    dispute_id = worked_dispute(sealed, alice)
+    lines = [json.loads(line) for line in sealed.export_audit_log("jsonl").splitlines()]
+    assert [row["event"] for row in lines] == ["Filed", "Assigned", "NoteAdded"]
+    assert [row["leaf_index"] for row in lines] == [0, 1, 2]
+    assert {row["actor"] for row in lines} == {"alice"}
+    assert "called the exchange" not in sealed.export_audit_log("jsonl")
+    assert [row["leaf_hash"] for row in lines] == [e.hash for e in sealed.history(dispute_id)]
+    rows = list(csv.DictReader(io.StringIO(sealed.export_audit_log("csv"))))
+    assert [r["version"] for r in rows] == ["1", "2", "3"]
+    with pytest.raises(InvalidInput):
+        sealed.export_audit_log("xml")
+
+
+def test_verify_passes_on_an_untouched_store(sealed: DisputeEngine, alice: Actor):
+    worked_dispute(sealed, alice)
+    progress: list[tuple[int, int]] = []
+    report = sealed.audit.verify(progress=lambda done, total: progress.append((done, total)))
+    assert report.ok, report.problems
+    assert progress[-1] == (3, 3)
+    assert (report.events, report.logged, report.appended) == (3, 3, 3)
+    assert report.checkpoints == 1
+    assert report.witnessed == 1
+    again = sealed.audit.verify()
+    assert (again.ok, again.appended) == (True, 0)
+
+
+def test_unsealed_events_are_reported_and_never_logged(db_url: str, clock: FakeClock, alice: Actor):
+    with DisputeEngine.open(db_url, clock=clock) as unsealed:  # no key: nothing is sealed
+        worked_dispute(unsealed, alice)
+    with DisputeEngine.open(db_url, clock=clock, settings=sealed_settings()) as engine:
+        report = engine.audit.verify()
+        assert not report.ok
+        assert report.logged == 0
+        assert [(p.version, "has no seal" in p.problem) for p in report.problems] == [
+            (1, True),
+            (2, True),
+            (3, True),
+        ]
+
+
+def test_inclusion_proofs_verify_against_a_signed_checkpoint_and_the_public_key(
+    sealed: DisputeEngine, alice: Actor
+):
+    first = worked_dispute(sealed, alice)
+    sealed.projections.catch_up(["audit_log"])
+    second = worked_dispute(sealed, alice, key="second")
+    sealed.projections.catch_up(["audit_log"])
+    checkpoints = sealed.audit.checkpoints()
+    assert [c.tree_size for c in checkpoints] == [3, 6]
+    proof = sealed.audit.prove_inclusion(first, 2)
+    assert (proof.leaf_index, proof.tree_size) == (1, 6)
+    verify_inclusion_proof(proof, checkpoints[-1], public_key=SEALING_KEY.public_key)
+    early = sealed.audit.prove_inclusion(first, 3, tree_size=3)
+    verify_inclusion_proof(early, checkpoints[0], public_key=SEALING_KEY.public_key)
+    other = sealed.audit.prove_inclusion(second, 1)
+    forged = type(proof)(**{**vars(proof), "leaf": other.leaf})
+    with pytest.raises(InvalidProof):
+        verify_inclusion_proof(forged, checkpoints[-1], public_key=SEALING_KEY.public_key)
+    with pytest.raises(InvalidProof):  # a checkpoint is trusted only by the engine's key
+        verify_inclusion_proof(proof, checkpoints[-1], public_key=SigningKey.generate().public_key)
+
+
+def test_consistency_proofs_link_checkpoints(sealed: DisputeEngine, alice: Actor):
+    worked_dispute(sealed, alice)
+    sealed.projections.catch_up(["audit_log"])
+    worked_dispute(sealed, alice, key="second")
+    sealed.projections.catch_up(["audit_log"])
+    old, new = sealed.audit.checkpoints()
+    proof = sealed.audit.prove_consistency(old.tree_size, new.tree_size)
+    verify_consistency_proof(proof, old, new, public_key=SEALING_KEY.public_key)
+    with pytest.raises(InvalidProof):
+        verify_consistency_proof(proof, new.root, old.root)
+    with pytest.raises(InvalidInput):
+        sealed.audit.prove_consistency(0, 6)
+
+
+def test_the_cli_verifies_exports_and_refuses_to_rebuild_the_log(
+    db_url: str, sealed: DisputeEngine, alice: Actor, witness: Path
+):
+    worked_dispute(sealed, alice)
+    env = sealed_env(witness=witness)
+    result = runner.invoke(app, ["projections", "run", "--db", db_url], env=env)
     assert result.exit_code == 0
     assert "audit_log: 3 events applied" in result.stdout
-    result = runner.invoke(app, ["audit", "verify", "--db", db_url])
-    assert result.exit_code == 0
-    assert result.stdout.startswith("OK: 3 logged events")
-    result = runner.invoke(app, ["audit", "export", "--db", db_url, "--format", "csv"])
-    assert (
-        result.stdout.splitlines()[0]
-        == "position,dispute_id,version,event,actor,status,at,data,hash"
+    result = runner.invoke(app, ["audit", "verify", "--db", db_url], env=env)
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.startswith("OK: 3 events sealed and logged, 1 checkpoints")
+    result = runner.invoke(app, ["audit", "verify", "--db", db_url, "--json"], env=env)
+    data = json.loads(result.stdout)
+    assert (data["ok"], data["events"], data["logged"], data["problems"]) == (True, 3, 3, [])
+    result = runner.invoke(app, ["audit", "export", "--db", db_url, "--format", "csv"], env=env)
+    assert result.stdout.splitlines()[0] == (
+        "leaf_index,position,dispute_id,version,event,actor,at,leaf_hash"
     )
-    result = runner.invoke(app, ["audit", "export", "--db", db_url, "--format", "xml"])
+    result = runner.invoke(app, ["projections", "rebuild", "audit_log", "--db", db_url], env=env)
     assert result.exit_code == 2
-    result = runner.invoke(app, ["projections", "rebuild", "sla", "--db", db_url])
+    assert "append-only" in result.stderr
+    result = runner.invoke(app, ["projections", "rebuild", "sla", "--db", db_url], env=env)
     assert result.stdout.strip() == "sla: rebuilt from 3 events"
-    result = runner.invoke(app, ["projections", "rebuild", "nope", "--db", db_url])
-    assert result.exit_code == 2
-    assert (
-        "views: audit_log, linked_claims, outbox, quality, sla, staff_directory, work_queue"
-        in result.stderr
-    )
+    result = runner.invoke(app, ["audit", "verify", "--db", db_url], env=env)
+    assert result.exit_code == 0, result.stderr
+
+
+def test_a_new_database_with_events_not_sealed_does_not_verify(db_url: str, alice: Actor):
+    with DisputeEngine.open(db_url) as engine:
+        worked_dispute(engine, alice)
+    result = runner.invoke(app, ["audit", "verify", "--db", db_url], env=sealed_env())
+    assert result.exit_code == 1
+    assert result.stdout.startswith("FAILED: 3 problems; 0 of 3 stored events logged")
+    assert "v1: has no seal" in result.stderr
 
 
 def test_events_can_be_encrypted_at_rest_and_still_verify(db_url: str, alice: Actor):
     from eventsourcing.cipher import AESCipher
     from pydantic import SecretStr
 
-    from dispute_engine import Settings
-
     key = SecretStr(AESCipher.create_key(32))
-    engine = DisputeEngine.open(db_url, settings=Settings(event_cipher_key=key))
+    engine = DisputeEngine.open(db_url, settings=sealed_settings(event_cipher_key=key))
     try:
         dispute_id = worked_dispute(engine, alice)
         assert engine.get(dispute_id).claim.claimant_id == "user-1842"
@@ -114,7 +173,22 @@ def test_events_can_be_encrypted_at_rest_and_still_verify(db_url: str, alice: Ac
         states = [bytes(r["state"]) for r in rows]
         assert states
         assert not any(b"user-1842" in s or b"called the exchange" in s for s in states)
-        engine.projections.catch_up()
-        assert engine.verify_audit_log() == (3, [])
+        report = engine.audit.verify()
+        assert (report.ok, report.logged) == (True, 3)
     finally:
         engine.shutdown()
+
+
+def test_a_witness_that_cannot_be_written_stops_the_log_with_one_line(
+    db_url: str, alice: Actor, tmp_path: Path
+):
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a folder")
+    settings = sealed_settings(witness=blocked)
+    with DisputeEngine.open(db_url, settings=settings) as engine:
+        worked_dispute(engine, alice)
+        env = {**sealed_env(), "DISPUTE_ENGINE_WITNESS_DIR": str(blocked)}
+        result = runner.invoke(app, ["projections", "run", "--db", db_url], env=env)
+        assert result.exit_code == 3
+        assert result.stderr.startswith("error: unavailable: cannot write the audit log's witness")
+        assert engine.audit.log_size() == 0  # the batch and its checkpoint were undone

@@ -176,9 +176,14 @@ def test_version_and_json_on_every_reading_command(db: str):
     code, out, _ = invoke("audit", "verify", "--db", db, "--json")
     assert json.loads(out) == {
         "ok": True,
-        "checked": 0,
-        "discrepancies": [],
-        "signatures": [],
+        "events": 0,
+        "logged": 0,
+        "appended": 0,
+        "checkpoints": 0,
+        "witnessed": 0,
+        "blobs": 0,
+        "read_only": False,
+        "problems": [],
     }
 
 

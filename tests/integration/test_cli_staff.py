@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from dispute_engine.cli import app
 from dispute_engine.identity import IDENTITY_ENV, Identity, identities_folder
 from tests.factories import filing as valid_filing
+from tests.factories import sealed_env
 
 runner = CliRunner()
 
@@ -103,6 +104,7 @@ def directory_env(tmp_path: Path, staff_id: str) -> dict[str, str]:
     return {
         "DISPUTE_ENGINE_REQUIRE_DIRECTORY": "true",
         IDENTITY_ENV: str(tmp_path / f"{staff_id}.key"),
+        **sealed_env(),
     }
 
 
@@ -183,9 +185,9 @@ def test_members_work_a_dispute_with_their_own_keys(db_url: str, tmp_path: Path)
     assert code == 0, err
     code, out, err = invoke("execute", dispute_id, "--db", db_url, env=bob)
     assert code == 0, err
-    code, out, err = invoke("audit", "verify", "--db", db_url, "--json")
+    code, out, err = invoke("audit", "verify", "--db", db_url, "--json", env=sealed_env())
     assert code == 0, err
-    assert json.loads(out)["signatures"] == []
+    assert json.loads(out)["problems"] == []
     code, _, err = invoke("staff", "revoke", "bob", "--db", db_url, env=root)
     assert code == 0, err
     code, _, err = invoke("note", dispute_id, "still here", "--db", db_url, env=bob)

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from dispute_engine import Actor, DisputeEngine
 from dispute_engine.cli import app
 from tests.conftest import PG_URL
-from tests.factories import file_dispute
+from tests.factories import file_dispute, sealed_env, sealed_settings
 
 TRIALS = 10
 WRITERS = (["sla", "check"], ["projections", "run"], ["sla", "check"], ["projections", "run"])
@@ -35,7 +35,7 @@ def fresh_urls(db_url: str, tmp_path: Path) -> Iterator[list[str]]:
 
 
 def _run(command: list[str], url: str, results: Queue[tuple[list[str], int, str]]) -> None:
-    result = CliRunner().invoke(app, [*command, "--db", url])
+    result = CliRunner().invoke(app, [*command, "--db", url], env=sealed_env())
     results.put((command, result.exit_code, result.output if result.exit_code else ""))
 
 
@@ -69,7 +69,7 @@ def test_four_commands_on_a_database_with_events_but_no_views_yet_all_succeed(
 ):
     failures = []
     for url in fresh_urls:
-        with DisputeEngine.open(url) as engine:
+        with DisputeEngine.open(url, settings=sealed_settings()) as engine:
             file_dispute(engine, alice)
         failures += _failures(_race(url, MIXED))
     assert failures == []

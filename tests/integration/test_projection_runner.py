@@ -6,8 +6,8 @@ import threading
 import time
 
 from dispute_engine import Actor, DisputeEngine
-from projections.runner import ProjectionRunner
-from tests.factories import file_dispute
+from projections.runner import ProjectionRunner, all_views
+from tests.factories import file_dispute, sealed_settings
 
 
 def wait_for(condition: object, seconds: float = 10) -> bool:
@@ -41,10 +41,15 @@ def test_a_follower_applies_new_events_as_they_are_recorded(engine: DisputeEngin
     assert not follower.is_alive()
 
 
-def test_runners_side_by_side_apply_each_event_once(engine: DisputeEngine, alice: Actor):
+def test_runners_side_by_side_apply_each_event_once(db_url: str, alice: Actor):
+    settings = sealed_settings()
+    engine = DisputeEngine.open(db_url, settings=settings)
     for _ in range(30):
         file_dispute(engine, alice)
-    runners = [ProjectionRunner(engine._core.events, batch_size=4) for _ in range(4)]
+    runners = [
+        ProjectionRunner(engine._core.events, batch_size=4, views=all_views(settings))
+        for _ in range(4)
+    ]
     barrier = threading.Barrier(4)
     errors: list[BaseException] = []
 
@@ -62,7 +67,9 @@ def test_runners_side_by_side_apply_each_event_once(engine: DisputeEngine, alice
         t.join()
     assert errors == []
     rows = engine._core.db.fetchall(
-        f"SELECT COUNT(*) AS n FROM {engine._core.db.table('audit_log')}"
+        f"SELECT leaf_index FROM {engine._core.db.table('audit_leaves')} ORDER BY leaf_index"
     )
-    assert rows[0]["n"] == 30
+    assert [r["leaf_index"] for r in rows] == list(range(30))
     assert runners[0].position("audit_log") == runners[0].position("work_queue") > 0
+    assert engine.audit.verify().ok
+    engine.shutdown()

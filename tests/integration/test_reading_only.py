@@ -18,7 +18,7 @@ from dispute_engine.cli import app
 from dispute_engine.errors import InvalidInput, StorageUnavailable
 from dispute_engine.identity import IDENTITY_ENV, Identity
 from tests.conftest import PG_URL
-from tests.factories import file_dispute, stored_rows
+from tests.factories import file_dispute, sealed_env, sealed_settings, stored_rows
 
 READING = (["list"], ["audit", "verify"], ["sla", "report"], ["audit", "export"])
 ROOT = Actor(id="root", roles=frozenset({Role.ADMIN}))
@@ -26,7 +26,7 @@ READING_ONE = (["show"], ["history"], ["state-at", "--version", "1"])
 
 
 def cli(*args: str, env: dict[str, str] | None = None) -> tuple[int, str]:
-    result = CliRunner().invoke(app, list(args), env=env)
+    result = CliRunner().invoke(app, list(args), env={**sealed_env(), **(env or {})})
     return result.exit_code, result.output
 
 
@@ -94,13 +94,13 @@ def test_opening_for_reading_only_refuses_a_missing_database(db_url: str, tmp_pa
 
 
 def test_reading_commands_read_a_database_whose_views_were_never_built(db_url: str, alice: Actor):
-    with DisputeEngine.open(db_url) as engine:
+    with DisputeEngine.open(db_url, settings=sealed_settings()) as engine:
         dispute_id = str(file_dispute(engine, alice))
     code, output = cli("list", "--db", db_url)
     assert (code, dispute_id in output) == (0, True)
     code, output = cli("audit", "verify", "--db", db_url)
-    assert code == 0
-    assert "not in the audit log yet" in output
+    assert code == 0, output  # the sealed filing is logged first, then checked
+    assert "OK: 1 events sealed and logged" in output
     for command in READING_ONE:
         code, output = cli(command[0], dispute_id, *command[1:], "--db", db_url)
         assert code == 0, (command, output)
@@ -134,7 +134,7 @@ def _grant_select(url: str) -> None:
 def test_a_role_with_select_only_can_show_history_list_state_at_and_verify(
     pg_schema_url: str, reader_url: str, alice: Actor
 ):
-    with DisputeEngine.open(pg_schema_url) as engine:
+    with DisputeEngine.open(pg_schema_url, settings=sealed_settings()) as engine:
         first = str(file_dispute(engine, alice))
         engine.add_note(first, "checked the exchange's deposit page", by=alice)
         engine.projections.catch_up()
@@ -145,8 +145,13 @@ def test_a_role_with_select_only_can_show_history_list_state_at_and_verify(
     assert first in output
     assert second in output
     code, output = cli("audit", "verify", "--db", reader_url)
+    assert code == 1, output  # the reader cannot log the second dispute's events: it says so
+    assert f"dispute {second} v1: is sealed but not in the audit log yet" in output
+    with DisputeEngine.open(pg_schema_url, settings=sealed_settings()) as engine:
+        engine.projections.catch_up()
+    code, output = cli("audit", "verify", "--db", reader_url)
     assert code == 0, output
-    assert "OK: 2 logged events" in output
+    assert "OK: 3 events sealed and logged" in output
     code, output = cli("show", first, "--db", reader_url)
     assert (code, first in output) == (0, True), output
     code, output = cli("history", first, "--db", reader_url)

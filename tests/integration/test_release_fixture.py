@@ -11,6 +11,7 @@ import pytest
 
 from dispute_engine import DisputeEngine, Status
 from dispute_engine.delivery import Outbox
+from tests.factories import sealed_settings
 from tests.fixtures.write_release_0_1 import FIXTURE
 
 
@@ -97,3 +98,19 @@ def test_notices_of_release_0_1_keep_their_old_templates_and_reach_the_outbox(
     messages = Outbox(release_engine._core.db).entries()
     assert len(messages) == len(notices)
     assert all(m.message.subject for m in messages)  # a subject naming the dispute
+
+
+def test_release_0_1_keeps_its_sha256_log_and_names_its_unsealed_events(tmp_path: Path):
+    copy = tmp_path / "release-0.1.db"
+    shutil.copy(FIXTURE, copy)
+    with DisputeEngine.open(f"sqlite:///{copy}", settings=sealed_settings()) as engine:
+        db = engine._core.db
+        report = engine.audit.verify()  # opens the views: version 1 migrates to 2
+        kept = db.fetchall("SELECT name FROM sqlite_master WHERE name = 'audit_log'")
+        assert kept != []  # the version 1 log's table is never dropped
+        versions = db.fetchall("SELECT version FROM projection_versions WHERE name = 'audit_log'")
+        assert versions[0]["version"] == 2
+    assert report.logged == 0  # written before events were sealed: never logged
+    assert report.events > 0
+    assert {p.problem.split(":")[0] for p in report.problems} == {"has no seal"}
+    assert len(report.problems) == report.events

@@ -22,7 +22,7 @@ DESCRIPTION = f"Sent 125.50 USDT from my card ending {MARKER}; never credited"
 
 def stored_anywhere(db_url: str, marker: str) -> list[str]:
     """Where the marker appears in the raw database: SQLite's files, or every PostgreSQL table
-    of the test's schema read as text."""
+    of the test's schema read as text (bytes show as hex there, so the marker's hex counts)."""
     if db_url.startswith("sqlite:///"):
         path = Path(db_url.removeprefix("sqlite:///"))
         files = [p for p in path.parent.glob(path.name + "*") if p.is_file()]
@@ -35,7 +35,7 @@ def stored_anywhere(db_url: str, marker: str) -> list[str]:
         ).fetchall()
         for (table,) in tables:
             rows = conn.execute(f'SELECT t::text FROM "{schema}"."{table}" AS t').fetchall()
-            found += [table for (row,) in rows if marker in row]
+            found += [table for (row,) in rows if marker in row or marker.encode().hex() in row]
     return found
 
 
@@ -104,9 +104,9 @@ def test_forgetting_erases_personal_data_and_keeps_every_other_fact(
         keyed.evidence_content(view.evidence[0].sha256)
     [feedback] = [e for e in keyed.history(dispute) if e.name == "FeedbackRecorded"]
     assert feedback.data["rating"] == 4
-    checked, problems = keyed.verify_audit_log()
-    assert checked > 0
-    assert [p for p in problems if p.problem != "not in the audit log yet"] == []
+    report = keyed.audit.verify()
+    assert report.logged > 0
+    assert report.ok, report.problems
 
 
 def test_a_retried_sealed_filing_returns_the_same_dispute(keyed: DisputeEngine, alice: Actor):

@@ -24,6 +24,7 @@ SAMPLES: list[errors.DisputeEngineError] = [
     errors.ChainUnavailable("node down", chain_id=1),
     errors.CorruptHistory("unreadable", dispute_id=DISPUTE, version=3),
     errors.StaffNotFound("no such member", staff_id="carol"),
+    errors.EvidenceAltered("bytes changed", sha256="ab" * 32),
     errors.KeyFileTooOpen("mode 0644", path="/tmp/key"),
     errors.PayoutRefused("over the limit", reason="limit", dispute_id=DISPUTE),
     errors.PersonalDataErased("forgotten", claimant_id="c-1"),

@@ -1,0 +1,357 @@
+"""The audit: every seal, the Merkle log rebuilt from its leaves, checkpoints, the witness,
+evidence bytes and decision signatures, checked against each other in one pass each.
+
+It never deletes, rebuilds or rewrites anything; the only write it makes is bringing the log
+up to date with genuinely sealed events, and with rights only to read it reports them instead.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from eventsourcing.domain import OriginatorVersionError
+
+from dispute_engine.decision_signatures import SignatureFinding
+from dispute_engine.domain.errors import ConcurrencyConflict, CorruptHistory, StorageUnavailable
+from dispute_engine.engine_core import EngineCore
+from dispute_engine.log_store import LEAVES, LOG_VERSION, LogStore
+from dispute_engine.merkle import MerkleTree, leaf_hash
+from dispute_engine.sealed_recorders import SEALS
+from dispute_engine.seals import InvalidSeal, KeyRing, Seal, event_message
+from dispute_engine.witness import WitnessUnavailable, read_witness, witness_problems
+
+Progress = Callable[[int, int], None]  # (done, total) events checked
+_PAGE = 10_000
+_CATCH_UP_ATTEMPTS = 5
+
+
+@dataclass(frozen=True)
+class AuditProblem:
+    """One thing that does not hold, named: which event, leaf, checkpoint, line or blob."""
+
+    subject: str
+    problem: str
+    dispute_id: UUID | None = None
+    version: int | None = None
+
+    def __str__(self) -> str:
+        return f"{self.subject}: {self.problem}"
+
+
+@dataclass(frozen=True)
+class AuditReport:
+    """What ``audit verify`` checked and every problem it found."""
+
+    events: int  # stored events
+    logged: int  # leaves of the log
+    appended: int  # sealed events this audit appended to the log first
+    checkpoints: int
+    witnessed: int  # witness lines checked
+    blobs: int  # evidence blobs re-hashed
+    read_only: bool  # the log could not be brought up to date (no right to write)
+    problems: tuple[AuditProblem, ...] = field(default=())
+
+    @property
+    def ok(self) -> bool:
+        """Every stored event is sealed and logged, and everything else holds."""
+        return not self.problems and self.events == self.logged
+
+
+def _event_subject(dispute_id: UUID, version: int) -> str:
+    return f"dispute {dispute_id} v{version}"
+
+
+class LogVerifier:
+    """Runs one audit of an engine's store (see the module's docstring)."""
+
+    def __init__(
+        self,
+        core: EngineCore,
+        ring: KeyRing,
+        decision_signatures: Callable[[], list[SignatureFinding]],
+    ) -> None:
+        self._core = core
+        self._ring = ring
+        self._decision_signatures = decision_signatures
+        self._problems: list[AuditProblem] = []
+        self._named: set[tuple[UUID, int]] = set()
+
+    def _problem(self, subject: str, problem: str, key: tuple[UUID, int] | None = None) -> None:
+        dispute_id, version = key if key is not None else (None, None)
+        self._problems.append(AuditProblem(subject, problem, dispute_id, version))
+        if key is not None:
+            self._named.add(key)
+
+    def run(self, witness: Path | None, progress: Progress | None) -> AuditReport:
+        """The whole audit. Raises StorageUnavailable when the store cannot be read at all."""
+        self._check_position()
+        appended, read_only = self._catch_up()
+        store = LogStore(self._core.db)
+        self._check_version()
+        with self._core.storage_boundary():
+            total = self._count_events()
+            sealed = self._events(total, progress)
+            tree = self._leaves(store, sealed)
+            self._nodes(store, tree)
+            checkpoints = store.checkpoints()
+        self._checkpoints(checkpoints, tree)
+        witnessed = self._witness(witness, checkpoints, tree)
+        with self._core.storage_boundary():
+            blobs = self._evidence()
+        for finding in self._signature_findings():
+            self._problem(
+                _event_subject(finding.dispute_id, finding.version),
+                f"{finding.event} by {finding.actor}: {finding.problem}",
+                (finding.dispute_id, finding.version),
+            )
+        return AuditReport(
+            total,
+            tree.size,
+            appended,
+            len(checkpoints),
+            witnessed,
+            blobs,
+            read_only,
+            tuple(self._problems),
+        )
+
+    def _signature_findings(self) -> list[SignatureFinding]:
+        try:
+            return self._decision_signatures()
+        except CorruptHistory as error:  # an unreadable event, already named by its seal
+            self._problem("decision signatures", f"not all could be checked: {error}")
+        except OriginatorVersionError:  # a missing event, already named by its leaf
+            self._problem("decision signatures", "not all could be checked: an event is missing")
+        return []
+
+    def _catch_up(self) -> tuple[int, bool]:
+        """Append sealed events not logged yet; with no right to write, report them instead.
+
+        Another process appending at the same moment makes a turn clash: try again, so what
+        is checked afterwards is the log with every sealed event in it.
+        """
+        for attempt in range(_CATCH_UP_ATTEMPTS):
+            try:
+                return self._core.projections.catch_up(["audit_log"])["audit_log"], False
+            except StorageUnavailable:
+                return 0, True
+            except ConcurrencyConflict:
+                if attempt + 1 == _CATCH_UP_ATTEMPTS:
+                    self._problem("audit log", "other writers kept appending; try again")
+            except (LookupError, ValueError, CorruptHistory) as error:
+                self._problem("audit log", f"cannot be brought up to date: {error}")
+                break
+        return 0, False
+
+    def _check_position(self) -> None:
+        """The log's tracked position never moves back: a reset is named (and harmless, as
+        each event is logged once)."""
+        try:
+            position = self._core.projections.position("audit_log")
+            with self._core.storage_boundary():
+                rows = self._core.db.fetchall(
+                    f"SELECT MAX(notification_id) AS n FROM {self._core.db.table(LEAVES)}"
+                )
+        except StorageUnavailable:
+            return  # never built: named by the version check
+        last = rows[0]["n"]
+        if last is not None and position < int(last):
+            self._problem(
+                "audit log",
+                f"its tracked position was moved back to {position}, behind its last leaf "
+                f"(position {last}): reset outside the engine",
+            )
+
+    def _check_version(self) -> None:
+        with self._core.storage_boundary():
+            try:
+                rows = self._core.db.fetchall(
+                    f"SELECT version FROM {self._core.db.table('projection_versions')} "
+                    "WHERE name = ?",
+                    ["audit_log"],
+                )
+            except StorageUnavailable:
+                rows = []
+        if not rows:
+            self._problem("audit log", "was never built (run `dispute-engine projections run`)")
+        elif int(rows[0]["version"]) != LOG_VERSION:
+            self._problem(
+                "audit log",
+                f"is recorded as version {rows[0]['version']}, this release writes "
+                f"{LOG_VERSION}: changed outside the engine",
+            )
+
+    def _count_events(self) -> int:
+        rows = self._core.db.fetchall(f"SELECT COUNT(*) AS n FROM {self._core.events_table}")
+        return int(rows[0]["n"])
+
+    def _stored(self) -> Iterator[Any]:
+        """Every stored event with its seal (if any), in notification order, a page a time."""
+        db = self._core.db
+        nid = f"e.{db.notification_id}"
+        last = 0
+        while True:
+            rows = db.fetchall(
+                f"SELECT {nid} AS nid, e.originator_id, e.originator_version, e.topic, "
+                f"e.state, s.seal FROM {self._core.events_table} e "
+                f"LEFT JOIN {db.table(SEALS)} s ON s.originator_id = e.originator_id "
+                f"AND s.originator_version = e.originator_version "
+                f"WHERE {nid} > ? ORDER BY {nid} LIMIT {_PAGE}",
+                [last],
+            )
+            yield from rows
+            if len(rows) < _PAGE:
+                return
+            last = int(rows[-1]["nid"])
+
+    def _events(self, total: int, progress: Progress | None) -> dict[tuple[str, int], bytes]:
+        """Check every seal; returns the leaf hash of each event whose seal holds, by
+        dispute id (text) and version."""
+        keys: dict[str, Ed25519PublicKey] = {
+            kid: Ed25519PublicKey.from_public_bytes(raw)
+            for kid, raw in self._ring.public_keys().items()
+        }
+        sealed: dict[tuple[str, int], bytes] = {}
+        done = 0
+        for row in self._stored():
+            oid = row["originator_id"]
+            key = (oid if isinstance(oid, UUID) else UUID(oid), int(row["originator_version"]))
+            message = event_message(*key, str(row["topic"]), bytes(row["state"]))
+            problem = self._seal_problem(row["seal"], message, keys)
+            if problem is None:
+                sealed[str(key[0]), key[1]] = leaf_hash(message)
+            else:
+                self._problem(_event_subject(*key), problem, key)
+            done += 1
+            if progress is not None and done % 1000 == 0:
+                progress(done, total)
+        if progress is not None:
+            progress(done, total)
+        return sealed
+
+    @staticmethod
+    def _seal_problem(
+        text: str | None, message: bytes, keys: dict[str, Ed25519PublicKey]
+    ) -> str | None:
+        if text is None:
+            return "has no seal: stored without the engine's key (forged), never logged"
+        try:
+            seal = Seal.from_text(text)
+        except InvalidSeal as error:
+            return f"its seal does not read: {error}"
+        public = keys.get(seal.key_id)
+        if public is None:
+            return f"is sealed by unknown key {seal.key_id}"
+        try:
+            public.verify(seal.signature, message)
+        except InvalidSignature:
+            return "its seal does not verify: altered, moved or forged since it was stored"
+        return None
+
+    def _leaves(self, store: LogStore, sealed: dict[tuple[str, int], bytes]) -> MerkleTree:
+        """Rebuild the tree from the log's leaves; compare each leaf with the store."""
+        tree = MerkleTree()
+        seen: set[tuple[str, int]] = set()
+        for index, dispute_id, version, digest in store.leaf_hashes():
+            leaf = bytes(digest)
+            if index != tree.size:
+                self._problem(f"leaf {index}", f"leaf indices skip from {tree.size}")
+            tree.append(leaf)
+            seen.add((dispute_id, version))
+            expected = sealed.get((dispute_id, version))
+            if expected == leaf:
+                continue
+            key = (UUID(dispute_id), version)
+            if expected is not None:
+                self._problem(
+                    _event_subject(*key), f"differs from what leaf {index} of the log holds", key
+                )
+            elif key not in self._named:  # a bad seal is named already
+                self._problem(
+                    _event_subject(*key),
+                    f"logged as leaf {index}, missing from the event store (deleted)",
+                    key,
+                )
+        for dispute_id, version in sorted(sealed.keys() - seen):
+            key = (UUID(dispute_id), version)
+            self._problem(_event_subject(*key), "is sealed but not in the audit log yet", key)
+        return tree
+
+    def _nodes(self, store: LogStore, tree: MerkleTree) -> None:
+        stored = 0
+        for node in store.nodes():
+            stored += 1
+            try:
+                expected = tree.node(node.level, node.index)
+            except LookupError:
+                expected = None
+            if expected != node.hash:
+                self._problem(
+                    f"log node ({node.level}, {node.index})",
+                    "does not match the tree rebuilt from the log's leaves",
+                )
+        complete = sum((tree.size >> level) for level in range(tree.size.bit_length()))
+        if stored < complete:
+            self._problem("audit log", f"holds {stored} of the tree's {complete} nodes")
+
+    def _checkpoints(self, checkpoints: list[Any], tree: MerkleTree) -> None:
+        for checkpoint in checkpoints:
+            subject = f"checkpoint of size {checkpoint.tree_size}"
+            try:
+                checkpoint.verify(self._ring)
+            except InvalidSeal as error:
+                self._problem(subject, f"its signature does not hold: {error}")
+                continue
+            if checkpoint.tree_size > tree.size:
+                self._problem(subject, f"is larger than the log ({tree.size} leaves)")
+            elif tree.root(checkpoint.tree_size) != checkpoint.root:
+                self._problem(subject, "its root is not the root of the log's first leaves")
+
+    def _witness(self, folder: Path | None, checkpoints: list[Any], tree: MerkleTree) -> int:
+        if folder is None:
+            return 0
+        try:
+            record = read_witness(folder)
+        except WitnessUnavailable as error:
+            self._problem("witness", str(error))
+            return 0
+        for line, problem in witness_problems(record, tree, tree.size, self._ring):
+            self._problem(f"witness line {line}", problem)
+        stored = {(c.tree_size, c.root) for c in checkpoints}
+        for line, checkpoint in record.checkpoints:
+            if (checkpoint.tree_size, checkpoint.root) not in stored:
+                self._problem(
+                    f"witness line {line}",
+                    f"the checkpoint of size {checkpoint.tree_size} is missing from the database",
+                )
+        return len(record.checkpoints) + len(record.problems)
+
+    def _evidence(self) -> int:
+        db = self._core.db
+        table = db.table("evidence_blobs")
+        count, last = 0, ""
+        while True:
+            rows = db.fetchall(
+                f"SELECT sha256, size, content FROM {table} WHERE sha256 > ? "
+                "ORDER BY sha256 LIMIT 100",
+                [last],
+            )
+            for row in rows:
+                content = bytes(row["content"])
+                if hashlib.sha256(content).hexdigest() != row["sha256"]:
+                    self._problem(
+                        f"evidence {row['sha256']}", "its bytes no longer have this sha256"
+                    )
+                elif len(content) != int(row["size"]):
+                    self._problem(f"evidence {row['sha256']}", "its recorded size is wrong")
+            count += len(rows)
+            if len(rows) < 100:
+                return count
+            last = str(rows[-1]["sha256"])

@@ -1,0 +1,133 @@
+"""The library's SQLite and PostgreSQL recorders, sealing every event in its own transaction.
+
+Each stored event gets an Ed25519 seal by the engine's current key over what the store keeps
+(:func:`dispute_engine.seals.event_message`), written to ``event_seals`` in the transaction that
+inserts the event: an event is stored sealed or not at all. A recorder without a signing key
+stores events unsealed, and the audit reports each of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import ApplicationRecorder, StoredEvent
+from eventsourcing.postgres import PostgresApplicationRecorder
+from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
+from eventsourcing.utils import retry
+from psycopg import Cursor, InterfaceError, OperationalError
+from psycopg.rows import DictRow
+from psycopg.sql import SQL, Identifier
+
+from dispute_engine.seals import KeyRing
+
+SEALS = "event_seals"
+_UPSERT = (
+    "(originator_id, originator_version, seal) VALUES ({marks}) "
+    "ON CONFLICT (originator_id, originator_version) DO UPDATE SET seal = excluded.seal"
+)
+
+
+def seal_rows(ring: KeyRing | None, events: Sequence[StoredEvent]) -> list[tuple[Any, int, str]]:
+    """One ``(originator_id, version, seal text)`` per event; none without a signing key."""
+    if ring is None or ring.current is None:
+        return []
+    return [
+        (
+            e.originator_id,
+            e.originator_version,
+            ring.seal_event(
+                UUID(str(e.originator_id)), e.originator_version, e.topic, e.state
+            ).to_text(),
+        )
+        for e in events
+    ]
+
+
+class SealedSQLiteRecorder(SQLiteApplicationRecorder):
+    """SQLite's application recorder, writing each event's seal with it."""
+
+    ring: KeyRing | None = None
+
+    def construct_create_table_statements(self) -> list[str]:
+        """The events table and the seals table beside it."""
+        return [
+            *super().construct_create_table_statements(),
+            f"CREATE TABLE IF NOT EXISTS {SEALS} (originator_id TEXT NOT NULL, "
+            "originator_version INTEGER NOT NULL, seal TEXT NOT NULL, "
+            "PRIMARY KEY (originator_id, originator_version))",
+        ]
+
+    def _insert_events(
+        self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        ids = super()._insert_events(c, stored_events, **kwargs)
+        rows = [(UUID(str(i)).hex, v, s) for i, v, s in seal_rows(self.ring, stored_events)]
+        if rows:
+            c.executemany(f"INSERT INTO {SEALS} " + _UPSERT.format(marks="?, ?, ?"), rows)
+        return ids
+
+
+class SealedPostgresRecorder(PostgresApplicationRecorder):
+    """PostgreSQL's application recorder, writing each event's seal with it."""
+
+    ring: KeyRing | None = None
+
+    def __init__(self, datastore: Any, *, events_table_name: str = "stored_events") -> None:
+        super().__init__(datastore, events_table_name=events_table_name)
+        schema = Identifier(self.datastore.schema)
+        self.sql_create_statements.append(
+            SQL(
+                "CREATE TABLE IF NOT EXISTS {schema}.{seals} (originator_id uuid NOT NULL, "
+                "originator_version bigint NOT NULL, seal text NOT NULL, "
+                "PRIMARY KEY (originator_id, originator_version))"
+            ).format(schema=schema, seals=Identifier(SEALS))
+        )
+        self.insert_seals_statement = SQL("INSERT INTO {schema}.{seals} ").format(
+            schema=schema, seals=Identifier(SEALS)
+        ) + SQL(_UPSERT.format(marks="%s, %s, %s"))
+
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    def insert_events(
+        self, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        """Insert the events and their seals in one transaction; returns notification ids."""
+        if not self.datastore.enable_db_functions:
+            ids: Sequence[int] | None = super().insert_events(stored_events, **kwargs)
+            return ids  # sealed by _insert_events
+        rows = seal_rows(self.ring, stored_events)
+        pg_stored_events = [
+            self.construct_pg_stored_event(
+                originator_id=e.originator_id,
+                originator_version=e.originator_version,
+                topic=e.topic,
+                state=e.state,
+            )
+            for e in stored_events
+        ]
+        with (
+            self.datastore.get_connection() as conn,
+            conn.transaction(),
+            conn.cursor() as curs,
+        ):
+            curs.execute(
+                self.sql_invoke_pg_function_insert_events, (pg_stored_events,), prepare=True
+            )
+            ids = [int(r[self.pg_function_name_insert_events]) for r in curs.fetchall()]
+            if rows:
+                curs.executemany(self.insert_seals_statement, rows)
+        return ids
+
+    def _insert_events(
+        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> None:
+        rows = seal_rows(self.ring, stored_events)
+        if rows:
+            curs.executemany(self.insert_seals_statement, rows)
+
+
+def sealing(recorder: ApplicationRecorder, ring: KeyRing) -> None:
+    """Give a sealed recorder its key ring (an in-memory recorder seals nothing)."""
+    if isinstance(recorder, SealedSQLiteRecorder | SealedPostgresRecorder):
+        recorder.ring = ring
