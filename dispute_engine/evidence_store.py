@@ -15,21 +15,28 @@ from dispute_engine.domain.errors import EvidenceAltered
 
 
 class SqlEvidenceStore:
-    """Stores each distinct content once, under its sha256 (an EvidenceStore)."""
+    """Stores each distinct content once, under its sha256 (an EvidenceStore).
 
-    def __init__(self, db: Database) -> None:
+    The table of sealed bytes is created only for an engine that seals (``sealing``, a master
+    key is set): a database that never held sealed evidence has none, and reads none.
+    """
+
+    def __init__(self, db: Database, *, sealing: bool = False) -> None:
         self.db = db
+        self.sealing = sealing
         self.table = db.table("evidence_blobs")
         self.sealed_table = db.table("sealed_evidence_blobs")
-        db.create(
+        tables = [
             f"CREATE TABLE IF NOT EXISTS {self.table} ("
             f"sha256 TEXT PRIMARY KEY, size BIGINT NOT NULL, content {db.blob} NOT NULL)"
-        )
-        db.create(
-            f"CREATE TABLE IF NOT EXISTS {self.sealed_table} ("
-            "claimant_id TEXT NOT NULL, sha256 TEXT NOT NULL, size BIGINT NOT NULL, "
-            f"sealed {db.blob} NOT NULL, PRIMARY KEY (claimant_id, sha256))"
-        )
+        ]
+        if sealing:
+            tables.append(
+                f"CREATE TABLE IF NOT EXISTS {self.sealed_table} ("
+                "claimant_id TEXT NOT NULL, sha256 TEXT NOT NULL, size BIGINT NOT NULL, "
+                f"sealed {db.blob} NOT NULL, PRIMARY KEY (claimant_id, sha256))"
+            )
+        db.create(*tables)
 
     def put(self, content: bytes) -> str:
         """Store the bytes once and return their sha256 hex digest."""
@@ -72,6 +79,8 @@ class SqlEvidenceStore:
 
     def sealed(self, sha256: str) -> list[tuple[str, bytes]]:
         """Every claimant's sealed bytes kept under the digest, as (claimant id, sealed)."""
+        if not self.sealing:
+            return []
         rows = self.db.fetchall(
             f"SELECT claimant_id, sealed FROM {self.sealed_table} WHERE sha256 = ? "
             "ORDER BY claimant_id",
