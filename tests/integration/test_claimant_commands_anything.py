@@ -180,7 +180,8 @@ def test_sealed_evidence_takes_anything_and_reads_back_as_sent(
         keyed, lambda: keyed.add_evidence(dispute, AddEvidence.model_validate(evidence), by=alice)
     ):
         [stored] = keyed.get(dispute).evidence
-        assert keyed.evidence_content(stored.sha256) == content
+        sent = AddEvidence.model_validate(evidence).content  # text is taken as its UTF-8 bytes
+        assert keyed.evidence_content(stored.sha256) == sent
 
 
 @CHECKS
