@@ -152,13 +152,17 @@ class LogVerifier:
 
     def _check_position(self) -> None:
         """The log's tracked position never moves back: a reset is named (and harmless, as
-        each event is logged once)."""
+        each event is logged once).
+
+        The leaves are read before the position: both move forward in one transaction, so a
+        writer appending in between can only put the position further ahead, never behind.
+        """
         try:
-            position = self._core.projections.position("audit_log")
             with self._core.storage_boundary():
                 rows = self._core.db.fetchall(
                     f"SELECT MAX(notification_id) AS n FROM {self._core.db.table(LEAVES)}"
                 )
+            position = self._core.projections.position("audit_log")
         except StorageUnavailable:
             return  # never built: named by the version check
         last = rows[0]["n"]

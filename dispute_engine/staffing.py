@@ -13,7 +13,6 @@ from dispute_engine.decision_signatures import (
     SignatureFinding,
     approvals_problem,
     check_decision_signatures,
-    signed_action,
 )
 from dispute_engine.directory import Directory
 from dispute_engine.domain.actor import Actor, Role
@@ -239,20 +238,6 @@ class Staffing:
         return [UUID(i) for i in ids]
 
     # -- audit ------------------------------------------------------------------------
-
-    def event_check(self, stored: object, event: Any) -> list[str]:
-        """The signature check of one stored event, for ``audit verify``'s per-event hook:
-        what is wrong with a decision step's signature (nothing for any other event)."""
-        action = signed_action(event)
-        signature = getattr(event, "signature", None)
-        if action is None or (signature is None and not self.directory.required):
-            return []
-        before = self._core.load(event.originator_id, version=event.originator_version - 1)
-        with self._core.storage_boundary():
-            problem = self.directory.signature_problem(
-                event.actor, before.statement(action), signature, event.timestamp
-            )
-        return [] if problem is None else [f"{type(event).__name__} by {event.actor}: {problem}"]
 
     def verify_decision_signatures(self) -> list[SignatureFinding]:
         """Every approval, send-back and execution whose signature does not stand."""

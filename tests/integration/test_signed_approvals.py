@@ -213,8 +213,6 @@ def test_approval_send_back_and_execution_carry_verifiable_signatures(desk: Desk
     assert verify_signature(bob, executed_statement, signed["DecisionExecuted"])
     assert not verify_signature(bob, executed_statement, signed["DecisionApproved"])
     assert engine.verify_decision_signatures() == []
-    stored = engine._core.events.repository.event_store.get(dispute_id)
-    assert [m for e in stored for m in engine.staffing.event_check(None, e)] == []
 
 
 def test_key_rotation_keeps_old_approvals_valid(desk: Desk):
@@ -292,10 +290,6 @@ def test_a_forged_approval_row_is_detected_by_verify_and_never_paid(
     findings = engine.verify_decision_signatures()
     assert [(f.dispute_id, f.event, f.actor) for f in findings] == [
         (dispute_id, "DecisionApproved", "bob")
-    ]
-    *_, forged = engine._core.events.repository.event_store.get(dispute_id)
-    assert engine.staffing.event_check(None, forged) == [
-        f"DecisionApproved by bob: {findings[0].problem}"
     ]
     before = stored_rows(engine)
     with pytest.raises(PayoutRefused) as refused:

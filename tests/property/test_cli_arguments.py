@@ -21,7 +21,7 @@ from typer.testing import CliRunner
 from dispute_engine import Actor, DisputeEngine, Role
 from dispute_engine.cli import app
 from tests.conftest import FakeClock
-from tests.factories import file_dispute
+from tests.factories import file_dispute, sealed_env, sealed_settings
 
 ROOT = Path(__file__).parents[2]
 # What each exit code's error line starts with (docs/reference/cli.md, "Exit codes").
@@ -129,7 +129,9 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     """A database holding one filed dispute, and files to attach."""
     folder = tmp_path_factory.mktemp("cli-args")
     url = f"sqlite:///{folder}/cli.db"
-    engine = DisputeEngine.open(url, clock=FakeClock(datetime(2026, 11, 21, 9, 0, tzinfo=UTC)))
+    engine = DisputeEngine.open(
+        url, clock=FakeClock(datetime(2026, 11, 21, 9, 0, tzinfo=UTC)), settings=sealed_settings()
+    )
     try:
         dispute_id = file_dispute(engine, Actor(id="alice", roles={Role.INVESTIGATOR}))
     finally:
@@ -239,7 +241,9 @@ def test_any_arguments_get_a_documented_exit_code_and_write_nothing_on_refusal(
     before = events(world["db_path"])
     with contextlib.chdir(world["folder"]):  # a relative --output lands there
         result = CliRunner().invoke(
-            app, args, env={"DISPUTE_ENGINE_DB": world["url"], "DISPUTE_ENGINE_ACTOR": None}
+            app,
+            args,
+            env={**sealed_env(), "DISPUTE_ENGINE_DB": world["url"], "DISPUTE_ENGINE_ACTOR": None},
         )
     assert result.exception is None or isinstance(result.exception, SystemExit), (
         args,
@@ -263,7 +267,7 @@ def test_the_installed_command_behaves_the_same_in_a_process(
         check=False,
         timeout=60,
         cwd=world["folder"],
-        env={"PATH": "/usr/bin:/bin", "DISPUTE_ENGINE_DB": world["url"]},
+        env={**sealed_env(), "PATH": "/usr/bin:/bin", "DISPUTE_ENGINE_DB": world["url"]},
     )
     event(f"exit {done.returncode}")
     check(done.returncode, done.stdout, done.stderr, before, events(world["db_path"]))
@@ -318,6 +322,6 @@ def test_the_documented_exit_codes_are_the_ones_tested():
 def test_each_kind_of_outcome_has_its_exit_code(world: dict[str, str], args: list[str], code: int):
     argv = [world["id"] if a == "ID" else a for a in args]
     before = events(world["db_path"])
-    result = CliRunner().invoke(app, argv, env={"DISPUTE_ENGINE_DB": world["url"]})
+    result = CliRunner().invoke(app, argv, env={**sealed_env(), "DISPUTE_ENGINE_DB": world["url"]})
     assert result.exit_code == code, result.stderr
     check(result.exit_code, result.stdout, result.stderr, before, events(world["db_path"]))
