@@ -22,13 +22,17 @@ from dispute_engine.engine_core import DisputeId, EngineCore
 from dispute_engine.ports import PayoutInstruction
 
 CREDIT_CHECKER = Actor(id="sla-checker", roles={Role.SYSTEM})
+CONTACT_NOTE = "contact.note"  # the purpose a contact attempt's note is sealed for
+# Seals a claimant's text for a purpose under their data key (Claimants.seal).
+Sealer = Callable[[str, str, str], str]
 
 
 class Casework:
     """Contact attempts, escalation, links between disputes on one transaction, credits."""
 
-    def __init__(self, core: EngineCore) -> None:
+    def __init__(self, core: EngineCore, *, seal: Sealer) -> None:
         self._core = core
+        self._seal = seal
 
     @property
     def commitments(self) -> CommitmentLedger:
@@ -46,7 +50,11 @@ class Casework:
         self._core.command(
             dispute_id,
             lambda d: d.record_contact_attempt(
-                contact.party, contact.channel, contact.note, by=by, now=self._core.now()
+                contact.party,
+                contact.channel,
+                self._seal(d.claim.claimant_id, CONTACT_NOTE, contact.note),
+                by=by,
+                now=self._core.now(),
             ),
             retry=True,
         )

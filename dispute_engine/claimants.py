@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from collections.abc import Callable
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 from uuid import UUID
 
 from pydantic import Field, StrictStr
 
+from dispute_engine.casework import CONTACT_NOTE
 from dispute_engine.domain.actor import Actor, Role, require_permission
 from dispute_engine.domain.claim import Claim
-from dispute_engine.domain.dispute import Dispute
+from dispute_engine.domain.dispute import SEALED_PREFIX, Dispute
 from dispute_engine.domain.errors import (
     ChainNotConfigured,
     ChallengeExpired,
     ChallengeReused,
+    EvidenceAltered,
     MalformedSignature,
+    PersonalDataErased,
     SignatureRefused,
 )
 from dispute_engine.domain.lifecycle import Action
@@ -31,7 +35,11 @@ from dispute_engine.views import DisputeView
 # The claimant's answer arrives through a channel's gateway: the service relays it.
 CLAIMANT = Actor(id="claimant", roles=frozenset({Role.SYSTEM}))
 T = TypeVar("T")
-DESCRIPTION = "claim.description"  # the purpose the description is sealed for
+# The purposes personal fields are sealed for (bound into each envelope).
+PURPOSES = {"description": "claim.description", "contact": "claim.contact"}  # claim fields
+NOTE = "note.text"
+FEEDBACK_COMMENT = "feedback.comment"
+EVIDENCE = "evidence.content"
 MAX_SIGNATURE_TEXT = 10_000  # hex of the longest signature a contract wallet may aggregate
 
 
@@ -121,10 +129,13 @@ class Claimants:
         feedback = Feedback.model_validate(
             {"rating": rating, "comment": comment, "channel": channel}
         )
-        self._command(
-            dispute_id,
-            lambda d: d.record_feedback(feedback, by=CLAIMANT, now=self._core.now()),
-        )
+
+        def record(dispute: Dispute) -> None:
+            comment = self.seal(dispute.claim.claimant_id, FEEDBACK_COMMENT, feedback.comment)
+            sealed = feedback.model_copy(update={"comment": comment})
+            dispute.record_feedback(sealed, by=CLAIMANT, now=self._core.now())
+
+        self._command(dispute_id, record)
 
     def forget_claimant(self, claimant_id: str, *, by: Actor) -> list[UUID]:
         """Destroy the claimant's data key, then record it on each of their disputes not yet
@@ -160,18 +171,87 @@ class Claimants:
         personal = self._personal_data()
         if personal is None:
             return None
-        return {"description": personal.seal(claim.claimant_id, DESCRIPTION, claim.description)}
+        fields = {"description": claim.description, "contact": claim.contact}
+        return {
+            name: personal.seal(claim.claimant_id, PURPOSES[name], value)
+            for name, value in fields.items()
+            if value is not None
+        }
+
+    def seal(self, claimant_id: str, purpose: str, text: str) -> str:
+        """A claimant's text sealed under their data key, to be recorded in its place; as given
+        without a master key, or when empty (it says nothing of anyone)."""
+        personal = self._personal_data()
+        return text if personal is None or not text else personal.seal(claimant_id, purpose, text)
+
+    def store_evidence(self, claimant_id: str, content: bytes) -> str:
+        """Keep evidence bytes, sealed under the claimant's data key when there is a master
+        key; returns the sha256 of the plain bytes."""
+        store = self._core.evidence_store
+        personal = self._personal_data()
+        if personal is None:
+            return store.put(content)
+        digest = hashlib.sha256(content).hexdigest()
+        sealed = personal.seal_bytes(claimant_id, EVIDENCE, content)
+        store.put_sealed(claimant_key(claimant_id), digest, len(content), sealed)
+        return digest
+
+    def evidence_content(self, sha256: str) -> bytes:
+        """The evidence bytes with that digest, opened with their claimant's data key.
+
+        Raises KeyError when unknown, PersonalDataErased once every claimant who sent them was
+        forgotten, EvidenceAltered when the bytes do not hash to the digest.
+        """
+        store = self._core.evidence_store
+        personal = self._personal_data()
+        erased: PersonalDataErased | None = None
+        for claimant, sealed in store.sealed(sha256) if personal is not None else []:
+            assert personal is not None  # rows are read only with a master key
+            try:
+                content = personal.open_bytes(claimant, EVIDENCE, sealed)
+            except PersonalDataErased as error:
+                erased = error
+                continue
+            if hashlib.sha256(content).hexdigest() != sha256:
+                raise EvidenceAltered(
+                    f"the sealed evidence kept under sha256 {sha256} does not have that hash",
+                    sha256=sha256,
+                )
+            return content
+        try:
+            return store.get(sha256)
+        except KeyError:
+            if erased is not None:
+                raise erased from None
+            raise
 
     def reveal(self, view: DisputeView, dispute: Dispute) -> DisputeView:
-        """The view with its sealed fields opened, or shown as ``[erased]`` once forgotten
-        (``[sealed]`` on an engine without the master key)."""
-        sealed = dispute.sealed_fields.get("description")
-        personal = self._personal_data() if sealed is not None else None
-        if sealed is None or personal is None:
+        """The view with its sealed fields (description, contact, notes, contact notes) opened, or
+        shown as ``[erased]`` once forgotten (``[sealed]`` on an engine without the master key)."""
+        personal = self._personal_data()
+        if personal is None:
             return view
-        shown = str(personal.reveal(view.claim.claimant_id, DESCRIPTION, sealed))
-        claim = view.claim.model_copy(update={"description": shown})
-        return view.model_copy(update={"claim": claim})
+        claimant = dispute.claim.claimant_id
+
+        def shown(purpose: str, text: str) -> str:
+            if not text.startswith(SEALED_PREFIX):
+                return text
+            return str(personal.reveal(claimant, purpose, text))
+
+        update: dict[str, Any] = {
+            "notes": [
+                n.model_copy(update={"text": shown(NOTE, raw.text)})
+                for n, raw in zip(view.notes, dispute.notes, strict=True)
+            ],
+            "contacts": [
+                c.model_copy(update={"note": shown(CONTACT_NOTE, raw.note)})
+                for c, raw in zip(view.contacts, dispute.contacts, strict=True)
+            ],
+        }
+        opened = {name: shown(PURPOSES[name], text) for name, text in dispute.sealed_fields.items()}
+        if opened:
+            update["claim"] = view.claim.model_copy(update=opened)
+        return view.model_copy(update=update)
 
     def _checker(self) -> WalletSignatures:
         if self._core.wallet_signatures is None:

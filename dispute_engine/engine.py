@@ -11,7 +11,7 @@ from uuid import UUID
 from dispute_engine.auditing import Auditing
 from dispute_engine.casework import Casework
 from dispute_engine.chain_truth import ChainTruth
-from dispute_engine.claimants import Claimants
+from dispute_engine.claimants import NOTE, Claimants
 from dispute_engine.commands import (
     AddEvidence,
     FileDispute,
@@ -41,6 +41,7 @@ from dispute_engine.domain.wallet_challenge import WalletChallenge
 from dispute_engine.engine_core import DisputeId, EngineCore, GatewayFactory
 from dispute_engine.identity import Identity
 from dispute_engine.log_verifier import AuditReport
+from dispute_engine.notices.catalog import render as render_notice
 from dispute_engine.ports import (
     Clock,
     PayoutGateway,
@@ -73,8 +74,8 @@ class DisputeEngine:
         self._core = core
         self.chain = ChainTruth(core)
         self.service_levels = ServiceLevels(core)
-        self.casework = Casework(core)
         self.claimants = Claimants(core)
+        self.casework = Casework(core, seal=self.claimants.seal)
         self.staffing = Staffing(core)
         self.audit = Auditing(core, self.staffing.verify_decision_signatures)
 
@@ -272,9 +273,10 @@ class DisputeEngine:
             raise InvalidInput.of(
                 "content", f"evidence is limited to {self._core.settings.max_evidence_bytes} bytes"
             )
-        self._core.load(dispute_id).require_evidence_allowed(evidence.source, by=by)
+        dispute = self._core.load(dispute_id)
+        dispute.require_evidence_allowed(evidence.source, by=by)
         with self._core.storage_boundary():
-            sha256 = self._core.evidence_store.put(evidence.content)
+            sha256 = self.claimants.store_evidence(dispute.claim.claimant_id, evidence.content)
         self._core.command(
             dispute_id,
             lambda d: d.add_evidence(
@@ -292,19 +294,25 @@ class DisputeEngine:
         return sha256
 
     def evidence_content(self, sha256: str) -> bytes:
-        """The bytes of a piece of evidence, checked against their sha256 on every read.
+        """The bytes of a piece of evidence, opened with their claimant's data key when they
+        were sealed, and checked against their sha256 on every read.
 
-        Raises KeyError when unknown, EvidenceAltered when the stored bytes were changed.
+        Raises KeyError when unknown, EvidenceAltered when the stored bytes were changed,
+        PersonalDataErased once their claimant was forgotten.
         """
         with self._core.storage_boundary():
-            return self._core.evidence_store.get(sha256)
+            return self.claimants.evidence_content(sha256)
 
     def add_note(self, dispute_id: DisputeId, text: str, *, by: Actor | Identity) -> None:
         """Keep an internal note; concurrent notes all land."""
         by = self.staffing.acting(by)
         note = Reason(text=text).text
         self._core.command(
-            dispute_id, lambda d: d.add_note(note, by=by, now=self._core.now()), retry=True
+            dispute_id,
+            lambda d: d.add_note(
+                self.claimants.seal(d.claim.claimant_id, NOTE, note), by=by, now=self._core.now()
+            ),
+            retry=True,
         )
 
     # -- decision -----------------------------------------------------------------
@@ -410,14 +418,26 @@ class DisputeEngine:
         return self._core.command(
             dispute_id,
             lambda d: d.notify_claimant(
-                by=by, now=self._core.now(), appeal_window=self._core.settings.appeal_window
+                by=by,
+                now=self._core.now(),
+                appeal_window=self._core.settings.appeal_window,
+                render=render_notice,
             ),
         )
 
     def close(self, dispute_id: DisputeId, *, by: Actor | Identity) -> None:
-        """Close a resolved dispute (``shutdown`` releases the engine's resources)."""
+        """Close a resolved dispute, telling the claimant and asking how the help was (a
+        forgotten claimant is not written to). ``shutdown`` releases the engine's resources."""
         by = self.staffing.acting(by)
-        self._core.command(dispute_id, lambda d: d.close(by=by, now=self._core.now()))
+        self._core.command(
+            dispute_id,
+            lambda d: d.close(
+                by=by,
+                now=self._core.now(),
+                appeal_window=self._core.settings.appeal_window,
+                render=render_notice,
+            ),
+        )
 
     def reopen(self, dispute_id: DisputeId, *, reason: str, by: Actor | Identity) -> None:
         """Reopen a resolved or closed dispute on appeal, within the appeal window."""

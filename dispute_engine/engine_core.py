@@ -100,7 +100,9 @@ class EngineCore:
         with storage_errors(storage), storage.creation_lock(create=create):
             self.events = DisputeEvents(storage, self.settings, create=create)
             self.db = self.events.db
-            self.evidence_store: EvidenceStore = SqlEvidenceStore(self.db)
+            self.evidence_store: EvidenceStore = SqlEvidenceStore(
+                self.db, sealing=self.settings.master_key is not None
+            )
             self.payout_guard = PayoutGuard(
                 self.db,
                 assets=assets,

@@ -80,6 +80,14 @@ class EvidenceStore(Protocol):
         """The bytes with that digest. Raises KeyError when unknown."""
         ...
 
+    def put_sealed(self, claimant_id: str, sha256: str, size: int, sealed: bytes) -> None:
+        """Keep a claimant's sealed bytes under the sha256 of the plain bytes (once)."""
+        ...
+
+    def sealed(self, sha256: str) -> list[tuple[str, bytes]]:
+        """Every claimant's sealed bytes kept under the digest, as (claimant id, sealed)."""
+        ...
+
 
 @dataclass(frozen=True)
 class PayoutInstruction:

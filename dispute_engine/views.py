@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -11,7 +12,7 @@ from pydantic import BaseModel, ConfigDict
 
 from dispute_engine.domain.chain_facts import ChainFacts, Comparison
 from dispute_engine.domain.claim import Claim
-from dispute_engine.domain.dispute import Dispute
+from dispute_engine.domain.dispute import SEALED, SEALED_PREFIX, Dispute
 from dispute_engine.domain.lifecycle import Status
 from dispute_engine.domain.money import Money
 
@@ -270,7 +271,10 @@ class DisputeView(View):
             evidence_requests=[
                 EvidenceRequestView.model_validate(r) for r in dispute.evidence_requests
             ],
-            notes=[NoteView(author=n.author, text=n.text, at=n.added_at) for n in dispute.notes],
+            notes=[
+                NoteView(author=n.author, text=unopened(n.text), at=n.added_at)
+                for n in dispute.notes
+            ],
             decision=None
             if decision is None
             else DecisionView(
@@ -310,7 +314,10 @@ class DisputeView(View):
             checklist_version=dispute.checklist_version,
             checklist=[ChecklistItemView.model_validate(i) for i in dispute.checklist],
             linked=list(dispute.linked),
-            contacts=[ContactAttemptView.model_validate(c) for c in dispute.contacts],
+            contacts=[
+                ContactAttemptView.model_validate(replace(c, note=unopened(c.note)))
+                for c in dispute.contacts
+            ],
             priority=dispute.priority,
             queue=dispute.queue,
             escalations=[EscalationView.model_validate(e) for e in dispute.escalations],
@@ -398,3 +405,8 @@ class StaffView(View):
             revoked_at=member.revoked_at,
             version=member.version,
         )
+
+
+def unopened(text: str) -> str:
+    """A text as a view shows it before its sealed personal data is opened: ``[sealed]``."""
+    return SEALED if text.startswith(SEALED_PREFIX) else text

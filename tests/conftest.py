@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import os
 import subprocess
 import uuid
@@ -12,8 +13,10 @@ from pathlib import Path
 import hypothesis
 import psycopg
 import pytest
+from pydantic import SecretStr
 
 from dispute_engine import Actor, DisputeEngine, Role
+from tests.factories import sealed_settings
 
 PG_URL = os.environ.get("DISPUTE_ENGINE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 BACKENDS = ["sqlite", "postgres"]
@@ -98,6 +101,16 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 def engine(db_url: str, clock: FakeClock) -> Iterator[DisputeEngine]:
     """An engine on a fresh database, once on SQLite and once on PostgreSQL."""
     engine = DisputeEngine.open(db_url, clock=clock)
+    yield engine
+    engine.shutdown()
+
+
+@pytest.fixture
+def keyed(db_url: str, clock: FakeClock) -> Iterator[DisputeEngine]:
+    """An engine with a master key (claimants' personal data is sealed under their keys) that
+    also seals its events, so the audit verifies them."""
+    key = SecretStr(base64.b64encode(os.urandom(32)).decode())
+    engine = DisputeEngine.open(db_url, clock=clock, settings=sealed_settings(master_key=key))
     yield engine
     engine.shutdown()
 

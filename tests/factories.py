@@ -100,8 +100,9 @@ def stored_rows(engine: DisputeEngine) -> tuple[int, int, int]:
         return int(db.fetchall(f"SELECT COUNT(*) AS n FROM {db.table(table)}")[0]["n"])
 
     ledger = isinstance(engine._core.payout_gateway, PayoutLedger)
+    sealing = engine._core.settings.master_key is not None  # evidence sealed in its own table
     return (
         int(db.fetchall(f"SELECT COUNT(*) AS n FROM {engine._core.events_table}")[0]["n"]),
-        count("evidence_blobs"),
+        count("evidence_blobs") + (count("sealed_evidence_blobs") if sealing else 0),
         count("payout_instructions") if ledger else 0,
     )

@@ -46,7 +46,7 @@ FILING_FLAGS = {
         )
     },
     **{name: f"--{name}" for name in ("channel", "language", "jurisdiction", "priority")},
-    **{name: f"--{name}" for name in ("reason", "description")},
+    **{name: f"--{name}" for name in ("reason", "description", "contact")},
 }
 
 
@@ -103,6 +103,10 @@ def file_(
     recipient: Annotated[str, typer.Option(help="The receiving address")] = "",
     occurred_at: Annotated[str, typer.Option(help="ISO 8601 with zone")] = "",
     description: Annotated[str, typer.Option(help="What the claimant says")] = "",
+    contact: Annotated[
+        str | None,
+        typer.Option(help="How to reach the claimant on their channel (sealed with a master key)"),
+    ] = None,
     idempotency_key: Annotated[
         str,
         typer.Option(
@@ -140,6 +144,7 @@ def file_(
                 "occurred_at": occurred_at,
             },
             "description": description,
+            "contact": contact,
             "idempotency_key": idempotency_key,
         }
         with flags_named(FILING_FLAGS):

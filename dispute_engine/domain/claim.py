@@ -27,7 +27,6 @@ Reason = Literal[
     "failed_but_debited",
     "other",
 ]
-SUPPORTED_LANGUAGES = ("en", "zh", "es")
 
 _TX_HASH = re.compile(r"0x[0-9a-fA-F]{64}")
 _ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
@@ -157,9 +156,6 @@ class Claim(ValueObject):
     reason: Reason
     transaction: ClaimedTransaction
     description: LongText
-
-    @property
-    def notice_language(self) -> str:
-        """The language notices are written in: the claimant's, else English."""
-        primary = self.language.split("-")[0]
-        return primary if primary in SUPPORTED_LANGUAGES else "en"
+    # How to reach the claimant on their channel (an email address, a phone number, a chat
+    # handle), when the desk holds it: personal data, sealed like the description.
+    contact: ShortText | None = None

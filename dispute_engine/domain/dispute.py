@@ -58,7 +58,14 @@ from dispute_engine.domain.lifecycle import (
 )
 from dispute_engine.domain.money import AmountError, Money
 from dispute_engine.domain.note import Note
-from dispute_engine.domain.notice import Notice, Template, render
+from dispute_engine.domain.notice import (
+    PAYOUT_HASH,
+    REPLY_WINDOW,
+    SATISFACTION_REQUEST,
+    Notice,
+    RenderedText,
+    Renderer,
+)
 from dispute_engine.domain.provisional_credit import (
     CreditSchedule,
     CreditState,
@@ -91,7 +98,7 @@ from dispute_engine.domain.wallet_challenge import WalletChallenge
 
 DISPUTES = UUID("6f1c6c3e-4f5e-4f43-9d0a-6d2b9a1d7c11")
 WALLET_SIGNATURE = "wallet_signature"
-SEALABLE = frozenset({"description"})  # the claim's fields written by the claimant
+SEALABLE = frozenset({"description", "contact"})  # the claim's personal fields
 SEALED_PREFIX = "pd1."  # how a sealed text begins (dispute_engine.personal_data)
 SEALED = "[sealed]"  # what the claim shows in place of a sealed field
 MAX_WALLET_FAILURES = 5  # failed wallet signatures that lock the method on a dispute
@@ -164,6 +171,7 @@ class Dispute(Aggregate):
     wallet_failures: int = 0
     rated_cycle: int | None = None
     claimant_forgotten: bool = False
+    reopened_at: datetime | None = None  # when an appeal last reopened it
 
     @staticmethod
     def create_id(idempotency_key: str) -> UUID:
@@ -182,9 +190,9 @@ class Dispute(Aggregate):
     ) -> Dispute:
         """File a new dispute. Raises NotAuthorized, InvalidInput (a future transaction).
 
-        ``sealed`` replaces personal fields of the claim (``description``) with their sealed
-        text in the recorded event; the fingerprint is of the claim as given, so a retried
-        filing is recognised although each sealing differs.
+        ``sealed`` replaces personal fields of the claim (``description``, ``contact``) with
+        their sealed text in the recorded event; the fingerprint is of the claim as given, so
+        a retried filing is recognised although each sealing differs.
         """
         require_permission(by, FILE)
         if claim.transaction.occurred_at > now:
@@ -192,6 +200,8 @@ class Dispute(Aggregate):
         if claim.jurisdiction is None:  # the default is the engine's setting, not the domain's
             raise InvalidInput.of("jurisdiction", "is required")
         data = claim.model_dump(mode="json")
+        if data["contact"] is None:  # as claims were fingerprinted before contacts existed
+            del data["contact"]
         canonical = json.dumps(data, sort_keys=True, separators=(",", ":"))
         unknown = sorted(set(sealed or {}) - SEALABLE)
         if unknown:
@@ -285,6 +295,11 @@ class Dispute(Aggregate):
             move_clocks(self._sla, move)
         self._sla_pending.clear()
         return self._sla
+
+    @property
+    def reference(self) -> str:
+        """How notices name the dispute to the claimant: the start of its id."""
+        return str(self.id)[:8]
 
     # -- money ---------------------------------------------------------------
 
@@ -787,9 +802,15 @@ class Dispute(Aggregate):
 
     # -- the claimant ------------------------------------------------------------
 
-    def notify_claimant(self, *, by: Actor, now: datetime, appeal_window: timedelta) -> str:
-        """Record a notice to the claimant in their language, fitting the status; returns it.
+    def notify_claimant(
+        self, *, by: Actor, now: datetime, appeal_window: timedelta, render: Renderer
+    ) -> str:
+        """Record the catalog notice that fits the dispute now, in the claimant's language;
+        returns its text.
 
+        A dispute at work gets its acknowledgement (or, after an appeal, its reopening); one
+        awaiting the claimant the evidence request, then reminders; an approved or resolved one
+        its decision with the reason, or the refund sent with its explorer link once paid.
         Raises PersonalDataErased once the claimant was forgotten: no notice goes to them.
         """
         status = self._next(Action.NOTIFY_CLAIMANT, by)
@@ -798,31 +819,57 @@ class Dispute(Aggregate):
                 "the claimant was forgotten: no notice is sent to them",
                 claimant_id=self.claim.claimant_id,
             )
-        template, values = self._notice(appeal_window)
-        language = self.claim.notice_language
-        text = render(template, language, ref=str(self.id)[:8], **values)
+        template, values = self._notice(now, appeal_window)
+        notice = render(template, self.claim.language, ref=self.reference, **values)
+        return self._send(notice, by=by, status=status, now=now)
+
+    def _notice(self, now: datetime, appeal_window: timedelta) -> tuple[str, dict[str, Any]]:
+        """The template fitting the dispute now, and its values."""
+        decision = self.decision
+        if self.status is Status.AWAITING_CLAIMANT:
+            request = self.evidence_requests[-1]
+            asked = any(n.sent_at >= request.requested_at for n in self.notices)
+            values = {"what": request.what, "reply_by": request.requested_at + REPLY_WINDOW}
+            return ("reminder" if asked else "evidence_request"), values
+        if self.status in (Status.APPROVED, Status.RESOLVED) and decision is not None:
+            payout = next((p for p in self.payouts if p.decision_number == decision.number), None)
+            if payout is not None and PAYOUT_HASH.fullmatch(payout.reference):
+                return "refund_sent", {
+                    "amount": self._money(payout.units),
+                    "sent_at": payout.executed_at,
+                    "payout_hash": payout.reference,
+                    "chain_id": self.claim.transaction.chain_id,
+                }
+            values = {"outcome": decision.outcome.value, "reason": decision.rationale}
+            if decision.outcome is Outcome.REJECT:
+                return "decision", {
+                    **values,
+                    "appeal_by": (self.resolved_at or now) + appeal_window,
+                }
+            values["amount"] = self._money(decision.units)
+            if decision.outcome is Outcome.PARTIAL_REFUND:
+                values["claimed"] = self.disputed
+            return "decision", values
+        reopened = self.reopened_at
+        if reopened is not None and not any(n.sent_at >= reopened for n in self.notices):
+            return "reopened", {"reopened_at": reopened}
+        return "acknowledgement", {"amount": self.disputed, "filed_at": self.filed_at}
+
+    def _money(self, units: int) -> Money:
+        return Money(units, self.disputed.decimals, self.disputed.asset)
+
+    def _send(self, notice: RenderedText, *, by: Actor, status: Status, now: datetime) -> str:
         self._claimant_notified(
-            template=template,
-            language=language,
+            template=notice.template,
+            language=notice.language,
             channel=self.claim.channel,
-            text=text,
+            subject=notice.subject,
+            text=notice.body,
             actor=by.id,
             status=status,
             timestamp=now,
         )
-        return text
-
-    def _notice(self, appeal_window: timedelta) -> tuple[Template, dict[str, str]]:
-        if self.status is Status.AWAITING_CLAIMANT:
-            return "evidence_requested", {"what": self.evidence_requests[-1].what}
-        if self.status in (Status.PENDING_APPROVAL, Status.APPROVED):
-            return "in_review", {}
-        if self.status is Status.RESOLVED and self.decision is not None:
-            if self.decision.outcome is Outcome.REJECT:
-                return "rejected", {"days": str(appeal_window.days)}
-            paid = Money(self.decision.units, self.disputed.decimals, self.disputed.asset)
-            return "refunded", {"amount": str(paid)}
-        return "received", {}
+        return notice.body
 
     @event(events.ClaimantNotified)
     def _claimant_notified(
@@ -830,6 +877,7 @@ class Dispute(Aggregate):
         template: str,
         language: str,
         channel: str,
+        subject: str | None,
         text: str,
         actor: str,
         status: str,
@@ -995,10 +1043,27 @@ class Dispute(Aggregate):
 
     # -- ending and appeal -------------------------------------------------------
 
-    def close(self, *, by: Actor, now: datetime) -> None:
-        """Close a resolved dispute; it can be reopened within the appeal window."""
+    def close(
+        self, *, by: Actor, now: datetime, appeal_window: timedelta, render: Renderer
+    ) -> None:
+        """Close a resolved dispute; it can be reopened within the appeal window.
+
+        The claimant is told, then asked how the help was: once per resolution, as a reopened
+        dispute closes again; never once they were forgotten.
+        """
         status = self._next(Action.CLOSE, by)
+        language = self.claim.language
+        notices = (
+            []
+            if self.claimant_forgotten
+            else [
+                render("closed", language, ref=self.reference, appeal_by=now + appeal_window),
+                render(SATISFACTION_REQUEST, language, ref=self.reference),
+            ]
+        )
         self._closed(actor=by.id, status=status, timestamp=now)
+        for notice in notices:
+            self._send(notice, by=by, status=status, now=now)
 
     @event(events.Closed)
     def _closed(self, actor: str, status: str, timestamp: datetime) -> None:
@@ -1022,6 +1087,7 @@ class Dispute(Aggregate):
     @event(events.Reopened)
     def _reopened(self, reason: str, actor: str, status: str, timestamp: datetime) -> None:
         self.reopen_count += 1
+        self.reopened_at = timestamp
         if self.decision is not None:
             self.decided_by += [self.decision.proposed_by, *self.decision.approvals]
             self.approved_before += list(self.decision.approvals)

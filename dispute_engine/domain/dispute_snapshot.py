@@ -70,6 +70,7 @@ class DisputeState(TypedDict):
     wallet_failures: NotRequired[int]
     rated_cycle: NotRequired[int | None]
     claimant_forgotten: NotRequired[bool]
+    reopened_at: NotRequired[datetime | None]
 
 
 DisputeState.__pydantic_config__ = ConfigDict(extra="forbid")  # type: ignore[attr-defined]

@@ -168,12 +168,24 @@ class DecisionExecuted(DisputeEvent):
 
 
 class ClaimantNotified(DisputeEvent):
-    """A notice was sent to the claimant."""
+    """A notice was sent to the claimant: the catalog template, language, subject and text.
+
+    Version 2 added ``subject``; earlier notices (the templates before the catalogs) have
+    none, and the outbox gives them a subject naming the dispute.
+    """
+
+    class_version = 2
 
     template: str
     language: str
     channel: str
+    subject: str | None
     text: str
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        """Recorded before notices had subjects."""
+        state["subject"] = None
 
 
 class Closed(DisputeEvent):

@@ -1,17 +1,30 @@
-"""Notices to the claimant, in their language (English, Chinese, Spanish)."""
+"""Notices to the claimant: which catalog template fits each moment of a dispute.
+
+The dispute chooses the template and its values; the text comes from the message catalogs
+(``dispute_engine.notices``), handed in as a :class:`Renderer` so the domain reads no files.
+The rendered text is what the event records: replaying a dispute never renders again.
+"""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Literal
+from datetime import datetime, timedelta
+from typing import Any, Protocol
 
-Template = Literal["received", "evidence_requested", "in_review", "refunded", "rejected"]
+REPLY_WINDOW = timedelta(days=14)  # how long the claimant is given to send what was asked
+SATISFACTION_REQUEST = "satisfaction_request"
+# A payout reference that is a chain transaction: its notice links to the explorer.
+PAYOUT_HASH = re.compile(r"0x[0-9a-fA-F]{64}")
 
 
 @dataclass(frozen=True)
 class Notice:
-    """A notice recorded as sent to the claimant."""
+    """A notice recorded as sent to the claimant.
+
+    ``template`` is the catalog's (``acknowledgement``, ``decision.refund``, ...); notices
+    recorded before the catalogs name the old ones (``received``, ``rejected``, ...).
+    """
 
     template: str
     language: str
@@ -19,38 +32,28 @@ class Notice:
     sent_at: datetime
 
 
-TEMPLATES: dict[Template, dict[str, str]] = {
-    "received": {
-        "en": "We have received your dispute {ref} and are looking into it.",
-        "zh": "我们已收到您的争议 {ref},正在处理中。",
-        "es": "Hemos recibido su disputa {ref} y la estamos revisando.",
-    },
-    "evidence_requested": {
-        "en": "To continue with dispute {ref} we need: {what}.",
-        "zh": "为继续处理争议 {ref},我们需要:{what}。",
-        "es": "Para continuar con la disputa {ref} necesitamos: {what}.",
-    },
-    "in_review": {
-        "en": "A decision on dispute {ref} is being reviewed.",
-        "zh": "争议 {ref} 的处理决定正在复核中。",
-        "es": "Se está revisando una decisión sobre la disputa {ref}.",
-    },
-    "refunded": {
-        "en": "Dispute {ref} is resolved: {amount} has been sent to you.",
-        "zh": "争议 {ref} 已解决:{amount} 已退还给您。",
-        "es": "La disputa {ref} está resuelta: le hemos enviado {amount}.",
-    },
-    "rejected": {
-        "en": "Dispute {ref} is resolved: the transaction was found to be correct. "
-        "You may appeal within {days} days.",
-        "zh": "争议 {ref} 已解决:经核查该交易无误。您可在 {days} 天内提出申诉。",
-        "es": "La disputa {ref} está resuelta: la transacción es correcta. "
-        "Puede apelar en un plazo de {days} días.",
-    },
-}
+class RenderedText(Protocol):
+    """A notice rendered in one language: the catalog entry used and its text."""
+
+    @property
+    def template(self) -> str:
+        """The catalog entry (``decision.reject``)."""
+
+    @property
+    def language(self) -> str:
+        """The catalog the text is in (``en``, ``zh``, ``zh_Hant``, ``es``)."""
+
+    @property
+    def subject(self) -> str:
+        """The subject line."""
+
+    @property
+    def body(self) -> str:
+        """The text."""
 
 
-def render(template: Template, language: str, **values: str) -> str:
-    """The notice text in the language (English when the language has no text)."""
-    texts = TEMPLATES[template]
-    return texts.get(language, texts["en"]).format(**values)
+class Renderer(Protocol):
+    """Renders a template in a claimant's language; raises InvalidInput for bad values."""
+
+    def __call__(self, template: str, language: str, **values: Any) -> RenderedText:
+        """The notice ``template`` in ``language`` with ``values`` filled in."""

@@ -30,7 +30,7 @@ def invoke(*args: str) -> tuple[int, str, str]:
 def test_demo_walks_disputes_in_three_languages_and_runs_again_on_the_same_database(db: str):
     code, out, err = invoke("demo", "--db", db)
     assert code == 0, err
-    assert "已退还" in out
+    assert "向您发送 125.5 USDT" in out  # the refund sent, in the claimant's Chinese
     assert "Puede apelar" in out
     assert "To continue" in out
     assert "four eyes" in out
@@ -268,12 +268,15 @@ def test_file_from_flags(db: str):
         "2026-11-20T08:15:00Z",
         "--description",
         "I did not make this",
+        "--contact",
+        "+34 600 000 000",
         "--idempotency-key",
         "phone-call-1",
     )
     assert code == 0, err
     code, out, _ = invoke("show", out.strip(), "--db", db, "--json")
-    assert json.loads(out)["claim"]["reason"] == "unauthorized"
+    claim = json.loads(out)["claim"]
+    assert (claim["reason"], claim["contact"]) == ("unauthorized", "+34 600 000 000")
 
 
 def test_errors_are_one_line_and_a_non_zero_exit(db: str):
@@ -413,7 +416,7 @@ def test_an_investigator_and_an_approver_work_a_dispute_from_the_command_line(
     _, out, _ = invoke("show", dispute_id, "--db", db, "--json")
     shown = json.loads(out)
     assert shown["paid_amount"] == "100"
-    assert shown["notices"][0]["text"].startswith("La disputa")
+    assert shown["notices"][0]["text"].startswith("Hemos decidido reembolsarle 100 USDT")
 
 
 def test_workflow_errors_are_one_line(db: str):

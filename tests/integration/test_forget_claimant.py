@@ -2,29 +2,15 @@
 
 from __future__ import annotations
 
-import base64
-import os
-from collections.abc import Iterator
 from uuid import UUID
 
 import pytest
-from pydantic import SecretStr
 
-from dispute_engine import Actor, DisputeEngine, Settings
+from dispute_engine import Actor, DisputeEngine
 from dispute_engine.delivery import Outbox, WebhookChannel
 from dispute_engine.errors import NotAuthorized, PersonalDataErased
-from tests.conftest import FakeClock
 from tests.delivery_servers import SECRET, gateway
 from tests.factories import file_dispute, stored_rows
-
-
-@pytest.fixture
-def keyed(db_url: str, clock: FakeClock) -> Iterator[DisputeEngine]:
-    """An engine with a master key: claimants' data keys are kept."""
-    key = SecretStr(base64.b64encode(os.urandom(32)).decode())
-    engine = DisputeEngine.open(db_url, clock=clock, settings=Settings(master_key=key))
-    yield engine
-    engine.shutdown()
 
 
 def forgotten_on(engine: DisputeEngine, dispute: UUID) -> list[str]:

@@ -59,8 +59,15 @@ def test_refund_goes_from_filing_to_closed_with_a_second_approver(
     assert view.paid_amount == Decimal("125.5")
     assert [p.reference for p in view.payouts] == [reference]
     assert "125.5 USDT" in notice
-    assert notice.startswith("争议")  # the claimant wrote in Chinese
-    assert [e.actor for e in engine.history(dispute_id)][-4:] == ["bob", "bob", "alice", "alice"]
+    assert "tx reverted on chain" in notice  # a ledger payout has no explorer page: the decision
+    assert notice.startswith("我们决定")  # the claimant wrote in Chinese
+    history = engine.history(dispute_id)
+    assert [e.actor for e in history][-6:] == ["bob", "bob", "alice", "alice", "alice", "alice"]
+    assert [e.data.get("template") for e in history][-3:] == [
+        None,
+        "closed",
+        "satisfaction_request",
+    ]
 
 
 def test_refund_needs_a_second_approver(engine: DisputeEngine, alice: Actor):
@@ -101,7 +108,8 @@ def test_rejection_resolves_without_approval_and_tells_the_claimant_how_to_appea
     assert view.status == "resolved"
     assert view.payouts == []
     notice = engine.notify_claimant(dispute_id, by=alice)
-    assert "Puede apelar en un plazo de 30 días" in notice
+    assert "tx matches claim" in notice  # the reason, and until when to appeal
+    assert "Puede apelar hasta el" in notice
 
 
 def test_unsupported_language_is_kept_and_notices_fall_back_to_english(
@@ -109,7 +117,7 @@ def test_unsupported_language_is_kept_and_notices_fall_back_to_english(
 ):
     dispute_id = file_dispute(engine, alice, language="fr-CA")
     assert engine.get(dispute_id).claim.language == "fr-CA"
-    assert engine.notify_claimant(dispute_id, by=alice).startswith("We have received")
+    assert engine.notify_claimant(dispute_id, by=alice).startswith("We received your dispute")
 
 
 def test_approver_can_send_a_decision_back(engine: DisputeEngine, alice: Actor, bob: Actor):
@@ -436,3 +444,17 @@ def test_a_change_made_while_paying_does_not_fail_the_execution_or_pay_twice(
         assert len(rails[0].ledger.instructions()) == 1
     finally:
         engine.shutdown()
+
+
+def test_the_acknowledgement_meets_the_feedback_clock_in_the_dispute_and_the_sla_view(
+    engine: DisputeEngine, alice: Actor, clock: FakeClock
+):
+    dispute_id = investigating(engine, alice)
+    clock.advance(timedelta(hours=2))
+    engine.notify_claimant(dispute_id, by=alice)
+    [notified] = [e for e in engine.history(dispute_id) if e.name == "ClaimantNotified"]
+    assert notified.data["template"] == "acknowledgement"
+    feedback = [c for c in engine.get(dispute_id).sla_clocks if c.metric == "feedback"]
+    assert [c.state for c in feedback] == ["met"]
+    rows = engine.sla_report(since=clock.now - timedelta(days=1), until=clock.now)
+    assert sum(r.met for r in rows if r.metric == "feedback") == 1

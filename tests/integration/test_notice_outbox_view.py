@@ -7,7 +7,7 @@ from uuid import UUID
 
 from typer.testing import CliRunner
 
-from dispute_engine import Actor, DisputeEngine
+from dispute_engine import Actor, DisputeEngine, ProposeDecision
 from dispute_engine.cli import app
 from dispute_engine.delivery import Outbox, WebhookChannel, message_id
 from tests.delivery_servers import SECRET, gateway
@@ -75,8 +75,8 @@ def test_notices_send_delivers_each_notice_once_and_list_shows_it_sent(
     assert code == 0
     listed = json.loads(out)
     assert [(m["state"], m["attempts"], m["template"]) for m in listed] == [
-        ("sent", 1, "received"),
-        ("sent", 1, "received"),
+        ("sent", 1, "acknowledgement"),
+        ("sent", 1, "acknowledgement"),
     ]
     code, out, _ = invoke("notices", "list", "--failed", "--db", db_url, "--json")
     assert json.loads(out) == []
@@ -126,3 +126,27 @@ def test_nonsense_in_the_notice_flags_is_invalid_input(db_url: str):
         assert code == 2, (args, err)
         assert out == ""
         assert len(err.strip().splitlines()) == 1, err
+
+
+def test_closing_puts_the_closed_notice_and_the_satisfaction_request_into_the_outbox_once(
+    keyed: DisputeEngine, alice: Actor, bob: Actor
+):
+    asked, forgotten = (file_dispute(keyed, alice, claimant_id=c) for c in ("user-1", "user-2"))
+    for dispute in (asked, forgotten):
+        keyed.assign(dispute, investigator="alice", by=alice)
+        keyed.propose_decision(
+            dispute,
+            ProposeDecision(outcome="reject", rationale="credited", overrides=["checklist"]),
+            by=alice,
+        )
+    keyed.forget_claimant("user-2", by=bob)
+    for dispute in (asked, forgotten):
+        keyed.close(dispute, by=alice)
+    keyed.projections.catch_up(["outbox"])
+    keyed.projections.catch_up(["outbox"])
+    rows = Outbox(keyed._core.db).entries()
+    assert [(e.message.dispute_id, e.message.template) for e in rows] == [
+        (asked, "closed"),
+        (asked, "satisfaction_request"),
+    ]
+    assert all(e.message.subject for e in rows)

@@ -39,4 +39,4 @@ def test_each_recorded_notice_of_a_dispute_reaches_the_gateway_once(
     bodies = [json.loads(body)["data"] for _, body in server.received.requests]
     assert [b["body"] for b in bodies] == texts
     assert [b["language"] for b in bodies] == ["zh", "zh"]
-    assert bodies[0]["subject"] == f"关于您的争议 {str(dispute)[:8]}"
+    assert bodies[0]["subject"] == f"我们已收到您的争议 {str(dispute)[:8]}"  # the catalog's

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from dispute_engine import DisputeEngine, Status
+from dispute_engine.delivery import Outbox
 from tests.factories import sealed_settings
 from tests.fixtures.write_release_0_1 import FIXTURE
 
@@ -73,6 +74,30 @@ def test_decisions_of_release_0_1_are_upcast_with_no_overrides(release_engine: D
     decided = [d for d in disputes if d.decision is not None]
     assert decided
     assert all(d.decision.overrides == [] for d in decided if d.decision is not None)
+
+
+def test_notices_of_release_0_1_keep_their_old_templates_and_reach_the_outbox(
+    release_engine: DisputeEngine,
+):
+    notices = [
+        entry
+        for d in release_engine.list_disputes()
+        for entry in release_engine.history(d.id)
+        if entry.name == "ClaimantNotified"
+    ]
+    assert notices
+    assert all(entry.data["subject"] is None for entry in notices)  # upcast: none recorded
+    assert {entry.data["template"] for entry in notices} <= {
+        "received",
+        "evidence_requested",
+        "in_review",
+        "refunded",
+        "rejected",
+    }
+    release_engine.projections.catch_up(["outbox"])
+    messages = Outbox(release_engine._core.db).entries()
+    assert len(messages) == len(notices)
+    assert all(m.message.subject for m in messages)  # a subject naming the dispute
 
 
 def test_release_0_1_keeps_its_sha256_log_and_names_its_unsealed_events(tmp_path: Path):

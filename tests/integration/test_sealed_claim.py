@@ -1,31 +1,23 @@
-"""The claim's description is sealed under the claimant's key before it enters the event:
-no table holds it in clear (a raw scan of both databases), and forgetting erases it."""
+"""The claimant's personal data (the claim's description and contact, notes and contact
+notes that quote them, their feedback comment, evidence bytes) is sealed under their key
+before it is stored: no table holds it in clear (a raw scan of both databases), and
+forgetting erases it."""
 
 from __future__ import annotations
 
-import base64
-import os
-from collections.abc import Iterator
+import hashlib
 from pathlib import Path
 
 import psycopg
 import pytest
-from pydantic import SecretStr
 
-from dispute_engine import Actor, DisputeEngine, FileDispute
-from tests.conftest import PG_URL, FakeClock
-from tests.factories import file_dispute, filing, sealed_settings
+from dispute_engine import Actor, AddEvidence, DisputeEngine, FileDispute, ProposeDecision
+from dispute_engine.errors import PersonalDataErased
+from tests.conftest import PG_URL
+from tests.factories import file_dispute, filing
 
 MARKER = "Okapi-Marmot-5521"
 DESCRIPTION = f"Sent 125.50 USDT from my card ending {MARKER}; never credited"
-
-
-@pytest.fixture
-def keyed(db_url: str, clock: FakeClock) -> Iterator[DisputeEngine]:
-    key = SecretStr(base64.b64encode(os.urandom(32)).decode())
-    engine = DisputeEngine.open(db_url, clock=clock, settings=sealed_settings(master_key=key))
-    yield engine
-    engine.shutdown()
 
 
 def stored_anywhere(db_url: str, marker: str) -> list[str]:
@@ -47,40 +39,78 @@ def stored_anywhere(db_url: str, marker: str) -> list[str]:
     return found
 
 
+EVIDENCE = f"chat log: my name is {MARKER}".encode()
+NOTE = f"claimant says {MARKER} on the phone"
+CONTACT = f"reached {MARKER} at home"
+COMMENT = f"thanks, signed {MARKER}"
+CONTACT_ADDRESS = f"{MARKER}@example.com"
+
+
 def worked(engine: DisputeEngine, alice: Actor) -> str:
-    dispute = file_dispute(engine, alice, description=DESCRIPTION)
+    """A dispute with the marker in every personal field, closed and rated."""
+    dispute = file_dispute(engine, alice, description=DESCRIPTION, contact=CONTACT_ADDRESS)
     engine.assign(dispute, investigator="alice", by=alice)
     engine.notify_claimant(dispute, by=alice)
+    engine.add_note(dispute, NOTE, by=alice)
+    engine.record_contact_attempt(
+        dispute, party="claimant", channel="phone", note=CONTACT, by=alice
+    )
+    evidence = AddEvidence(
+        kind="chat_log", media_type="text/plain", filename="chat.txt", content=EVIDENCE
+    )
+    engine.add_evidence(dispute, evidence, by=alice)
+    engine.propose_decision(
+        dispute,
+        ProposeDecision(outcome="reject", rationale="credited", overrides=["checklist"]),
+        by=alice,
+    )
+    engine.close(dispute, by=alice)
+    engine.record_feedback(dispute, rating=4, comment=COMMENT, channel="chat")
     engine.projections.catch_up()
     return str(dispute)
 
 
-def test_no_table_holds_the_description_in_clear_and_the_view_reveals_it(
+def test_no_table_holds_personal_data_in_clear_and_the_view_reveals_it(
     keyed: DisputeEngine, alice: Actor, db_url: str
 ):
     dispute = worked(keyed, alice)
-    assert keyed.get(dispute).claim.description == DESCRIPTION
+    view = keyed.get(dispute)
+    assert view.claim.description == DESCRIPTION
+    assert view.claim.contact == CONTACT_ADDRESS
+    assert [n.text for n in view.notes] == [NOTE]
+    assert [c.note for c in view.contacts] == [CONTACT]
+    assert keyed.evidence_content(view.evidence[0].sha256) == EVIDENCE
     assert MARKER not in str(keyed.history(dispute))
+    past = keyed.state_at(dispute, version=view.version)  # a past state is never opened
+    assert (past.claim.contact, [n.text for n in past.notes]) == ("[sealed]", ["[sealed]"])
     keyed.projections.catch_up()
     assert stored_anywhere(db_url, MARKER) == []
 
 
-def test_forgetting_erases_the_description_and_keeps_every_other_fact(
+def test_forgetting_erases_personal_data_and_keeps_every_other_fact(
     keyed: DisputeEngine, alice: Actor, bob: Actor
 ):
     dispute = worked(keyed, alice)
     keyed.forget_claimant("user-1842", by=bob)
     view = keyed.get(dispute)
     assert view.claim.description == "[erased]"
+    assert view.claim.contact == "[erased]"
+    assert [n.text for n in view.notes] == ["[erased]"]
+    assert [c.note for c in view.contacts] == ["[erased]"]
     assert str(view.disputed_amount) == "125.5"
     assert view.assignee == "alice"
+    assert view.evidence[0].sha256 == hashlib.sha256(EVIDENCE).hexdigest()  # the digest stays
+    with pytest.raises(PersonalDataErased):
+        keyed.evidence_content(view.evidence[0].sha256)
+    [feedback] = [e for e in keyed.history(dispute) if e.name == "FeedbackRecorded"]
+    assert feedback.data["rating"] == 4
     report = keyed.audit.verify()
     assert report.logged > 0
     assert report.ok, report.problems
 
 
 def test_a_retried_sealed_filing_returns_the_same_dispute(keyed: DisputeEngine, alice: Actor):
-    command = FileDispute.model_validate(filing(description=DESCRIPTION))
+    command = FileDispute.model_validate(filing(description=DESCRIPTION, contact=CONTACT_ADDRESS))
     assert keyed.file_dispute(command, by=alice) == keyed.file_dispute(command, by=alice)
 
 

@@ -25,6 +25,7 @@ from dispute_engine import Actor, FileDispute, Outcome, Role
 from dispute_engine.domain.chain_facts import ChainFacts
 from dispute_engine.domain.dispute import Dispute
 from dispute_engine.domain.errors import DisputeEngineError
+from dispute_engine.notices.catalog import render
 from tests.factories import filing
 
 T0 = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
@@ -80,9 +81,11 @@ COMMANDS: dict[str, Command] = {
     "approve": lambda d, now: d.approve_decision(by=BOB, now=now),
     "send_back": lambda d, now: d.send_back("look again", by=BOB, now=now),
     "execute": lambda d, now: d.record_execution("ref-1", by=BOB, now=now),
-    "notify": lambda d, now: d.notify_claimant(by=ALICE, now=now, appeal_window=WINDOW),
+    "notify": lambda d, now: d.notify_claimant(
+        by=ALICE, now=now, appeal_window=WINDOW, render=render
+    ),
     "alerts": lambda d, now: d.record_due_sla_alerts(by=CHECKER, now=now),
-    "close": lambda d, now: d.close(by=ALICE, now=now),
+    "close": lambda d, now: d.close(by=ALICE, now=now, appeal_window=WINDOW, render=render),
     "reopen": lambda d, now: d.reopen("appeal", by=ALICE, now=now, appeal_window=WINDOW),
     "withdraw": lambda d, now: d.withdraw("changed their mind", by=ALICE, now=now),
     "contact": lambda d, now: d.record_contact_attempt(
@@ -169,5 +172,5 @@ def test_a_snapshot_written_by_release_0_1_is_read_as_version_2():
     v1 = StoredEvent(stored.originator_id, stored.originator_version, stored.topic, encoded)
     restored = mapper.to_domain_event(v1).mutate(None)
     assert [n.text for n in restored.notes] == ["called the exchange"] * 2
-    assert restored.notices[0].language == dispute.claim.notice_language
+    assert restored.notices[0].language == dispute.notices[0].language
     assert state(restored) == state(replay(events))

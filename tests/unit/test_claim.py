@@ -8,6 +8,7 @@ import pytest
 
 from dispute_engine import ClaimedTransaction, FileDispute
 from dispute_engine.errors import InvalidInput
+from dispute_engine.notices.catalog import resolve
 from tests.factories import filing, transaction
 
 
@@ -29,10 +30,10 @@ def test_unknown_asset_is_accepted_with_its_decimals():
     assert tx.money.units == 15 * 10**17
 
 
-def test_language_tags_are_normalised_and_unsupported_ones_fall_back_to_english():
+def test_language_tags_are_normalised_and_notices_fall_back_to_english():
     assert FileDispute(**filing(language="ZH-hans-cn")).language == "zh-Hans-CN"
-    assert FileDispute(**filing(language="es-419")).notice_language == "es"
-    assert FileDispute(**filing(language="de")).notice_language == "en"
+    assert resolve(FileDispute(**filing(language="es-419")).language)[0] == "es"
+    assert resolve(FileDispute(**filing(language="de")).language)[0] == "en"
 
 
 def test_several_problems_are_reported_together():

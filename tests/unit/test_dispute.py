@@ -16,6 +16,7 @@ from dispute_engine.domain.decision import Outcome
 from dispute_engine.domain.dispute import Dispute
 from dispute_engine.domain.note import Note
 from dispute_engine.errors import InvalidInput, InvalidTransition, NotAuthorized
+from dispute_engine.notices.catalog import render
 from dispute_engine.views import DisputeView
 from tests.factories import filing
 
@@ -91,10 +92,10 @@ def test_events_are_stored_under_the_topics_release_0_1_wrote():
 def test_notes_and_notices_are_kept_as_frozen_values():
     dispute = new_dispute()
     dispute.add_note("called the exchange", by=ALICE, now=NOW)
-    dispute.notify_claimant(by=ALICE, now=NOW, appeal_window=timedelta(days=30))
+    dispute.notify_claimant(by=ALICE, now=NOW, appeal_window=timedelta(days=30), render=render)
     assert dispute.notes == [Note(author="alice", text="called the exchange", added_at=NOW)]
     notice = dispute.notices[0]
-    assert (notice.template, notice.sent_at) == ("received", NOW)
+    assert (notice.template, notice.sent_at) == ("acknowledgement", NOW)
     with pytest.raises(FrozenInstanceError):
         notice.text = "changed"  # type: ignore[misc]
 
@@ -151,7 +152,7 @@ def test_closed_disputes_only_take_notes_and_appeals():
     dispute.propose_decision(
         Outcome.REJECT, None, "matches chain", by=ALICE, now=NOW, overrides=("checklist",)
     )
-    dispute.close(by=ALICE, now=NOW)
+    dispute.close(by=ALICE, now=NOW, appeal_window=timedelta(days=30), render=render)
     with pytest.raises(InvalidTransition, match="allowed: filed, investigating"):
         dispute.request_evidence("more", by=ALICE, now=NOW)
     dispute.add_note("claimant called again", by=ALICE, now=NOW)
