@@ -155,7 +155,9 @@ class StorageUrl:
         concurrently updated"), so creators queue on an advisory lock. On SQLite, creators
         of a new file race on switching it to WAL and on the library's first tracking
         record, so they queue on an exclusive ``flock`` of the file itself, which SQLite's
-        own (fcntl) locks do not see.
+        own (fcntl) locks do not see: a lock file beside the database (``<file>.lock``),
+        never the database file itself, whose descriptor closing would drop the process's
+        SQLite locks on it.
         """
         if self.kind != "postgres":
             with self._file_lock(create=create):
@@ -179,10 +181,10 @@ class StorageUrl:
         """Take a turn among writers of one thing (a dispute) across processes.
 
         A session advisory lock on PostgreSQL; on SQLite, which has one writer at a time
-        anyway, an exclusive ``flock`` of the file.
+        anyway, an exclusive ``flock`` of the lock file beside the database.
         """
         if self.kind != "postgres":
-            with self._file_lock(create=False):
+            with self._file_lock(create=True):
                 yield
             return
         lock = f"dispute-engine:{self.schema}:{key}"
@@ -192,24 +194,38 @@ class StorageUrl:
 
     @contextmanager
     def _file_lock(self, *, create: bool) -> Iterator[None]:
-        path = self.sqlite_path
-        if path is None:
+        """An exclusive ``flock`` of ``<file>.lock`` (made if missing, when ``create``).
+
+        Never of the database file: closing any descriptor of it releases every fcntl lock
+        the process holds on it, SQLite's own included, and another process may then take
+        itself for the last user of the write-ahead log and checkpoint it away under a
+        writer. A reader (not ``create``) finding no lock file goes on without it: it
+        creates nothing, so there is nothing to queue for, and it leaves no file behind.
+        """
+        fd = self._open_lock_file(create=create)
+        if fd is None:
             yield
             return
-        try:
-            fd = os.open(path, os.O_RDWR | (os.O_CREAT if create else 0), 0o644)
-        except OSError:
-            try:
-                fd = os.open(path, os.O_RDONLY)  # a read-only file can still be read
-            except OSError as exc:
-                raise StorageUnavailable(
-                    f"cannot use the database {self.display}: {exc.strerror}"
-                ) from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
             yield
         finally:
             os.close(fd)  # closing releases the lock
+
+    def _open_lock_file(self, *, create: bool) -> int | None:
+        """The lock file's descriptor; None in memory, on PostgreSQL, or for a reader
+        finding no lock file. Raises StorageUnavailable when a creator cannot make it."""
+        path = self.sqlite_path
+        if path is None:
+            return None
+        try:
+            return os.open(f"{path}.lock", os.O_RDWR | (os.O_CREAT if create else 0), 0o644)
+        except OSError as exc:
+            if not create:
+                return None
+            raise StorageUnavailable(
+                f"cannot use the database {self.display}: {exc.strerror}"
+            ) from None
 
 
 def _sqlite_env(name: str) -> dict[str, str]:

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import multiprocessing
+import subprocess
+import sys
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -180,3 +183,39 @@ def test_eight_processes_adding_notes_and_evidence_to_one_dispute_all_land(
         view = engine.get(dispute_id)
     assert len(view.notes) == PROCESSES * ROUNDS
     assert len(view.evidence) == PROCESSES * ROUNDS
+
+
+# SQLite's unix locks are fcntl locks, held per process: closing *any* descriptor of the
+# database file drops them all. Its shared lock on the file is how a closing process learns it
+# is not the last one using the write-ahead log; without it, that process checkpoints the log
+# away under the others' writes (lost notes, "database disk image is malformed").
+_PROBE = """
+import fcntl, os, sys
+fd = os.open(sys.argv[1], os.O_RDWR)
+try:
+    fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 510, 0x40000002)  # SQLite's shared range
+    print("free")
+except OSError:
+    print("held")
+"""
+
+
+def _sqlite_shared_lock(path: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "-c", _PROBE, path], capture_output=True, text=True, check=True
+    )
+    return done.stdout.strip()
+
+
+def test_an_sqlite_engine_keeps_its_shared_lock_through_opening_and_writers_turns(
+    tmp_path: Path, alice: Actor
+):
+    path = str(tmp_path / "locks.db")
+    with DisputeEngine.open(f"sqlite:///{path}") as engine:
+        dispute_id = file_dispute(engine, alice)
+        engine.get(dispute_id)
+        assert _sqlite_shared_lock(path) == "held"
+        with engine._core.storage.writer_turn(str(dispute_id)):
+            assert _sqlite_shared_lock(path) == "held"
+        assert _sqlite_shared_lock(path) == "held"
+    assert _sqlite_shared_lock(path) == "free"
