@@ -16,7 +16,7 @@ from dispute_engine.commands import Reason, RecordContact
 from dispute_engine.commitment_ledger import Commitment, CommitmentLedger
 from dispute_engine.domain.actor import Actor, Role
 from dispute_engine.domain.dispute import Dispute
-from dispute_engine.domain.errors import ConcurrencyConflict, PayoutRefused
+from dispute_engine.domain.errors import ConcurrencyConflict, PayoutRefused, PersonalDataErased
 from dispute_engine.domain.provisional_credit import CreditState
 from dispute_engine.engine_core import DisputeId, EngineCore
 from dispute_engine.ports import PayoutInstruction
@@ -96,12 +96,24 @@ class Casework:
                 cap=dispute.transaction_cap,
             )
 
+    def _begun(self, key: str) -> bool:
+        with self._core.storage_boundary():
+            return self.commitments.holds(key)
+
     def pay(self, dispute: Dispute, *, key: str, number: int, outcome: str, units: int) -> str:
         """Commit, then pay through the rail exactly once; returns the rail's reference.
 
         Raises PayoutRefused (the ledger's cap or the rail's checks: nothing paid, nothing
-        committed), PayoutFailed, ChainUnavailable.
+        committed), PayoutFailed, ChainUnavailable, PersonalDataErased (with a master key, the
+        claimant was forgotten: their address is not paid to, nothing committed). A payout
+        begun before the forgetting (its key committed) is completed: the rail finds it.
         """
+        sealing = self._core.settings.master_key is not None
+        if sealing and dispute.claimant_forgotten and not self._begun(key):
+            raise PersonalDataErased(
+                "the claimant was forgotten: nothing is paid to their address",
+                claimant_id=dispute.claim.claimant_id,
+            )
         self._commit(dispute, key, units)
         tx = dispute.claim.transaction
         try:
@@ -143,7 +155,8 @@ class Casework:
         Paid exactly once through the payout rail under the credit's key, so a retry or a
         second approver racing this one finds the first payment.
         Raises NotAuthorized (an approver grants), InvalidTransition (no rule for the
-        jurisdiction, a credit already unsettled, a concluded dispute), PayoutRefused.
+        jurisdiction, a credit already unsettled, a concluded dispute), PayoutRefused,
+        PersonalDataErased (with a master key, the claimant was forgotten).
         """
 
         def grant(dispute: Dispute) -> str:

@@ -28,7 +28,7 @@ from dispute_engine.domain.quality import Feedback
 from dispute_engine.domain.value_object import ValueObject
 from dispute_engine.domain.wallet_challenge import WalletChallenge
 from dispute_engine.engine_core import DisputeId, EngineCore
-from dispute_engine.personal_data import ClaimantKeys, PersonalData, claimant_key, master_keys
+from dispute_engine.personal_data import claimant_key
 from dispute_engine.ports import WalletSignatures
 from dispute_engine.views import DisputeView
 
@@ -145,9 +145,9 @@ class Claimants:
         """
         require_permission(by, Action.FORGET_CLAIMANT)
         claimant = claimant_key(claimant_id)
-        if self._core.settings.master_key is not None:
-            master, previous = master_keys(self._core.settings)
-            ClaimantKeys(self._core.db, master, previous).forget(claimant)
+        personal = self._core.personal_data()
+        if personal is not None:
+            personal.forget(claimant)
         marked = []
         read_models = self._core.projections
         read_models.catch_up(["work_queue"])
@@ -158,17 +158,10 @@ class Claimants:
 
     # -- personal data ------------------------------------------------------------------
 
-    def _personal_data(self) -> PersonalData | None:
-        """The claimants' data keys, when the settings hold a master key."""
-        if self._core.settings.master_key is None:
-            return None
-        master, previous = master_keys(self._core.settings)
-        return PersonalData(ClaimantKeys(self._core.db, master, previous, clock=self._core.now))
-
     def seal_claim(self, claim: Claim) -> dict[str, str] | None:
         """The claim's personal fields sealed under the claimant's data key (None without a
         master key), to be recorded in their place."""
-        personal = self._personal_data()
+        personal = self._core.personal_data()
         if personal is None:
             return None
         fields = {"description": claim.description, "contact": claim.contact}
@@ -181,14 +174,14 @@ class Claimants:
     def seal(self, claimant_id: str, purpose: str, text: str) -> str:
         """A claimant's text sealed under their data key, to be recorded in its place; as given
         without a master key, or when empty (it says nothing of anyone)."""
-        personal = self._personal_data()
+        personal = self._core.personal_data()
         return text if personal is None or not text else personal.seal(claimant_id, purpose, text)
 
     def store_evidence(self, claimant_id: str, content: bytes) -> str:
         """Keep evidence bytes, sealed under the claimant's data key when there is a master
         key; returns the sha256 of the plain bytes."""
         store = self._core.evidence_store
-        personal = self._personal_data()
+        personal = self._core.personal_data()
         if personal is None:
             return store.put(content)
         digest = hashlib.sha256(content).hexdigest()
@@ -203,7 +196,7 @@ class Claimants:
         forgotten, EvidenceAltered when the bytes do not hash to the digest.
         """
         store = self._core.evidence_store
-        personal = self._personal_data()
+        personal = self._core.personal_data()
         erased: PersonalDataErased | None = None
         for claimant, sealed in store.sealed(sha256) if personal is not None else []:
             assert personal is not None  # rows are read only with a master key
@@ -228,7 +221,7 @@ class Claimants:
     def reveal(self, view: DisputeView, dispute: Dispute) -> DisputeView:
         """The view with its sealed fields (description, contact, notes, contact notes) opened, or
         shown as ``[erased]`` once forgotten (``[sealed]`` on an engine without the master key)."""
-        personal = self._personal_data()
+        personal = self._core.personal_data()
         if personal is None:
             return view
         claimant = dispute.claim.claimant_id

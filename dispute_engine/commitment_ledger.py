@@ -87,6 +87,10 @@ class CommitmentLedger:
         with self.db.transaction() as cursor:
             self.db.execute(cursor, f"DELETE FROM {self.table} WHERE key = ?", (key,))
 
+    def holds(self, key: str) -> bool:
+        """Whether a commitment is recorded under the key (its payout was begun)."""
+        return bool(self.db.fetchall(f"SELECT 1 FROM {self.table} WHERE key = ?", (key,)))
+
     def committed(self, chain_id: int, tx_hash: str) -> int:
         """The units committed on a transaction, across every dispute on it."""
         with self.db.transaction() as cursor:

@@ -381,7 +381,8 @@ class DisputeEngine:
         An unsettled provisional credit counts toward the award (only the rest is paid).
         Raises InvalidTransition, NotAuthorized, PayoutRefused (the gateway's own checks or
         the transaction's cap, ``reason="linked_cap"``; nothing paid, the dispute stays
-        approved), PayoutFailed, ChainUnavailable.
+        approved), PayoutFailed, ChainUnavailable, PersonalDataErased (with a master key, the
+        claimant was forgotten: nothing paid, nothing written).
         """
         by = self.staffing.acting(by)
 

@@ -37,6 +37,7 @@ from dispute_engine.event_store import DisputeEvents, dispute_key
 from dispute_engine.evidence_store import SqlEvidenceStore
 from dispute_engine.payout_guard import PayoutGuard
 from dispute_engine.payout_ledger import PayoutLedger
+from dispute_engine.personal_data import ClaimantKeys, PersonalData, master_keys
 from dispute_engine.ports import (
     AssetRegistry,
     Clock,
@@ -111,7 +112,7 @@ class EngineCore:
                 clock=self.now,
             )
             if payout_gateway is None:
-                payout_gateway = PayoutLedger(self.db, self.payout_guard)
+                payout_gateway = PayoutLedger(self.db, self.payout_guard, self.personal_data())
             self.payout_gateway: PayoutGateway = (
                 payout_gateway(self.db) if callable(payout_gateway) else payout_gateway
             )
@@ -141,6 +142,13 @@ class EngineCore:
     def events_table(self) -> str:
         """The event store's table, qualified for SQL."""
         return self.events.events_table
+
+    def personal_data(self) -> PersonalData | None:
+        """The claimants' data keys, when the settings hold a master key."""
+        if self.settings.master_key is None:
+            return None
+        master, previous = master_keys(self.settings)
+        return PersonalData(ClaimantKeys(self.db, master, previous, clock=self.now))
 
     def now(self) -> datetime:
         """The engine's "now", from its clock. Raises InvalidInput for a naive clock."""
