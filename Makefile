@@ -18,7 +18,7 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 
 ## demo: install and walk through several disputes on a local SQLite file
 demo: $(VENV)/.installed
-	rm -f demo.db
+	rm -f demo.db demo.db-wal demo.db-shm
 	$(BIN)/dispute-engine demo --db sqlite:///./demo.db
 
 ## tools: the test chain node (anvil) and the Solidity compiler, from npm, into .tools/
