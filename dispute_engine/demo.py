@@ -211,6 +211,9 @@ def run_demo(
         view = engine.get(dispute_id)
         names = ", ".join(e.name for e in engine.history(dispute_id))
         say(f"{str(dispute_id)[:8]} {view.status}, paid {view.paid_amount}: {names}")
+    audit = engine.audit.verify()
+    verdict = "OK" if audit.ok else f"{len(audit.problems)} problems"
+    say(f"audit: {audit.logged} of {audit.events} stored events sealed and logged; {verdict}")
     return [zh, es, en]
 
 

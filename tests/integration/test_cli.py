@@ -34,6 +34,7 @@ def test_demo_walks_disputes_in_three_languages_and_runs_again_on_the_same_datab
     assert "Puede apelar" in out
     assert "To continue" in out
     assert "four eyes" in out
+    assert re.search(r"^audit: (\d+) of \1 stored events sealed and logged; OK$", out, re.M)
     code, out, _ = invoke("list", "--db", db, "--json")
     assert sorted(d["status"] for d in json.loads(out)) == ["closed", "closed", "withdrawn"]
     code, _, err = invoke("demo", "--db", db)
