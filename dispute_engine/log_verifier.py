@@ -8,14 +8,12 @@ up to date with genuinely sealed events, and with rights only to read it reports
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from eventsourcing.domain import OriginatorVersionError
 
 from dispute_engine.decision_signatures import SignatureFinding
@@ -66,6 +64,19 @@ class AuditReport:
 
 def _event_subject(dispute_id: UUID, version: int) -> str:
     return f"dispute {dispute_id} v{version}"
+
+
+def _read_seal(text: str | None, known: Mapping[str, bytes]) -> tuple[Seal | None, str]:
+    """A stored seal by a known key, or None and what is wrong with it."""
+    if text is None:
+        return None, "has no seal: stored without the engine's key (forged), never logged"
+    try:
+        seal = Seal.from_text(text)
+    except InvalidSeal as error:
+        return None, f"its seal does not read: {error}"
+    if seal.key_id not in known:
+        return None, f"is sealed by unknown key {seal.key_id}"
+    return seal, ""
 
 
 class LogVerifier:
@@ -196,7 +207,7 @@ class LogVerifier:
         rows = self._core.db.fetchall(f"SELECT COUNT(*) AS n FROM {self._core.events_table}")
         return int(rows[0]["n"])
 
-    def _stored(self) -> Iterator[Any]:
+    def _stored(self) -> Iterator[list[Any]]:
         """Every stored event with its seal (if any), in notification order, a page a time."""
         db = self._core.db
         nid = f"e.{db.notification_id}"
@@ -210,7 +221,7 @@ class LogVerifier:
                 f"WHERE {nid} > ? ORDER BY {nid} LIMIT {_PAGE}",
                 [last],
             )
-            yield from rows
+            yield rows
             if len(rows) < _PAGE:
                 return
             last = int(rows[-1]["nid"])
@@ -218,46 +229,35 @@ class LogVerifier:
     def _events(self, total: int, progress: Progress | None) -> dict[tuple[str, int], bytes]:
         """Check every seal; returns the leaf hash of each event whose seal holds, by
         dispute id (text) and version."""
-        keys: dict[str, Ed25519PublicKey] = {
-            kid: Ed25519PublicKey.from_public_bytes(raw)
-            for kid, raw in self._ring.public_keys().items()
-        }
+        known = self._ring.public_keys()
         sealed: dict[tuple[str, int], bytes] = {}
         done = 0
-        for row in self._stored():
-            oid = row["originator_id"]
-            key = (oid if isinstance(oid, UUID) else UUID(oid), int(row["originator_version"]))
-            message = event_message(*key, str(row["topic"]), bytes(row["state"]))
-            problem = self._seal_problem(row["seal"], message, keys)
-            if problem is None:
-                sealed[str(key[0]), key[1]] = leaf_hash(message)
-            else:
-                self._problem(_event_subject(*key), problem, key)
-            done += 1
-            if progress is not None and done % 1000 == 0:
+        for rows in self._stored():
+            checked: list[tuple[tuple[UUID, int], bytes]] = []
+            checks: list[tuple[str, bytes, bytes]] = []
+            for row in rows:
+                oid = row["originator_id"]
+                key = (oid if isinstance(oid, UUID) else UUID(oid), int(row["originator_version"]))
+                message = event_message(*key, str(row["topic"]), bytes(row["state"]))
+                seal, problem = _read_seal(row["seal"], known)
+                if seal is None:
+                    self._problem(_event_subject(*key), problem, key)
+                else:
+                    checked.append((key, message))
+                    checks.append((seal.key_id, seal.signature, message))
+            for (key, message), holds in zip(checked, self._ring.verify_all(checks), strict=True):
+                if holds:
+                    sealed[str(key[0]), key[1]] = leaf_hash(message)
+                else:
+                    self._problem(
+                        _event_subject(*key),
+                        "its seal does not verify: altered, moved or forged since it was stored",
+                        key,
+                    )
+            done += len(rows)
+            if progress is not None:
                 progress(done, total)
-        if progress is not None:
-            progress(done, total)
         return sealed
-
-    @staticmethod
-    def _seal_problem(
-        text: str | None, message: bytes, keys: dict[str, Ed25519PublicKey]
-    ) -> str | None:
-        if text is None:
-            return "has no seal: stored without the engine's key (forged), never logged"
-        try:
-            seal = Seal.from_text(text)
-        except InvalidSeal as error:
-            return f"its seal does not read: {error}"
-        public = keys.get(seal.key_id)
-        if public is None:
-            return f"is sealed by unknown key {seal.key_id}"
-        try:
-            public.verify(seal.signature, message)
-        except InvalidSignature:
-            return "its seal does not verify: altered, moved or forged since it was stored"
-        return None
 
     def _leaves(self, store: LogStore, sealed: dict[tuple[str, int], bytes]) -> MerkleTree:
         """Rebuild the tree from the log's leaves; compare each leaf with the store."""
