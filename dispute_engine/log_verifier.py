@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -28,6 +30,7 @@ from dispute_engine.witness import WitnessUnavailable, read_witness, witness_pro
 Progress = Callable[[int, int], None]  # (done, total) events checked
 _PAGE = 10_000
 _CATCH_UP_ATTEMPTS = 5
+_NO_SEAL = "has no seal: stored without the engine's key (forged), never logged"
 
 
 @dataclass(frozen=True)
@@ -66,17 +69,30 @@ def _event_subject(dispute_id: UUID, version: int) -> str:
     return f"dispute {dispute_id} v{version}"
 
 
-def _read_seal(text: str | None, known: Mapping[str, bytes]) -> tuple[Seal | None, str]:
-    """A stored seal by a known key, or None and what is wrong with it."""
+@dataclass(frozen=True)
+class _Entry:
+    """One stored event as read: what its seal covers, and its seal or what is wrong with it."""
+
+    key: tuple[UUID, int]
+    message: bytes
+    seal: Seal | None
+    problem: str
+
+
+def _entry(row: Any, known: Mapping[str, bytes]) -> _Entry:
+    oid = row["originator_id"]
+    key = (oid if isinstance(oid, UUID) else UUID(oid), int(row["originator_version"]))
+    message = event_message(*key, str(row["topic"]), bytes(row["state"]))
+    text = row["seal"]
     if text is None:
-        return None, "has no seal: stored without the engine's key (forged), never logged"
+        return _Entry(key, message, None, _NO_SEAL)
     try:
         seal = Seal.from_text(text)
     except InvalidSeal as error:
-        return None, f"its seal does not read: {error}"
+        return _Entry(key, message, None, f"its seal does not read: {error}")
     if seal.key_id not in known:
-        return None, f"is sealed by unknown key {seal.key_id}"
-    return seal, ""
+        return _Entry(key, message, None, f"is sealed by unknown key {seal.key_id}")
+    return _Entry(key, message, seal, "")
 
 
 class LogVerifier:
@@ -228,36 +244,46 @@ class LogVerifier:
 
     def _events(self, total: int, progress: Progress | None) -> dict[tuple[str, int], bytes]:
         """Check every seal; returns the leaf hash of each event whose seal holds, by
-        dispute id (text) and version."""
+        dispute id (text) and version. A page's seals are checked while the next is read."""
         known = self._ring.public_keys()
         sealed: dict[tuple[str, int], bytes] = {}
         done = 0
-        for rows in self._stored():
-            checked: list[tuple[tuple[UUID, int], bytes]] = []
-            checks: list[tuple[str, bytes, bytes]] = []
-            for row in rows:
-                oid = row["originator_id"]
-                key = (oid if isinstance(oid, UUID) else UUID(oid), int(row["originator_version"]))
-                message = event_message(*key, str(row["topic"]), bytes(row["state"]))
-                seal, problem = _read_seal(row["seal"], known)
-                if seal is None:
-                    self._problem(_event_subject(*key), problem, key)
-                else:
-                    checked.append((key, message))
-                    checks.append((seal.key_id, seal.signature, message))
-            for (key, message), holds in zip(checked, self._ring.verify_all(checks), strict=True):
-                if holds:
-                    sealed[str(key[0]), key[1]] = leaf_hash(message)
-                else:
-                    self._problem(
-                        _event_subject(*key),
-                        "its seal does not verify: altered, moved or forged since it was stored",
-                        key,
-                    )
-            done += len(rows)
-            if progress is not None:
-                progress(done, total)
+        waiting: tuple[list[_Entry], Future[list[bool]]] | None = None
+        with ThreadPoolExecutor(1) as checker:
+            for rows in chain(self._stored(), [None]):
+                submitted = None
+                if rows is not None:
+                    page = [_entry(row, known) for row in rows]
+                    checks = [(e.seal.key_id, e.seal.signature, e.message) for e in page if e.seal]
+                    submitted = (page, checker.submit(self._ring.verify_all, checks))
+                if waiting is not None:
+                    done += self._settle(*waiting, sealed)
+                    if progress is not None:
+                        progress(done, total)
+                waiting = submitted
         return sealed
+
+    def _settle(
+        self,
+        page: list[_Entry],
+        checked: Future[list[bool]],
+        sealed: dict[tuple[str, int], bytes],
+    ) -> int:
+        """Record a page's events, in order: each leaf hash whose seal holds, or its problem."""
+        holds = iter(checked.result())
+        for entry in page:
+            key = entry.key
+            if entry.seal is None:
+                self._problem(_event_subject(*key), entry.problem, key)
+            elif next(holds):
+                sealed[str(key[0]), key[1]] = leaf_hash(entry.message)
+            else:
+                self._problem(
+                    _event_subject(*key),
+                    "its seal does not verify: altered, moved or forged since it was stored",
+                    key,
+                )
+        return len(page)
 
     def _leaves(self, store: LogStore, sealed: dict[tuple[str, int], bytes]) -> MerkleTree:
         """Rebuild the tree from the log's leaves; compare each leaf with the store."""

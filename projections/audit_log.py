@@ -10,6 +10,7 @@ database. It keeps hashes, positions, event names, actors and times, never event
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -71,41 +72,48 @@ class AuditLog:
         audit_log_v1.migrate(db, recorder, self.ring)
 
     def apply(self, db: Database, cursor: Cursor, batch: Batch) -> None:
-        """Append each sealed event of the batch not logged yet; sign a checkpoint when due."""
+        """Append each sealed event of the batch not logged yet; sign a checkpoint when due.
+
+        The seals are checked while the rest of the batch is read and hashed.
+        """
         store = LogStore(db)
         seals = self._seals(db, cursor, batch)
-        logged = self._logged(db, cursor, batch)
-        frontier = store.frontier(cursor)
         candidates: list[tuple[tuple[UUID, int], Any, Any, bytes]] = []
         checks: list[tuple[str, bytes, bytes]] = []
         for notification, event in batch:
             key = (_uuid(notification.originator_id), notification.originator_version)
             seal = _seal(seals.get(key))
-            if key in logged or seal is None:
-                continue  # logged once already, or forged: the audit names it
+            if seal is None:
+                continue  # forged: the audit names it
             message = event_message(*key, notification.topic, notification.state)
             candidates.append((key, notification, event, message))
             checks.append((seal.key_id, seal.signature, message))
-        leaves: list[LogLeaf] = []
-        for (key, notification, event, message), holds in zip(
-            candidates, self.ring.verify_all(checks), strict=True
-        ):
-            if not holds or key in logged:
-                continue  # forged (the audit names it), or the same event twice in a batch
-            logged.add(key)
-            leaves.append(
-                LogLeaf(
-                    frontier.size + len(leaves),
+        with ThreadPoolExecutor(1) as checker:
+            checked = checker.submit(self.ring.verify_all, checks)
+            logged = self._logged(db, cursor, batch)
+            frontier = store.frontier(cursor)
+            details = [
+                (
+                    key,
                     notification.id,
-                    key[0],
-                    key[1],
                     notification.topic,
                     leaf_hash(message),
                     type(event).__name__,
                     str(getattr(event, "actor", "")),
                     event.timestamp,
                 )
-            )
+                for key, notification, event, message in candidates
+            ]
+            holds = checked.result()
+        leaves: list[LogLeaf] = []
+        for (key, position, topic, leaf, name, actor, at), sealed in zip(
+            details, holds, strict=True
+        ):
+            if not sealed or key in logged:
+                continue  # forged (the audit names it), or logged once already
+            logged.add(key)
+            index = frontier.size + len(leaves)
+            leaves.append(LogLeaf(index, position, *key, topic, leaf, name, actor, at))
         for start in range(0, max(len(leaves), 1), CHECKPOINT_STRIDE):
             store.append(cursor, frontier, leaves[start : start + CHECKPOINT_STRIDE])
             self._checkpoint(store, cursor, frontier)
