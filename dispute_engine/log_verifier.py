@@ -8,14 +8,14 @@ up to date with genuinely sealed events, and with rights only to read it reports
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from eventsourcing.domain import OriginatorVersionError
 
 from dispute_engine.decision_signatures import SignatureFinding
@@ -30,6 +30,7 @@ from dispute_engine.witness import WitnessUnavailable, read_witness, witness_pro
 Progress = Callable[[int, int], None]  # (done, total) events checked
 _PAGE = 10_000
 _CATCH_UP_ATTEMPTS = 5
+_NO_SEAL = "has no seal: stored without the engine's key (forged), never logged"
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,32 @@ class AuditReport:
 
 def _event_subject(dispute_id: UUID, version: int) -> str:
     return f"dispute {dispute_id} v{version}"
+
+
+@dataclass(frozen=True)
+class _Entry:
+    """One stored event as read: what its seal covers, and its seal or what is wrong with it."""
+
+    key: tuple[UUID, int]
+    message: bytes
+    seal: Seal | None
+    problem: str
+
+
+def _entry(row: Any, known: Mapping[str, bytes]) -> _Entry:
+    oid = row["originator_id"]
+    key = (oid if isinstance(oid, UUID) else UUID(oid), int(row["originator_version"]))
+    message = event_message(*key, str(row["topic"]), bytes(row["state"]))
+    text = row["seal"]
+    if text is None:
+        return _Entry(key, message, None, _NO_SEAL)
+    try:
+        seal = Seal.from_text(text)
+    except InvalidSeal as error:
+        return _Entry(key, message, None, f"its seal does not read: {error}")
+    if seal.key_id not in known:
+        return _Entry(key, message, None, f"is sealed by unknown key {seal.key_id}")
+    return _Entry(key, message, seal, "")
 
 
 class LogVerifier:
@@ -196,7 +223,7 @@ class LogVerifier:
         rows = self._core.db.fetchall(f"SELECT COUNT(*) AS n FROM {self._core.events_table}")
         return int(rows[0]["n"])
 
-    def _stored(self) -> Iterator[Any]:
+    def _stored(self) -> Iterator[list[Any]]:
         """Every stored event with its seal (if any), in notification order, a page a time."""
         db = self._core.db
         nid = f"e.{db.notification_id}"
@@ -210,54 +237,53 @@ class LogVerifier:
                 f"WHERE {nid} > ? ORDER BY {nid} LIMIT {_PAGE}",
                 [last],
             )
-            yield from rows
+            yield rows
             if len(rows) < _PAGE:
                 return
             last = int(rows[-1]["nid"])
 
     def _events(self, total: int, progress: Progress | None) -> dict[tuple[str, int], bytes]:
         """Check every seal; returns the leaf hash of each event whose seal holds, by
-        dispute id (text) and version."""
-        keys: dict[str, Ed25519PublicKey] = {
-            kid: Ed25519PublicKey.from_public_bytes(raw)
-            for kid, raw in self._ring.public_keys().items()
-        }
+        dispute id (text) and version. A page's seals are checked while the next is read."""
+        known = self._ring.public_keys()
         sealed: dict[tuple[str, int], bytes] = {}
         done = 0
-        for row in self._stored():
-            oid = row["originator_id"]
-            key = (oid if isinstance(oid, UUID) else UUID(oid), int(row["originator_version"]))
-            message = event_message(*key, str(row["topic"]), bytes(row["state"]))
-            problem = self._seal_problem(row["seal"], message, keys)
-            if problem is None:
-                sealed[str(key[0]), key[1]] = leaf_hash(message)
-            else:
-                self._problem(_event_subject(*key), problem, key)
-            done += 1
-            if progress is not None and done % 1000 == 0:
-                progress(done, total)
-        if progress is not None:
-            progress(done, total)
+        waiting: tuple[list[_Entry], Future[list[bool]]] | None = None
+        with ThreadPoolExecutor(1) as checker:
+            for rows in chain(self._stored(), [None]):
+                submitted = None
+                if rows is not None:
+                    page = [_entry(row, known) for row in rows]
+                    checks = [(e.seal.key_id, e.seal.signature, e.message) for e in page if e.seal]
+                    submitted = (page, checker.submit(self._ring.verify_all, checks))
+                if waiting is not None:
+                    done += self._settle(*waiting, sealed)
+                    if progress is not None:
+                        progress(done, total)
+                waiting = submitted
         return sealed
 
-    @staticmethod
-    def _seal_problem(
-        text: str | None, message: bytes, keys: dict[str, Ed25519PublicKey]
-    ) -> str | None:
-        if text is None:
-            return "has no seal: stored without the engine's key (forged), never logged"
-        try:
-            seal = Seal.from_text(text)
-        except InvalidSeal as error:
-            return f"its seal does not read: {error}"
-        public = keys.get(seal.key_id)
-        if public is None:
-            return f"is sealed by unknown key {seal.key_id}"
-        try:
-            public.verify(seal.signature, message)
-        except InvalidSignature:
-            return "its seal does not verify: altered, moved or forged since it was stored"
-        return None
+    def _settle(
+        self,
+        page: list[_Entry],
+        checked: Future[list[bool]],
+        sealed: dict[tuple[str, int], bytes],
+    ) -> int:
+        """Record a page's events, in order: each leaf hash whose seal holds, or its problem."""
+        holds = iter(checked.result())
+        for entry in page:
+            key = entry.key
+            if entry.seal is None:
+                self._problem(_event_subject(*key), entry.problem, key)
+            elif next(holds):
+                sealed[str(key[0]), key[1]] = leaf_hash(entry.message)
+            else:
+                self._problem(
+                    _event_subject(*key),
+                    "its seal does not verify: altered, moved or forged since it was stored",
+                    key,
+                )
+        return len(page)
 
     def _leaves(self, store: LogStore, sealed: dict[tuple[str, int], bytes]) -> MerkleTree:
         """Rebuild the tree from the log's leaves; compare each leaf with the store."""

@@ -10,6 +10,7 @@ database. It keeps hashes, positions, event names, actors and times, never event
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -19,12 +20,14 @@ from eventsourcing.persistence import ApplicationRecorder
 from dispute_engine.checkpoints import Checkpoint
 from dispute_engine.database import Cursor, Database
 from dispute_engine.log_store import LOG_TABLES, LOG_VERSION, LogLeaf, LogStore
-from dispute_engine.merkle import Frontier
+from dispute_engine.merkle import Frontier, leaf_hash
 from dispute_engine.sealed_recorders import SEALS
-from dispute_engine.seals import InvalidSeal, KeyRing, Seal, event_leaf_hash, event_message
+from dispute_engine.seals import InvalidSeal, KeyRing, Seal, event_message
 from dispute_engine.witness import WitnessWriter
 from projections import audit_log_v1
 from projections.view import Batch
+
+CHECKPOINT_STRIDE = 1000  # leaves appended between two looks at whether a checkpoint is due
 
 
 class AuditLog:
@@ -35,6 +38,9 @@ class AuditLog:
     tables: tuple[str, ...] = LOG_TABLES
     append_only: bool = True  # never dropped or rebuilt: a new version migrates it
     migrates_from: tuple[int, ...] = (1,)
+    # Large batches: a catch-up's cost per batch (reads, frontier, commit) is paid rarely.
+    # A checkpoint is still considered every CHECKPOINT_STRIDE leaves appended.
+    batch_size: int = 5000
 
     def __init__(
         self,
@@ -66,47 +72,51 @@ class AuditLog:
         audit_log_v1.migrate(db, recorder, self.ring)
 
     def apply(self, db: Database, cursor: Cursor, batch: Batch) -> None:
-        """Append each sealed event of the batch not logged yet; sign a checkpoint when due."""
+        """Append each sealed event of the batch not logged yet; sign a checkpoint when due.
+
+        The seals are checked while the rest of the batch is read and hashed.
+        """
         store = LogStore(db)
         seals = self._seals(db, cursor, batch)
-        logged = self._logged(db, cursor, batch)
-        frontier = store.frontier(cursor)
-        leaves: list[LogLeaf] = []
+        candidates: list[tuple[tuple[UUID, int], Any, Any, bytes]] = []
+        checks: list[tuple[str, bytes, bytes]] = []
         for notification, event in batch:
-            dispute_id = _uuid(notification.originator_id)
-            key = (dispute_id, notification.originator_version)
-            if key in logged or not self._sealed(seals.get(key), key, notification):
-                continue  # logged once already, or forged: the audit names it
-            logged.add(key)
-            leaves.append(
-                LogLeaf(
-                    frontier.size + len(leaves),
+            key = (_uuid(notification.originator_id), notification.originator_version)
+            seal = _seal(seals.get(key))
+            if seal is None:
+                continue  # forged: the audit names it
+            message = event_message(*key, notification.topic, notification.state)
+            candidates.append((key, notification, event, message))
+            checks.append((seal.key_id, seal.signature, message))
+        with ThreadPoolExecutor(1) as checker:
+            checked = checker.submit(self.ring.verify_all, checks)
+            logged = self._logged(db, cursor, batch)
+            frontier = store.frontier(cursor)
+            details = [
+                (
+                    key,
                     notification.id,
-                    dispute_id,
-                    notification.originator_version,
                     notification.topic,
-                    event_leaf_hash(*key, notification.topic, notification.state),
+                    leaf_hash(message),
                     type(event).__name__,
                     str(getattr(event, "actor", "")),
                     event.timestamp,
                 )
-            )
-        store.append(cursor, frontier, leaves)
-        self._checkpoint(store, cursor, frontier)
-
-    def _sealed(self, text: str | None, key: tuple[UUID, int], notification: Any) -> bool:
-        if text is None:
-            return False
-        try:
-            seal = Seal.from_text(text)
-            self.ring.verify(
-                seal.key_id,
-                seal.signature,
-                event_message(*key, notification.topic, notification.state),
-            )
-        except InvalidSeal:
-            return False
-        return True
+                for key, notification, event, message in candidates
+            ]
+            holds = checked.result()
+        leaves: list[LogLeaf] = []
+        for (key, position, topic, leaf, name, actor, at), sealed in zip(
+            details, holds, strict=True
+        ):
+            if not sealed or key in logged:
+                continue  # forged (the audit names it), or logged once already
+            logged.add(key)
+            index = frontier.size + len(leaves)
+            leaves.append(LogLeaf(index, position, *key, topic, leaf, name, actor, at))
+        for start in range(0, max(len(leaves), 1), CHECKPOINT_STRIDE):
+            store.append(cursor, frontier, leaves[start : start + CHECKPOINT_STRIDE])
+            self._checkpoint(store, cursor, frontier)
 
     @staticmethod
     def _seals(db: Database, cursor: Cursor, batch: Batch) -> dict[tuple[UUID, int], str]:
@@ -156,6 +166,16 @@ class AuditLog:
         store.add_checkpoint(cursor, checkpoint)
         if self.witness is not None:
             self.witness.append(checkpoint)  # WitnessUnavailable undoes the whole batch
+
+
+def _seal(text: str | None) -> Seal | None:
+    """A stored seal, or None when there is none or it does not read."""
+    if text is None:
+        return None
+    try:
+        return Seal.from_text(text)
+    except InvalidSeal:
+        return None
 
 
 def _uuid(value: object) -> UUID:

@@ -45,6 +45,7 @@ from projections.work_queue import WorkQueue
 from projections.work_routing import next_disputes
 
 FILED_TOPIC = get_topic(Dispute.Filed)
+BATCH_SIZE = 1000  # events per batch for a view that names no size of its own
 PENDING_LIMIT = 100  # events the linked-claims index may lag before a filing catches it up
 
 
@@ -95,12 +96,14 @@ class ProjectionRunner:
         self,
         source: EventSource,
         *,
-        batch_size: int = 1000,
+        batch_size: int | None = None,
         views: Mapping[str, View] | None = None,
     ) -> None:
         self.source = source
         self.db = source.db
         self.views = dict(views) if views is not None else all_views()
+        # Events per batch for every view; None lets each view name its own (the audit log
+        # takes large ones), else BATCH_SIZE.
         self.batch_size = batch_size
         # Filings the linked-claims index has not taken in yet, as read: notification id ->
         # chain id, transaction hash, dispute, filing time.
@@ -185,10 +188,13 @@ class ProjectionRunner:
         applied = 0
         mapper = self.source.mapper
         start = self._applied(view.name) + 1
+        size = int(
+            getattr(view, "batch_size", BATCH_SIZE) if self.batch_size is None else self.batch_size
+        )
         while True:
             # Read before taking the write turn: a connection pool writer must not wait
             # for a reader (SQLite's pool queues them fairly, and would deadlock).
-            notifications = self.source.recorder.select_notifications(start, self.batch_size)
+            notifications = self.source.recorder.select_notifications(start, size)
             if not notifications:
                 return applied
             batch = [(n, cast(Dispute.Event, mapper.to_domain_event(n))) for n in notifications]
@@ -205,7 +211,7 @@ class ProjectionRunner:
                 start = position + 1  # another runner applied these meanwhile: read again
                 continue
             applied += len(batch)
-            if len(notifications) < self.batch_size:
+            if len(notifications) < size:
                 return applied  # the last of the events there were when read
             start = notifications[-1].id + 1
 

@@ -19,6 +19,7 @@ from dispute_engine.domain.errors import InvalidInput
 from dispute_engine.merkle import InvalidProof
 from dispute_engine.proofs import verify_consistency_proof, verify_inclusion_proof
 from dispute_engine.seals import SigningKey
+from projections import audit_log
 from tests.conftest import FakeClock
 from tests.factories import SEALING_KEY, file_dispute, sealed_env, sealed_settings
 
@@ -59,6 +60,19 @@ def test_export_has_every_event_with_its_leaf_and_no_event_data(
     assert [r["version"] for r in rows] == ["1", "2", "3"]
     with pytest.raises(InvalidInput):
         sealed.export_audit_log("xml")
+
+
+def test_a_large_catch_up_batch_considers_a_checkpoint_every_stride(
+    sealed: DisputeEngine, alice: Actor, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setattr(audit_log, "CHECKPOINT_STRIDE", 4)
+    for n in range(5):
+        worked_dispute(sealed, alice, key=f"k{n}")
+    assert sealed.projections.catch_up(["audit_log"]) == {"audit_log": 15}  # one batch
+    assert [c.tree_size for c in sealed.audit.checkpoints()] == [4, 8, 12, 15]  # every 3
+    report = sealed.audit.verify()
+    assert report.ok, report.problems
+    assert (report.logged, report.checkpoints) == (15, 4)
 
 
 def test_verify_passes_on_an_untouched_store(sealed: DisputeEngine, alice: Actor):
