@@ -23,35 +23,15 @@ from pathlib import Path
 
 import psycopg
 from pydantic import SecretStr
+from write_throughput import filing  # the same filings, from beside this script
 
-from dispute_engine import Actor, DisputeEngine, FileDispute, Role, Settings
+from dispute_engine import Actor, DisputeEngine, Role, Settings
 from dispute_engine.bundle import verify_bundle
 from dispute_engine.seals import KeyRing, SigningKey
 
 PG = "postgresql://postgres@127.0.0.1:5432/test"
 ALICE = Actor(id="alice", roles={Role.INVESTIGATOR})
 NOTES_PER_DISPUTE = 1000
-
-
-def filing(n: int) -> FileDispute:
-    return FileDispute.model_validate(
-        {
-            "claimant_id": f"user-{n}",
-            "channel": "app",
-            "reason": "not_received",
-            "transaction": {
-                "chain_id": 1,
-                "tx_hash": f"0x{n:064x}",
-                "asset": "ETH",
-                "amount": "0.5",
-                "sender": "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed",
-                "recipient": "0xfB6916095ca1df60bB79Ce92cE3Ea74c37c5d359",
-                "occurred_at": "2026-11-20T08:15:00Z",
-            },
-            "description": "never arrived",
-            "idempotency_key": f"bench-{uuid.uuid4()}",
-        }
-    )
 
 
 def sealed() -> Settings:
