@@ -42,8 +42,9 @@ def offered(
     entry: QueueEntry, *, staff_id: str, roles: Iterable[Role], languages: Iterable[str]
 ) -> bool:
     """Whether the member (canonical ``staff_id``) may take the dispute next."""
-    for role in set(roles) & WORK.keys():
-        if entry.status not in WORK[role]:
+    held = set(roles)
+    for role, statuses in WORK.items():
+        if role not in held or entry.status not in statuses:
             continue
         if role is Role.INVESTIGATOR and entry.assignee not in (None, staff_id):
             continue

@@ -73,3 +73,14 @@ def test_the_queue_is_cut_at_the_limit():
         "d0",
         "d1",
     ]
+
+
+def test_a_member_with_both_working_roles_gets_both_kinds_of_work():
+    entries = (
+        entry("undecided"),
+        entry("waiting", status="pending_approval"),
+        entry("to-pay", status="approved"),
+        entry("bobs", assignee="bob"),
+    )
+    both = {Role.INVESTIGATOR, Role.APPROVER}
+    assert sorted(routed(*entries, roles=both)) == ["to-pay", "undecided", "waiting"]
