@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 
 import pytest
 from hypothesis import given
@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from dispute_engine.domain.actor import DENIED, PERMISSIONS, Actor, Role, require_permission
 from dispute_engine.domain.lifecycle import Action
-from dispute_engine.domain.staff import Staff, language_tag
+from dispute_engine.domain.staff import FOUNDING, Founding, Staff, language_tag
 from dispute_engine.errors import InvalidInput, InvalidTransition, NotAuthorized
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
@@ -438,3 +438,162 @@ def test_limits_are_inclusive_at_their_bounds():
     assert len(register(languages=tags[:32], display_name="x" * 200).languages) == 32
     with pytest.raises(InvalidInput, match="at most 32 languages"):
         register(languages=tags)
+
+
+# -- what a refusal tells the caller ----------------------------------------------------------
+
+
+def only_problem(caught: pytest.ExceptionInfo[InvalidInput]) -> tuple[str, str]:
+    [problem] = caught.value.errors
+    return problem["field"], problem["message"]
+
+
+@pytest.mark.parametrize("char", ["\x07", "\u200b", "\ue000", "\u0378"])
+def test_a_display_name_with_a_control_private_or_unassigned_character_is_refused(char: str):
+    with pytest.raises(InvalidInput) as caught:
+        register(display_name=f"Alice{char}")
+    assert only_problem(caught) == (
+        "display_name",
+        "must not contain control or invisible characters",
+    )
+
+
+def test_a_display_name_holding_half_a_surrogate_pair_is_refused():
+    with pytest.raises(InvalidInput) as caught:
+        register(display_name="Alice\ud800")
+    assert caught.value.fields == ["display_name"]
+
+
+def test_a_malformed_key_or_empty_roles_are_refused_saying_what_is_expected():
+    with pytest.raises(InvalidInput) as caught:
+        register(public_key="11" * 31)
+    assert only_problem(caught) == (
+        "public_key",
+        "must be an Ed25519 public key: 64 hex digits (32 bytes)",
+    )
+    with pytest.raises(InvalidInput) as caught:
+        register(roles=[])
+    assert only_problem(caught) == ("roles", "a member needs at least one role")
+
+
+def test_asking_whether_a_member_serves_a_malformed_language_names_the_language():
+    with pytest.raises(InvalidInput) as caught:
+        register().serves("english")
+    field, message = only_problem(caught)
+    assert field == "language"
+    assert "'english' is not a BCP 47 language tag" in message
+
+
+def test_an_invisible_staff_id_is_refused_naming_the_staff_id():
+    with pytest.raises(InvalidInput) as caught:
+        Staff.create_id("alice\u200b")
+    assert caught.value.fields == ["staff_id"]
+
+
+class _NoOffset(tzinfo):
+    def utcoffset(self, dt: datetime | None) -> timedelta | None:
+        return None
+
+
+def test_a_time_whose_zone_gives_no_offset_is_refused_like_a_naive_one():
+    with pytest.raises(InvalidInput) as caught:
+        register(now=datetime(2026, 3, 1, 9, 0, tzinfo=_NoOffset()))
+    assert only_problem(caught) == ("now", "must carry a time zone")
+
+
+def test_every_time_a_member_is_asked_about_or_changed_at_needs_a_zone_named_in_the_error():
+    member = register()
+    naive = datetime(2026, 3, 2, 9, 0)
+    for ask, field in (
+        (lambda: member.roles_at(naive), "when"),
+        (lambda: member.key_valid_at(naive), "when"),
+        (lambda: member.change_languages(["es"], by=ADMIN, now=naive), "now"),
+        (lambda: member.register_key(KEY2, by=ADMIN, now=naive), "now"),
+    ):
+        with pytest.raises(InvalidInput) as caught:
+            ask()
+        assert only_problem(caught) == (field, "must carry a time zone")
+
+
+def test_a_change_dated_before_the_last_one_says_when_the_last_one_was():
+    member = register()
+    with pytest.raises(InvalidInput) as caught:
+        member.change_languages(["es"], by=ADMIN, now=T0 - timedelta(seconds=1))
+    assert only_problem(caught) == ("now", f"is before the member's last change at {T0}")
+
+
+def test_a_change_that_changes_nothing_names_the_unchanged_field():
+    member = register()
+    for change, field in (
+        (lambda: member.change_roles([Role.INVESTIGATOR], by=ADMIN, now=T0), "roles"),
+        (lambda: member.change_languages(["zh", "en"], by=ADMIN, now=T0), "languages"),
+        (lambda: member.register_key(KEY1, by=ADMIN, now=T0), "public_key"),
+    ):
+        with pytest.raises(InvalidInput) as caught:
+            change()
+        assert caught.value.fields == [field]
+
+
+def test_a_refused_self_service_names_the_admin_who_tried():
+    admin = register("root", roles=[Role.ADMIN])
+    with pytest.raises(NotAuthorized) as caught:
+        register("root", roles=[Role.ADMIN, Role.INVESTIGATOR, Role.AUDITOR])
+    assert caught.value.actor == "root"
+    assert str(caught.value) == "root may not grant themselves auditor, investigator"
+    two_roles = register("root", roles=[Role.ADMIN, Role.INVESTIGATOR], by=OTHER_ADMIN)
+    with pytest.raises(NotAuthorized) as caught:
+        two_roles.change_roles([Role.INVESTIGATOR], by=ADMIN, now=T0)
+    assert caught.value.actor == "root"
+    assert str(caught.value) == "an admin may not take away their own admin role; ask another"
+    with pytest.raises(NotAuthorized) as caught:
+        admin.revoke(by=ADMIN, now=T0)
+    assert caught.value.actor == "root"
+    assert str(caught.value) == "an admin may not revoke themselves; ask another"
+
+
+def test_a_revoked_member_is_named_when_refused_and_the_refused_change_is_named():
+    member = register()
+    member.revoke(by=ADMIN, now=T0)
+    with pytest.raises(NotAuthorized) as caught:
+        member.actor()
+    assert caught.value.actor == "alice"
+    with pytest.raises(InvalidTransition) as refused:
+        member.change_languages(["es"], by=ADMIN, now=T0)
+    assert refused.value.action == "change_staff"
+    assert "alice has been revoked" in str(refused.value)
+    with pytest.raises(InvalidTransition) as refused:
+        member.revoke(by=ADMIN, now=T0)
+    assert refused.value.action == "revoke_staff"
+
+
+def test_every_change_records_the_admin_who_made_it():
+    member = register()
+    member.change_roles([Role.AUDITOR], by=OTHER_ADMIN, now=T0)
+    member.change_languages(["es"], by=OTHER_ADMIN, now=T0)
+    member.register_key(KEY2, by=OTHER_ADMIN, now=T0)
+    member.revoke(by=OTHER_ADMIN, now=T0)
+    events = member.collect_events()
+    assert [e.actor for e in events] == ["root"] + ["second-admin"] * 4  # type: ignore[attr-defined]
+
+
+def test_roles_and_languages_may_be_given_as_any_iterable():
+    member = register(roles=(r for r in [Role.AUDITOR]), languages=iter(["es", "en"]))
+    assert member.roles == {Role.AUDITOR}
+    assert member.languages == ("en", "es")
+
+
+@pytest.mark.parametrize("value", [{"approver": "yes"}, b"approver"])
+def test_roles_given_as_a_mapping_or_bytes_are_refused_not_read_as_their_keys(value: object):
+    with pytest.raises(InvalidInput) as caught:
+        register(roles=value)
+    assert caught.value.fields == ["roles"]
+
+
+def test_the_founding_records_the_first_admin_when_they_registered():
+    admin = register("root", roles=[Role.ADMIN], now=T0 + timedelta(hours=1))
+    founding = Founding.found(admin)
+    assert founding.id == FOUNDING == Founding.create_id("someone-else")
+    assert founding.first_admin == "root"
+    assert founding.created_on == T0 + timedelta(hours=1)
+    [founded] = founding.collect_events()
+    assert founded.actor == "root"  # type: ignore[attr-defined]
