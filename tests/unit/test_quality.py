@@ -123,24 +123,30 @@ def test_an_impossible_row_is_invalid_input(fields: dict[str, Any]):
         row(**fields)
 
 
+AWARE = "must be timezone-aware"
+NOT_BEFORE = "must not be before filed_at"
+
+
 @pytest.mark.parametrize(
-    ("fields", "at_fault"),
+    ("fields", "at_fault", "message"),
     [
-        ({"filed_at": datetime(2026, 11, 2, 9, 0)}, "filed_at"),
-        ({"first_response_at": datetime(2026, 11, 2, 10, 0)}, "first_response_at"),
-        ({"resolved_at": datetime(2026, 11, 2, 10, 0)}, "resolved_at"),
-        ({"first_response_at": T0 - timedelta(microseconds=1)}, "first_response_at"),
-        ({"resolved_at": T0 - timedelta(microseconds=1)}, "resolved_at"),
-        ({"rating": 0}, "rating"),
-        ({"rating": 6}, "rating"),
-        ({"breaches": -1}, "breaches"),
-        ({"reopens": -1}, "reopens"),
+        ({"filed_at": datetime(2026, 11, 2, 9, 0)}, "filed_at", AWARE),
+        ({"first_response_at": datetime(2026, 11, 2, 10, 0)}, "first_response_at", AWARE),
+        ({"resolved_at": datetime(2026, 11, 2, 10, 0)}, "resolved_at", AWARE),
+        ({"first_response_at": T0 - timedelta(microseconds=1)}, "first_response_at", NOT_BEFORE),
+        ({"resolved_at": T0 - timedelta(microseconds=1)}, "resolved_at", NOT_BEFORE),
+        ({"rating": 0}, "rating", "must be 1 to 5"),
+        ({"rating": 6}, "rating", "must be 1 to 5"),
+        ({"breaches": -1}, "breaches", "must not be negative"),
+        ({"reopens": -1}, "reopens", "must not be negative"),
     ],
 )
-def test_an_impossible_row_names_the_field_at_fault(fields: dict[str, Any], at_fault: str):
+def test_an_impossible_row_names_the_field_at_fault_and_why(
+    fields: dict[str, Any], at_fault: str, message: str
+):
     with pytest.raises(InvalidInput) as caught:
         row(**fields)
-    assert caught.value.fields == [at_fault]
+    assert caught.value.errors == [{"field": at_fault, "message": message}]
 
 
 def test_the_edges_of_a_possible_row_are_accepted():
@@ -265,5 +271,5 @@ def test_sorted_times_are_read_one_rank_at_a_time_in_microseconds():
     for outside in (-1, 5):
         with pytest.raises(IndexError):
             times[outside]
-    with pytest.raises(TypeError, match="one rank at a time"):
+    with pytest.raises(TypeError, match=r"^sorted times are read one rank at a time$"):
         times[1:3]
