@@ -71,8 +71,9 @@ class QualityRow:
                 raise InvalidInput.of(name, "must not be before filed_at")
         if self.rating is not None and self.rating not in range(1, 6):
             raise InvalidInput.of("rating", "must be 1 to 5")
-        if self.breaches < 0 or self.reopens < 0:
-            raise InvalidInput.of("breaches", "counts must not be negative")
+        for name in ("breaches", "reopens"):
+            if getattr(self, name) < 0:
+                raise InvalidInput.of(name, "must not be negative")
 
     def group(self, by: Grouping) -> str:
         """The row's value of the grouping (``unassigned`` for no investigator)."""
