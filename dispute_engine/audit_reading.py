@@ -20,7 +20,6 @@ from dispute_engine.domain.staff import Founding, Staff
 from dispute_engine.engine_core import EngineCore
 from dispute_engine.log_store import LeafFilter, LogLeaf, LogStore
 from dispute_engine.replay import is_dispute_topic, state_json
-from dispute_engine.sealed_recorders import SEALS
 from dispute_engine.seals import InvalidSeal, Seal
 from dispute_engine.views import DisputeView
 
@@ -127,7 +126,10 @@ class BundleExport:
     def _events(self, leaves: Sequence[LogLeaf]) -> list[BundleEvent]:
         stored: dict[tuple[UUID, int], tuple[str, bytes, str | None]] = {}
         for dispute_id in dict.fromkeys(leaf.dispute_id for leaf in leaves):
-            stored.update(self._stored(dispute_id))
+            stored.update(
+                ((dispute_id, version), (topic, state, seal))
+                for version, topic, state, seal in self._core.sealed_events(dispute_id)
+            )
         events = []
         for leaf in leaves:
             topic, state, seal = stored.get((leaf.dispute_id, leaf.version), ("", b"", None))
@@ -150,24 +152,6 @@ class BundleExport:
                 BundleEvent(leaf.leaf_index, leaf.dispute_id, leaf.version, topic, state, sealed)
             )
         return events
-
-    def _stored(self, dispute_id: UUID) -> dict[tuple[UUID, int], tuple[str, bytes, str | None]]:
-        db = self._core.db
-        rows = db.fetchall(
-            f"SELECT e.originator_version, e.topic, e.state, s.seal "
-            f"FROM {self._core.events_table} e LEFT JOIN {db.table(SEALS)} s "
-            "ON s.originator_id = e.originator_id "
-            "AND s.originator_version = e.originator_version WHERE e.originator_id = ?",
-            (db.originator_key(dispute_id),),
-        )
-        return {
-            (dispute_id, int(r["originator_version"])): (
-                str(r["topic"]),
-                bytes(r["state"]),
-                None if r["seal"] is None else str(r["seal"]),
-            )
-            for r in rows
-        }
 
     def _states(self, events: Sequence[BundleEvent]) -> list[DisputeState]:
         """The state after the last bundled event of each dispute bundled from version 1."""

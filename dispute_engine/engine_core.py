@@ -258,26 +258,12 @@ class EngineCore:
         if not ring.public_keys():
             return
         with self.storage_boundary():
-            rows = self.db.fetchall(
-                f"SELECT e.originator_version, e.topic, e.state, s.seal "
-                f"FROM {self.events_table} e LEFT JOIN {self.db.table(SEALS)} s "
-                "ON s.originator_id = e.originator_id "
-                "AND s.originator_version = e.originator_version "
-                "WHERE e.originator_id = ? ORDER BY e.originator_version",
-                [self.db.originator_key(dispute.id)],
-            )
-        for row in rows:
-            version = int(row["originator_version"])
+            stored = self.sealed_events(dispute.id)
+        for version, topic, state, seal in stored:
             try:
-                if row["seal"] is None:
+                if seal is None:
                     raise InvalidSeal("no seal")
-                ring.verify_event(
-                    Seal.from_text(str(row["seal"])),
-                    dispute.id,
-                    version,
-                    str(row["topic"]),
-                    bytes(row["state"]),
-                )
+                ring.verify_event(Seal.from_text(seal), dispute.id, version, topic, state)
             except InvalidSeal as error:
                 raise PayoutRefused(
                     f"dispute {dispute.id} is not paid: its stored event at version {version} "
@@ -285,6 +271,27 @@ class EngineCore:
                     reason="unsealed_event",
                     dispute_id=dispute.id,
                 ) from None
+
+    def sealed_events(self, dispute_id: UUID) -> list[tuple[int, str, bytes, str | None]]:
+        """The dispute's stored events in order: version, topic, state and seal text (None
+        for an event stored without one). Call inside ``storage_boundary``."""
+        rows = self.db.fetchall(
+            f"SELECT e.originator_version, e.topic, e.state, s.seal "
+            f"FROM {self.events_table} e LEFT JOIN {self.db.table(SEALS)} s "
+            "ON s.originator_id = e.originator_id "
+            "AND s.originator_version = e.originator_version "
+            "WHERE e.originator_id = ? ORDER BY e.originator_version",
+            [self.db.originator_key(dispute_id)],
+        )
+        return [
+            (
+                int(r["originator_version"]),
+                str(r["topic"]),
+                bytes(r["state"]),
+                None if r["seal"] is None else str(r["seal"]),
+            )
+            for r in rows
+        ]
 
     @staticmethod
     def gap(dispute_id: UUID, version: int) -> CorruptHistory:
