@@ -51,6 +51,7 @@ COMMANDS: dict[tuple[str, ...], tuple[str, ...]] = {
         "--recipient",
         "--occurred-at",
         "--description",
+        "--contact",
         "--idempotency-key",
     ),
     ("assign",): ("--investigator",),
@@ -82,6 +83,9 @@ COMMANDS: dict[tuple[str, ...], tuple[str, ...]] = {
     ("audit", "log"): ("--dispute", "--event", "--since", "--until"),
     ("audit", "verify-bundle"): ("--trusted-key", "--cipher-key"),
     ("audit", "keys"): (),
+    ("staff", "change"): ("--grant", "--revoke-role", "--language", "--drop-language"),
+    ("staff", "show"): (),
+    ("staff", "history"): (),
     ("chain",): (),
     ("sla",): (),
     (): (),
@@ -178,6 +182,9 @@ POSITIONALS: dict[tuple[str, ...], tuple[str, ...]] = {
     ("note",): ("ID", "TEXT"),
     ("chain", "lookup"): ("ID",),
     ("audit", "verify-bundle"): ("FILE",),
+    ("staff", "change"): ("TEXT",),
+    ("staff", "show"): ("TEXT",),
+    ("staff", "history"): ("TEXT",),
     ("projections", "rebuild"): ("TEXT",),
 }
 DATABASES = (
