@@ -123,24 +123,24 @@ def compare(bare_url: str, engine_url: str, count: int, rounds: int) -> tuple[fl
     return 2 * count / took["bare"], 2 * count / took["engine"]
 
 
-def backends(tmp: Path) -> dict[str, Callable[[str], str]]:
+def backends(tmp: Path, schemas: list[str]) -> dict[str, Callable[[str], str]]:
+    """Database URLs by backend; the PostgreSQL schemas made are added to ``schemas``."""
+
     def sqlite(name: str) -> str:
         return f"sqlite:///{tmp / name}.db"
 
     def postgres(name: str) -> str:
-        schema = f"bench_{name}_{uuid.uuid4().hex[:8]}"
-        return f"{PG}?schema={schema}"
+        schemas.append(f"bench_{name}_{uuid.uuid4().hex[:8]}")
+        return f"{PG}?schema={schemas[-1]}"
 
     return {"sqlite": sqlite, "postgres": postgres}
 
 
-def drop_bench_schemas() -> None:
+def drop_schemas(schemas: list[str]) -> None:
+    """Drop this run's schemas only: other runs may be using theirs."""
     with psycopg.connect(PG, autocommit=True) as conn:
-        rows = conn.execute(
-            "SELECT nspname FROM pg_namespace WHERE nspname LIKE 'bench\\_%'"
-        ).fetchall()
-        for (name,) in rows:
-            conn.execute(f'DROP SCHEMA "{name}" CASCADE')
+        for name in schemas:
+            conn.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
 
 
 GOALS = {"sqlite": 1.0, "postgres": 1.5}  # engine events/s over the bare application's
@@ -152,19 +152,22 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=10, help="turns each side takes")
     parser.add_argument("--backend", choices=["sqlite", "postgres", "all"], default="all")
     args = parser.parse_args()
+    schemas: list[str] = []
     with tempfile.TemporaryDirectory() as tmp:
-        for name, url_for in backends(Path(tmp)).items():
-            if args.backend not in ("all", name):
-                continue
-            bare, ours = compare(url_for("bare"), url_for("engine"), args.count, args.rounds)
-            ratio = ours / bare
-            print(
-                f"{name:9} events={2 * args.count:6}  bare {bare:8.0f} events/s  "
-                f"engine {ours:8.0f} events/s  ratio {ratio:.2f}  "
-                f"(goal >= {GOALS[name]:.1f}: {'met' if ratio >= GOALS[name] else 'not met'})"
-            )
-    if args.backend in ("all", "postgres"):
-        drop_bench_schemas()
+        try:
+            for name, url_for in backends(Path(tmp), schemas).items():
+                if args.backend not in ("all", name):
+                    continue
+                bare, ours = compare(url_for("bare"), url_for("engine"), args.count, args.rounds)
+                ratio = ours / bare
+                met = "met" if ratio >= GOALS[name] else "not met"
+                print(
+                    f"{name:9} events={2 * args.count:6}  bare {bare:8.0f} events/s  "
+                    f"engine {ours:8.0f} events/s  ratio {ratio:.2f}  "
+                    f"(goal >= {GOALS[name]:.1f}: {met})"
+                )
+        finally:
+            drop_schemas(schemas)
 
 
 if __name__ == "__main__":
