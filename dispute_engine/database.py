@@ -283,6 +283,22 @@ class Database:
         if rows:
             cast(Any, cursor).executemany(self._sql(statement), [tuple(r) for r in rows])
 
+    def insert_rows(
+        self, cursor: Cursor, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+    ) -> None:
+        """Insert many rows into ``table`` (qualified): one COPY on PostgreSQL, which is
+        several times faster than a statement per row; a statement per row on SQLite."""
+        if not rows:
+            return
+        names = ", ".join(columns)
+        if self.kind != "postgres":
+            marks = ", ".join("?" for _ in columns)
+            self.executemany(cursor, f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)
+            return
+        with cast(Any, cursor).copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+
     def fetchall(self, statement: str, params: Sequence[Any] = ()) -> list[Any]:
         """Rows (addressable by column name) of one query."""
         if self.kind == "postgres":

@@ -281,20 +281,14 @@ class LogStore:
             if leaf.leaf_index != frontier.size:
                 raise ValueError(f"leaf {leaf.leaf_index} is not next after {frontier.size}")
             nodes += frontier.append(leaf.leaf)
-        marks = ", ".join("?" for _ in _LEAF_COLUMNS)
-        self.db.executemany(
-            cursor,
-            f"INSERT INTO {self.db.table(LEAVES)} ({', '.join(_LEAF_COLUMNS)}) VALUES ({marks})",
-            [leaf.row() for leaf in leaves],
+        self.db.insert_rows(
+            cursor, self.db.table(LEAVES), _LEAF_COLUMNS, [leaf.row() for leaf in leaves]
         )
         self._insert_nodes(cursor, nodes)
 
     def _insert_nodes(self, cursor: Cursor, nodes: Iterable[Node]) -> None:
-        self.db.executemany(
-            cursor,
-            f"INSERT INTO {self.db.table(NODES)} (level, idx, hash) VALUES (?, ?, ?)",
-            [(n.level, n.index, n.hash) for n in nodes],
-        )
+        rows = [(n.level, n.index, n.hash) for n in nodes]
+        self.db.insert_rows(cursor, self.db.table(NODES), ("level", "idx", "hash"), rows)
 
     def add_checkpoint(self, cursor: Cursor, checkpoint: Checkpoint) -> None:
         """Store a signed checkpoint."""

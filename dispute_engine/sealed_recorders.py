@@ -87,16 +87,28 @@ class SealedPostgresRecorder(PostgresApplicationRecorder):
         self.insert_seals_statement = SQL("INSERT INTO {schema}.{seals} ").format(
             schema=schema, seals=Identifier(SEALS)
         ) + SQL(_UPSERT.format(marks="%s, %s, %s"))
+        # The events and their seals in one statement, so a sealed save costs the same one
+        # round trip as an unsealed one: a failed insert (a stale version) undoes the seals.
+        self.insert_sealed_events_statement = SQL(
+            "WITH seals AS (INSERT INTO {schema}.{seals} "
+            "(originator_id, originator_version, seal) "
+            "SELECT * FROM unnest(%s::uuid[], %s::bigint[], %s::text[]) "
+            "ON CONFLICT (originator_id, originator_version) DO UPDATE SET seal = excluded.seal) "
+            "SELECT * FROM {schema}.{insert_events}((%s))"
+        ).format(
+            schema=schema,
+            seals=Identifier(SEALS),
+            insert_events=Identifier(self.pg_function_name_insert_events),
+        )
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def insert_events(
         self, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
-        """Insert the events and their seals in one transaction; returns notification ids."""
+        """Insert the events and their seals atomically; returns notification ids."""
         if not self.datastore.enable_db_functions:
             ids: Sequence[int] | None = super().insert_events(stored_events, **kwargs)
             return ids  # sealed by _insert_events
-        rows = seal_rows(self.ring, stored_events)
         pg_stored_events = [
             self.construct_pg_stored_event(
                 originator_id=e.originator_id,
@@ -106,18 +118,14 @@ class SealedPostgresRecorder(PostgresApplicationRecorder):
             )
             for e in stored_events
         ]
-        with (
-            self.datastore.get_connection() as conn,
-            conn.transaction(),
-            conn.cursor() as curs,
-        ):
-            curs.execute(
-                self.sql_invoke_pg_function_insert_events, (pg_stored_events,), prepare=True
-            )
-            ids = [int(r[self.pg_function_name_insert_events]) for r in curs.fetchall()]
-            if rows:
-                curs.executemany(self.insert_seals_statement, rows)
-        return ids
+        statement, params = self.sql_invoke_pg_function_insert_events, [pg_stored_events]
+        rows = seal_rows(self.ring, stored_events)
+        if rows:
+            statement = self.insert_sealed_events_statement
+            params = [list(column) for column in zip(*rows, strict=True)] + params
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(statement, params, prepare=True)
+            return [int(r[self.pg_function_name_insert_events]) for r in curs.fetchall()]
 
     def _insert_events(
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
@@ -19,6 +20,8 @@ from eventsourcing.persistence import ApplicationRecorder
 
 from dispute_engine.checkpoints import Checkpoint
 from dispute_engine.database import Cursor, Database
+from dispute_engine.domain.canonical import canonical_id
+from dispute_engine.domain.errors import InvalidInput
 from dispute_engine.log_store import LOG_TABLES, LOG_VERSION, LogLeaf, LogStore
 from dispute_engine.merkle import Frontier, leaf_hash
 from dispute_engine.sealed_recorders import SEALS
@@ -99,7 +102,7 @@ class AuditLog:
                     notification.topic,
                     leaf_hash(message),
                     type(event).__name__,
-                    str(getattr(event, "actor", "")),
+                    _actor(event),
                     event.timestamp,
                 )
                 for key, notification, event, message in candidates
@@ -166,6 +169,20 @@ class AuditLog:
         store.add_checkpoint(cursor, checkpoint)
         if self.witness is not None:
             self.witness.append(checkpoint)  # WitnessUnavailable undoes the whole batch
+
+
+def _actor(event: Any) -> str:
+    """Who the event names, by canonical id, so the log's actor index matches an auditor's
+    question however the event spelled the id (events stored before ids were canonical)."""
+    return _canonical_actor(str(getattr(event, "actor", "")))
+
+
+@lru_cache(maxsize=4096)  # a desk's staff and services: few ids, each on many events
+def _canonical_actor(actor: str) -> str:
+    try:
+        return canonical_id(actor, field="actor")
+    except InvalidInput:
+        return actor  # not anyone's id (empty, or invisible characters): kept as recorded
 
 
 def _seal(text: str | None) -> Seal | None:

@@ -7,6 +7,7 @@ import csv
 import io
 import json
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from uuid import UUID
 
@@ -14,11 +15,13 @@ import pytest
 from typer.testing import CliRunner
 
 from dispute_engine import Actor, DisputeEngine
+from dispute_engine.checkpoints import Checkpoint
 from dispute_engine.cli import app
-from dispute_engine.domain.errors import InvalidInput
+from dispute_engine.domain.errors import InvalidInput, StorageUnavailable
 from dispute_engine.merkle import InvalidProof
 from dispute_engine.proofs import verify_consistency_proof, verify_inclusion_proof
 from dispute_engine.seals import SigningKey
+from dispute_engine.witness import WitnessUnavailable, WitnessWriter, read_witness
 from projections import audit_log
 from tests.conftest import FakeClock
 from tests.factories import SEALING_KEY, file_dispute, sealed_env, sealed_settings
@@ -206,3 +209,47 @@ def test_a_witness_that_cannot_be_written_stops_the_log_with_one_line(
         assert result.exit_code == 3
         assert result.stderr.startswith("error: unavailable: cannot write the audit log's witness")
         assert engine.audit.log_size() == 0  # the batch and its checkpoint were undone
+
+
+def test_a_witness_failing_mid_batch_undoes_the_batch_and_the_retry_verifies(
+    sealed: DisputeEngine,
+    alice: Actor,
+    witness: Path,
+    clock: FakeClock,
+    monkeypatch: pytest.MonkeyPatch,
+):
+    """Checkpoints at 4 and 8 reach the witness, the one at 12 does not: the batch is undone,
+    so the witness holds two checkpoints the database never kept. The retry signs the same
+    sizes and roots again (at a later time) and the log verifies against the whole file."""
+    monkeypatch.setattr(audit_log, "CHECKPOINT_STRIDE", 4)
+    for n in range(5):
+        worked_dispute(sealed, alice, key=f"k{n}")
+    real_append = WitnessWriter.append
+    calls: list[int] = []
+
+    def fails_third(self: WitnessWriter, checkpoint: Checkpoint) -> None:
+        calls.append(checkpoint.tree_size)
+        if len(calls) == 3:
+            raise WitnessUnavailable("the witness volume went away")
+        real_append(self, checkpoint)
+
+    monkeypatch.setattr(WitnessWriter, "append", fails_third)
+    with pytest.raises(StorageUnavailable, match="witness volume went away"):
+        sealed.projections.catch_up(["audit_log"])
+    assert calls == [4, 8, 12]
+    assert (sealed.audit.log_size(), sealed.audit.checkpoints()) == (0, [])
+    undone = read_witness(witness)
+    assert [c.tree_size for _, c in undone.checkpoints] == [4, 8]
+
+    monkeypatch.setattr(WitnessWriter, "append", real_append)
+    clock.advance(timedelta(minutes=1))
+    assert sealed.projections.catch_up(["audit_log"]) == {"audit_log": 15}
+    kept = sealed.audit.checkpoints()
+    assert [c.tree_size for c in kept] == [4, 8, 12, 15]
+    witnessed = [c for _, c in read_witness(witness).checkpoints]
+    assert [c.tree_size for c in witnessed] == [4, 8, 4, 8, 12, 15]
+    assert [c.root for c in witnessed[:2]] == [c.root for c in kept[:2]]  # the same tree
+    assert [c.time for c in witnessed[:2]] != [c.time for c in kept[:2]]
+    report = sealed.audit.verify()
+    assert report.ok, report.problems
+    assert report.witnessed == 6
