@@ -134,13 +134,19 @@ class Claimants:
         envelope when the claim records a pseudonym, as recorded otherwise.
 
         Raises PersonalDataErased (the claimant was forgotten), PersonalDataRefused (the
-        envelope does not open, or holds an address whose pseudonym is not the recorded one).
+        envelope does not open, on this engine without a master key too, or holds an address
+        whose pseudonym is not the recorded one): the pseudonym is never paid or challenged.
         """
         recorded = dispute.claim.transaction.sender
         sealed = dispute.sealed_fields.get("sender")
-        personal = self._core.personal_data()
-        if sealed is None or personal is None:
+        if sealed is None:
             return recorded
+        personal = self._core.personal_data()
+        if personal is None:
+            raise PersonalDataRefused(
+                f"the sender of dispute {dispute.id} is sealed and this engine has no master "
+                "key (DISPUTE_ENGINE_MASTER_KEY) to open it"
+            )
         real = personal.open(dispute.claim.claimant_id, PURPOSES["sender"], sealed)
         try:
             matches = address_pseudonym(dispute.id, real) == recorded

@@ -254,3 +254,27 @@ def test_a_claim_filed_without_a_master_key_is_paid_to_its_clear_sender_with_one
         assert engine.get(dispute).claim.transaction.sender == wallet
     finally:
         engine.shutdown()
+
+
+def test_an_engine_without_the_master_key_pays_no_sealed_sender(
+    db_url: str, clock: FakeClock, alice: Actor, bob: Actor
+):
+    key = SecretStr(base64.b64encode(os.urandom(32)).decode())
+    sealing = DisputeEngine.open(db_url, clock=clock, settings=Settings(master_key=key))
+    try:
+        dispute = file_dispute(sealing, alice)
+        sealing.assign(dispute, investigator="alice", by=alice)
+        refund = ProposeDecision(outcome="refund", rationale="x", overrides=UNCHECKED)
+        sealing.propose_decision(dispute, refund, by=alice)
+        sealing.approve_decision(dispute, by=bob)
+    finally:
+        sealing.shutdown()
+    engine = DisputeEngine.open(db_url, clock=clock)
+    try:
+        before = stored_rows(engine)
+        with pytest.raises(PersonalDataRefused, match="no master key"):
+            engine.execute_decision(dispute, by=bob)
+        assert stored_rows(engine) == before
+        assert engine.get(dispute).claim.transaction.sender == "[sealed]"
+    finally:
+        engine.shutdown()
