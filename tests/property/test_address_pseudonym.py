@@ -7,7 +7,7 @@ from datetime import timedelta
 from uuid import UUID
 
 from eth_utils.address import is_checksum_address, to_checksum_address
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from dispute_engine import ClaimedTransaction
@@ -32,14 +32,14 @@ def test_a_pseudonym_is_a_checksummed_address_the_same_for_every_spelling(
 
 @given(st.uuids(), st.uuids(), addresses)
 def test_two_disputes_give_one_address_two_pseudonyms(first: UUID, second: UUID, address: str):
-    if first != second:
-        assert address_pseudonym(first, address) != address_pseudonym(second, address)
+    assume(first != second)
+    assert address_pseudonym(first, address) != address_pseudonym(second, address)
 
 
 @given(st.uuids(), addresses, addresses)
 def test_two_addresses_give_two_pseudonyms(dispute: UUID, one: str, other: str):
-    if one != other:
-        assert address_pseudonym(dispute, one) != address_pseudonym(dispute, other)
+    assume(one != other)
+    assert address_pseudonym(dispute, one) != address_pseudonym(dispute, other)
 
 
 @given(st.uuids(), st.sampled_from(["sender", "recipient", "transfer"]), addresses)
