@@ -25,14 +25,33 @@ CREDIT_CHECKER = Actor(id="sla-checker", roles={Role.SYSTEM})
 CONTACT_NOTE = "contact.note"  # the purpose a contact attempt's note is sealed for
 # Seals a claimant's text for a purpose under their data key (Claimants.seal).
 Sealer = Callable[[str, str, str], str]
+# The claimed sender's real address, opened where the claim records a pseudonym
+# (Claimants.claimed_sender).
+SenderOpener = Callable[[Dispute], str]
+
+
+class Payee:
+    """Where one payout goes: the claimed sender, opened once for the call that pays it, so a
+    retry after the claimant was forgotten mid-payment still completes the payment begun."""
+
+    def __init__(self, opener: SenderOpener) -> None:
+        self._opener = opener
+        self._address: str | None = None
+
+    def address(self, dispute: Dispute) -> str:
+        """The address; raises as the opener (PersonalDataErased, PersonalDataRefused)."""
+        if self._address is None:
+            self._address = self._opener(dispute)
+        return self._address
 
 
 class Casework:
     """Contact attempts, escalation, links between disputes on one transaction, credits."""
 
-    def __init__(self, core: EngineCore, *, seal: Sealer) -> None:
+    def __init__(self, core: EngineCore, *, seal: Sealer, sender: SenderOpener) -> None:
         self._core = core
         self._seal = seal
+        self._sender = sender
 
     @property
     def commitments(self) -> CommitmentLedger:
@@ -100,13 +119,21 @@ class Casework:
         with self._core.storage_boundary():
             return self.commitments.holds(key)
 
-    def pay(self, dispute: Dispute, *, key: str, number: int, outcome: str, units: int) -> str:
-        """Commit, then pay through the rail exactly once; returns the rail's reference.
+    def payee(self) -> Payee:
+        """The payee of one paying call (its retries included)."""
+        return Payee(self._sender)
+
+    def pay(
+        self, dispute: Dispute, *, key: str, number: int, outcome: str, units: int, payee: Payee
+    ) -> str:
+        """Commit, then pay ``payee`` through the rail exactly once; returns the rail's reference.
 
         Raises PayoutRefused (the ledger's cap or the rail's checks: nothing paid, nothing
         committed), PayoutFailed, ChainUnavailable, PersonalDataErased (with a master key, the
-        claimant was forgotten: their address is not paid to, nothing committed). A payout
-        begun before the forgetting (its key committed) is completed: the rail finds it.
+        claimant was forgotten: their address is not paid to, nothing committed),
+        PersonalDataRefused (the sealed address is not the one the claim records: nothing
+        paid, nothing committed). A payout begun before the forgetting (its key committed,
+        its address opened by this call) is completed: the rail finds it.
         """
         sealing = self._core.settings.master_key is not None
         if sealing and dispute.claimant_forgotten and not self._begun(key):
@@ -114,6 +141,7 @@ class Casework:
                 "the claimant was forgotten: nothing is paid to their address",
                 claimant_id=dispute.claim.claimant_id,
             )
+        to_address = payee.address(dispute)
         self._commit(dispute, key, units)
         tx = dispute.claim.transaction
         try:
@@ -130,7 +158,7 @@ class Casework:
                         token_address=tx.token_address,
                         decimals=dispute.disputed.decimals,
                         units=units,
-                        to_address=tx.sender,
+                        to_address=to_address,
                     )
                 )
         except PayoutRefused:
@@ -159,11 +187,18 @@ class Casework:
         PersonalDataErased (with a master key, the claimant was forgotten).
         """
 
+        payee = self.payee()
+
         def grant(dispute: Dispute) -> str:
             units = dispute.require_credit_grantable(by=by)
             key = dispute.credit_key()
             reference = self.pay(
-                dispute, key=key, number=0, outcome="provisional_credit", units=units
+                dispute,
+                key=key,
+                number=0,
+                outcome="provisional_credit",
+                units=units,
+                payee=payee,
             )
             dispute.record_provisional_credit(units, reference, by=by, now=self._core.now())
             return reference

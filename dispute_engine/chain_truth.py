@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from uuid import UUID
 
 from dispute_engine.deadline import within
 from dispute_engine.domain.actor import Actor
 from dispute_engine.domain.chain_facts import ChainFacts
+from dispute_engine.domain.claim import address_pseudonym
 from dispute_engine.domain.dispute import Dispute
 from dispute_engine.domain.errors import (
     ChainUnavailable,
@@ -20,11 +21,31 @@ from dispute_engine.ports import (
 from dispute_engine.views import ChainFactsView, DisputeView
 
 
+def pseudonymous(dispute: Dispute, facts: ChainFacts) -> ChainFacts:
+    """The facts as the dispute records them: where its claim names the sender by pseudonym,
+    the claimant's address (the one whose pseudonym it is) is named by it too. Found by
+    pseudonym, so no key is needed, and a forgotten claimant's address is still never
+    recorded."""
+    if "sender" not in dispute.sealed_fields:
+        return facts
+    pseudonym = dispute.claim.transaction.sender
+    for address in facts.addresses:
+        if address_pseudonym(dispute.id, address) == pseudonym:
+            return facts.pseudonymized(address, pseudonym)
+    return facts
+
+
+# The recorded facts as a caller is shown them: the claimant's address opened where they name
+# its pseudonym (Claimants.shown_facts).
+FactsShown = Callable[[Dispute, ChainFactsView], ChainFactsView]
+
+
 class ChainTruth:
     """Asks the chain what the disputed transactions did and records the facts."""
 
-    def __init__(self, core: EngineCore) -> None:
+    def __init__(self, core: EngineCore, *, shown: FactsShown) -> None:
         self._core = core
+        self._shown = shown
 
     @property
     def transaction_lookup(self) -> TransactionLookup | None:
@@ -42,18 +63,18 @@ class ChainTruth:
         return self._core.transaction_lookup
 
     def _record_facts(self, dispute_id: DisputeId, facts: ChainFacts, by: Actor) -> ChainFactsView:
-        def record(dispute: Dispute) -> ChainFactsView:
+        def record(dispute: Dispute) -> tuple[Dispute, ChainFactsView]:
             dispute.record_chain_facts(
-                facts,
+                pseudonymous(dispute, facts),
                 by=by,
                 now=self._core.now(),
                 time_tolerance=self._core.settings.time_tolerance,
             )
             view = DisputeView.of(dispute).chain_facts
             assert view is not None
-            return view
+            return dispute, view
 
-        return self._core.command(dispute_id, record, retry=True)
+        return self._shown(*self._core.command(dispute_id, record, retry=True))
 
     def look_up_transaction(self, dispute_id: DisputeId, *, by: Actor) -> ChainFactsView:
         """Ask the chain what the disputed transaction did; record the facts and mismatches.

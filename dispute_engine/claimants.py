@@ -12,7 +12,7 @@ from pydantic import Field, StrictStr
 
 from dispute_engine.casework import CONTACT_NOTE
 from dispute_engine.domain.actor import Actor, Role, require_permission
-from dispute_engine.domain.claim import Claim
+from dispute_engine.domain.claim import Claim, address_pseudonym
 from dispute_engine.domain.dispute import SEALED_PREFIX, Dispute
 from dispute_engine.domain.errors import (
     ChainNotConfigured,
@@ -21,6 +21,7 @@ from dispute_engine.domain.errors import (
     EvidenceAltered,
     MalformedSignature,
     PersonalDataErased,
+    PersonalDataRefused,
     SignatureRefused,
 )
 from dispute_engine.domain.lifecycle import Action
@@ -28,15 +29,19 @@ from dispute_engine.domain.quality import Feedback
 from dispute_engine.domain.value_object import ValueObject
 from dispute_engine.domain.wallet_challenge import WalletChallenge
 from dispute_engine.engine_core import DisputeId, EngineCore
-from dispute_engine.personal_data import claimant_key
+from dispute_engine.personal_data import ERASED, claimant_key
 from dispute_engine.ports import WalletSignatures
-from dispute_engine.views import DisputeView
+from dispute_engine.views import ChainFactsView, DisputeView, with_sender
 
 # The claimant's answer arrives through a channel's gateway: the service relays it.
 CLAIMANT = Actor(id="claimant", roles=frozenset({Role.SYSTEM}))
 T = TypeVar("T")
 # The purposes personal fields are sealed for (bound into each envelope).
-PURPOSES = {"description": "claim.description", "contact": "claim.contact"}  # claim fields
+PURPOSES = {  # the claim's fields
+    "description": "claim.description",
+    "contact": "claim.contact",
+    "sender": "claim.sender",
+}
 NOTE = "note.text"
 FEEDBACK_COMMENT = "feedback.comment"
 EVIDENCE = "evidence.content"
@@ -69,18 +74,23 @@ class Claimants:
     def issue_identity_challenge(self, dispute_id: DisputeId, *, by: Actor) -> WalletChallenge:
         """A one-time message for the claimed sender to sign (``.message``), recorded.
 
-        Raises DisputeNotFound, InvalidTransition, NotAuthorized, IdentityMethodLocked.
+        The message names the claimant's real address; a sealed claim records the challenge
+        with the pseudonym its claim holds. Raises DisputeNotFound, InvalidTransition,
+        NotAuthorized, IdentityMethodLocked, PersonalDataErased (the claimant was forgotten:
+        nothing recorded).
         """
         nonce = secrets.token_hex(16)
-        return self._core.command(
-            dispute_id,
-            lambda d: d.issue_identity_challenge(
+
+        def issue(dispute: Dispute) -> WalletChallenge:
+            challenge = dispute.issue_identity_challenge(
                 domain=self._core.settings.challenge_domain,
                 nonce=nonce,
                 by=by,
                 now=self._core.now(),
-            ),
-        )
+            )
+            return self._to_sign(dispute, challenge)
+
+        return self._core.command(dispute_id, issue)
 
     def verify_by_wallet(self, dispute_id: DisputeId, signature: object, *, by: Actor) -> None:
         """Accept the signature only from the claimed sender over the latest challenge.
@@ -93,15 +103,16 @@ class Claimants:
         answer = WalletSignatureAnswer.model_validate({"signature": signature})
         dispute = self._core.load(dispute_id)
         dispute.require_wallet_open(by)
-        challenge = dispute.wallet_challenge
+        recorded = dispute.wallet_challenge
         now = self._core.now()
         try:
-            if challenge is None:
+            if recorded is None:
                 raise ChallengeReused(
                     "no challenge was issued for this dispute; issue one first",
                     actor=by.id,
                     dispute_id=dispute.id,
                 )
+            challenge = self._to_sign(dispute, recorded)
             self._checker().verify(
                 challenge.message,
                 answer.signature,
@@ -115,8 +126,42 @@ class Claimants:
             reason = failure_reason(refused)
             self._command(dispute.id, lambda d: d.record_identity_failure(reason, by=by, now=now))
             raise
-        nonce = challenge.nonce
+        nonce = recorded.nonce
         self._command(dispute.id, lambda d: d.verify_wallet_identity(nonce, by=by, now=now))
+
+    def claimed_sender(self, dispute: Dispute) -> str:
+        """The claimed transaction's sender, the claimant's own wallet: opened from its
+        envelope when the claim records a pseudonym, as recorded otherwise.
+
+        Raises PersonalDataErased (the claimant was forgotten), PersonalDataRefused (the
+        envelope does not open, on this engine without a master key too, or holds an address
+        whose pseudonym is not the recorded one): the pseudonym is never paid or challenged.
+        """
+        recorded = dispute.claim.transaction.sender
+        sealed = dispute.sealed_fields.get("sender")
+        if sealed is None:
+            return recorded
+        personal = self._core.personal_data()
+        if personal is None:
+            raise PersonalDataRefused(
+                f"the sender of dispute {dispute.id} is sealed and this engine has no master "
+                "key (DISPUTE_ENGINE_MASTER_KEY) to open it"
+            )
+        real = personal.open(dispute.claim.claimant_id, PURPOSES["sender"], sealed)
+        try:
+            matches = address_pseudonym(dispute.id, real) == recorded
+        except ValueError:
+            matches = False
+        if not matches:
+            raise PersonalDataRefused(
+                f"the sealed sender of dispute {dispute.id} is not the address its claim "
+                "records; the envelope was altered"
+            )
+        return real
+
+    def _to_sign(self, dispute: Dispute, challenge: WalletChallenge) -> WalletChallenge:
+        """The challenge as the claimant's wallet signs it: naming their real address."""
+        return challenge.model_copy(update={"address": self.claimed_sender(dispute)})
 
     def record_feedback(
         self, dispute_id: DisputeId, *, rating: object, comment: object, channel: object
@@ -164,7 +209,11 @@ class Claimants:
         personal = self._core.personal_data()
         if personal is None:
             return None
-        fields = {"description": claim.description, "contact": claim.contact}
+        fields = {
+            "description": claim.description,
+            "contact": claim.contact,
+            "sender": claim.transaction.sender,
+        }
         return {
             name: personal.seal(claim.claimant_id, PURPOSES[name], value)
             for name, value in fields.items()
@@ -219,8 +268,9 @@ class Claimants:
             raise
 
     def reveal(self, view: DisputeView, dispute: Dispute) -> DisputeView:
-        """The view with its sealed fields (description, contact, notes, contact notes) opened, or
-        shown as ``[erased]`` once forgotten (``[sealed]`` on an engine without the master key)."""
+        """The view with its sealed fields (description, contact, sender, notes, contact notes)
+        opened, or shown as ``[erased]`` once forgotten (``[sealed]`` on an engine without the
+        master key)."""
         personal = self._core.personal_data()
         if personal is None:
             return view
@@ -241,10 +291,32 @@ class Claimants:
                 for c, raw in zip(view.contacts, dispute.contacts, strict=True)
             ],
         }
-        opened = {name: shown(PURPOSES[name], text) for name, text in dispute.sealed_fields.items()}
-        if opened:
-            update["claim"] = view.claim.model_copy(update=opened)
+        sealed = dispute.sealed_fields
+        opened = {name: shown(PURPOSES[name], sealed[name]) for name in sealed if name != "sender"}
+        claim = view.claim.model_copy(update=opened)
+        if "sender" in sealed:
+            try:
+                sender = self.claimed_sender(dispute)
+            except PersonalDataErased:
+                claim = with_sender(claim, str(ERASED))
+            else:
+                claim = with_sender(claim, sender)
+                if view.chain_facts is not None:
+                    pseudonym = dispute.claim.transaction.sender
+                    update["chain_facts"] = view.chain_facts.opened(pseudonym, sender)
+        update["claim"] = claim
         return view.model_copy(update=update)
+
+    def shown_facts(self, dispute: Dispute, facts: ChainFactsView) -> ChainFactsView:
+        """Recorded chain facts naming the claimant's real address where they name its
+        pseudonym; as recorded when it cannot be opened (forgotten, or an altered envelope)."""
+        if "sender" not in dispute.sealed_fields:
+            return facts
+        try:
+            real = self.claimed_sender(dispute)
+        except (PersonalDataErased, PersonalDataRefused):
+            return facts
+        return facts.opened(dispute.claim.transaction.sender, real)
 
     def _checker(self) -> WalletSignatures:
         if self._core.wallet_signatures is None:

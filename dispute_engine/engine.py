@@ -72,10 +72,12 @@ class DisputeEngine:
 
     def __init__(self, core: EngineCore) -> None:
         self._core = core
-        self.chain = ChainTruth(core)
-        self.service_levels = ServiceLevels(core)
         self.claimants = Claimants(core)
-        self.casework = Casework(core, seal=self.claimants.seal)
+        self.chain = ChainTruth(core, shown=self.claimants.shown_facts)
+        self.service_levels = ServiceLevels(core)
+        self.casework = Casework(
+            core, seal=self.claimants.seal, sender=self.claimants.claimed_sender
+        )
         self.staffing = Staffing(core)
         self.audit = Auditing(core, self.staffing.verify_decision_signatures)
 
@@ -382,9 +384,11 @@ class DisputeEngine:
         Raises InvalidTransition, NotAuthorized, PayoutRefused (the gateway's own checks or
         the transaction's cap, ``reason="linked_cap"``; nothing paid, the dispute stays
         approved), PayoutFailed, ChainUnavailable, PersonalDataErased (with a master key, the
-        claimant was forgotten: nothing paid, nothing written).
+        claimant was forgotten: nothing paid, nothing written), PersonalDataRefused (the
+        claimant's sealed address is not the one the claim records: nothing paid).
         """
         by = self.staffing.acting(by)
+        payee = self.casework.payee()
 
         def pay(dispute: Dispute) -> str:
             decision = dispute.require_executable(by=by)
@@ -403,6 +407,7 @@ class DisputeEngine:
                     number=decision.number,
                     outcome=decision.outcome,
                     units=units,
+                    payee=payee,
                 )
             dispute.record_execution(reference, by=by, now=self._core.now(), signature=signature)
             return reference

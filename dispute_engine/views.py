@@ -209,6 +209,31 @@ class ChainFactsView(View):
             observed_at=facts.observed_at,
         )
 
+    def opened(self, pseudonym: str, real: str) -> ChainFactsView:
+        """The view naming the claimant's ``real`` address where the facts name its
+        ``pseudonym`` (as their dispute records them)."""
+
+        def shown(address: str | None) -> str | None:
+            return real if address == pseudonym else address
+
+        transfers = [
+            t.model_copy(
+                update={
+                    "token_address": shown(t.token_address),
+                    "sender": shown(t.sender),
+                    "recipient": shown(t.recipient),
+                }
+            )
+            for t in self.token_transfers
+        ]
+        return self.model_copy(
+            update={
+                "sender": shown(self.sender),
+                "recipient": shown(self.recipient),
+                "token_transfers": transfers,
+            }
+        )
+
 
 class DisputeView(View):
     """A dispute as it stands (or stood, for ``state_at``)."""
@@ -259,7 +284,9 @@ class DisputeView(View):
             id=dispute.id,
             version=dispute.version,
             status=dispute.status,
-            claim=dispute.claim,
+            claim=with_sender(dispute.claim, SEALED)
+            if "sender" in dispute.sealed_fields
+            else dispute.claim,
             filed_by=dispute.filed_by,
             filed_at=dispute.filed_at,
             updated_at=dispute.modified_on,
@@ -405,6 +432,13 @@ class StaffView(View):
             revoked_at=member.revoked_at,
             version=member.version,
         )
+
+
+def with_sender(claim: Claim, sender: str) -> Claim:
+    """The claim showing ``sender`` as its transaction's sender: the address opened from its
+    envelope, or a stand-in (``[sealed]``, ``[erased]``) that is no address."""
+    transaction = claim.transaction.model_copy(update={"sender": sender})
+    return claim.model_copy(update={"transaction": transaction})
 
 
 def unopened(text: str) -> str:

@@ -56,6 +56,41 @@ class ChainFacts(ValueObject):
     token_transfers: tuple[TokenTransfer, ...] = ()
     observed_at: UtcDatetime
 
+    @property
+    def addresses(self) -> frozenset[str]:
+        """Every address the facts name: sender, recipient, and each transfer's token,
+        sender and recipient."""
+        found = {self.sender, self.recipient}
+        for t in self.token_transfers:
+            found.update((t.token_address, t.sender, t.recipient))
+        return frozenset(a for a in found if a is not None)
+
+    def pseudonymized(self, real: str, pseudonym: str) -> ChainFacts:
+        """The facts with every occurrence of the claimant's ``real`` address replaced by the
+        ``pseudonym`` their dispute records, so they compare with its claim as before; every
+        other address stays as the chain gave it."""
+
+        def swap(address: str) -> str:
+            return pseudonym if address.lower() == real.lower() else address
+
+        transfers = tuple(
+            t.model_copy(
+                update={
+                    "token_address": swap(t.token_address),
+                    "sender": swap(t.sender),
+                    "recipient": swap(t.recipient),
+                }
+            )
+            for t in self.token_transfers
+        )
+        return self.model_copy(
+            update={
+                "sender": None if self.sender is None else swap(self.sender),
+                "recipient": None if self.recipient is None else swap(self.recipient),
+                "token_transfers": transfers,
+            }
+        )
+
     def same_outcome(self, other: ChainFacts) -> bool:
         """Whether two observations agree on what happened (ignoring depth and time)."""
         keep = {"confirmations", "finalized", "observed_at"}

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from datetime import UTC, datetime
 from decimal import Decimal
 from functools import lru_cache
 from typing import Annotated, Literal, Self
+from uuid import UUID
 
 from eth_utils.address import is_checksum_address, to_checksum_address
 from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field, model_validator
@@ -50,6 +52,21 @@ def _address(value: str) -> str:
     if body != body.lower() and body != body.upper() and not is_checksum_address(value):
         raise ValueError("mixed-case address fails its EIP-55 checksum")
     return str(to_checksum_address(value))
+
+
+PSEUDONYM_DOMAIN = "dispute-engine/address-pseudonym/v1"
+
+
+def address_pseudonym(dispute_id: UUID, address: str) -> str:
+    """The address a dispute records in place of the claimant's own ``address``: an EIP-55
+    address drawn from sha256 over a domain tag, the dispute id and the address in lower case.
+
+    The same dispute and address always give the same pseudonym; another dispute gives
+    another, so two disputes of one wallet do not show it as one. Raises ValueError when
+    ``address`` is not an address.
+    """
+    text = f"{PSEUDONYM_DOMAIN}\n{dispute_id}\n{_address(address).lower()}"
+    return _address("0x" + hashlib.sha256(text.encode("ascii")).digest()[:20].hex())
 
 
 def _language(value: str) -> str:

@@ -34,7 +34,7 @@ from dispute_engine.domain.checklist import (
     evaluate,
     require_covered,
 )
-from dispute_engine.domain.claim import Claim
+from dispute_engine.domain.claim import Claim, address_pseudonym
 from dispute_engine.domain.decision import Decision, Outcome, Payout
 from dispute_engine.domain.decision_signing import SignedAction
 from dispute_engine.domain.decision_signing import statement as signed_statement
@@ -98,7 +98,9 @@ from dispute_engine.domain.wallet_challenge import WalletChallenge
 
 DISPUTES = UUID("6f1c6c3e-4f5e-4f43-9d0a-6d2b9a1d7c11")
 WALLET_SIGNATURE = "wallet_signature"
-SEALABLE = frozenset({"description", "contact"})  # the claim's personal fields
+# The claim's personal fields; ``sender`` is the claimed transaction's, which the claim
+# records as a pseudonym (address_pseudonym) while the real address is kept sealed.
+SEALABLE = frozenset({"description", "contact", "sender"})
 SEALED_PREFIX = "pd1."  # how a sealed text begins (dispute_engine.personal_data)
 SEALED = "[sealed]"  # what the claim shows in place of a sealed field
 MAX_WALLET_FAILURES = 5  # failed wallet signatures that lock the method on a dispute
@@ -191,8 +193,10 @@ class Dispute(Aggregate):
         """File a new dispute. Raises NotAuthorized, InvalidInput (a future transaction).
 
         ``sealed`` replaces personal fields of the claim (``description``, ``contact``) with
-        their sealed text in the recorded event; the fingerprint is of the claim as given, so
-        a retried filing is recognised although each sealing differs.
+        their sealed text in the recorded event; with a sealed ``sender`` the event keeps
+        that text beside the claim and records the transaction's sender as its pseudonym for
+        this dispute. The fingerprint is of the claim as given, so a retried filing is
+        recognised although each sealing differs.
         """
         require_permission(by, FILE)
         if claim.transaction.occurred_at > now:
@@ -206,6 +210,9 @@ class Dispute(Aggregate):
         unknown = sorted(set(sealed or {}) - SEALABLE)
         if unknown:
             raise InvalidInput.of("sealed", f"only {', '.join(sorted(SEALABLE))} are sealed")
+        if sealed and "sender" in sealed:
+            pseudonym = address_pseudonym(cls.create_id(idempotency_key), claim.transaction.sender)
+            data["transaction"] = {**data["transaction"], "sender": pseudonym}
         return cls(
             idempotency_key=idempotency_key,
             fingerprint=hashlib.sha256(canonical.encode()).hexdigest(),
@@ -269,8 +276,11 @@ class Dispute(Aggregate):
         if self._claim is None:
             # A sealed field is longer than the field allows and means nothing here: the
             # claim holds a stand-in, and whoever holds the key reveals it (sealed_fields).
+            # The sealed sender is kept beside the claim, whose transaction names its pseudonym.
             shown = {
-                k: SEALED if k in self.sealed_fields else v for k, v in self._claim_data.items()
+                k: SEALED if k in self.sealed_fields else v
+                for k, v in self._claim_data.items()
+                if k != "sender"
             }
             self._claim = Claim.model_validate(shown)
         return self._claim

@@ -263,7 +263,8 @@ class PersonalDataErased(DisputeEngineError):
 
 class PersonalDataRefused(DisputeEngineError, ValueError):
     """Raised when an encrypted field cannot be opened: damaged, or sealed for another claimant,
-    another field, or under a master key this engine does not hold."""
+    another field, or under a master key this engine does not hold; or when a sealed sender is
+    not the address whose pseudonym the claim records."""
 
 
 class FeedUnavailable(DisputeEngineError, ConnectionError):

@@ -39,6 +39,19 @@ def stored_anywhere(db_url: str, marker: str) -> list[str]:
     return found
 
 
+def address_stored_anywhere(db_url: str, address: str) -> list[str]:
+    """Where an address is stored in any spelling: checksummed or lower case, with or without
+    0x, or as its 20 raw bytes (SQLite's files; PostgreSQL shows bytes as hex)."""
+    body = address.removeprefix("0x")
+    spellings = {address, address.lower(), body, body.lower()}
+    found = {where for text in spellings for where in stored_anywhere(db_url, text)}
+    if db_url.startswith("sqlite:///"):
+        path = Path(db_url.removeprefix("sqlite:///"))
+        raw = bytes.fromhex(body)
+        found.update(str(p) for p in path.parent.glob(path.name + "*") if raw in p.read_bytes())
+    return sorted(found)
+
+
 EVIDENCE = f"chat log: my name is {MARKER}".encode()
 NOTE = f"claimant says {MARKER} on the phone"
 CONTACT = f"reached {MARKER} at home"

@@ -1,14 +1,12 @@
 """With a master key the refund's recipient, the claimant's own wallet, is recorded in the
 payout instructions sealed under the claimant's key: the table never holds it in clear, the
 ledger opens it, and once the claimant is forgotten it reads as erased and nothing more is paid
-to them. The claim itself (the ``Filed`` event) still holds the sender in clear."""
+to them. The claim itself records a pseudonym (see test_sealed_sender)."""
 
 from __future__ import annotations
 
 import base64
 import os
-import sqlite3
-from contextlib import closing
 from uuid import UUID
 
 import pytest
@@ -22,7 +20,7 @@ from dispute_engine.payout_ledger import PayoutLedger
 from dispute_engine.ports import PayoutInstruction, PayoutReceipt
 from tests.conftest import FakeClock
 from tests.factories import UNCHECKED, file_dispute, sealed_settings, stored_rows, transaction
-from tests.integration.test_sealed_claim import stored_anywhere
+from tests.integration.test_sealed_claim import address_stored_anywhere
 
 WALLET = to_checksum_address("0x5eed00000000000000000000000000c0dEaDbEeF")
 REFUND = ProposeDecision(outcome="refund", rationale="never credited", overrides=UNCHECKED)
@@ -42,22 +40,6 @@ def ledger(engine: DisputeEngine) -> PayoutLedger:
     return gateway
 
 
-def sqlite_tables_holding(db_url: str, address: str) -> set[str]:
-    """The SQLite tables with a row holding the address in any case, as text or bytes."""
-    wanted = address.lower()
-    with closing(sqlite3.connect(db_url.removeprefix("sqlite:///"))) as conn:
-        tables = [t for (t,) in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")]
-        return {
-            table
-            for table in tables
-            for row in conn.execute(f'SELECT * FROM "{table}"')
-            if any(
-                wanted in (v.decode(errors="replace") if isinstance(v, bytes) else str(v)).lower()
-                for v in row
-            )
-        }
-
-
 def raw_addresses(engine: DisputeEngine) -> list[str]:
     db = engine._core.db
     rows = db.fetchall(f"SELECT to_address FROM {db.table('payout_instructions')}")
@@ -73,16 +55,7 @@ def test_the_payout_table_holds_the_address_sealed_and_the_ledger_opens_it(
     [stored] = raw_addresses(keyed)
     assert stored.startswith("pd1.")
     keyed.projections.catch_up()
-    # The claim's sender stays in clear in the Filed event (it is matched against the chain);
-    # no other table holds the address.
-    events = keyed._core.events_table.rpartition(".")[2].strip('"')
-    if db_url.startswith("sqlite:///"):
-        assert stored_anywhere(db_url, WALLET) != []  # the file holds the events table
-        assert sqlite_tables_holding(db_url, WALLET) == {events}
-    else:
-        assert set(stored_anywhere(db_url, WALLET) + stored_anywhere(db_url, WALLET.lower())) == {
-            events
-        }
+    assert address_stored_anywhere(db_url, WALLET) == []
 
 
 def test_after_forgetting_the_address_is_erased_and_nothing_more_is_paid(
