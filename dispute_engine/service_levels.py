@@ -11,6 +11,7 @@ from dispute_engine.domain.dispute import SlaCopy, due_sla_alerts
 from dispute_engine.domain.errors import ConcurrencyConflict
 from dispute_engine.domain.sla_clock import SlaAlert
 from dispute_engine.engine_core import EngineCore
+from dispute_engine.gc_pause import paused_gc
 from dispute_engine.reports import ReportRow
 from dispute_engine.views import SlaAlertView
 
@@ -24,6 +25,7 @@ class ServiceLevels:
     def __init__(self, core: EngineCore) -> None:
         self._core = core
 
+    @paused_gc()
     def record_sla_breaches(self, now: datetime | None = None) -> list[SlaAlertView]:
         """Record every SLA warning (50/75/90 %) and breach due by ``now``; returns them.
 

@@ -28,6 +28,7 @@ from dispute_engine.domain.dispute import Dispute, SlaCopy
 from dispute_engine.domain.errors import InvalidInput, StorageUnavailable
 from dispute_engine.domain.quality import Grouping, QualityFigures
 from dispute_engine.error_mapping import storage_errors
+from dispute_engine.gc_pause import paused_gc
 from dispute_engine.ports import EventSource
 from dispute_engine.reports import DirectoryEntry, ReportRow
 from dispute_engine.seals import key_ring
@@ -184,6 +185,7 @@ class ProjectionRunner:
             self._require_built()
             return {name: self._catch_up(self.view(name)) for name in (names or self.views)}
 
+    @paused_gc()
     def _catch_up(self, view: View) -> int:
         applied = 0
         mapper = self.source.mapper

@@ -16,7 +16,7 @@ from dispute_engine.domain.lifecycle import Status
 from dispute_engine.domain.sla_clock import SlaClock, SlaTracker, move_clocks
 from dispute_engine.domain.sla_policy import Metric
 from dispute_engine.reports import ReportRow
-from projections.view import Batch, timestamp, upsert
+from projections.view import Batch, timestamp, upsert_all
 
 MICROSECOND = timedelta(microseconds=1)
 # What a clock's row keeps of it, besides its dispute (read back by _clock).
@@ -127,7 +127,7 @@ class SlaView:
                 key for key, clock in tracker.clocks.items() if before.get(key) is not clock
             )
             copies[dispute_id] = _Tracked(Status(event.status), event.originator_version, tracker)
-        upsert(
+        upsert_all(
             db,
             cursor,
             "sla_trackers",
@@ -142,7 +142,7 @@ class SlaView:
                 for d, c in copies.items()
             ],
         )
-        upsert(
+        upsert_all(
             db,
             cursor,
             "sla_clocks",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -18,8 +19,10 @@ def timestamp(moment: datetime | None) -> str | None:
     """A fixed-width UTC text that sorts like the time it stands for (on both databases)."""
     if moment is None:
         return None
+    if moment.tzinfo is not UTC:  # most moments are in UTC already
+        moment = moment.astimezone(UTC)
     # The ISO form without its "+00:00" is the same text as strftime's, made faster.
-    return moment.astimezone(UTC).isoformat(timespec="microseconds")[:-6] + "Z"
+    return moment.isoformat(timespec="microseconds")[:-6] + "Z"
 
 
 class View(Protocol):
@@ -46,10 +49,33 @@ def upsert(
         return
     columns = list(rows[0])
     marks = ", ".join("?" for _ in columns)
-    updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in key)
     db.executemany(
         cursor,
         f"INSERT INTO {db.table(table)} ({', '.join(columns)}) VALUES ({marks}) "
-        f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {updates}",
+        + _on_conflict(columns, key),
         [[row[c] for c in columns] for row in rows],
     )
+
+
+def upsert_all(
+    db: Database, cursor: Cursor, table: str, key: Sequence[str], rows: Sequence[dict[str, Any]]
+) -> None:
+    """As :func:`upsert`, in one statement on PostgreSQL (the rows sent as one JSON array and
+    read as the table's rows), for thousands of rows at once. The rows' values are text,
+    integers or None, and no two rows have the same key."""
+    if db.kind != "postgres" or not rows:
+        upsert(db, cursor, table, key, rows)
+        return
+    columns = ", ".join(rows[0])
+    db.execute(
+        cursor,
+        f"INSERT INTO {db.table(table)} ({columns}) SELECT {columns} "
+        f"FROM json_populate_recordset(NULL::{db.table(table)}, ?::json) "
+        + _on_conflict(list(rows[0]), key),
+        [json.dumps(rows)],
+    )
+
+
+def _on_conflict(columns: Sequence[str], key: Sequence[str]) -> str:
+    updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in key)
+    return f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {updates}"

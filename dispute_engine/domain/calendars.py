@@ -93,7 +93,7 @@ class Calendar:
     def _window(self, day: date) -> tuple[datetime, datetime] | None:
         if not self.is_working_day(day):
             return None
-        tz = ZoneInfo(self.zone)
+        tz = self._zone
         if self.hours is None:
             start = datetime.combine(day, time(0), tz)
             end = datetime.combine(day + timedelta(days=1), time(0), tz)
@@ -102,8 +102,20 @@ class Calendar:
             end = datetime.combine(day, time(self.hours[1]), tz)
         return start.astimezone(UTC), end.astimezone(UTC)
 
+    @cached_property
+    def _zone(self) -> ZoneInfo:
+        return ZoneInfo(self.zone)
+
     def _local_date(self, moment: datetime) -> date:
-        return moment.astimezone(ZoneInfo(self.zone)).date()
+        return moment.astimezone(self._zone).date()
+
+    def _known_over(self, start: int, end: int) -> _Timeline | None:
+        """The timeline already built, when it surely covers ``start`` to ``end`` (in
+        microseconds) as :meth:`_timeline` would ask: no local date to work out."""
+        known: _Timeline | None = self.__dict__.get("_known")
+        if known is not None and known.low <= start and end < known.high:
+            return known
+        return None
 
     def _timeline(self, first: date, last: date) -> _Timeline:
         """The working windows of whole local years covering ``first`` to ``last``.
@@ -125,18 +137,25 @@ class Calendar:
             return timedelta(0)
         if self.always:
             return end - start
-        timeline = self._timeline(self._local_date(start) - DAY, self._local_date(end))
-        worked = timeline.worked(_micros(end)) - timeline.worked(_micros(start))
-        return timedelta(microseconds=worked)
+        begin, until = _micros(start), _micros(end)
+        timeline = self._known_over(begin, until) or self._timeline(
+            self._local_date(start) - DAY, self._local_date(end)
+        )
+        return timedelta(microseconds=timeline.worked(until) - timeline.worked(begin))
 
     def add(self, start: datetime, amount: timedelta) -> datetime:
         """The moment when ``amount`` of working time has passed since ``start``."""
         if self.always:
             return (start + amount).astimezone(UTC)
+        begin = _micros(start)
+        known = self._known_over(begin, begin + YEAR)  # as the first round below asks
+        found = None if known is None else known.after(begin, amount // MICROSECOND)
+        if found is not None:
+            return EPOCH + timedelta(microseconds=found)
         first = self._local_date(start) - DAY
         for years in (1, 10):  # targets are days or weeks: ten years is more than enough
             timeline = self._timeline(first, first + years * 366 * DAY)
-            found = timeline.after(_micros(start), amount // MICROSECOND)
+            found = timeline.after(begin, amount // MICROSECOND)
             if found is not None:
                 return EPOCH + timedelta(microseconds=found)
         raise ValueError("no working time within ten years")
@@ -144,7 +163,7 @@ class Calendar:
     def add_working_days(self, start: datetime, days: int) -> datetime:
         """The same local time ``days`` working days later (from the next working moment)."""
         begin = self.add(start, timedelta(0))
-        tz = ZoneInfo(self.zone)
+        tz = self._zone
         local = begin.astimezone(tz)
         day = local.date()
         if days > 0:
@@ -161,6 +180,7 @@ class Calendar:
 DAY = timedelta(days=1)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MICROSECOND = timedelta(microseconds=1)
+YEAR = 366 * DAY // MICROSECOND
 
 
 def _micros(moment: datetime) -> int:
@@ -175,6 +195,10 @@ class _Timeline:
 
     first: int  # the first and last local years covered
     last: int
+    # Moments (microseconds) from which, and before which, every local date is in those
+    # years less a day at each end: local and UTC dates differ by a day at most.
+    low: int
+    high: int
     days: list[date]  # the local day each window opens on
     starts: list[int]
     ends: list[int]
@@ -199,7 +223,9 @@ class _Timeline:
                 total += ends[-1] - starts[-1]
                 through.append(total)
             day += DAY
-        return cls(first, last, days, starts, ends, before, through)
+        low = _micros(datetime(first, 1, 3, tzinfo=UTC))
+        high = _micros(datetime(last, 12, 31, tzinfo=UTC))
+        return cls(first, last, low, high, days, starts, ends, before, through)
 
     def worked(self, moment: int) -> int:
         """Working time from the first window to ``moment``."""

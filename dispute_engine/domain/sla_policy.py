@@ -32,6 +32,15 @@ class Metric(StrEnum):
 Unit = Literal["minutes", "hours", "calendar_days", "business_hours", "business_days"]
 
 
+SPANS: dict[str, timedelta] = {
+    "minutes": timedelta(minutes=1),
+    "hours": timedelta(hours=1),
+    "calendar_days": timedelta(days=1),
+    "business_hours": timedelta(hours=1),
+}
+"""The time one of a unit counts on its calendar (business days count whole days apart)."""
+
+
 @lru_cache(maxsize=1024)
 def calendar_for(unit: Unit, jurisdiction: str) -> Calendar:
     """The calendar a unit counts on in a jurisdiction: one object each, so the calendar's
@@ -61,13 +70,7 @@ class Target:
         calendar = self.calendar(jurisdiction)
         if self.unit == "business_days":
             return calendar.add_working_days(start, self.amount)
-        span = {
-            "minutes": timedelta(minutes=self.amount),
-            "hours": timedelta(hours=self.amount),
-            "calendar_days": timedelta(days=self.amount),
-            "business_hours": timedelta(hours=self.amount),
-        }[self.unit]
-        return calendar.add(start, span)
+        return calendar.add(start, SPANS[self.unit] * self.amount)
 
 
 @dataclass(frozen=True)

@@ -78,3 +78,25 @@ def test_a_calendar_without_working_time_says_so():
 )
 def test_moments_come_out_in_utc_whatever_the_machines_zone(moment):
     assert moment().utcoffset() == timedelta(0)
+
+
+@pytest.mark.parametrize("jurisdiction", ["US-CA", "JP", "AU", "ES"])
+@pytest.mark.parametrize("hours", [None, (9, 17)])
+def test_a_calendar_that_built_its_years_answers_as_a_new_one_around_new_year(
+    jurisdiction: str, hours: tuple[int, int] | None
+):
+    # The first answer builds 2026 and 2027; later ones near the ends of those years are
+    # read from them without working out a local date, and must agree with a new calendar's.
+    warm = Calendar.for_jurisdiction(jurisdiction, hours=hours)
+    warm.working_between(datetime(2026, 6, 1, tzinfo=UTC), datetime(2026, 6, 2, tzinfo=UTC))
+    for year, month, day in ((2026, 1, 1), (2026, 12, 29), (2027, 12, 29)):
+        for hour in range(0, 24 * 4, 5):
+            start = datetime(year, month, day, tzinfo=UTC) + timedelta(hours=hour)
+            end = start + timedelta(days=3, minutes=17)
+            amount = timedelta(hours=30)
+            new = Calendar.for_jurisdiction(jurisdiction, hours=hours)  # nothing built yet
+            assert warm.working_between(start, end) == new.working_between(start, end)
+            new = Calendar.for_jurisdiction(jurisdiction, hours=hours)
+            assert warm.add(start, amount) == new.add(start, amount)
+            new = Calendar.for_jurisdiction(jurisdiction, hours=hours)
+            assert warm.add_working_days(start, 2) == new.add_working_days(start, 2)
