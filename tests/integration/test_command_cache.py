@@ -16,6 +16,15 @@ from tests.conftest import FakeClock
 from tests.factories import UNCHECKED, file_dispute
 
 BOB = Actor(id="bob", roles={Role.APPROVER})
+CACHED = Settings(command_cache_size=100)
+
+
+@pytest.fixture
+def engine(db_url: str, clock: FakeClock) -> Iterator[DisputeEngine]:
+    """An engine keeping the disputes it saved last."""
+    engine = DisputeEngine.open(db_url, clock=clock, settings=CACHED)
+    yield engine
+    engine.shutdown()
 
 
 @pytest.fixture
@@ -92,8 +101,8 @@ def test_a_command_that_records_nothing_on_the_kept_copy_is_redone_on_the_fresh_
     assert [n.text for n in engine.get(dispute_id).notes] == ["assigned: noted"]
 
 
-def test_no_dispute_is_kept_with_a_cache_size_of_zero(db_url: str, clock: FakeClock, alice: Actor):
-    with DisputeEngine.open(db_url, clock=clock, settings=Settings(command_cache_size=0)) as engine:
+def test_no_dispute_is_kept_by_default(db_url: str, clock: FakeClock, alice: Actor):
+    with DisputeEngine.open(db_url, clock=clock) as engine:
         dispute_id = file_dispute(engine, alice)
         engine.assign(dispute_id, investigator="alice", by=alice)
         assert engine._core.saved.take(dispute_id) is None
@@ -107,7 +116,7 @@ def _race(url: str, dispute_id: str, n: int, start: Any) -> tuple[list[str], lis
     and ROUNDS notes; returns the errors of the approval and of the notes."""
     actor = Actor(id=f"approver-{n}", roles={Role.APPROVER, Role.INVESTIGATOR})
     refused, failed = [], []
-    with DisputeEngine.open(url) as engine:
+    with DisputeEngine.open(url, settings=CACHED) as engine:
         engine.add_note(dispute_id, f"ready {n}", by=actor)
         start.wait()
         try:
