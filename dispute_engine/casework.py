@@ -203,7 +203,7 @@ class Casework:
             dispute.record_provisional_credit(units, reference, by=by, now=self._core.now())
             return reference
 
-        return self._core.command(dispute_id, grant, retry=True)
+        return self._core.command(dispute_id, grant, retry=True, fresh=True)
 
     def record_credit_deadlines(self, now: datetime | None = None) -> list[tuple[UUID, str]]:
         """Record credits fallen due (``ProvisionalCreditDue``) and credits the policy makes

@@ -301,13 +301,16 @@ class Database:
 
     def fetchall(self, statement: str, params: Sequence[Any] = ()) -> list[Any]:
         """Rows (addressable by column name) of one query."""
+        # One statement is a transaction of its own on either database's autocommit
+        # connections: no BEGIN and ROLLBACK around it (round trips on PostgreSQL).
         if self.kind == "postgres":
-            # One statement is a transaction of its own on the pool's autocommit
-            # connections: no BEGIN and ROLLBACK round trips around it.
             with cast(Any, self.datastore).get_connection() as conn, conn.cursor() as cursor:
                 cursor.execute(self._sql(statement), tuple(params))
                 return list(cursor.fetchall())
-        with self.datastore.transaction(commit=False) as cursor:
+        with (
+            cast(Any, self.datastore).get_connection(commit=False) as conn,
+            conn.cursor() as cursor,
+        ):
             cursor.execute(self._sql(statement), tuple(params))
             return list(cursor.fetchall())
 

@@ -175,9 +175,9 @@ class DisputeEngine:
         by = self.staffing.acting(by)
         name = canonical_id(Name(text=investigator).text, field="investigator")
 
-        def assign(dispute: Dispute) -> Dispute:
+        def assign(dispute: Dispute) -> str:
             dispute.assign(name, by=by, now=self._core.now())
-            return dispute
+            return dispute.claim.language
 
         self.staffing.warn_if_unserved(self._core.command(dispute_id, assign), name)
 
@@ -412,7 +412,7 @@ class DisputeEngine:
             dispute.record_execution(reference, by=by, now=self._core.now(), signature=signature)
             return reference
 
-        reference = self._core.command(dispute_id, pay, retry=True)
+        reference = self._core.command(dispute_id, pay, retry=True, fresh=True)
         self.casework.commit_reversals(dispute_id)
         return reference
 

@@ -49,6 +49,7 @@ from dispute_engine.ports import (
     TransactionLookup,
     WalletSignatures,
 )
+from dispute_engine.saved_disputes import SavedDisputes
 from dispute_engine.sealed_recorders import SEALS
 from dispute_engine.seals import InvalidSeal, Seal
 from dispute_engine.settings import Settings
@@ -98,6 +99,7 @@ class EngineCore:
         self._projections_lock = threading.Lock()
         self.is_shut_down = False
         self.creates = create
+        self.saved = SavedDisputes(self.settings.command_cache_size)
         with storage_errors(storage), storage.creation_lock(create=create):
             self.events = DisputeEvents(storage, self.settings, create=create)
             self.db = self.events.db
@@ -220,10 +222,14 @@ class EngineCore:
         return aggregate
 
     def save(self, dispute: Dispute) -> None:
+        """Save the dispute's new events, snapshot it when due, and keep it for the next
+        command on it. Raises ConcurrencyConflict when another write came first."""
         with self.storage_boundary():
             with save_conflicts(dispute.id):
-                saved = len(self.events.save(dispute))
+                # Straight to the event store, as in save_events.
+                saved = len(self.events.events.put(dispute.collect_events()))
             self._snapshot_every_interval(dispute, saved)
+        self.saved.keep(dispute)
 
     def save_events(self, events: Sequence[DisputeEvent]) -> None:
         """Save events of several disputes in one transaction.
@@ -302,14 +308,26 @@ class EngineCore:
         )
 
     def command(
-        self, dispute_id: DisputeId, apply: Callable[[Dispute], T], *, retry: bool = False
+        self,
+        dispute_id: DisputeId,
+        apply: Callable[[Dispute], T],
+        *,
+        retry: bool = False,
+        fresh: bool = False,
     ) -> T:
         """Load, apply the command, save; optionally retry on a conflict.
 
         Retrying is for commands whose precondition still holds on the fresh state (adding
-        evidence or a note), so concurrent investigators both succeed.
+        evidence or a note), so concurrent investigators both succeed. A dispute this engine
+        saved last is not loaded again (see :meth:`_on_saved`); ``fresh`` always loads, for
+        commands that act outside the store (pay) before they save.
         """
         dispute_id = dispute_key(dispute_id)
+        held = None if fresh else self.saved.take(dispute_id)
+        if held is not None:
+            landed = self._on_saved(held, apply)
+            if landed:
+                return landed[0]
         attempts = 1 + (self.settings.conflict_retries if retry else 0)
         with ExitStack() as turn:
             for attempt in range(attempts):
@@ -331,6 +349,26 @@ class EngineCore:
                     continue
                 return result
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _on_saved(self, dispute: Dispute, apply: Callable[[Dispute], T]) -> tuple[T] | None:
+        """The command applied to the dispute as this engine last saved it, when that records
+        events and they are saved; None (the copy dropped) for any other outcome.
+
+        The copy may be stale, so it decides nothing: the store refuses a save after another
+        write (a conflict), and a refusal, an error or a command that records nothing is
+        redone on a fresh load, which gives the answer the current state gives.
+        """
+        try:
+            result = apply(dispute)
+        except Exception:  # redone on a fresh load, which raises it again if it holds
+            return None
+        if not dispute.pending_events:
+            return None
+        try:
+            self.save(dispute)
+        except ConcurrencyConflict:
+            return None
+        return (result,)
 
     @staticmethod
     def _backoff(attempt: int, took: float) -> float:

@@ -82,6 +82,11 @@ class Settings(BaseSettings):
     appeal_window_days: int = Field(default=30, ge=0)
     conflict_retries: int = Field(default=30, ge=0, le=100)
     snapshot_interval: int = Field(default=100, ge=0)  # events between snapshots; 0: none
+    # Disputes an engine keeps as it last saved them, so its next command on one skips the
+    # load (a stale copy is caught by the save and the command redone); 0: none kept. A
+    # command on a kept copy does not re-read the stored history: an event edited in place
+    # outside the engine is found by reads and the audit, not by that command.
+    command_cache_size: int = Field(default=0, ge=0)
     max_evidence_bytes: int = Field(default=MAX_EVIDENCE_BYTES, gt=0, le=MAX_EVIDENCE_BYTES)
     postgres_pool_size: int = Field(default=5, ge=1)
     chain_timeout_seconds: float = Field(default=10.0, gt=0, le=300)

@@ -86,8 +86,8 @@ class Staffing:
                 dispute_id=dispute.id,
             )
 
-    def warn_if_unserved(self, dispute: Dispute, investigator: str) -> None:
-        """Warn (LanguageNotServed) when the assignee does not serve the dispute's language."""
+    def warn_if_unserved(self, language: str, investigator: str) -> None:
+        """Warn (LanguageNotServed) when the assignee does not serve a dispute's language."""
         if not self.directory.required and not self.directory.is_founded():
             return
         try:
@@ -95,7 +95,6 @@ class Staffing:
                 member = self.directory.member(investigator)
         except StaffNotFound:
             return  # not a member: directory mode has refused the assigner already if need be
-        language = dispute.claim.language
         if not member.serves(language):
             warnings.warn(
                 f"{member.staff_id} does not serve {language} "

@@ -109,14 +109,14 @@ class LinkedClaimsView:
         return loaded
 
     @staticmethod
-    def filed_on(db: Database, chain_id: int, tx_hash: str) -> dict[UUID, str]:
-        """When each dispute the view holds on the transaction was filed, by dispute."""
-        rows = db.fetchall(
+    def filed_on(db: Database, chain_id: int, tx_hash: str) -> tuple[str, list[object]]:
+        """A query (and its parameters) of each dispute the view holds on the transaction and
+        when it was filed: ``dispute_id``, ``filed_at``, to be read with other queries."""
+        return (
             f"SELECT dispute_id, filed_at FROM {db.table('linked_claims')} "
             "WHERE chain_id = ? AND tx_hash = ?",
-            (chain_id, tx_hash.lower()),
+            [chain_id, tx_hash.lower()],
         )
-        return {UUID(str(r["dispute_id"])): str(r["filed_at"]) for r in rows}
 
     @staticmethod
     def transaction_of(event: events.Filed) -> tuple[int, str]:

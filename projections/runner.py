@@ -217,26 +217,44 @@ class ProjectionRunner:
                 return applied  # the last of the events there were when read
             start = notifications[-1].id + 1
 
-    def _pending_filings(self, name: str) -> tuple[int, list[Any] | None]:
-        """The view's position and the filings stored after it, in one query (one snapshot);
+    def _pending_filings(
+        self, name: str, on: tuple[str, list[object]]
+    ) -> tuple[int, list[Any] | None, dict[UUID, str]]:
+        """In one query (one snapshot): the view's position, the filings stored after it, and
+        what the view holds from query ``on`` (each dispute's filing time, by dispute).
+
         None for the filings when more than ``PENDING_LIMIT`` events wait (the LIMIT bounds
         what a lagging index makes this read). A filing already decoded comes without its
-        stored state."""
+        stored state.
+        """
         events_table = self.db.table(cast(Any, self.source.recorder).events_table_name)
         position = self.db.notification_id
+        held, held_parameters = on
         rows = self.db.fetchall(
-            f"SELECT a.at, (SELECT MAX({position}) FROM {events_table}) AS last, "
+            "SELECT * FROM ("
+            f"SELECT 0 AS part, a.at, (SELECT MAX({position}) FROM {events_table}) AS last, "
             f"e.{position} AS id, e.originator_id, e.originator_version, e.topic, "
-            f"CASE WHEN e.{position} > ? THEN e.state END AS state "
+            f"CASE WHEN e.{position} > ? THEN e.state END AS state, "
+            "NULL AS dispute_id, NULL AS filed_at "
             f"FROM (SELECT COALESCE(MAX(notification_id), 0) AS at FROM {self._tracking_table} "
             f"WHERE application_name = ?) a LEFT JOIN {events_table} e "
-            f"ON e.{position} > a.at AND e.topic = ? ORDER BY e.{position} LIMIT ?",
-            [max(self._filings, default=0), name, FILED_TOPIC, PENDING_LIMIT + 1],
+            f"ON e.{position} > a.at AND e.topic = ? ORDER BY e.{position} LIMIT ?) p "
+            "UNION ALL SELECT 1, NULL, NULL, NULL, NULL, NULL, NULL, NULL, "
+            f"h.dispute_id, h.filed_at FROM ({held}) h",
+            [
+                max(self._filings, default=0),
+                name,
+                FILED_TOPIC,
+                PENDING_LIMIT + 1,
+                *held_parameters,
+            ],
         )
-        applied = int(rows[0]["at"])
-        if int(rows[0]["last"] or 0) - applied > PENDING_LIMIT or len(rows) > PENDING_LIMIT:
-            return applied, None
-        return applied, [r for r in rows if r["id"] is not None]
+        filings = [r for r in rows if r["part"] == 0]
+        filed = {UUID(str(r["dispute_id"])): str(r["filed_at"]) for r in rows if r["part"] == 1}
+        applied = int(filings[0]["at"])
+        if int(filings[0]["last"] or 0) - applied > PENDING_LIMIT or len(filings) > PENDING_LIMIT:
+            return applied, None, filed
+        return applied, [r for r in filings if r["id"] is not None], filed
 
     def _filing(self, row: Any) -> tuple[int, str, UUID, str]:
         """What a pending filing claims (decoded once): chain id, hash, dispute, filing time."""
@@ -380,18 +398,18 @@ class ProjectionRunner:
 
         Filing asks this of every new dispute, so it writes nothing: the linked-claims index
         answers for the events it has taken in, and the filings stored after its position
-        are read from the events (each decoded once by this runner). The index is caught up
+        are read from the events (each decoded once by this runner), both in one query (one
+        snapshot, so nothing the index takes in meanwhile is missed). The index is caught up
         first only when more than ``PENDING_LIMIT`` events wait for it.
         """
         with storage_errors(self.source.storage):
             self._require_built()
             view = self.view(LinkedClaimsView.name)
-            position, pending = self._pending_filings(view.name)
+            on = LinkedClaimsView.filed_on(self.db, chain_id, tx_hash)
+            position, pending, filed = self._pending_filings(view.name, on)
             while pending is None:  # too far behind to read past: bring the index up to date
                 self._catch_up(view)
-                position, pending = self._pending_filings(view.name)
-            # Read after the pending filings: whatever the index took in meanwhile is here.
-            filed = LinkedClaimsView.filed_on(self.db, chain_id, tx_hash)
+                position, pending, filed = self._pending_filings(view.name, on)
             for row in pending:
                 filing = self._filing(row)
                 if filing[:2] == (chain_id, tx_hash.lower()):
