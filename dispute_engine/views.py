@@ -10,7 +10,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
 
-from dispute_engine.domain.chain_facts import ChainFacts, Comparison
+from dispute_engine.domain.chain_facts import ChainFacts, Comparison, with_addresses
 from dispute_engine.domain.claim import Claim
 from dispute_engine.domain.dispute import SEALED, SEALED_PREFIX, Dispute
 from dispute_engine.domain.lifecycle import Status
@@ -216,23 +216,7 @@ class ChainFactsView(View):
         def shown(address: str | None) -> str | None:
             return real if address == pseudonym else address
 
-        transfers = [
-            t.model_copy(
-                update={
-                    "token_address": shown(t.token_address),
-                    "sender": shown(t.sender),
-                    "recipient": shown(t.recipient),
-                }
-            )
-            for t in self.token_transfers
-        ]
-        return self.model_copy(
-            update={
-                "sender": shown(self.sender),
-                "recipient": shown(self.recipient),
-                "token_transfers": transfers,
-            }
-        )
+        return with_addresses(self, shown)
 
 
 class DisputeView(View):

@@ -2,16 +2,43 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from dispute_engine.domain.claim import Address, ClaimedTransaction, TxHash, UtcDatetime
 from dispute_engine.domain.money import Money
 from dispute_engine.domain.value_object import ValueObject
 
 ChainStatus = Literal["success", "failed", "pending", "not_found"]
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+def with_addresses(facts: ModelT, swap: Callable[[str | None], str | None]) -> ModelT:
+    """A copy of chain facts (or a view of them) with each address they name (sender,
+    recipient, each transfer's token, sender and recipient) passed through ``swap``."""
+    named: Any = facts
+    transfers = [
+        t.model_copy(
+            update={
+                "token_address": swap(t.token_address),
+                "sender": swap(t.sender),
+                "recipient": swap(t.recipient),
+            }
+        )
+        for t in named.token_transfers
+    ]
+    return facts.model_copy(
+        update={
+            "sender": swap(named.sender),
+            "recipient": swap(named.recipient),
+            "token_transfers": type(named.token_transfers)(transfers),
+        }
+    )
+
+
 Mismatch = Literal["status", "sender", "recipient", "asset", "decimals", "amount", "time"]
 MISMATCH_ORDER: tuple[Mismatch, ...] = (
     "status",
@@ -70,26 +97,11 @@ class ChainFacts(ValueObject):
         ``pseudonym`` their dispute records, so they compare with its claim as before; every
         other address stays as the chain gave it."""
 
-        def swap(address: str) -> str:
-            return pseudonym if address.lower() == real.lower() else address
+        def swap(address: str | None) -> str | None:
+            same = address is not None and address.lower() == real.lower()
+            return pseudonym if same else address
 
-        transfers = tuple(
-            t.model_copy(
-                update={
-                    "token_address": swap(t.token_address),
-                    "sender": swap(t.sender),
-                    "recipient": swap(t.recipient),
-                }
-            )
-            for t in self.token_transfers
-        )
-        return self.model_copy(
-            update={
-                "sender": None if self.sender is None else swap(self.sender),
-                "recipient": None if self.recipient is None else swap(self.recipient),
-                "token_transfers": transfers,
-            }
-        )
+        return with_addresses(self, swap)
 
     def same_outcome(self, other: ChainFacts) -> bool:
         """Whether two observations agree on what happened (ignoring depth and time)."""
