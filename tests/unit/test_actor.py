@@ -13,6 +13,7 @@ from dispute_engine import Actor, FileDispute, Role
 from dispute_engine.domain.actor import require_permission, same_actor
 from dispute_engine.domain.decision import Outcome
 from dispute_engine.domain.dispute import Dispute
+from dispute_engine.domain.lifecycle import Action
 from dispute_engine.errors import InvalidInput, NotAuthorized
 from tests.factories import UNCHECKED, filing
 
@@ -64,3 +65,32 @@ def test_a_canonical_id_is_its_own_canonical_form(text: str):
     except InvalidInput:
         return
     assert Actor(id=actor.id, roles={Role.AUDITOR}).id == actor.id
+
+
+def test_a_refused_id_says_which_character_is_refused():
+    with pytest.raises(InvalidInput) as raised:
+        Actor(id="ali\u200bce", roles={Role.APPROVER})
+    assert raised.value.errors == [
+        {"field": "id", "message": "must not contain control or invisible characters (U+200B)"}
+    ]
+
+
+def test_an_actor_that_is_not_an_actor_is_named_by_its_type():
+    with pytest.raises(InvalidInput, match=r"^invalid input: by: must be an Actor, not str$"):
+        require_permission("eve", Action.ADD_NOTE)
+
+
+def test_a_missing_role_names_every_role_that_would_do_and_the_actor():
+    auditor = Actor(id="eve", roles={Role.AUDITOR})
+    with pytest.raises(NotAuthorized) as raised:
+        require_permission(auditor, Action.ADD_NOTE)
+    assert str(raised.value) == "eve may not add_note: needs the role approver or investigator"
+    assert raised.value.actor == "eve"
+
+
+def test_a_denied_role_is_named_in_the_refusal():
+    admin = Actor(id="adm", roles={Role.ADMIN, Role.INVESTIGATOR})
+    with pytest.raises(NotAuthorized) as raised:
+        require_permission(admin, Action.EXECUTE_DECISION)
+    assert str(raised.value) == "adm may not execute_decision: the role admin may not move money"
+    assert raised.value.actor == "adm"

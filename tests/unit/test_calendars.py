@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -10,6 +10,7 @@ import pytest
 from dispute_engine.domain.calendars import Calendar
 
 NEW_YORK = ZoneInfo("America/New_York")
+MICROSECOND = timedelta(microseconds=1)
 
 
 def office() -> Calendar:
@@ -100,3 +101,94 @@ def test_a_calendar_that_built_its_years_answers_as_a_new_one_around_new_year(
             assert warm.add(start, amount) == new.add(start, amount)
             new = Calendar.for_jurisdiction(jurisdiction, hours=hours)
             assert warm.add_working_days(start, 2) == new.add_working_days(start, 2)
+
+
+def test_a_region_keeps_its_own_holidays():
+    california = Calendar.for_jurisdiction("US-CA")
+    cesar_chavez_day = date(2026, 3, 31)  # a Tuesday: a California holiday, not a federal one
+    assert california == Calendar("America/Los_Angeles", "US", "CA")
+    assert not california.is_working_day(cesar_chavez_day)
+    assert Calendar.for_jurisdiction("US").is_working_day(cesar_chavez_day)
+
+
+def test_a_country_without_a_region_has_none():
+    assert Calendar.for_jurisdiction("US") == Calendar("America/New_York", "US", None)
+
+
+def test_working_time_late_in_january_counts_from_that_day():
+    assert office().add(local(2027, 1, 12, 10, 0), timedelta(hours=1)) == local(2027, 1, 12, 11, 0)
+
+
+def test_a_span_starting_before_the_years_first_working_day_counts_from_its_opening():
+    # 1 January 2027 is a Friday and a holiday: the first working day is Monday the 4th.
+    calendar = Calendar.for_jurisdiction("US")
+    saturday, tuesday = local(2027, 1, 2, 12, 0), local(2027, 1, 5, 12, 0)
+    assert calendar.working_between(saturday, tuesday) == timedelta(hours=36)
+
+
+def test_working_time_crosses_the_new_year():
+    new_years_eve, monday = local(2026, 12, 31, 16, 0), local(2027, 1, 4, 10, 0)
+    assert office().add(new_years_eve, timedelta(hours=2)) == local(2027, 1, 4, 10, 0)
+    assert office().working_between(new_years_eve, monday) == timedelta(hours=2)
+    assert office().add_working_days(new_years_eve, 1) == local(2027, 1, 4, 16, 0)
+
+
+@pytest.mark.parametrize("years", [(2027, 2026, 2028), (2026, 2028, 2027)])
+def test_answers_do_not_depend_on_the_years_asked_before(years: tuple[int, ...]):
+    used = office()
+    for year in years:
+        start = local(year, 6, 14, 10, 0)
+        assert used.add(start, timedelta(hours=30)) == office().add(start, timedelta(hours=30))
+        assert used.add_working_days(start, 3) == office().add_working_days(start, 3)
+        end = local(year, 7, 1, 12, 0)
+        assert used.working_between(start, end) == office().working_between(start, end)
+
+
+def test_the_years_first_working_day_counts_in_full():
+    monday = local(2027, 1, 4, 10, 0)  # the first working day of 2027 in New York
+    calendar = Calendar.for_jurisdiction("US")
+    assert calendar.working_between(monday, monday + timedelta(hours=2)) == timedelta(hours=2)
+
+
+@pytest.mark.usefixtures("tokyo_machine")
+def test_the_years_a_span_covers_are_those_of_the_calendars_zone():
+    # 02:00 on 1 January in Auckland is still 31 December on a machine in Tokyo.
+    auckland = ZoneInfo("Pacific/Auckland")
+    calendar = Calendar(zone="Pacific/Auckland", hours=(0, 23))
+    start, end = (
+        datetime(2026, 12, 31, 12, tzinfo=auckland),
+        datetime(2027, 1, 1, 2, tzinfo=auckland),
+    )
+    assert calendar.working_between(start, end) == timedelta(hours=13)
+
+
+def test_working_days_far_ahead_count_every_working_day_between():
+    calendar = Calendar.for_jurisdiction("US")
+    start = local(2026, 12, 7, 10, 0)
+    due = calendar.add_working_days(start, 600)
+    first, last = start.date(), due.astimezone(NEW_YORK).date()
+    counted = sum(
+        calendar.is_working_day(first + timedelta(days=n))
+        for n in range(1, (last - first).days + 1)
+    )
+    assert (counted, due.astimezone(NEW_YORK).time()) == (600, start.time())
+
+
+def test_a_calendar_builds_its_working_windows_once_for_the_years_it_covers():
+    calendar = office()
+    june = date(2026, 6, 1)
+    assert calendar._timeline(june, june) is calendar._timeline(june, june + timedelta(days=90))
+
+
+@pytest.mark.parametrize(("asked", "then"), [(2026, 2028), (2028, 2026)])
+def test_widening_the_working_windows_keeps_the_years_already_covered(asked: int, then: int):
+    calendar = office()
+    calendar._timeline(date(asked, 6, 1), date(asked, 6, 1))
+    widened = calendar._timeline(date(then, 6, 1), date(then, 6, 1))
+    assert calendar._timeline(date(asked, 6, 1), date(asked, 6, 1)) is widened
+
+
+def test_working_time_stays_exact_to_the_microsecond_far_from_1970():
+    start = local(2300, 6, 1, 10, 0, 0, 1)  # a Friday; a float would round these microseconds
+    assert office().working_between(start, start + MICROSECOND) == MICROSECOND
+    assert office().add(start, timedelta(hours=1)) == start + timedelta(hours=1)

@@ -8,12 +8,14 @@ import pytest
 
 from dispute_engine.domain import events
 from dispute_engine.domain.lifecycle import Status
-from dispute_engine.domain.sla_clock import ClockMove, SlaTracker, move_clocks
+from dispute_engine.domain.sla_clock import ClockMove, SlaTracker, alerts_due, move_clocks
 from dispute_engine.domain.sla_policy import (
     CURRENT_POLICY,
     Metric,
+    Rule,
     SlaPolicy,
     Target,
+    Unit,
 )
 
 T0 = datetime(2026, 11, 23, 14, 0, tzinfo=UTC)  # a Monday
@@ -46,6 +48,57 @@ def test_a_policy_without_a_rule_for_a_metric_says_so():
         SlaPolicy(version="empty", rules=()).target(
             Metric.FEEDBACK, priority="normal", reason="other", jurisdiction="US"
         )
+
+
+@pytest.mark.parametrize(
+    ("unit", "due"),
+    [
+        ("minutes", datetime(2026, 12, 4, 21, 2, tzinfo=UTC)),
+        ("hours", datetime(2026, 12, 4, 23, 0, tzinfo=UTC)),
+        ("calendar_days", datetime(2026, 12, 6, 21, 0, tzinfo=UTC)),
+        ("business_hours", datetime(2026, 12, 7, 15, 0, tzinfo=UTC)),  # Monday 10:00 in New York
+        ("business_days", datetime(2026, 12, 8, 21, 0, tzinfo=UTC)),  # Tuesday 16:00
+    ],
+)
+def test_each_unit_counts_on_its_own_calendar(unit: Unit, due: datetime):
+    friday_four_pm_in_new_york = datetime(2026, 12, 4, 21, 0, tzinfo=UTC)
+    assert Target(2, unit).due(friday_four_pm_in_new_york, "US") == due
+
+
+@pytest.mark.parametrize(
+    ("rule", "specificity"),
+    [
+        (Rule(Metric.FEEDBACK, Target(1, "hours")), 0),
+        (Rule(Metric.FEEDBACK, Target(1, "hours"), priority="urgent"), 1),
+        (Rule(Metric.FEEDBACK, Target(1, "hours"), reason="unauthorized", country="US"), 2),
+        (Rule(Metric.FEEDBACK, Target(1, "hours"), "urgent", "unauthorized", "US"), 3),
+        (Rule(Metric.FEEDBACK, Target(1, "hours"), priority="low"), -1),
+        (Rule(Metric.FEEDBACK, Target(1, "hours"), "urgent", "unauthorized", "ES"), -1),
+    ],
+)
+def test_a_rule_matches_by_every_field_it_gives(rule: Rule, specificity: int):
+    assert rule.matches("urgent", "unauthorized", "US") == specificity
+
+
+def test_a_fresh_policy_ranks_its_rules_by_how_specifically_they_match():
+    general, urgent, in_spain = Target(1, "hours"), Target(2, "hours"), Target(3, "hours")
+    policy = SlaPolicy(
+        version="test",
+        rules=(
+            Rule(Metric.FEEDBACK, general),
+            Rule(Metric.FEEDBACK, urgent, priority="urgent"),
+            Rule(Metric.FEEDBACK, in_spain, priority="urgent", country="ES"),
+        ),
+    )
+
+    def target(priority: str, jurisdiction: str) -> Target:
+        return policy.target(
+            Metric.FEEDBACK, priority=priority, reason="other", jurisdiction=jurisdiction
+        )
+
+    assert target("normal", "ES") is general
+    assert target("urgent", "US") is urgent
+    assert target("urgent", "es") is in_spain
 
 
 def tracker() -> SlaTracker:
@@ -198,3 +251,126 @@ def test_every_event_a_dispute_records_is_one_of_the_explicit_event_classes():
     explicit = {next(c for c in events.EVENT_CLASSES if issubclass(r, c)) for r in recorded}
     assert len(explicit) == len(recorded)
     assert explicit == set(events.EVENT_CLASSES)
+
+
+HALF_A_DAY = timedelta(hours=12)  # half the feedback clock's 24 hours
+
+
+@pytest.mark.parametrize(
+    ("paused_after", "owed"),
+    [(timedelta(hours=1), None), (HALF_A_DAY - timedelta(minutes=1), None), (HALF_A_DAY, 50)],
+)
+def test_a_paused_clock_owes_a_warning_from_exactly_its_share(
+    paused_after: timedelta, owed: int | None
+):
+    t = tracker()
+    observe(t, events.EvidenceRequested, Status.FILED, Status.AWAITING_CLAIMANT, T0 + paused_after)
+    expected = None if owed is None else (owed, T0 + paused_after)
+    assert t.clocks["feedback:1"].next_alert() == expected
+
+
+@pytest.mark.parametrize(
+    ("after", "owed"), [(HALF_A_DAY - timedelta(minutes=1), []), (HALF_A_DAY, [50])]
+)
+def test_a_running_clock_warns_from_exactly_its_share(after: timedelta, owed: list[int]):
+    alerts = tracker().alerts_due(T0 + after)
+    assert [a.threshold for a in alerts if a.clock == "feedback:1"] == owed
+
+
+def test_an_alert_is_due_when_its_share_of_the_target_is_used():
+    alerts = tracker().alerts_due(T0 + timedelta(hours=13))
+    feedback = [(a.threshold, a.at, a.due_at) for a in alerts if a.clock == "feedback:1"]
+    assert feedback == [(50, T0 + HALF_A_DAY, T0 + timedelta(hours=24))]
+
+
+def test_a_clock_with_nothing_due_does_not_hide_the_next_clocks_alerts():
+    clocks = tracker().clocks
+    resolution, feedback = clocks["resolution:1"], clocks["feedback:1"]
+    owed = alerts_due([resolution, feedback], T0 + timedelta(hours=13))
+    assert [(a.clock, a.threshold) for a in owed] == [("feedback:1", 50)]
+
+
+def test_a_clock_exactly_at_its_due_time_does_not_pause():
+    t = tracker()
+    due = T0 + timedelta(hours=24)
+    observe(t, events.EvidenceRequested, Status.FILED, Status.AWAITING_CLAIMANT, due)
+    assert t.clocks["feedback:1"].state == "running"
+
+
+def test_a_warning_leaves_the_clock_running():
+    t = tracker()
+    t.alerted("feedback:1", 90)
+    assert t.clocks["feedback:1"].state == "running"
+
+
+def test_a_recorded_breach_stays_a_breach_through_a_pause_and_a_resume():
+    t = tracker()
+    t.alerted("feedback:1", 100)
+    observe(t, events.EvidenceRequested, Status.FILED, Status.AWAITING_CLAIMANT, T0)
+    assert (t.clocks["feedback:1"].state, t.clocks["feedback:1"].paused_at) == ("breached", T0)
+    later = T0 + timedelta(hours=1)
+    observe(t, events.EvidenceAdded, Status.AWAITING_CLAIMANT, Status.INVESTIGATING, later)
+    assert (t.clocks["feedback:1"].state, t.clocks["feedback:1"].resumed_at) == ("breached", later)
+
+
+def test_a_tracker_keeps_its_own_policy_version_priority_and_reason_through_json():
+    t = SlaTracker(jurisdiction="ES", policy_version="2025-01", priority="urgent", reason="fraud")
+    assert SlaTracker.from_dict(t.to_dict()) == t
+
+
+def test_a_resumed_clock_runs_again_from_the_answer():
+    t = tracker()
+    observe(t, events.EvidenceRequested, Status.FILED, Status.AWAITING_CLAIMANT, T0)
+    answered = T0 + timedelta(hours=3)
+    observe(t, events.EvidenceAdded, Status.AWAITING_CLAIMANT, Status.INVESTIGATING, answered)
+    clock = t.clocks["feedback:1"]
+    assert (clock.state, clock.resumed_at, clock.paused_at) == ("running", answered, None)
+
+
+def test_a_paused_clock_is_met_by_a_notice_sent_while_awaiting_the_claimant():
+    t = tracker()
+    observe(t, events.EvidenceRequested, Status.FILED, Status.AWAITING_CLAIMANT, T0)
+    notified = T0 + timedelta(hours=3)
+    awaiting = Status.AWAITING_CLAIMANT
+    observe(t, events.ClaimantNotified, awaiting, awaiting, notified)
+    clock = t.clocks["feedback:1"]
+    assert (clock.state, clock.ended_at, clock.paused_at) == ("met", notified, None)
+    assert t.clocks["resolution:1"].state == "paused"
+
+
+def test_entering_resolved_meets_the_resolution_clock_there_and_then():
+    t = tracker()
+    resolved = T0 + timedelta(days=1)
+    observe(t, events.DecisionProposed, Status.INVESTIGATING, Status.RESOLVED, resolved)
+    clock = t.clocks["resolution:1"]
+    assert (clock.state, clock.ended_at) == ("met", resolved)
+
+
+def test_withdrawing_stops_every_open_clock_with_the_time_it_used():
+    t = tracker()
+    withdrawn = T0 + timedelta(hours=3)
+    observe(t, events.Withdrawn, Status.FILED, Status.WITHDRAWN, withdrawn)
+    assert {c.state for c in t.clocks.values()} == {"stopped"}
+    feedback = t.clocks["feedback:1"]
+    assert (feedback.ended_at, feedback.resumed_at) == (withdrawn, None)
+    assert feedback.used(withdrawn + timedelta(days=3)) == timedelta(hours=3)
+
+
+def test_a_tracker_for_a_claim_keeps_its_jurisdiction_priority_reason_and_policy():
+    claim = {"jurisdiction": "ES", "priority": "urgent", "reason": "unauthorized"}
+    assert SlaTracker.for_claim(claim, "2025-01") == SlaTracker(
+        jurisdiction="ES", policy_version="2025-01", priority="urgent", reason="unauthorized"
+    )
+
+
+def test_a_claim_without_a_jurisdiction_has_no_clocks():
+    claim = {"jurisdiction": "", "priority": "normal", "reason": "other"}
+    with pytest.raises(ValueError, match=r"^a filed claim always has a jurisdiction$"):
+        SlaTracker.for_claim(claim, CURRENT_POLICY.version)
+
+
+def test_clocks_start_with_the_targets_of_the_disputes_priority_and_reason():
+    t = SlaTracker(jurisdiction="CN", priority="urgent", reason="unauthorized")
+    move_clocks(t, ClockMove(events.Filed, None, Status.FILED, T0))
+    assert t.clocks["first_response:1"].due_at == T0 + timedelta(minutes=15)
+    assert t.clocks["resolution:1"].due_at == datetime(2026, 11, 30, 14, 0, tzinfo=UTC)
