@@ -19,6 +19,7 @@ from dispute_engine.domain.errors import (
     ChallengeExpired,
     ChallengeReused,
     EvidenceAltered,
+    InvalidTransition,
     MalformedSignature,
     PersonalDataErased,
     PersonalDataRefused,
@@ -186,20 +187,45 @@ class Claimants:
         """Destroy the claimant's data key, then record it on each of their disputes not yet
         marked; returns those, sorted. Forgetting again destroys and records nothing new.
 
-        Raises NotAuthorized (an approver decides), InvalidInput (a malformed id).
+        Raises NotAuthorized (an approver decides), InvalidInput (a malformed id),
+        InvalidTransition (a payout to a sealed address under way: nothing destroyed).
         """
         require_permission(by, Action.FORGET_CLAIMANT)
         claimant = claimant_key(claimant_id)
-        personal = self._core.personal_data()
-        if personal is not None:
-            personal.forget(claimant)
-        marked = []
         read_models = self._core.projections
         read_models.catch_up(["work_queue"])
-        for dispute_id in read_models.claimant_disputes(claimant):
+        disputes = read_models.claimant_disputes(claimant)
+        personal = self._core.personal_data()
+        if personal is not None:
+            for dispute_id in disputes:
+                self._require_no_payout_begun(self._core.load(dispute_id))
+            personal.forget(claimant)
+        marked = []
+        for dispute_id in disputes:
             if self._command(dispute_id, lambda d: d.forget_claimant(by=by, now=self._core.now())):
                 marked.append(dispute_id)
         return sorted(marked)
+
+    def _require_no_payout_begun(self, dispute: Dispute) -> None:
+        """Refuse to forget while a payout to a sealed address was begun (committed) and not
+        recorded: only its address can complete it, and forgetting would destroy that.
+
+        Raises InvalidTransition naming the dispute and the command that completes it.
+        """
+        if "sender" not in dispute.sealed_fields:
+            return  # the address is in the claim: a payout completes without the key
+        for action, key in dispute.unrecorded_payouts():
+            with self._core.storage_boundary():
+                begun = self._core.commitments.holds(key)
+            if begun:
+                raise InvalidTransition(
+                    f"dispute {dispute.id} has a payout begun and not recorded ({key}); "
+                    f"complete it ({action}) before forgetting the claimant",
+                    action=Action.FORGET_CLAIMANT,
+                    status=dispute.status,
+                    allowed=[action],
+                    dispute_id=dispute.id,
+                )
 
     # -- personal data ------------------------------------------------------------------
 

@@ -236,7 +236,9 @@ class DisputeEngine:
         """Forget a claimant (an approver decides): destroy their data key and record it on
         each of their disputes; no notice goes to them afterwards. Returns the disputes marked.
 
-        Raises NotAuthorized, InvalidInput.
+        Raises NotAuthorized, InvalidInput, InvalidTransition (a payout to their sealed address
+        is begun and not recorded: ``.allowed`` names the command that completes it; nothing
+        destroyed or recorded).
         """
         by = self.staffing.acting(by)
         return self.claimants.forget_claimant(claimant_id, by=by)
@@ -403,7 +405,7 @@ class DisputeEngine:
             else:
                 reference = self.casework.pay(
                     dispute,
-                    key=f"{dispute.id}:{decision.number}",
+                    key=dispute.decision_key(decision),
                     number=decision.number,
                     outcome=decision.outcome,
                     units=units,

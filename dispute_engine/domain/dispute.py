@@ -1218,6 +1218,19 @@ class Dispute(Aggregate):
         """The payout key of the next provisional credit: the same on every retry."""
         return f"{self.id}:credit:{len(self.credits) + 1}"
 
+    def decision_key(self, decision: Decision) -> str:
+        """The payout key of executing ``decision``: the same on every retry."""
+        return f"{self.id}:{decision.number}"
+
+    def unrecorded_payouts(self) -> list[tuple[Action, str]]:
+        """The payouts that, begun, are not recorded yet, by the command that completes each
+        and the key it pays under: the next provisional credit, and the approved decision
+        until it is executed."""
+        payouts = [(Action.GRANT_PROVISIONAL_CREDIT, self.credit_key())]
+        if self.status is Status.APPROVED and self.decision is not None:
+            payouts.append((Action.EXECUTE_DECISION, self.decision_key(self.decision)))
+        return payouts
+
     def record_provisional_credit(
         self, units: int, reference: str, *, by: Actor, now: datetime
     ) -> None:

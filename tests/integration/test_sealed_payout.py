@@ -15,7 +15,7 @@ from pydantic import SecretStr
 
 from dispute_engine import Actor, DisputeEngine, ProposeDecision
 from dispute_engine.database import Database
-from dispute_engine.errors import PersonalDataErased
+from dispute_engine.errors import InvalidTransition, PersonalDataErased
 from dispute_engine.payout_ledger import PayoutLedger
 from dispute_engine.ports import PayoutInstruction, PayoutReceipt
 from tests.conftest import FakeClock
@@ -79,39 +79,95 @@ def test_after_forgetting_the_address_is_erased_and_nothing_more_is_paid(
 
 
 class ForgettingMidPayment(PayoutLedger):
-    """A rail during whose first payment the claimant is forgotten (by another desk)."""
+    """A rail during whose first payment another desk tries to forget the claimant."""
 
     engine: DisputeEngine | None = None
     by: Actor | None = None
+    refused: list[InvalidTransition]
 
     def pay(self, instruction: PayoutInstruction) -> PayoutReceipt:
         receipt = super().pay(instruction)
         if self.engine is not None and self.by is not None:
             engine, self.engine = self.engine, None
-            engine.forget_claimant(instruction.claimant_id, by=self.by)
+            try:
+                engine.forget_claimant(instruction.claimant_id, by=self.by)
+            except InvalidTransition as refused:
+                self.refused = [refused]
         return receipt
 
 
-def test_a_payout_begun_before_the_forgetting_is_completed_once(
-    db_url: str, clock: FakeClock, alice: Actor, bob: Actor
-):
-    key = SecretStr(base64.b64encode(os.urandom(32)).decode())
-    rail: list[ForgettingMidPayment] = []
+class DyingAfterPaying(PayoutLedger):
+    """A rail whose process dies once after paying, before the engine records the payout."""
 
-    def gateway(db: Database) -> ForgettingMidPayment:
-        rail.append(ForgettingMidPayment(db))
+    dies = True
+
+    def pay(self, instruction: PayoutInstruction) -> PayoutReceipt:
+        receipt = super().pay(instruction)
+        if self.dies:
+            self.dies = False
+            raise KeyboardInterrupt  # the process ends here: nothing after it runs
+        return receipt
+
+
+def keyed_with(
+    db_url: str, clock: FakeClock, rail: list[PayoutLedger], kind: type
+) -> DisputeEngine:
+    key = SecretStr(base64.b64encode(os.urandom(32)).decode())
+
+    def gateway(db: Database) -> PayoutLedger:
+        rail.append(kind(db))
         return rail[0]
 
-    engine = DisputeEngine.open(
+    return DisputeEngine.open(
         db_url, clock=clock, settings=sealed_settings(master_key=key), payout_gateway=gateway
     )
+
+
+def test_forgetting_waits_for_a_payout_under_way_which_completes_once(
+    db_url: str, clock: FakeClock, alice: Actor, bob: Actor
+):
+    rail: list[PayoutLedger] = []
+    engine = keyed_with(db_url, clock, rail, ForgettingMidPayment)
     try:
         dispute = approved_refund(engine, alice, bob)
-        rail[0].engine, rail[0].by = engine, bob
-        reference = engine.execute_decision(dispute, by=bob)  # the save clashes, then retries
+        mid = rail[0]
+        assert isinstance(mid, ForgettingMidPayment)
+        mid.engine, mid.by = engine, bob
+        reference = engine.execute_decision(dispute, by=bob)
+        [refused] = mid.refused
+        assert (refused.action, refused.allowed, refused.dispute_id) == (
+            "forget_claimant",
+            ("execute_decision",),
+            dispute,
+        )
         view = engine.get(dispute)
         assert (view.status, reference) == ("resolved", f"ledger:{dispute}:1")
-        assert len(rail[0].instructions()) == 1
+        assert view.claim.transaction.sender == WALLET  # the key was not destroyed
+        assert engine.forget_claimant("user-1842", by=bob) == [dispute]  # now it can go
+        assert len(mid.instructions()) == 1
+    finally:
+        engine.shutdown()
+
+
+def test_a_payout_cut_off_after_paying_blocks_forgetting_until_it_is_recorded(
+    db_url: str, clock: FakeClock, alice: Actor, bob: Actor
+):
+    rail: list[PayoutLedger] = []
+    engine = keyed_with(db_url, clock, rail, DyingAfterPaying)
+    try:
+        dispute = approved_refund(engine, alice, bob)
+        with pytest.raises(KeyboardInterrupt):
+            engine.execute_decision(dispute, by=bob)
+        assert engine.get(dispute).status == "approved"  # paid, not recorded
+        before = stored_rows(engine)
+        with pytest.raises(InvalidTransition, match="payout begun and not recorded") as refused:
+            engine.forget_claimant("user-1842", by=bob)
+        assert refused.value.allowed == ("execute_decision",)
+        assert stored_rows(engine) == before
+        assert engine.get(dispute).claim.transaction.sender == WALLET  # nothing destroyed
+        assert engine.execute_decision(dispute, by=bob) == f"ledger:{dispute}:1"
+        assert len(rail[0].instructions()) == 1  # the rail found its first payment
+        assert engine.forget_claimant("user-1842", by=bob) == [dispute]
     finally:
         engine.shutdown()
 

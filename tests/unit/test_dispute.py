@@ -14,6 +14,7 @@ from dispute_engine import Actor, FileDispute, Role
 from dispute_engine.domain import events
 from dispute_engine.domain.decision import Outcome
 from dispute_engine.domain.dispute import Dispute
+from dispute_engine.domain.lifecycle import Action
 from dispute_engine.domain.note import Note
 from dispute_engine.errors import InvalidInput, InvalidTransition, NotAuthorized
 from dispute_engine.notices.catalog import render
@@ -120,6 +121,22 @@ def test_a_refund_is_the_whole_remaining_amount():
     )
     assert dispute.decision is not None
     assert dispute.decision.units == 125_500_000
+
+
+def test_the_payouts_not_yet_recorded_are_the_next_credit_and_the_approved_decision():
+    dispute = new_dispute()
+    credit = (Action.GRANT_PROVISIONAL_CREDIT, f"{dispute.id}:credit:1")
+    assert dispute.unrecorded_payouts() == [credit]
+    dispute.assign("alice", by=ALICE, now=NOW)
+    dispute.propose_decision(
+        Outcome.REFUND, None, "reverted", by=ALICE, now=NOW, overrides=UNCHECKED
+    )
+    assert dispute.unrecorded_payouts() == [credit]  # proposed: nothing can be paid yet
+    dispute.approve_decision(by=BOB, now=NOW)
+    execution = (Action.EXECUTE_DECISION, f"{dispute.id}:1")
+    assert dispute.unrecorded_payouts() == [credit, execution]
+    dispute.record_execution("ledger:1", by=BOB, now=NOW)
+    assert dispute.unrecorded_payouts() == [credit]
 
 
 def test_an_sla_alert_is_recorded_once_per_clock_and_threshold():
