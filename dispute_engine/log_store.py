@@ -13,7 +13,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -271,22 +271,22 @@ class LogStore:
             hashes.append(bytes(row["hash"]))
         return Frontier(size, hashes)
 
-    def append(self, cursor: Cursor, frontier: Frontier, leaves: Sequence[LogLeaf]) -> None:
-        """Append leaves (numbered from ``frontier.size``) and every node they complete.
-
-        ``frontier`` moves on with them. Raises ValueError when a leaf's index is not next.
-        """
+    @staticmethod
+    def extend(frontier: Frontier, leaves: Sequence[LogLeaf]) -> list[Node]:
+        """Move ``frontier`` on by the leaves (numbered from its size); returns every node they
+        complete, for :meth:`insert`. Raises ValueError when a leaf's index is not next."""
         nodes: list[Node] = []
         for leaf in leaves:
             if leaf.leaf_index != frontier.size:
                 raise ValueError(f"leaf {leaf.leaf_index} is not next after {frontier.size}")
             nodes += frontier.append(leaf.leaf)
+        return nodes
+
+    def insert(self, cursor: Cursor, leaves: Sequence[LogLeaf], nodes: Sequence[Node]) -> None:
+        """Store leaves and the nodes :meth:`extend` gave for them (one write each)."""
         self.db.insert_rows(
             cursor, self.db.table(LEAVES), _LEAF_COLUMNS, [leaf.row() for leaf in leaves]
         )
-        self._insert_nodes(cursor, nodes)
-
-    def _insert_nodes(self, cursor: Cursor, nodes: Iterable[Node]) -> None:
         rows = [(n.level, n.index, n.hash) for n in nodes]
         self.db.insert_rows(cursor, self.db.table(NODES), ("level", "idx", "hash"), rows)
 

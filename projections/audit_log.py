@@ -23,7 +23,7 @@ from dispute_engine.database import Cursor, Database
 from dispute_engine.domain.canonical import canonical_id
 from dispute_engine.domain.errors import InvalidInput
 from dispute_engine.log_store import LOG_TABLES, LOG_VERSION, LogLeaf, LogStore
-from dispute_engine.merkle import Frontier, leaf_hash
+from dispute_engine.merkle import Frontier, Node, leaf_hash
 from dispute_engine.sealed_recorders import SEALS
 from dispute_engine.seals import InvalidSeal, KeyRing, Seal, event_message
 from dispute_engine.witness import WitnessWriter
@@ -117,9 +117,22 @@ class AuditLog:
             logged.add(key)
             index = frontier.size + len(leaves)
             leaves.append(LogLeaf(index, position, *key, topic, leaf, name, actor, at))
+        # The tree is extended in memory, a checkpoint considered every stride; the leaves and
+        # nodes are then written at once, and the checkpoints after them.
+        nodes: list[Node] = []
+        checkpoints: list[Checkpoint] = []
+        last = None if self.ring.current is None else store.last_checkpoint(cursor)
         for start in range(0, max(len(leaves), 1), CHECKPOINT_STRIDE):
-            store.append(cursor, frontier, leaves[start : start + CHECKPOINT_STRIDE])
-            self._checkpoint(store, cursor, frontier)
+            nodes += store.extend(frontier, leaves[start : start + CHECKPOINT_STRIDE])
+            checkpoint = self._due_checkpoint(frontier, last)
+            if checkpoint is not None:
+                checkpoints.append(checkpoint)
+                last = (checkpoint.tree_size, checkpoint.time)
+        store.insert(cursor, leaves, nodes)
+        for checkpoint in checkpoints:
+            store.add_checkpoint(cursor, checkpoint)
+            if self.witness is not None:
+                self.witness.append(checkpoint)  # WitnessUnavailable undoes the whole batch
 
     @staticmethod
     def _seals(db: Database, cursor: Cursor, batch: Batch) -> dict[tuple[UUID, int], str]:
@@ -153,22 +166,21 @@ class AuditLog:
         )
         return {(UUID(str(r["originator_id"])), int(r["version"])) for r in cursor.fetchall()}
 
-    def _checkpoint(self, store: LogStore, cursor: Cursor, frontier: Frontier) -> None:
-        """Sign, store and witness a checkpoint when N events or T seconds have passed."""
+    def _due_checkpoint(
+        self, frontier: Frontier, last: tuple[int, datetime] | None
+    ) -> Checkpoint | None:
+        """A signed checkpoint of the tree as it stands, when N events or T seconds have
+        passed since the ``last`` one (its size and time); None otherwise, or without a key."""
         if self.ring.current is None or frontier.size == 0:
-            return
+            return None
         now = self.clock()
-        last = store.last_checkpoint(cursor)
         if last is not None:
             size, at = last
             if size == frontier.size or (
                 frontier.size - size < self.checkpoint_every and now - at < self.checkpoint_interval
             ):
-                return
-        checkpoint = Checkpoint.sign(self.ring, frontier.size, frontier.root(), now)
-        store.add_checkpoint(cursor, checkpoint)
-        if self.witness is not None:
-            self.witness.append(checkpoint)  # WitnessUnavailable undoes the whole batch
+                return None
+        return Checkpoint.sign(self.ring, frontier.size, frontier.root(), now)
 
 
 def _actor(event: Any) -> str:
