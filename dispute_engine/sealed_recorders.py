@@ -87,42 +87,56 @@ class SealedPostgresRecorder(PostgresApplicationRecorder):
         self.insert_seals_statement = SQL("INSERT INTO {schema}.{seals} ").format(
             schema=schema, seals=Identifier(SEALS)
         ) + SQL(_UPSERT.format(marks="%s, %s, %s"))
-        # The events and their seals in one statement, so a sealed save costs the same one
-        # round trip as an unsealed one: a failed insert (a stale version) undoes the seals.
-        self.insert_sealed_events_statement = SQL(
-            "WITH seals AS (INSERT INTO {schema}.{seals} "
-            "(originator_id, originator_version, seal) "
-            "SELECT * FROM unnest(%s::uuid[], %s::bigint[], %s::text[]) "
-            "ON CONFLICT (originator_id, originator_version) DO UPDATE SET seal = excluded.seal) "
-            "SELECT * FROM {schema}.{insert_events}((%s))"
+        # The library's insert function (its lock timeout, its NOTIFY) gets its array of events
+        # built by the server from typed arrays sent in binary, sparing psycopg the escaped
+        # text of an array of composite values. The seals go in the same statement, so a
+        # sealed save costs one round trip and a failed insert (a stale version) undoes them.
+        events = SQL(
+            "SELECT * FROM {schema}.{insert_events}(ARRAY("
+            "SELECT ROW(i, v, t, s)::{schema}.{event} FROM unnest(%(ids)b::{id_type}[], "
+            "%(versions)b::bigint[], %(topics)b::text[], %(states)b::bytea[]) "
+            "WITH ORDINALITY AS e(i, v, t, s, n) ORDER BY n))"
         ).format(
             schema=schema,
-            seals=Identifier(SEALS),
             insert_events=Identifier(self.pg_function_name_insert_events),
+            event=Identifier(self.stored_event_type_name),
+            id_type=Identifier(self.datastore.originator_id_type),
+        )
+        self.insert_unsealed_events_statement = events
+        self.insert_sealed_events_statement = (
+            SQL(
+                "WITH seals AS (INSERT INTO {schema}.{seals} "
+                "(originator_id, originator_version, seal) "
+                "SELECT * FROM unnest(%(ids)b::{id_type}[], %(versions)b::bigint[], "
+                "%(seals)b::text[]) ON CONFLICT (originator_id, originator_version) "
+                "DO UPDATE SET seal = excluded.seal) "
+            ).format(
+                schema=schema,
+                seals=Identifier(SEALS),
+                id_type=Identifier(self.datastore.originator_id_type),
+            )
+            + events
         )
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def insert_events(
         self, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
-        """Insert the events and their seals atomically; returns notification ids."""
+        """Insert the events and their seals atomically; returns notification ids in order."""
         if not self.datastore.enable_db_functions:
             ids: Sequence[int] | None = super().insert_events(stored_events, **kwargs)
             return ids  # sealed by _insert_events
-        pg_stored_events = [
-            self.construct_pg_stored_event(
-                originator_id=e.originator_id,
-                originator_version=e.originator_version,
-                topic=e.topic,
-                state=e.state,
-            )
-            for e in stored_events
-        ]
-        statement, params = self.sql_invoke_pg_function_insert_events, [pg_stored_events]
+        params: dict[str, list[Any]] = {
+            "ids": [e.originator_id for e in stored_events],
+            "versions": [e.originator_version for e in stored_events],
+            "topics": [e.topic for e in stored_events],
+            "states": [e.state for e in stored_events],
+        }
+        statement = self.insert_unsealed_events_statement
         rows = seal_rows(self.ring, stored_events)
         if rows:
             statement = self.insert_sealed_events_statement
-            params = [list(column) for column in zip(*rows, strict=True)] + params
+            params["seals"] = [seal for _, _, seal in rows]
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
             curs.execute(statement, params, prepare=True)
             return [int(r[self.pg_function_name_insert_events]) for r in curs.fetchall()]
