@@ -87,35 +87,54 @@ class SealedPostgresRecorder(PostgresApplicationRecorder):
         self.insert_seals_statement = SQL("INSERT INTO {schema}.{seals} ").format(
             schema=schema, seals=Identifier(SEALS)
         ) + SQL(_UPSERT.format(marks="%s, %s, %s"))
-        # The library's insert function (its lock timeout, its NOTIFY) gets its array of events
-        # built by the server from typed arrays sent in binary, sparing psycopg the escaped
-        # text of an array of composite values. The seals go in the same statement, so a
-        # sealed save costs one round trip and a failed insert (a stale version) undoes them.
-        events = SQL(
-            "SELECT * FROM {schema}.{insert_events}(ARRAY("
-            "SELECT ROW(i, v, t, s)::{schema}.{event} FROM unnest(%(ids)b::{id_type}[], "
-            "%(versions)b::bigint[], %(topics)b::text[], %(states)b::bytea[]) "
-            "WITH ORDINALITY AS e(i, v, t, s, n) ORDER BY n))"
-        ).format(
-            schema=schema,
-            insert_events=Identifier(self.pg_function_name_insert_events),
-            event=Identifier(self.stored_event_type_name),
-            id_type=Identifier(self.datastore.originator_id_type),
+        # One function inserts a save's events and their seals: it takes the events table's
+        # EXCLUSIVE lock first (as the library does without its functions, and its insert
+        # function does not), so saves commit in the order of their notification ids and a
+        # view reading past an id never misses a smaller one committed later; then the
+        # library's insert function (its NOTIFY), then the seals. A failed insert (a stale
+        # version) undoes the seals.
+        self.pg_function_name_insert_sealed = (
+            f"de_insert_sealed_events_{self.datastore.originator_id_type}"
         )
-        self.insert_unsealed_events_statement = events
-        self.insert_sealed_events_statement = (
+        id_type = Identifier(self.datastore.originator_id_type)
+        self.sql_create_statements.append(
             SQL(
-                "WITH seals AS (INSERT INTO {schema}.{seals} "
-                "(originator_id, originator_version, seal) "
-                "SELECT * FROM unnest(%(ids)b::{id_type}[], %(versions)b::bigint[], "
-                "%(seals)b::text[]) ON CONFLICT (originator_id, originator_version) "
-                "DO UPDATE SET seal = excluded.seal) "
+                "CREATE OR REPLACE FUNCTION {schema}.{function}(events {schema}.{event}[], "
+                "seal_ids {id_type}[], seal_versions bigint[], seals text[]) "
+                "RETURNS SETOF bigint LANGUAGE plpgsql AS $BODY$ "
+                "BEGIN "
+                "SET LOCAL lock_timeout = '{lock_timeout}s'; "
+                "LOCK TABLE {schema}.{table} IN EXCLUSIVE MODE; "
+                "RETURN QUERY SELECT * FROM {schema}.{insert_events}(events); "
+                "INSERT INTO {schema}.{seals} (originator_id, originator_version, seal) "
+                "SELECT * FROM unnest(seal_ids, seal_versions, seals) "
+                "ON CONFLICT (originator_id, originator_version) "
+                "DO UPDATE SET seal = excluded.seal; "
+                "END; $BODY$"
             ).format(
                 schema=schema,
+                function=Identifier(self.pg_function_name_insert_sealed),
+                event=Identifier(self.stored_event_type_name),
+                id_type=id_type,
+                lock_timeout=self.datastore.lock_timeout,
+                table=Identifier(self.events_table_name),
+                insert_events=Identifier(self.pg_function_name_insert_events),
                 seals=Identifier(SEALS),
-                id_type=Identifier(self.datastore.originator_id_type),
             )
-            + events
+        )
+        # The events go as typed arrays in binary, from which the server builds the library's
+        # array of composite values, sparing psycopg that array's escaped text.
+        self.insert_sealed_events_statement = SQL(
+            "SELECT * FROM {schema}.{function}(ARRAY("
+            "SELECT ROW(i, v, t, s)::{schema}.{event} FROM unnest(%(ids)b::{id_type}[], "
+            "%(versions)b::bigint[], %(topics)b::text[], %(states)b::bytea[]) "
+            "WITH ORDINALITY AS e(i, v, t, s, n) ORDER BY n), "
+            "%(seal_ids)b::{id_type}[], %(seal_versions)b::bigint[], %(seals)b::text[])"
+        ).format(
+            schema=schema,
+            function=Identifier(self.pg_function_name_insert_sealed),
+            event=Identifier(self.stored_event_type_name),
+            id_type=id_type,
         )
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
@@ -126,20 +145,19 @@ class SealedPostgresRecorder(PostgresApplicationRecorder):
         if not self.datastore.enable_db_functions:
             ids: Sequence[int] | None = super().insert_events(stored_events, **kwargs)
             return ids  # sealed by _insert_events
+        rows = seal_rows(self.ring, stored_events)
         params: dict[str, list[Any]] = {
             "ids": [e.originator_id for e in stored_events],
             "versions": [e.originator_version for e in stored_events],
             "topics": [e.topic for e in stored_events],
             "states": [e.state for e in stored_events],
+            "seal_ids": [originator for originator, _, _ in rows],
+            "seal_versions": [version for _, version, _ in rows],
+            "seals": [seal for _, _, seal in rows],
         }
-        statement = self.insert_unsealed_events_statement
-        rows = seal_rows(self.ring, stored_events)
-        if rows:
-            statement = self.insert_sealed_events_statement
-            params["seals"] = [seal for _, _, seal in rows]
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
-            curs.execute(statement, params, prepare=True)
-            return [int(r[self.pg_function_name_insert_events]) for r in curs.fetchall()]
+            curs.execute(self.insert_sealed_events_statement, params, prepare=True)
+            return [int(r[self.pg_function_name_insert_sealed]) for r in curs.fetchall()]
 
     def _insert_events(
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any

@@ -101,3 +101,47 @@ def test_a_follower_is_woken_by_a_save(pg_schema_url: str, clock: FakeClock, ali
         follower_engine.shutdown()
         engine.shutdown()
     assert not follower.is_alive()
+
+
+def test_saves_commit_in_the_order_of_their_notification_ids(
+    pg_schema_url: str, clock: FakeClock
+) -> None:
+    """A save waits for an earlier save still open, so a view that has read past an id can
+    never miss a smaller one committed after it."""
+    engine = DisputeEngine.open(pg_schema_url, clock=clock, settings=sealed_settings())
+    recorder = engine._core.events.recorder
+    assert isinstance(recorder, SealedPostgresRecorder)
+    later: list[int] = []
+    try:
+        with recorder.datastore.get_connection() as open_save:
+            open_save.autocommit = False
+            first = event(uuid4(), 1)
+            [row] = open_save.execute(
+                recorder.insert_sealed_events_statement,
+                {
+                    "ids": [first.originator_id],
+                    "versions": [1],
+                    "topics": [first.topic],
+                    "states": [first.state],
+                    "seal_ids": [],
+                    "seal_versions": [],
+                    "seals": [],
+                },
+            ).fetchall()
+            first_id = int(row[recorder.pg_function_name_insert_sealed])
+            saver = threading.Thread(
+                target=lambda: later.extend(recorder.insert_events([event(uuid4(), 1)]) or [])
+            )
+            saver.start()
+            saver.join(timeout=1)
+            assert saver.is_alive()  # waits for the open save
+            assert recorder.select_notifications(None, 10) == []  # nothing committed yet
+            open_save.commit()
+            open_save.autocommit = True
+        saver.join(timeout=10)
+        assert not saver.is_alive()
+        assert len(later) == 1
+        assert later[0] > first_id
+        assert [n.id for n in recorder.select_notifications(None, 10)] == [first_id, later[0]]
+    finally:
+        engine.shutdown()
