@@ -14,6 +14,7 @@ from eventsourcing.utils import get_topic
 
 from dispute_engine import Actor, FileDispute, Role
 from dispute_engine.domain import events
+from dispute_engine.domain.checklist import CURRENT_CHECKLIST_VERSION
 from dispute_engine.domain.claim import Claim, address_pseudonym
 from dispute_engine.domain.decision import Outcome
 from dispute_engine.domain.dispute import Dispute
@@ -248,3 +249,7 @@ def test_a_sealed_sender_is_recorded_beside_the_claim_whose_transaction_names_it
     }
     assert sealed.claim.transaction.sender == pseudonym
     assert sealed.fingerprint == plain.fingerprint
+
+
+def test_a_new_filing_is_held_to_the_checklist_in_force():
+    assert new_dispute().checklist_version == CURRENT_CHECKLIST_VERSION
