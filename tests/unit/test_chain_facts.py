@@ -5,11 +5,18 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from hypothesis import given
+import pytest
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from dispute_engine import ClaimedTransaction
-from dispute_engine.domain.chain_facts import ChainFacts, compare, finality
+from dispute_engine.domain.chain_facts import (
+    ChainFacts,
+    Comparison,
+    compare,
+    finality,
+    with_addresses,
+)
 from tests.factories import RECIPIENT, SENDER, USDT, transaction
 
 WHEN = datetime(2026, 11, 20, 8, 15, tzinfo=UTC)
@@ -91,6 +98,8 @@ def test_native_amounts_compare_exactly_in_wei(units: int):
 
 
 @given(offset=st.integers(min_value=-7200, max_value=7200))
+@example(offset=3600)
+@example(offset=-3600)
 def test_time_is_a_mismatch_only_beyond_the_tolerance(offset: int):
     chain = facts(block_time=WHEN + timedelta(seconds=offset))
     mismatches = compare(claim(), chain, time_tolerance=HOUR).mismatches
@@ -138,8 +147,9 @@ def test_native_coin_of_another_chain_is_an_asset_mismatch():
 
 
 def test_not_found_and_reverted_are_status_mismatches():
-    assert compare(claim(), facts(status="not_found"), time_tolerance=HOUR).mismatches == (
-        "status",
+    missing = facts(status="not_found", sender=None, recipient=None, token_transfers=[])
+    assert compare(claim(), missing, time_tolerance=HOUR) == Comparison(
+        mismatches=("status",), moved=None
     )
     failed = facts(status="failed", token_transfers=[])
     assert compare(claim(), failed, time_tolerance=HOUR).mismatches == ("status",)
@@ -173,3 +183,98 @@ def test_finality_by_depth_needs_the_configured_confirmations(block: int, latest
 def test_finality_by_tag_follows_the_nodes_finalized_block():
     assert finality(10, latest=12, finalized_block=10, required_confirmations=64) == (3, True)
     assert finality(11, latest=12, finalized_block=10, required_confirmations=1) == (2, False)
+
+
+def test_two_observations_differing_in_depth_and_time_only_agree_on_the_outcome():
+    deeper = facts(confirmations=64, finalized=True, observed_at=WHEN + HOUR)
+    assert facts().same_outcome(deeper)
+    assert deeper.same_outcome(facts())
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        (("status", "failed"),),
+        (("block_number", 11),),
+        (("recipient", OTHER),),
+        (("native_units", 1),),
+        (("token_transfers", ()),),
+    ],
+)
+def test_observations_differing_in_what_happened_do_not_agree(change: tuple[tuple[str, Any], ...]):
+    assert not facts().same_outcome(facts(**dict(change)))
+
+
+def test_every_address_the_facts_name_passes_through_the_swap():
+    def lower(address: str | None) -> str | None:
+        return None if address is None else address.lower()
+
+    seen = facts()
+    swapped = with_addresses(seen, lower)
+    (transfer,) = swapped.token_transfers
+    assert (swapped.sender, swapped.recipient) == (SENDER.lower(), USDT.lower())
+    assert (transfer.token_address, transfer.sender, transfer.recipient) == (
+        USDT.lower(),
+        SENDER.lower(),
+        RECIPIENT.lower(),
+    )
+    assert swapped.addresses == {a.lower() for a in seen.addresses}
+    named = {"sender", "recipient", "token_transfers"}
+    assert swapped.model_dump(exclude=named) == seen.model_dump(exclude=named)
+
+
+def native_claim(**overrides: Any) -> ClaimedTransaction:
+    return claim(asset="ETH", token_address=None, **overrides)
+
+
+def test_wrong_parties_of_a_native_transfer_are_reported_as_such():
+    chain = facts(sender=OTHER, recipient=OTHER, native_units=10**18, token_transfers=[])
+    result = compare(native_claim(amount="1"), chain, time_tolerance=HOUR)
+    assert result == Comparison(mismatches=("sender", "recipient"), moved=10**18)
+
+
+def test_a_native_claim_on_a_token_transfer_is_an_asset_mismatch():
+    chain = facts(recipient=RECIPIENT)  # no ether moved; a USDT log did
+    result = compare(native_claim(amount="125.5"), chain, time_tolerance=HOUR)
+    assert result == Comparison(mismatches=("asset",), moved=None)
+
+
+def test_a_native_claim_on_a_transfer_of_nothing_is_an_amount_mismatch():
+    chain = facts(recipient=RECIPIENT, token_transfers=[])
+    result = compare(native_claim(amount="1"), chain, time_tolerance=HOUR)
+    assert result == Comparison(mismatches=("amount",), moved=0)
+
+
+def test_ether_moved_beside_token_logs_is_compared_as_ether():
+    chain = facts(recipient=RECIPIENT, native_units=1)  # one wei, and a USDT log
+    result = compare(native_claim(amount="0.000000000000000001"), chain, time_tolerance=HOUR)
+    assert result == Comparison(mismatches=(), moved=1)
+
+
+def test_a_token_claim_without_its_token_log_still_reports_the_sender():
+    chain = facts(sender=OTHER, token_transfers=[])
+    assert compare(claim(), chain, time_tolerance=HOUR).mismatches == ("sender", "asset")
+
+
+@pytest.mark.parametrize(
+    "wrong",
+    [(("sender", OTHER),), (("units", 1),)],
+)
+def test_the_log_from_the_claimant_with_the_claimed_amount_is_preferred(
+    wrong: tuple[tuple[str, Any], ...],
+):
+    right = {
+        "token_address": USDT,
+        "sender": SENDER,
+        "recipient": RECIPIENT,
+        "units": 125_500_000,
+        "log_index": 1,
+    }
+    logs = [{**right, **dict(wrong), "log_index": 0}, right]
+    result = compare(claim(), facts(token_transfers=logs), time_tolerance=HOUR)
+    assert result == Comparison(mismatches=(), moved=125_500_000)
+
+
+def test_a_transaction_in_no_block_has_no_confirmations_and_is_not_final():
+    assert finality(None, latest=12, finalized_block=10, required_confirmations=1) == (0, False)
+    assert finality(None, latest=12, finalized_block=None, required_confirmations=0) == (0, False)

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from uuid import UUID
 
 import pytest
 
 from dispute_engine import ClaimedTransaction, FileDispute
+from dispute_engine.domain.claim import address_pseudonym
 from dispute_engine.errors import InvalidInput
 from dispute_engine.notices.catalog import resolve
-from tests.factories import filing, transaction
+from tests.factories import SENDER, filing, transaction
 
 
 def test_addresses_are_normalised_to_their_checksum_form():
@@ -105,3 +107,12 @@ def test_the_time_of_a_claimed_transaction_is_kept_in_utc_whatever_the_machines_
     claimed = ClaimedTransaction(**transaction(occurred_at="2026-11-20T09:15:00+01:00"))
     assert claimed.occurred_at.utcoffset() == timedelta(0)
     assert claimed.occurred_at.hour == 8
+
+
+def test_a_pseudonym_is_the_one_every_release_derives():
+    # Recorded disputes name the pseudonym: its derivation (sha256 over the domain tag, the
+    # dispute id and the address in lower case, cut to 20 bytes) must never change.
+    dispute = UUID("12345678-1234-5678-1234-567812345678")
+    expected = "0x378084BEeE13f91E818Ae1070CdF2e29Dfdb267e"
+    assert address_pseudonym(dispute, SENDER) == expected
+    assert address_pseudonym(dispute, SENDER.upper().replace("0X", "0x")) == expected

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import FrozenInstanceError
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -12,6 +14,8 @@ from eventsourcing.utils import get_topic
 
 from dispute_engine import Actor, FileDispute, Role
 from dispute_engine.domain import events
+from dispute_engine.domain.checklist import CURRENT_CHECKLIST_VERSION
+from dispute_engine.domain.claim import Claim, address_pseudonym
 from dispute_engine.domain.decision import Outcome
 from dispute_engine.domain.dispute import Dispute
 from dispute_engine.domain.lifecycle import Action
@@ -175,3 +179,77 @@ def test_closed_disputes_only_take_notes_and_appeals():
     dispute.add_note("claimant called again", by=ALICE, now=NOW)
     dispute.reopen("appeal", by=ALICE, now=NOW + timedelta(days=30), appeal_window=timedelta(30))
     assert dispute.status == "investigating"
+
+
+def test_a_transaction_at_the_filing_time_is_accepted_and_a_later_one_refused_on_its_field():
+    claim = FileDispute.model_validate(filing()).claim
+    when = claim.transaction.occurred_at
+    assert Dispute.file(claim, idempotency_key="k", by=ALICE, now=when).filed_at == when
+    with pytest.raises(InvalidInput) as raised:
+        Dispute.file(claim, idempotency_key="k", by=ALICE, now=when - timedelta(microseconds=1))
+    assert raised.value.errors == [
+        {"field": "transaction.occurred_at", "message": "must not be in the future"}
+    ]
+
+
+def test_a_claim_without_a_jurisdiction_is_refused_on_its_field():
+    claim = FileDispute.model_validate(filing()).claim.model_copy(update={"jurisdiction": None})
+    with pytest.raises(InvalidInput) as raised:
+        Dispute.file(claim, idempotency_key="k", by=ALICE, now=NOW)
+    assert raised.value.errors == [{"field": "jurisdiction", "message": "is required"}]
+
+
+def test_only_personal_fields_can_be_sealed():
+    claim = FileDispute.model_validate(filing()).claim
+    with pytest.raises(InvalidInput) as raised:
+        Dispute.file(claim, idempotency_key="k", by=ALICE, now=NOW, sealed={"claimant_id": "x"})
+    assert raised.value.errors == [
+        {"field": "sealed", "message": "only contact, description, sender are sealed"}
+    ]
+
+
+FINGERPRINTED = (
+    '{"channel":"chat","claimant_id":"user-1","description":"never credited",'
+    '"jurisdiction":"US","language":"en","priority":"normal","reason":"not_received",'
+    '"transaction":{"amount":"125.5","asset":"USDT","chain_id":1,"decimals":6,'
+    '"occurred_at":"2026-11-20T08:15:00Z",'
+    '"recipient":"0xfB6916095ca1df60bB79Ce92cE3Ea74c37c5d359",'
+    '"sender":"0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed",'
+    '"token_address":"0xdAC17F958D2ee523a2206206994597C13D831ec7",'
+    '"tx_hash":"0xabababababababababababababababababababababababababababababababab"}}'
+)
+
+
+@pytest.mark.parametrize("contact", [None, "+1 555 0100"])
+def test_the_fingerprint_is_of_the_claim_as_json_with_sorted_keys_and_no_spaces(
+    contact: str | None,
+):
+    # Retried filings are recognised by fingerprints recorded by earlier releases: a claim
+    # without a contact is fingerprinted as before contacts existed, without the key.
+    claim = Claim.model_validate(json.loads(FINGERPRINTED) | {"contact": contact})
+    dispute = Dispute.file(
+        claim, idempotency_key="k", by=ALICE, now=NOW, sealed={"description": "sealed"}
+    )
+    given = "" if contact is None else f'"contact":"{contact}",'
+    text = FINGERPRINTED.replace('"description"', f'{given}"description"')
+    assert dispute.fingerprint == hashlib.sha256(text.encode()).hexdigest()
+
+
+def test_a_sealed_sender_is_recorded_beside_the_claim_whose_transaction_names_its_pseudonym():
+    claim = FileDispute.model_validate(filing()).claim
+    plain = Dispute.file(claim, idempotency_key="k", by=ALICE, now=NOW)
+    sealed = Dispute.file(claim, idempotency_key="k", by=ALICE, now=NOW, sealed={"sender": "s"})
+    (filed,) = sealed.collect_events()
+    assert isinstance(filed, events.Filed)
+    pseudonym = address_pseudonym(Dispute.create_id("k"), claim.transaction.sender)
+    assert filed.claim["sender"] == "s"
+    assert filed.claim["transaction"] == {
+        **claim.transaction.model_dump(mode="json"),
+        "sender": pseudonym,
+    }
+    assert sealed.claim.transaction.sender == pseudonym
+    assert sealed.fingerprint == plain.fingerprint
+
+
+def test_a_new_filing_is_held_to_the_checklist_in_force():
+    assert new_dispute().checklist_version == CURRENT_CHECKLIST_VERSION
