@@ -63,7 +63,7 @@ class ChainTruth:
         return self._core.transaction_lookup
 
     def _record_facts(self, dispute_id: DisputeId, facts: ChainFacts, by: Actor) -> ChainFactsView:
-        def record(dispute: Dispute) -> tuple[Dispute, ChainFactsView]:
+        def record(dispute: Dispute) -> ChainFactsView:
             dispute.record_chain_facts(
                 pseudonymous(dispute, facts),
                 by=by,
@@ -72,9 +72,9 @@ class ChainTruth:
             )
             view = DisputeView.of(dispute).chain_facts
             assert view is not None
-            return dispute, view
+            return self._shown(dispute, view)
 
-        return self._shown(*self._core.command(dispute_id, record, retry=True))
+        return self._core.command(dispute_id, record, retry=True)
 
     def look_up_transaction(self, dispute_id: DisputeId, *, by: Actor) -> ChainFactsView:
         """Ask the chain what the disputed transaction did; record the facts and mismatches.

@@ -198,6 +198,12 @@ def test_an_invalid_setting_is_one_line_naming_the_variable(db: str):
     result = runner.invoke(app, ["list", "--db", db], env={"DISPUTE_ENGINE_CHAINS": "{nope"})
     assert result.exit_code == 2
     assert "DISPUTE_ENGINE_CHAINS" in result.stderr
+    for nonsense in ("-1", "many", "2.5"):
+        env = {"DISPUTE_ENGINE_COMMAND_CACHE_SIZE": nonsense}
+        result = runner.invoke(app, ["list", "--db", db], env=env)
+        assert result.exit_code == 2
+        assert result.stderr.startswith("error: invalid setting: DISPUTE_ENGINE_COMMAND_CACHE_SIZE")
+        assert result.stderr.count("\n") == 1
 
 
 def test_file_from_json_then_show_history_and_state_at(db: str, tmp_path: Path):
