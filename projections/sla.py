@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import groupby
@@ -16,28 +17,38 @@ from dispute_engine.domain.lifecycle import Status
 from dispute_engine.domain.sla_clock import SlaClock, SlaTracker, move_clocks
 from dispute_engine.domain.sla_policy import Metric
 from dispute_engine.reports import ReportRow
-from projections.view import Batch, timestamp, upsert_all
+from projections.view import Batch, Timestamps, timestamp, upsert_all
 
 MICROSECOND = timedelta(microseconds=1)
-# What a clock's row keeps of it, besides its dispute (read back by _clock).
+# A clock's row and a tracker's row, column by column.
+CLOCK_FIELDS = (
+    "dispute_id",
+    "clock_id",
+    "metric",
+    "cycle",
+    "state",
+    "priority",
+    "started_at",
+    "due_at",
+    "ended_at",
+    "next_alert_at",
+    "next_threshold",
+    "alerts",
+    "policy_version",
+    "target_us",
+    "consumed_us",
+    "resumed_at",
+    "paused_at",
+    "unit",
+    "jurisdiction",
+)
+TRACKER_FIELDS = ("dispute_id", "status", "version", "tracker")
+# What a clock's row keeps of it, besides its dispute and what is worked out from it
+# (read back by _clock).
 CLOCK_COLUMNS = ", ".join(
     f"c.{column}"
-    for column in (
-        "clock_id",
-        "metric",
-        "cycle",
-        "state",
-        "started_at",
-        "ended_at",
-        "alerts",
-        "policy_version",
-        "target_us",
-        "consumed_us",
-        "resumed_at",
-        "paused_at",
-        "unit",
-        "jurisdiction",
-    )
+    for column in CLOCK_FIELDS
+    if column not in ("dispute_id", "priority", "due_at", "next_alert_at", "next_threshold")
 )
 
 
@@ -103,43 +114,61 @@ class SlaView:
         )
 
     def apply(self, db: Database, cursor: Cursor, batch: Batch) -> None:
-        """Move each dispute's clocks as the aggregate does, then write the touched rows."""
+        """Move each dispute's clocks as the aggregate does, then write the touched rows:
+        those of disputes filed in the batch are new (inserted, by COPY on PostgreSQL), the
+        others' are updated in place."""
         # The staff directory's events share the store: they move no clock.
         batch = [(n, e) for n, e in batch if isinstance(e, events.DisputeEvent)]
-        copies = self._load(
-            db,
-            cursor,
-            {str(e.originator_id) for _, e in batch if not isinstance(e, events.Filed)},
+        ids = [str(e.originator_id) for _, e in batch]
+        # In the batch's order: a dispute filed in it has no rows yet.
+        filed = dict.fromkeys(
+            d for d, (_, e) in zip(ids, batch, strict=True) if isinstance(e, events.Filed)
         )
+        copies = self._load(db, cursor, set(ids) - filed.keys())
         touched: dict[str, set[str]] = {}
-        for _, event in batch:
-            dispute_id = str(event.originator_id)
+        for dispute_id, (_, event) in zip(ids, batch, strict=True):
             previous: Status | None = None
             if isinstance(event, events.Filed):
                 tracker = SlaTracker.for_claim(event.claim, event.policy_version)
             else:
                 copy = copies[dispute_id]
                 previous, tracker = copy.status, copy.sla
-            before = dict(tracker.clocks)
-            move_clocks(tracker, event.clock_move(previous))
-            # Clocks are immutable values: a clock the event moved is a new object.
-            touched.setdefault(dispute_id, set()).update(
-                key for key, clock in tracker.clocks.items() if before.get(key) is not clock
-            )
+            if dispute_id in filed:  # every clock of a new dispute is written
+                move_clocks(tracker, event.clock_move(previous))
+            else:
+                before = dict(tracker.clocks)
+                move_clocks(tracker, event.clock_move(previous))
+                # Clocks are immutable values: a clock the event moved is a new object.
+                touched.setdefault(dispute_id, set()).update(
+                    key for key, clock in tracker.clocks.items() if before.get(key) is not clock
+                )
             copies[dispute_id] = _Tracked(Status(event.status), event.originator_version, tracker)
+        texts = Timestamps()
+        db.insert_rows(
+            cursor,
+            db.table("sla_trackers"),
+            TRACKER_FIELDS,
+            [self._tracker_row(d, copies[d]) for d in filed],
+        )
+        db.insert_rows(
+            cursor,
+            db.table("sla_clocks"),
+            CLOCK_FIELDS,
+            [
+                row
+                for d in filed
+                for row in self._clock_rows(d, copies[d].sla, sorted(copies[d].sla.clocks), texts)
+            ],
+        )
         upsert_all(
             db,
             cursor,
             "sla_trackers",
             ["dispute_id"],
             [
-                {
-                    "dispute_id": d,
-                    "status": str(c.status),
-                    "version": c.version,
-                    "tracker": json.dumps(c.sla.to_dict(clocks=False)),
-                }
+                dict(zip(TRACKER_FIELDS, self._tracker_row(d, c), strict=True))
                 for d, c in copies.items()
+                if d not in filed
             ],
         )
         upsert_all(
@@ -148,9 +177,9 @@ class SlaView:
             "sla_clocks",
             ["dispute_id", "clock_id"],
             [
-                self._clock_row(d, copies[d].sla, copies[d].sla.clocks[key])
+                dict(zip(CLOCK_FIELDS, row, strict=True))
                 for d, keys in touched.items()
-                for key in sorted(keys)
+                for row in self._clock_rows(d, copies[d].sla, sorted(keys), texts)
             ],
         )
 
@@ -182,29 +211,44 @@ class SlaView:
         return found
 
     @staticmethod
-    def _clock_row(dispute_id: str, tracker: SlaTracker, clock: SlaClock) -> dict[str, Any]:
-        upcoming = clock.next_alert()
-        return {
-            "dispute_id": dispute_id,
-            "clock_id": clock.id,
-            "metric": clock.metric.value,
-            "cycle": clock.cycle,
-            "state": clock.state,
-            "priority": tracker.priority,
-            "started_at": timestamp(clock.started_at),
-            "due_at": timestamp(clock.due_at),
-            "ended_at": timestamp(clock.ended_at),
-            "next_alert_at": timestamp(upcoming[1]) if upcoming else None,
-            "next_threshold": upcoming[0] if upcoming else None,
-            "alerts": ",".join(str(a) for a in clock.alerts),
-            "policy_version": clock.policy_version,
-            "target_us": clock.target // MICROSECOND,
-            "consumed_us": clock.consumed // MICROSECOND,
-            "resumed_at": timestamp(clock.resumed_at),
-            "paused_at": timestamp(clock.paused_at),
-            "unit": clock.unit,
-            "jurisdiction": clock.jurisdiction,
-        }
+    def _tracker_row(dispute_id: str, copy: _Tracked) -> tuple[Any, ...]:
+        """A tracker's row, in the order of ``TRACKER_FIELDS``."""
+        return (
+            dispute_id,
+            str(copy.status),
+            copy.version,
+            json.dumps(copy.sla.to_dict(clocks=False)),
+        )
+
+    @staticmethod
+    def _clock_rows(
+        dispute_id: str, tracker: SlaTracker, keys: list[str], texts: Timestamps
+    ) -> Iterator[tuple[Any, ...]]:
+        """The rows of the tracker's clocks named, in the order of ``CLOCK_FIELDS``."""
+        for key in keys:
+            clock = tracker.clocks[key]
+            upcoming = clock.next_alert()
+            yield (
+                dispute_id,
+                clock.id,
+                clock.metric.value,
+                clock.cycle,
+                clock.state,
+                tracker.priority,
+                texts[clock.started_at],
+                texts[clock.due_at],
+                texts[clock.ended_at],
+                None if upcoming is None else texts[upcoming[1]],
+                None if upcoming is None else upcoming[0],
+                ",".join(str(a) for a in clock.alerts),
+                clock.policy_version,
+                clock.target // MICROSECOND,
+                clock.consumed // MICROSECOND,
+                texts[clock.resumed_at],
+                texts[clock.paused_at],
+                clock.unit,
+                clock.jurisdiction,
+            )
 
     @staticmethod
     def due_statement(db: Database) -> str:

@@ -25,6 +25,15 @@ def timestamp(moment: datetime | None) -> str | None:
     return moment.isoformat(timespec="microseconds")[:-6] + "Z"
 
 
+class Timestamps(dict[datetime | None, str | None]):
+    """:func:`timestamp` of each moment asked, worked out once: the rows of a batch share
+    many moments (a clock starts when its dispute's event happened, as do its siblings)."""
+
+    def __missing__(self, moment: datetime | None) -> str | None:
+        text = self[moment] = timestamp(moment)
+        return text
+
+
 class View(Protocol):
     """A read model: its tables, and how a batch of events changes them."""
 
