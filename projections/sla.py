@@ -9,14 +9,14 @@ from itertools import groupby
 from typing import Any
 from uuid import UUID
 
-from dispute_engine.database import Cursor, Database
+from dispute_engine.database import Cursor, Database, timestamp
 from dispute_engine.domain import events
 from dispute_engine.domain.dispute import SlaCopy
 from dispute_engine.domain.lifecycle import Status
 from dispute_engine.domain.sla_clock import SlaClock, SlaTracker, move_clocks
 from dispute_engine.domain.sla_policy import Metric
 from dispute_engine.reports import ReportRow
-from projections.view import Batch, timestamp, upsert_all
+from projections.view import Batch, upsert_all
 
 MICROSECOND = timedelta(microseconds=1)
 # What a clock's row keeps of it, besides its dispute (read back by _clock).

@@ -121,7 +121,9 @@ def test_the_default_jurisdiction_is_checked_as_a_claims_own(
 ):
     with pytest.raises(ValidationError, match="ISO 3166"):
         Settings(default_jurisdiction="nonsense")
-    engine = DisputeEngine.open(db_url, clock=clock, settings=Settings(default_jurisdiction="us-ca"))
+    engine = DisputeEngine.open(
+        db_url, clock=clock, settings=Settings(default_jurisdiction="us-ca")
+    )
     try:
         dispute_id = file_dispute(engine, alice, jurisdiction=None)
         assert engine.get(dispute_id).claim.jurisdiction == "US-CA"
