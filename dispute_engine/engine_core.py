@@ -121,6 +121,8 @@ class EngineCore:
             # Created with the other tables, under the creation lock: processes paying for
             # the first time at once must not race on creating it.
             self.commitments = CommitmentLedger(self.db)
+        if create:  # the views' tables come with the events': a reader finds them built
+            self._read_models = read_models(self.events)
 
     @contextmanager
     def storage_boundary(self) -> Iterator[None]:

@@ -101,8 +101,6 @@ class ProjectionRunner:
         # Events per batch for every view; None lets each view name its own (the audit log
         # takes large ones), else BATCH_SIZE.
         self.batch_size = batch_size
-        # Filings the linked-claims index has not taken in yet, as read: notification id ->
-        # chain id, transaction hash, dispute, filing time.
         with storage_errors(source.storage), source.storage.creation_lock(create=source.creates):
             self.tracking: TrackingRecorder = source.tracking_recorder()
             if source.creates:
