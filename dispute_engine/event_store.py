@@ -7,6 +7,8 @@ share, the recorder, the mapper and a tracking recorder.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from dataclasses import MISSING, fields, is_dataclass
+from functools import cache
 from typing import Any, cast
 from uuid import UUID
 
@@ -49,6 +51,16 @@ def dispute_key(value: object) -> UUID:
 
 
 FILED_TOPIC = get_topic(Dispute.Filed)
+
+
+@cache
+def required_fields(event_class: type) -> frozenset[str]:
+    """The fields a stored event of the class must hold (those without a default)."""
+    if not is_dataclass(event_class):
+        return frozenset()
+    return frozenset(
+        f.name for f in fields(event_class) if f.default is MISSING and f.default_factory is MISSING
+    )
 
 
 def claim_rows(events: Sequence[object]) -> list[ClaimRow]:
@@ -162,7 +174,12 @@ class DisputeEvents(Application[UUID]):
 
         def to_domain_event(stored: StoredEvent) -> Any:
             try:
-                return decode(stored)
+                event = decode(stored)
+                # The library fills the event from the stored state as it is: a state edited
+                # in place can lack a field every such event has, which nothing reads safely.
+                if not required_fields(type(event)) <= event.__dict__.keys():
+                    raise ValueError("a required field is missing")
+                return event
             except Exception:
                 dispute_id = dispute_key(str(stored.originator_id))
                 raise CorruptHistory(
