@@ -14,11 +14,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parents[1]))
 
-from dispute_engine.database import Database
+from dispute_engine.database import Database, timestamp
 from dispute_engine.delivery.storage import open_database
 from dispute_engine.domain.quality import GROUPINGS, QualityRow, quality_report
 from projections.quality import QualityView
-from projections.view import timestamp
 
 
 def rows(count: int) -> list[QualityRow]:

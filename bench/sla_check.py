@@ -21,8 +21,8 @@ import psycopg
 from write_throughput import filing  # the same filings, from beside this script
 
 from dispute_engine import Actor, DisputeEngine, Role
+from dispute_engine.database import timestamp
 from projections.sla import SlaView
-from projections.view import timestamp
 
 PG = "postgresql://postgres@127.0.0.1:5432/test"
 ALICE = Actor(id="alice", roles={Role.INVESTIGATOR})

@@ -88,17 +88,15 @@ class Casework:
     def link_claims(self, dispute: Dispute, *, by: Actor) -> None:
         """Link a filed dispute with every other dispute on its transaction, both ways.
 
-        Found through the linked-claims index and the filings it has not taken in yet,
-        without writing to it. Links inform investigators; the cap on what the transaction's
-        disputes are paid never depends on them (the ledger holds it), so two filings racing
-        past each other lose nothing but the link.
+        Found in the claims index each filing writes with its event (one indexed read).
+        Links inform investigators; the cap on what the transaction's disputes are paid
+        never depends on them (the ledger holds it), so two filings racing past each other
+        lose nothing but the link.
         """
         tx = dispute.claim.transaction
-        others = [
-            other
-            for other in self._core.projections.disputes_on(tx.chain_id, tx.tx_hash)
-            if other != dispute.id
-        ]
+        with self._core.storage_boundary():
+            filed = self._core.events.filed_on(tx.chain_id, tx.tx_hash)
+        others = [other for other in filed if other != dispute.id]
         for other in others:
             for one, another in ((dispute.id, other), (other, dispute.id)):
                 self._core.command(one, self._linker(another, by), retry=True)

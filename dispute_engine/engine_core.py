@@ -121,6 +121,8 @@ class EngineCore:
             # Created with the other tables, under the creation lock: processes paying for
             # the first time at once must not race on creating it.
             self.commitments = CommitmentLedger(self.db)
+        if create:  # the views' tables come with the events': a reader finds them built
+            self._read_models = read_models(self.events)
 
     @contextmanager
     def storage_boundary(self) -> Iterator[None]:
@@ -226,8 +228,9 @@ class EngineCore:
         command on it. Raises ConcurrencyConflict when another write came first."""
         with self.storage_boundary():
             with save_conflicts(dispute.id):
-                # Straight to the event store, as in save_events.
-                saved = len(self.events.events.put(dispute.collect_events()))
+                events = dispute.collect_events()
+                self.events.store(events)
+                saved = len(events)
             self._snapshot_every_interval(dispute, saved)
         self.saved.keep(dispute)
 
@@ -237,9 +240,7 @@ class EngineCore:
         Raises ConcurrencyConflict, all of it unsaved, when any of them is stale.
         """
         with self.storage_boundary():
-            # Straight to the event store: the application's save would first ask of each
-            # event whether it is an event or an aggregate (a slow runtime protocol check).
-            self.events.events.put(list(events))
+            self.events.store(events)
 
     def _snapshot_every_interval(self, dispute: Dispute, saved: int) -> None:
         """Snapshot a dispute whose save crossed a multiple of the snapshot interval.

@@ -202,10 +202,6 @@ class ReadModels(Protocol):
         """Open disputes whose latest chain facts are not final yet."""
         ...
 
-    def disputes_on(self, chain_id: int, tx_hash: str) -> list[UUID]:
-        """Every dispute filed on one transaction so far, oldest filing first."""
-        ...
-
     def sla_due(self, now: datetime) -> list[SlaCopy]:
         """The view's copies of disputes with an SLA warning or breach due by ``now``."""
         ...

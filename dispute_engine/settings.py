@@ -10,6 +10,7 @@ from eth_utils.address import to_checksum_address
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from dispute_engine.domain.claim import Jurisdiction
 from dispute_engine.domain.evidence import MAX_EVIDENCE_BYTES
 from dispute_engine.domain.review import DEFAULT_APPROVAL_POLICY
 
@@ -78,7 +79,8 @@ class Settings(BaseSettings):
 
     db: str = DEFAULT_DB
     chains: dict[int, str] = Field(default_factory=dict)
-    default_jurisdiction: str = "US"
+    # Checked as a claim's own jurisdiction is: filings without one are recorded with it.
+    default_jurisdiction: Jurisdiction = "US"
     appeal_window_days: int = Field(default=30, ge=0)
     conflict_retries: int = Field(default=30, ge=0, le=100)
     snapshot_interval: int = Field(default=100, ge=0)  # events between snapshots; 0: none

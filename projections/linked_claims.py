@@ -1,11 +1,11 @@
-"""The linked-claims index: every dispute on one transaction, found by chain id and hash.
+"""The linked-claims view: every dispute on one transaction, with what each commits on it.
 
-Filing a dispute asks which other disputes already claim its transaction; this view answers
-with one indexed read however many disputes the engine holds. Each row keeps what a dispute
-has committed on the transaction (approved, paid, provisionally credited), in base units of
-the claimed asset, so the money rules can weigh a new payout against the others. The view is
-an index, not the serialisation point: the payout itself is checked against the per-transaction
-ledger in the payout's own transaction.
+Each row keeps what a dispute has committed on its transaction (approved, paid, provisionally
+credited), in base units of the claimed asset, so the money rules can weigh a new payout
+against the others, by chain id and hash in one indexed read. The view is an index, not the
+serialisation point: the payout itself is checked against the per-transaction ledger in the
+payout's own transaction. (Filing finds the disputes to link in the claims index each filing
+writes with its event, which never lags.)
 """
 
 from __future__ import annotations
@@ -13,11 +13,11 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from dispute_engine.database import Cursor, Database
+from dispute_engine.database import Cursor, Database, timestamp
 from dispute_engine.domain import events
 from dispute_engine.domain.money import Money
 from dispute_engine.reports import LinkedClaim
-from projections.view import Batch, timestamp, upsert
+from projections.view import Batch, upsert
 
 # Money columns are text: a uint256 amount in base units does not fit a BIGINT.
 _UNITS = ("claimed_units", "proposed_units", "approved_units", "paid_units", "credited_units")
@@ -74,7 +74,7 @@ class LinkedClaimsView:
     def _filed(dispute_id: str, event: events.Filed) -> dict[str, Any]:
         tx = event.claim["transaction"]
         money = Money.parse(str(tx["amount"]), asset=tx["asset"], decimals=int(tx["decimals"]))
-        chain_id, tx_hash = LinkedClaimsView.transaction_of(event)
+        chain_id, tx_hash = event.claimed_transaction
         return {
             "chain_id": chain_id,
             "tx_hash": tx_hash,
@@ -107,22 +107,6 @@ class LinkedClaimsView:
                 row[units] = int(row[units])
             loaded[str(row["dispute_id"])] = row
         return loaded
-
-    @staticmethod
-    def filed_on(db: Database, chain_id: int, tx_hash: str) -> tuple[str, list[object]]:
-        """A query (and its parameters) of each dispute the view holds on the transaction and
-        when it was filed: ``dispute_id``, ``filed_at``, to be read with other queries."""
-        return (
-            f"SELECT dispute_id, filed_at FROM {db.table('linked_claims')} "
-            "WHERE chain_id = ? AND tx_hash = ?",
-            [chain_id, tx_hash.lower()],
-        )
-
-    @staticmethod
-    def transaction_of(event: events.Filed) -> tuple[int, str]:
-        """The chain id and (lower-case) hash of the transaction a filing claims."""
-        tx = event.claim["transaction"]
-        return int(tx["chain_id"]), str(tx["tx_hash"]).lower()
 
     @staticmethod
     def on(db: Database, chain_id: int, tx_hash: str) -> list[LinkedClaim]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from dispute_engine.database import Cursor, Database
+from dispute_engine.database import Cursor, Database, timestamp
 from dispute_engine.domain import events
 from dispute_engine.domain.lifecycle import Status
 from dispute_engine.domain.quality import (
@@ -29,7 +29,7 @@ from dispute_engine.domain.quality import (
     figures_of,
 )
 from dispute_engine.domain.sla_policy import FIRST_ACTIONS
-from projections.view import Batch, timestamp, upsert
+from projections.view import Batch, upsert
 
 _COLUMNS = (
     "dispute_id",

@@ -15,14 +15,11 @@ from typing import Any, cast
 from uuid import UUID
 
 from eventsourcing.persistence import (
-    Notification,
     Tracking,
     TrackingRecorder,
 )
-from eventsourcing.utils import get_topic
 
 from dispute_engine.database import Cursor
-from dispute_engine.domain import events
 from dispute_engine.domain.actor import Role
 from dispute_engine.domain.dispute import Dispute, SlaCopy
 from dispute_engine.domain.errors import InvalidInput, StorageUnavailable
@@ -41,13 +38,11 @@ from projections.notice_outbox import NoticeOutbox
 from projections.quality import QualityView
 from projections.sla import SlaView
 from projections.staff_directory import StaffDirectory
-from projections.view import View, timestamp, upsert
+from projections.view import View, upsert
 from projections.work_queue import WorkQueue
 from projections.work_routing import next_disputes
 
-FILED_TOPIC = get_topic(Dispute.Filed)
 BATCH_SIZE = 1000  # events per batch for a view that names no size of its own
-PENDING_LIMIT = 100  # events the linked-claims index may lag before a filing catches it up
 
 
 def all_views(settings: Settings | None = None) -> dict[str, View]:
@@ -106,9 +101,6 @@ class ProjectionRunner:
         # Events per batch for every view; None lets each view name its own (the audit log
         # takes large ones), else BATCH_SIZE.
         self.batch_size = batch_size
-        # Filings the linked-claims index has not taken in yet, as read: notification id ->
-        # chain id, transaction hash, dispute, filing time.
-        self._filings: dict[int, tuple[int, str, UUID, str]] = {}
         with storage_errors(source.storage), source.storage.creation_lock(create=source.creates):
             self.tracking: TrackingRecorder = source.tracking_recorder()
             if source.creates:
@@ -216,68 +208,6 @@ class ProjectionRunner:
             if len(notifications) < size:
                 return applied  # the last of the events there were when read
             start = notifications[-1].id + 1
-
-    def _pending_filings(
-        self, name: str, on: tuple[str, list[object]]
-    ) -> tuple[int, list[Any] | None, dict[UUID, str]]:
-        """In one query (one snapshot): the view's position, the filings stored after it, and
-        what the view holds from query ``on`` (each dispute's filing time, by dispute).
-
-        None for the filings when more than ``PENDING_LIMIT`` events wait (the LIMIT bounds
-        what a lagging index makes this read). A filing already decoded comes without its
-        stored state.
-        """
-        events_table = self.db.table(cast(Any, self.source.recorder).events_table_name)
-        position = self.db.notification_id
-        held, held_parameters = on
-        rows = self.db.fetchall(
-            "SELECT * FROM ("
-            f"SELECT 0 AS part, a.at, (SELECT MAX({position}) FROM {events_table}) AS last, "
-            f"e.{position} AS id, e.originator_id, e.originator_version, e.topic, "
-            f"CASE WHEN e.{position} > ? THEN e.state END AS state, "
-            "NULL AS dispute_id, NULL AS filed_at "
-            f"FROM (SELECT COALESCE(MAX(notification_id), 0) AS at FROM {self._tracking_table} "
-            f"WHERE application_name = ?) a LEFT JOIN {events_table} e "
-            f"ON e.{position} > a.at AND e.topic = ? ORDER BY e.{position} LIMIT ?) p "
-            "UNION ALL SELECT 1, NULL, NULL, NULL, NULL, NULL, NULL, NULL, "
-            f"h.dispute_id, h.filed_at FROM ({held}) h",
-            [
-                max(self._filings, default=0),
-                name,
-                FILED_TOPIC,
-                PENDING_LIMIT + 1,
-                *held_parameters,
-            ],
-        )
-        filings = [r for r in rows if r["part"] == 0]
-        filed = {UUID(str(r["dispute_id"])): str(r["filed_at"]) for r in rows if r["part"] == 1}
-        applied = int(filings[0]["at"])
-        if int(filings[0]["last"] or 0) - applied > PENDING_LIMIT or len(filings) > PENDING_LIMIT:
-            return applied, None, filed
-        return applied, [r for r in filings if r["id"] is not None], filed
-
-    def _filing(self, row: Any) -> tuple[int, str, UUID, str]:
-        """What a pending filing claims (decoded once): chain id, hash, dispute, filing time."""
-        filing = self._filings.get(int(row["id"]))
-        if filing is None:
-            if row["state"] is None:  # committed after a later one was decoded: read it
-                [stored] = self.source.recorder.select_notifications(int(row["id"]), 1)
-            else:
-                stored = Notification(
-                    id=int(row["id"]),
-                    originator_id=UUID(str(row["originator_id"])),
-                    originator_version=int(row["originator_version"]),
-                    topic=str(row["topic"]),
-                    state=bytes(row["state"]),
-                )
-            event = cast(events.Filed, self.source.mapper.to_domain_event(stored))
-            filing = (
-                *LinkedClaimsView.transaction_of(event),
-                event.originator_id,
-                timestamp(event.timestamp) or "",
-            )
-            self._filings[stored.id] = filing
-        return filing
 
     def _take_turn(self, cursor: Cursor, name: str) -> None:
         """Runners of one view take turns, each applying batches the others have not."""
@@ -392,30 +322,6 @@ class ProjectionRunner:
         with storage_errors(self.source.storage):
             self._require_built()
             return WorkQueue.needing_recheck(self.db)
-
-    def disputes_on(self, chain_id: int, tx_hash: str) -> list[UUID]:
-        """Every dispute filed on one transaction so far, oldest filing first.
-
-        Filing asks this of every new dispute, so it writes nothing: the linked-claims index
-        answers for the events it has taken in, and the filings stored after its position
-        are read from the events (each decoded once by this runner), both in one query (one
-        snapshot, so nothing the index takes in meanwhile is missed). The index is caught up
-        first only when more than ``PENDING_LIMIT`` events wait for it.
-        """
-        with storage_errors(self.source.storage):
-            self._require_built()
-            view = self.view(LinkedClaimsView.name)
-            on = LinkedClaimsView.filed_on(self.db, chain_id, tx_hash)
-            position, pending, filed = self._pending_filings(view.name, on)
-            while pending is None:  # too far behind to read past: bring the index up to date
-                self._catch_up(view)
-                position, pending, filed = self._pending_filings(view.name, on)
-            for row in pending:
-                filing = self._filing(row)
-                if filing[:2] == (chain_id, tx_hash.lower()):
-                    filed.setdefault(filing[2], filing[3])
-            self._filings = {n: f for n, f in self._filings.items() if n > position}
-            return sorted(filed, key=lambda dispute_id: (filed[dispute_id], str(dispute_id)))
 
     def sla_due(self, now: datetime) -> list[SlaCopy]:
         """The SLA view's copies of disputes with a warning or breach due by ``now``."""

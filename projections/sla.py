@@ -10,14 +10,14 @@ from itertools import groupby
 from typing import Any
 from uuid import UUID
 
-from dispute_engine.database import Cursor, Database
+from dispute_engine.database import Cursor, Database, timestamp
 from dispute_engine.domain import events
 from dispute_engine.domain.dispute import SlaCopy
 from dispute_engine.domain.lifecycle import Status
 from dispute_engine.domain.sla_clock import SlaClock, SlaTracker, move_clocks
 from dispute_engine.domain.sla_policy import Metric
 from dispute_engine.reports import ReportRow
-from projections.view import Batch, Timestamps, timestamp, upsert_all
+from projections.view import Batch, Timestamps, upsert_all
 
 MICROSECOND = timedelta(microseconds=1)
 # A clock's row and a tracker's row, column by column.

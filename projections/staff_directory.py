@@ -10,13 +10,13 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from dispute_engine.database import Cursor, Database
+from dispute_engine.database import Cursor, Database, timestamp
 from dispute_engine.domain import staff_events
 from dispute_engine.domain.actor import Role
 from dispute_engine.domain.canonical import canonical_id
 from dispute_engine.domain.staff import ACTIVE, REVOKED, KeyPeriod
 from dispute_engine.reports import DirectoryEntry
-from projections.view import Batch, timestamp
+from projections.view import Batch
 
 
 def _joined(values: Sequence[str]) -> str:

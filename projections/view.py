@@ -4,25 +4,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Protocol
 
 from eventsourcing.persistence import Notification
 
-from dispute_engine.database import Cursor, Database
+from dispute_engine.database import Cursor, Database, timestamp
 from dispute_engine.domain.dispute import Dispute
 
 Batch = Sequence[tuple[Notification, Dispute.Event]]
-
-
-def timestamp(moment: datetime | None) -> str | None:
-    """A fixed-width UTC text that sorts like the time it stands for (on both databases)."""
-    if moment is None:
-        return None
-    if moment.tzinfo is not UTC:  # most moments are in UTC already
-        moment = moment.astimezone(UTC)
-    # The ISO form without its "+00:00" is the same text as strftime's, made faster.
-    return moment.isoformat(timespec="microseconds")[:-6] + "Z"
 
 
 class Timestamps(dict[datetime | None, str | None]):

@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from dispute_engine.database import Cursor, Database
+from dispute_engine.database import Cursor, Database, timestamp
 from dispute_engine.domain import events
 from dispute_engine.domain.canonical import canonical_id
 from dispute_engine.domain.claim import PRIORITY_RANK
 from dispute_engine.domain.errors import InvalidInput
 from dispute_engine.domain.lifecycle import OPEN
-from projections.view import Batch, timestamp, upsert
+from projections.view import Batch, upsert
 
 
 class WorkQueue:

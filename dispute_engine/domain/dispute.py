@@ -213,7 +213,7 @@ class Dispute(Aggregate):
         if sealed and "sender" in sealed:
             pseudonym = address_pseudonym(cls.create_id(idempotency_key), claim.transaction.sender)
             data["transaction"] = {**data["transaction"], "sender": pseudonym}
-        return cls(
+        dispute = cls(
             idempotency_key=idempotency_key,
             fingerprint=hashlib.sha256(canonical.encode()).hexdigest(),
             claim={**data, **(sealed or {})},
@@ -223,6 +223,9 @@ class Dispute(Aggregate):
             timestamp=now,
             checklist_version=CURRENT_CHECKLIST_VERSION,
         )
+        if not sealed:  # recorded as given: the validated claim is what replay would give
+            dispute._claim = claim
+        return dispute
 
     @event(events.Filed)
     def __init__(

@@ -41,6 +41,12 @@ class Filed(DisputeEvent, Aggregate.Created):
         """A dispute filed before checklists existed has none."""
         state["checklist_version"] = None
 
+    @property
+    def claimed_transaction(self) -> tuple[int, str]:
+        """The chain id and (lower-case) hash of the transaction the claim disputes."""
+        tx = self.claim["transaction"]
+        return int(tx["chain_id"]), str(tx["tx_hash"]).lower()
+
 
 class Assigned(DisputeEvent):
     """The dispute was given to an investigator."""

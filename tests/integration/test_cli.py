@@ -198,6 +198,10 @@ def test_an_invalid_setting_is_one_line_naming_the_variable(db: str):
     result = runner.invoke(app, ["list", "--db", db], env={"DISPUTE_ENGINE_CHAINS": "{nope"})
     assert result.exit_code == 2
     assert "DISPUTE_ENGINE_CHAINS" in result.stderr
+    env = {"DISPUTE_ENGINE_DEFAULT_JURISDICTION": "nonsense"}
+    result = runner.invoke(app, ["list", "--db", db], env=env)
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: invalid setting: DISPUTE_ENGINE_DEFAULT_JURISDICTION")
     for nonsense in ("-1", "many", "2.5"):
         env = {"DISPUTE_ENGINE_COMMAND_CACHE_SIZE": nonsense}
         result = runner.invoke(app, ["list", "--db", db], env=env)

@@ -117,7 +117,7 @@ def test_saves_commit_in_the_order_of_their_notification_ids(
             open_save.autocommit = False
             first = event(uuid4(), 1)
             [row] = open_save.execute(
-                recorder.insert_sealed_events_statement,
+                recorder.save_events_statement,
                 {
                     "ids": [first.originator_id],
                     "versions": [1],
@@ -126,9 +126,13 @@ def test_saves_commit_in_the_order_of_their_notification_ids(
                     "seal_ids": [],
                     "seal_versions": [],
                     "seals": [],
+                    "claim_chains": [],
+                    "claim_hashes": [],
+                    "claim_disputes": [],
+                    "claim_times": [],
                 },
             ).fetchall()
-            first_id = int(row[recorder.pg_function_name_insert_sealed])
+            first_id = int(row[recorder.pg_function_name_save])
             saver = threading.Thread(
                 target=lambda: later.extend(recorder.insert_events([event(uuid4(), 1)]) or [])
             )

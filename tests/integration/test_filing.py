@@ -7,8 +7,9 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
-from dispute_engine import Actor, DisputeEngine, FileDispute
+from dispute_engine import Actor, DisputeEngine, FileDispute, Settings
 from dispute_engine.errors import IdempotencyKeyReused, InvalidInput, NotAuthorized
 from tests.conftest import FakeClock
 from tests.factories import file_dispute, filing, stored_rows
@@ -113,6 +114,23 @@ def test_auditor_cannot_file(engine: DisputeEngine, auditor: Actor):
 def test_missing_jurisdiction_takes_the_configured_default(engine: DisputeEngine, alice: Actor):
     dispute_id = file_dispute(engine, alice, jurisdiction=None)
     assert engine.get(dispute_id).claim.jurisdiction == engine.settings.default_jurisdiction
+
+
+def test_the_default_jurisdiction_is_checked_as_a_claims_own(
+    db_url: str, clock: FakeClock, alice: Actor
+):
+    with pytest.raises(ValidationError, match="ISO 3166"):
+        Settings(default_jurisdiction="nonsense")
+    engine = DisputeEngine.open(
+        db_url, clock=clock, settings=Settings(default_jurisdiction="us-ca")
+    )
+    try:
+        dispute_id = file_dispute(engine, alice, jurisdiction=None)
+        assert engine.get(dispute_id).claim.jurisdiction == "US-CA"
+        [filed] = engine.history(dispute_id)
+        assert filed.data["claim"]["jurisdiction"] == "US-CA"  # as recorded, not as given
+    finally:
+        engine.shutdown()
 
 
 def test_concurrent_retries_of_one_filing_make_one_dispute(engine: DisputeEngine, alice: Actor):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 from decimal import Decimal
-from typing import Any, cast
+from typing import Any
 from uuid import UUID
 
 import pytest
@@ -13,8 +13,6 @@ from dispute_engine import Actor, DisputeEngine, Role
 from dispute_engine.commands import ProposeDecision
 from dispute_engine.errors import PayoutRefused
 from dispute_engine.payout_ledger import PayoutLedger
-from projections.runner import PENDING_LIMIT, ProjectionRunner
-from tests.conftest import FakeClock
 from tests.factories import UNCHECKED, file_dispute
 
 TX = "0x" + "5a" * 32
@@ -70,40 +68,6 @@ def test_a_retried_filing_links_nothing_twice(engine: DisputeEngine, alice: Acto
     assert file_dispute(engine, alice, **again) == second
     assert engine.get(first).linked == [second]
     assert engine.get(second).linked == [first]
-
-
-def test_filing_links_through_the_index_and_the_filings_it_has_not_taken_in(
-    db_url: str, engine: DisputeEngine, alice: Actor, clock: FakeClock
-):
-    runner = engine.projections
-    first = file_dispute(engine, alice, transaction={"tx_hash": TX})
-    # Another engine (another process) files on the same transaction.
-    other = DisputeEngine.open(db_url, clock=clock)
-    try:
-        second = file_dispute(other, alice, transaction={"tx_hash": TX})
-    finally:
-        other.shutdown()
-    assert runner.position("linked_claims") == 0  # filing wrote nothing to the index
-    third = file_dispute(engine, alice, transaction={"tx_hash": TX})
-    assert engine.get(third).linked == [first, second]
-    assert runner.disputes_on(1, TX.upper()) == [first, second, third]
-    for n in range(PENDING_LIMIT):  # more events than the index may lag
-        file_dispute(engine, alice, transaction={"tx_hash": "0x" + f"{n:064x}"})
-    assert runner.position("linked_claims") > 0  # a filing caught the index up
-    fourth = file_dispute(engine, alice, transaction={"tx_hash": TX})
-    assert engine.get(first).linked == [second, third, fourth]
-    assert runner.disputes_on(1, TX) == [first, second, third, fourth]
-
-
-def test_a_filing_committed_after_a_later_one_was_read_is_still_found(
-    engine: DisputeEngine, alice: Actor
-):
-    runner = cast(ProjectionRunner, engine.projections)
-    first = file_dispute(engine, alice, transaction={"tx_hash": TX})
-    second = file_dispute(engine, alice, transaction={"tx_hash": TX})
-    # As if the first filing's commit had landed after the second was read and decoded.
-    runner._filings = {n: f for n, f in runner._filings.items() if f[2] != first}
-    assert runner.disputes_on(1, TX) == [first, second]
 
 
 def test_linked_disputes_together_are_never_paid_more_than_the_transaction_moved(

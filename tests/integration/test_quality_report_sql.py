@@ -10,11 +10,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dispute_engine.database import Database
+from dispute_engine.database import Database, timestamp
 from dispute_engine.delivery.storage import open_database
 from dispute_engine.domain.quality import GROUPINGS, QualityRow, quality_report
 from projections.quality import QualityView
-from projections.view import timestamp
 from tests.strategies import quality_rows
 
 

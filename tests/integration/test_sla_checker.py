@@ -18,11 +18,11 @@ import pytest
 from eventsourcing.persistence import IntegrityError
 
 from dispute_engine import Actor, AddEvidence, DisputeEngine, ProposeDecision
+from dispute_engine.database import timestamp
 from dispute_engine.domain.dispute import due_sla_alerts
 from dispute_engine.service_levels import SLA_CHECKER
 from dispute_engine.views import SlaAlertView
 from projections.sla import SlaView
-from projections.view import timestamp
 from tests.conftest import FakeClock
 from tests.factories import file_dispute
 

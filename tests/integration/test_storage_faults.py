@@ -136,6 +136,24 @@ def test_flipped_bytes_in_a_stored_event_are_corrupt_history_naming_dispute_and_
         engine.add_note(dispute_id, "cannot land on a broken history", by=alice)
 
 
+@pytest.mark.parametrize("state", [b"{}", b'{"text": "a note without its actor"}'])
+def test_a_stored_event_emptied_of_its_fields_is_corrupt_history(
+    engine: DisputeEngine, alice: Actor, state: bytes
+):
+    dispute_id = _with_notes(engine, alice)
+    _edit(
+        engine,
+        "UPDATE {events} SET state = ? WHERE originator_id = ? AND originator_version = 3",
+        state,
+        engine._core.db.originator_key(dispute_id),
+    )
+    for read in (engine.get, engine.history):
+        with pytest.raises(CorruptHistory, match=f"{dispute_id}.*version 3"):
+            read(dispute_id)
+    with pytest.raises(CorruptHistory, match=f"{dispute_id}.*version 3"):
+        engine.projections.catch_up()  # a view never reads a field the event lacks
+
+
 def test_a_deleted_middle_event_is_corrupt_history_naming_the_missing_version(
     engine: DisputeEngine, alice: Actor
 ):
