@@ -3,7 +3,9 @@
 Files and assigns N disputes (two events each, each saved after loading, as investigators
 do), and saves the same number of events through a bare Aggregate/Application that loads
 and saves the same way; the two take turns in rounds, so both see the same machine. Prints
-events/s for both, the ratio and the goal, per backend.
+events/s for both, the ratio and the goal, per backend. With ``--floor``, a third side saves
+the same two events per dispute through the engine's event store and does nothing else (no
+load, no lookup, no check): the ratio the engine could reach if its saves were all it did.
 
     .venv/bin/python bench/write_throughput.py --count 2000
 """
@@ -23,6 +25,7 @@ from eventsourcing.domain import Aggregate, event
 
 from dispute_engine import Actor, DisputeEngine, FileDispute, Role
 from dispute_engine.database import StorageUrl
+from dispute_engine.domain.dispute import Dispute
 
 PG = "postgresql://postgres@127.0.0.1:5432/test"
 ALICE = Actor(id="alice", roles={Role.INVESTIGATOR})
@@ -83,6 +86,32 @@ class EngineSide:
         self.engine.shutdown()
 
 
+class SavesSide(EngineSide):
+    """The engine's two saves per dispute, and nothing else."""
+
+    def run(self, count: int) -> float:
+        """Seconds to store ``count`` filings and their assignments (disputes built outside
+        the timing, each assignment made on the dispute in hand)."""
+        now = self.engine._core.now()
+        disputes = [
+            Dispute.file(
+                command.claim.model_copy(update={"jurisdiction": "US"}),
+                idempotency_key=command.idempotency_key,
+                by=ALICE,
+                now=now,
+            )
+            for command in (filing(n) for n in range(self.filed, self.filed + count))
+        ]
+        self.filed += count
+        store = self.engine._core.events.store
+        started = time.perf_counter()
+        for dispute in disputes:
+            store(dispute.collect_events())
+            dispute.assign("alice", by=ALICE, now=now)
+            store(dispute.collect_events())
+        return time.perf_counter() - started
+
+
 class BareSide:
     """Saves, loads and saves again a bare aggregate through the library alone."""
 
@@ -106,21 +135,26 @@ class BareSide:
         self.app.close()
 
 
-def compare(bare_url: str, engine_url: str, count: int, rounds: int) -> tuple[float, float]:
-    """Events/s of the bare application and of the engine, taking turns in ``rounds`` rounds
-    (which goes first alternates), so a change in the machine's load falls on both."""
-    bare, ours = BareSide(bare_url), EngineSide(engine_url)
-    took = {"bare": 0.0, "engine": 0.0}
+def compare(urls: dict[str, str], count: int, rounds: int) -> dict[str, float]:
+    """Events/s of each side (by name: its URL), taking turns in ``rounds`` rounds (the order
+    reversed every other round), so a change in the machine's load falls on all of them."""
+    kinds: dict[str, type[BareSide | EngineSide]] = {
+        "bare": BareSide,
+        "engine": EngineSide,
+        "saves": SavesSide,
+    }
+    sides = {name: kinds[name](url) for name, url in urls.items()}
+    took = dict.fromkeys(sides, 0.0)
     try:
         for turn in range(rounds):
             share = count // rounds + (1 if turn < count % rounds else 0)
-            order = [("bare", bare.run), ("engine", ours.run)]
-            for name, run in order if turn % 2 == 0 else reversed(order):
-                took[name] += run(share)
+            order = list(sides.items())
+            for name, side in order if turn % 2 == 0 else reversed(order):
+                took[name] += side.run(share)
     finally:
-        bare.close()
-        ours.close()
-    return 2 * count / took["bare"], 2 * count / took["engine"]
+        for side in sides.values():
+            side.close()
+    return {name: 2 * count / seconds for name, seconds in took.items()}
 
 
 def backends(tmp: Path, schemas: list[str]) -> dict[str, Callable[[str], str]]:
@@ -151,6 +185,7 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=2000, help="disputes per side")
     parser.add_argument("--rounds", type=int, default=10, help="turns each side takes")
     parser.add_argument("--backend", choices=["sqlite", "postgres", "all"], default="all")
+    parser.add_argument("--floor", action="store_true", help="also time the saves alone")
     args = parser.parse_args()
     schemas: list[str] = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -158,7 +193,9 @@ def main() -> None:
             for name, url_for in backends(Path(tmp), schemas).items():
                 if args.backend not in ("all", name):
                     continue
-                bare, ours = compare(url_for("bare"), url_for("engine"), args.count, args.rounds)
+                names = ["bare", "engine", *(["saves"] if args.floor else [])]
+                rates = compare({n: url_for(n) for n in names}, args.count, args.rounds)
+                bare, ours = rates["bare"], rates["engine"]
                 ratio = ours / bare
                 met = "met" if ratio >= GOALS[name] else "not met"
                 print(
@@ -166,6 +203,11 @@ def main() -> None:
                     f"engine {ours:8.0f} events/s  ratio {ratio:.2f}  "
                     f"(goal >= {GOALS[name]:.1f}: {met})"
                 )
+                if args.floor:
+                    print(
+                        f"{name:9} saves only {rates['saves']:8.0f} events/s  "
+                        f"ratio {rates['saves'] / bare:.2f} (the most the engine could reach)"
+                    )
         finally:
             drop_schemas(schemas)
 
