@@ -6,19 +6,16 @@ index, on SQLite and PostgreSQL (with and without its insert function).
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import timedelta
 from uuid import UUID
 
 import pytest
 
 from dispute_engine import Actor, DisputeEngine, Settings
-from dispute_engine.database import StorageUrl
-from dispute_engine.engine_core import EngineCore
 from dispute_engine.errors import IdempotencyKeyReused
 from dispute_engine.sealed_recorders import CLAIMS
-from projections.runner import ProjectionRunner, all_views
 from tests.conftest import FakeClock
+from tests.databases import engine_without_db_functions
 from tests.factories import file_dispute
 
 TX = "0x" + "5a" * 32
@@ -104,18 +101,7 @@ def test_a_store_from_before_the_index_is_indexed_when_opened(
 def test_postgres_without_its_insert_function_indexes_in_the_same_transaction(
     pg_schema_url: str, clock: FakeClock, alice: Actor
 ):
-    settings = Settings()
-    parsed = StorageUrl.parse(pg_schema_url)
-    storage = replace(parsed, env={**parsed.env, "POSTGRES_ENABLE_DB_FUNCTIONS": "n"})
-    core = EngineCore(
-        storage,
-        settings=settings,
-        clock=clock,
-        read_models=lambda source: ProjectionRunner(source, views=all_views(settings)),
-    )
-    engine = DisputeEngine(core)
-    try:
-        assert not core.events.recorder.datastore.enable_db_functions  # type: ignore[attr-defined]
+    with engine_without_db_functions(pg_schema_url, clock, Settings()) as engine:
         first = file_dispute(engine, alice, transaction={"tx_hash": TX}, idempotency_key="same")
         clock.advance(timedelta(hours=1))
         again = file_dispute(engine, alice, transaction={"tx_hash": TX}, idempotency_key="same")
@@ -123,5 +109,3 @@ def test_postgres_without_its_insert_function_indexes_in_the_same_transaction(
         assert again == first
         assert indexed(engine) == [(1, TX, first), (1, TX, second)]
         assert engine.get(second).linked == [first]
-    finally:
-        engine.shutdown()

@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import replace
 from uuid import UUID
 
 import pytest
 
 from dispute_engine import Actor, DisputeEngine
-from dispute_engine.database import StorageUrl
 from dispute_engine.domain.errors import ConcurrencyConflict
-from dispute_engine.engine_core import EngineCore
 from dispute_engine.seals import Seal, SigningKey
-from projections.runner import ProjectionRunner, all_views
 from tests.conftest import FakeClock
+from tests.databases import engine_without_db_functions
 from tests.factories import SEALING_KEY as KEY
 from tests.factories import file_dispute, sealed_settings
 
@@ -97,23 +94,10 @@ def test_seals_by_a_retired_key_still_verify(db_url: str, clock: FakeClock, alic
 def test_postgres_without_its_insert_function_seals_in_the_same_transaction(
     pg_schema_url: str, clock: FakeClock, alice: Actor
 ):
-    settings = sealed_settings()
-    parsed = StorageUrl.parse(pg_schema_url)
-    storage = replace(parsed, env={**parsed.env, "POSTGRES_ENABLE_DB_FUNCTIONS": "n"})
-    core = EngineCore(
-        storage,
-        settings=settings,
-        clock=clock,
-        read_models=lambda source: ProjectionRunner(source, views=all_views(settings)),
-    )
-    engine = DisputeEngine(core)
-    try:
-        assert not core.events.recorder.datastore.enable_db_functions  # type: ignore[attr-defined]
+    with engine_without_db_functions(pg_schema_url, clock, sealed_settings()) as engine:
         dispute_id = file_dispute(engine, alice)
         engine.assign(dispute_id, investigator="alice", by=alice)
         rows = stored_with_seals(engine)
         assert len(rows) == 2
         assert all(seal is not None for *_, seal in rows)
         assert engine.audit.verify().ok
-    finally:
-        engine.shutdown()
