@@ -201,15 +201,15 @@ class LogVerifier:
             )
 
     def _check_version(self) -> None:
-        with self._core.storage_boundary():
-            try:
+        try:
+            with self._core.storage_boundary():
                 rows = self._core.db.fetchall(
                     f"SELECT version FROM {self._core.db.table('projection_versions')} "
                     "WHERE name = ?",
                     ["audit_log"],
                 )
-            except StorageUnavailable:
-                rows = []
+        except StorageUnavailable:  # no view was ever built in this store
+            rows = []
         if not rows:
             self._problem("audit log", "was never built (run `dispute-engine projections run`)")
         elif int(rows[0]["version"]) != LOG_VERSION:

@@ -168,6 +168,17 @@ def test_the_cli_verifies_exports_and_refuses_to_rebuild_the_log(
     assert result.exit_code == 0, result.stderr
 
 
+def test_a_store_without_its_views_versions_is_a_problem_not_an_error(db_url: str, alice: Actor):
+    with DisputeEngine.open(db_url, settings=sealed_settings()) as engine:
+        worked_dispute(engine, alice)
+        db = engine._core.db
+        with db.transaction() as cursor:
+            db.execute(cursor, f"DROP TABLE {db.table('projection_versions')}")
+    result = runner.invoke(app, ["audit", "verify", "--db", db_url], env=sealed_env())
+    assert result.exit_code == 1, result.stderr
+    assert "audit log: was never built" in result.stderr
+
+
 def test_a_new_database_with_events_not_sealed_does_not_verify(db_url: str, alice: Actor):
     with DisputeEngine.open(db_url) as engine:
         worked_dispute(engine, alice)
