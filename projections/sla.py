@@ -233,7 +233,7 @@ class SlaView:
             upcoming = clock.next_alert()
             yield (
                 dispute_id,
-                clock.id,
+                key,  # a clock is kept under its id
                 clock.metric.value,
                 clock.cycle,
                 clock.state,

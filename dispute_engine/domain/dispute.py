@@ -128,12 +128,14 @@ class Dispute(Aggregate):
 
         def clock_move(self, previous: Status | None) -> ClockMove:
             """What the event means to the dispute's SLA clocks, given the status before it."""
-            move = ClockMove(type(self), previous, Status(self.status), self.timestamp)
+            clock, threshold = None, None
             if isinstance(self, events.SlaWarningRaised):
-                return replace(move, clock=self.clock, threshold=self.threshold)
-            if isinstance(self, events.SlaBreached):
-                return replace(move, clock=self.clock, threshold=100)
-            return move
+                clock, threshold = self.clock, self.threshold
+            elif isinstance(self, events.SlaBreached):
+                clock, threshold = self.clock, 100
+            return ClockMove(
+                type(self), previous, Status(self.status), self.timestamp, clock, threshold
+            )
 
     # The event classes of domain/events.py, made the dispute's own by the library: their
     # topics stay ``dispute_engine.domain.dispute:Dispute.<Name>``, as stored by every release.

@@ -8,8 +8,9 @@ an event moves them: the Dispute aggregate and the SLA view both call it, so the
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any, Literal
 
 from dispute_engine.domain import events
@@ -28,11 +29,13 @@ from dispute_engine.domain.sla_policy import (
     THRESHOLDS,
     Metric,
     SlaPolicy,
+    Target,
     Unit,
     calendar_for,
 )
 
 ClockState = Literal["running", "paused", "met", "breached", "stopped"]
+ZERO = timedelta(0)
 
 
 @dataclass(frozen=True)
@@ -84,7 +87,7 @@ class SlaClock:
         if self.resumed_at is None:
             return None
         left = self.target * share / 100 - self.consumed
-        return self.calendar.add(self.resumed_at, max(left, timedelta(0)))
+        return self.calendar.add(self.resumed_at, max(left, ZERO))
 
     @property
     def due_at(self) -> datetime | None:
@@ -119,6 +122,33 @@ class SlaClock:
         when = self.at_share(pending[0])
         assert when is not None
         return pending[0], when
+
+    def moved(
+        self,
+        state: ClockState,
+        consumed: timedelta,
+        resumed_at: datetime | None,
+        paused_at: datetime | None,
+        ended_at: datetime | None = None,
+        alerts: tuple[int, ...] | None = None,
+    ) -> SlaClock:
+        """The clock with its run changed (a constructor call: ``dataclasses.replace`` costs
+        more than the clock arithmetic of a move)."""
+        return SlaClock(
+            metric=self.metric,
+            cycle=self.cycle,
+            state=state,
+            started_at=self.started_at,
+            target=self.target,
+            consumed=consumed,
+            resumed_at=resumed_at,
+            policy_version=self.policy_version,
+            unit=self.unit,
+            jurisdiction=self.jurisdiction,
+            alerts=self.alerts if alerts is None else alerts,
+            ended_at=ended_at,
+            paused_at=paused_at,
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe state, for views that keep clocks."""
@@ -214,12 +244,10 @@ class SlaTracker:
     def start_cycle(self, at: datetime, metrics: tuple[Metric, ...] = tuple(Metric)) -> None:
         """Start a clock per metric: all three on filing; feedback and resolution on reopen."""
         self.cycle += 1
-        for metric in metrics:
-            target = self.policy.target(
-                metric, priority=self.priority, reason=self.reason, jurisdiction=self.jurisdiction
-            )
-            due = target.due(at, self.jurisdiction)
-            calendar = target.calendar(self.jurisdiction)
+        for metric, target, calendar in _targets(
+            self.policy, metrics, self.priority, self.reason, self.jurisdiction
+        ):
+            due = target.due_on(calendar, at)
             clock = SlaClock(
                 metric=metric,
                 cycle=self.cycle,
@@ -247,20 +275,18 @@ class SlaTracker:
             # An overdue clock does not pause: its breach is owed whatever the claimant does.
             if change == "pause" and clock.resumed_at is not None and used < clock.target:
                 state: ClockState = "breached" if clock.state == "breached" else "paused"
-                self.clocks[key] = replace(
-                    clock, consumed=used, resumed_at=None, paused_at=at, state=state
-                )
+                self.clocks[key] = clock.moved(state, used, resumed_at=None, paused_at=at)
             elif change == "resume" and clock.paused_at is not None:
                 state = "breached" if clock.state == "breached" else "running"
-                self.clocks[key] = replace(clock, resumed_at=at, paused_at=None, state=state)
+                self.clocks[key] = clock.moved(state, clock.consumed, resumed_at=at, paused_at=None)
             elif change in ("meet", "stop"):
                 final: ClockState = (
                     clock.state
                     if clock.state == "breached"
                     else ("met" if change == "meet" else "stopped")
                 )
-                self.clocks[key] = replace(
-                    clock, consumed=used, resumed_at=None, paused_at=None, state=final, ended_at=at
+                self.clocks[key] = clock.moved(
+                    final, used, resumed_at=None, paused_at=None, ended_at=at
                 )
 
     def meet(self, metric: Metric, at: datetime) -> None:
@@ -283,7 +309,14 @@ class SlaTracker:
         """A warning or breach of the clock was recorded."""
         clock = self.clocks[clock_id]
         state = "breached" if threshold >= 100 else clock.state
-        self.clocks[clock_id] = replace(clock, alerts=(*clock.alerts, threshold), state=state)
+        self.clocks[clock_id] = clock.moved(
+            state,
+            clock.consumed,
+            clock.resumed_at,
+            clock.paused_at,
+            clock.ended_at,
+            alerts=(*clock.alerts, threshold),
+        )
 
     def alerts_due(self, now: datetime) -> list[SlaAlert]:
         """Warnings and breaches whose time has come and that are not yet recorded."""
@@ -315,6 +348,19 @@ class SlaTracker:
             cycle=data["cycle"],
             clocks={c.id: c for c in clocks},
         )
+
+
+@lru_cache(maxsize=4096)
+def _targets(
+    policy: SlaPolicy, metrics: tuple[Metric, ...], priority: str, reason: str, jurisdiction: str
+) -> tuple[tuple[Metric, Target, Calendar], ...]:
+    """The target and calendar of each metric for a dispute: worked out once per kind of
+    dispute rather than on every filing."""
+    targets = [
+        (m, policy.target(m, priority=priority, reason=reason, jurisdiction=jurisdiction))
+        for m in metrics
+    ]
+    return tuple((m, target, target.calendar(jurisdiction)) for m, target in targets)
 
 
 def alerts_due(clocks: Iterable[SlaClock], now: datetime) -> list[SlaAlert]:

@@ -67,7 +67,10 @@ class Target:
 
     def due(self, start: datetime, jurisdiction: str) -> datetime:
         """When the target falls due for a clock started at ``start``."""
-        calendar = self.calendar(jurisdiction)
+        return self.due_on(self.calendar(jurisdiction), start)
+
+    def due_on(self, calendar: Calendar, start: datetime) -> datetime:
+        """When the target falls due on its calendar (from :meth:`calendar`), from ``start``."""
         if self.unit == "business_days":
             return calendar.add_working_days(start, self.amount)
         return calendar.add(start, SPANS[self.unit] * self.amount)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -374,3 +375,14 @@ def test_clocks_start_with_the_targets_of_the_disputes_priority_and_reason():
     move_clocks(t, ClockMove(events.Filed, None, Status.FILED, T0))
     assert t.clocks["first_response:1"].due_at == T0 + timedelta(minutes=15)
     assert t.clocks["resolution:1"].due_at == datetime(2026, 11, 30, 14, 0, tzinfo=UTC)
+
+
+def test_a_moved_clock_keeps_every_field_its_move_does_not_change():
+    clock = replace(tracker().clocks["resolution:1"], alerts=(50,), state="breached")
+    later = T0 + timedelta(hours=3)
+    moved = clock.moved("paused", timedelta(hours=3), resumed_at=None, paused_at=later)
+    assert moved == replace(
+        clock, state="paused", consumed=timedelta(hours=3), resumed_at=None, paused_at=later
+    )
+    ended = clock.moved("met", clock.consumed, None, None, ended_at=later, alerts=(50, 75))
+    assert ended == replace(clock, state="met", resumed_at=None, ended_at=later, alerts=(50, 75))
