@@ -386,3 +386,17 @@ def test_a_moved_clock_keeps_every_field_its_move_does_not_change():
     )
     ended = clock.moved("met", clock.consumed, None, None, ended_at=later, alerts=(50, 75))
     assert ended == replace(clock, state="met", resumed_at=None, ended_at=later, alerts=(50, 75))
+
+
+def test_an_alert_changes_only_the_alerts_and_on_a_breach_the_state():
+    t = tracker()
+    t.pause(T0 + timedelta(hours=2))  # past the first response's target: owed, paused
+    paused = t.clocks["first_response:1"]
+    t.alerted("first_response:1", 50)
+    assert t.clocks["first_response:1"] == replace(paused, alerts=(50,))
+    t.alerted("first_response:1", 100)
+    assert t.clocks["first_response:1"] == replace(paused, alerts=(50, 100), state="breached")
+    ended = replace(t.clocks["resolution:1"], ended_at=T0 + timedelta(hours=3))
+    t.clocks["resolution:1"] = ended
+    t.alerted("resolution:1", 75)
+    assert t.clocks["resolution:1"] == replace(ended, alerts=(75,))
