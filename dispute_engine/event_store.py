@@ -28,6 +28,7 @@ from dispute_engine.domain.dispute import Dispute
 from dispute_engine.domain.errors import CorruptHistory, InvalidInput
 from dispute_engine.domain.events import Filed
 from dispute_engine.sealed_recorders import (
+    CLAIM_INSERT,
     CLAIMS,
     ClaimRow,
     SealedPostgresRecorder,
@@ -157,8 +158,7 @@ class DisputeEvents(Application[UUID]):
         with self.db.transaction() as cursor:
             self.db.executemany(
                 cursor,
-                f"INSERT INTO {self.db.table(CLAIMS)} (chain_id, tx_hash, dispute_id, filed_at) "
-                "VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                f"INSERT INTO {self.db.table(CLAIMS)} {CLAIM_INSERT.format(marks='?, ?, ?, ?')}",
                 rows,
             )
 

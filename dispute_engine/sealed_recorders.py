@@ -37,7 +37,7 @@ _CLAIMS_TABLE = (
     "filed_at TEXT NOT NULL, PRIMARY KEY (chain_id, tx_hash, filed_at, dispute_id))"
 )
 # A row indexed already (by the backfill of earlier filings) is left as it is.
-_CLAIM_INSERT = _CLAIM_COLUMNS + " VALUES ({marks}) ON CONFLICT DO NOTHING"
+CLAIM_INSERT = _CLAIM_COLUMNS + " VALUES ({marks}) ON CONFLICT DO NOTHING"
 _UPSERT = (
     "(originator_id, originator_version, seal) VALUES ({marks}) "
     "ON CONFLICT (originator_id, originator_version) DO UPDATE SET seal = excluded.seal"
@@ -84,9 +84,7 @@ class SealedSQLiteRecorder(SQLiteApplicationRecorder):
             c.executemany(f"INSERT INTO {SEALS} " + _UPSERT.format(marks="?, ?, ?"), rows)
         claims: Sequence[ClaimRow] = kwargs.get("claims", ())
         if claims:
-            c.executemany(
-                f"INSERT INTO {CLAIMS} {_CLAIM_INSERT.format(marks='?, ?, ?, ?')}", claims
-            )
+            c.executemany(f"INSERT INTO {CLAIMS} {CLAIM_INSERT.format(marks='?, ?, ?, ?')}", claims)
         return ids
 
 
@@ -116,7 +114,7 @@ class SealedPostgresRecorder(PostgresApplicationRecorder):
         ) + SQL(_UPSERT.format(marks="%s, %s, %s"))
         self.insert_claims_statement = SQL("INSERT INTO {schema}.{claims} ").format(
             schema=schema, claims=Identifier(CLAIMS)
-        ) + SQL(_CLAIM_INSERT.format(marks="%s, %s, %s, %s"))
+        ) + SQL(CLAIM_INSERT.format(marks="%s, %s, %s, %s"))
         # One function inserts a save's events, their seals and its filings' claim rows: it
         # takes the events table's EXCLUSIVE lock first (as the library does without its
         # functions, and its insert function does not), so saves commit in the order of their
