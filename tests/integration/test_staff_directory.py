@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 import warnings
 from collections.abc import Iterator
@@ -21,6 +22,7 @@ from dispute_engine.errors import (
     InvalidTransition,
     NotAuthorized,
     StaffNotFound,
+    StorageUnavailable,
 )
 from dispute_engine.identity import Identity, verify_signature
 from projections.staff_directory import StaffDirectory
@@ -327,3 +329,16 @@ def test_a_directory_founded_by_another_engine_shows_at_the_next_assignment(
         )
     with pytest.warns(UserWarning, match="ana does not serve zh"):
         engine.assign(dispute_id, investigator="ANA", by=alice)
+
+
+def test_a_fault_reading_the_founding_at_assignment_is_storage_unavailable(
+    engine: DisputeEngine, alice: Actor, monkeypatch: pytest.MonkeyPatch
+):
+    dispute_id = file_dispute(engine, alice)
+
+    def fault(originator_id: object) -> bool:  # what the driver raises for a damaged file
+        raise sqlite3.DatabaseError("database disk image is malformed")
+
+    monkeypatch.setattr(engine._core.events, "holds", fault)
+    with pytest.raises(StorageUnavailable, match="malformed"):
+        engine.assign(dispute_id, investigator="ana", by=alice)
