@@ -14,7 +14,7 @@ from datetime import datetime
 from itertools import islice
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError, Notification
 from eventsourcing.utils import get_topic
 
@@ -29,7 +29,7 @@ from dispute_engine.domain.errors import (
 )
 from dispute_engine.domain.lifecycle import Action
 from dispute_engine.domain.staff import FOUNDING, Founding, Staff
-from dispute_engine.event_store import all_notifications
+from dispute_engine.event_store import DisputeEvents, all_notifications
 from dispute_engine.identity import Identity, SigningActor, verify_signature
 
 
@@ -40,7 +40,7 @@ class Directory:
     """
 
     def __init__(
-        self, app: Application[UUID], *, clock: Callable[[], datetime], required: bool
+        self, app: DisputeEvents, *, clock: Callable[[], datetime], required: bool
     ) -> None:
         self._app = app
         self._now = clock
@@ -76,7 +76,7 @@ class Directory:
         undone, so from then on nothing is read (every assignment asks).
         """
         if not self._founded:
-            self._founded = bool(self._app.recorder.select_events(FOUNDING, limit=1))
+            self._founded = self._app.holds(FOUNDING)
         return self._founded
 
     # -- changes ----------------------------------------------------------------

@@ -175,9 +175,9 @@ class DisputeEngine:
         by = self.staffing.acting(by)
         name = canonical_id(Name(text=investigator).text, field="investigator")
 
-        def assign(dispute: Dispute) -> str:
+        def assign(dispute: Dispute) -> Dispute:
             dispute.assign(name, by=by, now=self._core.now())
-            return dispute.claim.language
+            return dispute
 
         self.staffing.warn_if_unserved(self._core.command(dispute_id, assign), name)
 

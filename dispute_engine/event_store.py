@@ -127,6 +127,15 @@ class DisputeEvents(Application[UUID]):
         # whether it is an event or an aggregate (a slow runtime protocol check).
         self.events.put(events, claims=claim_rows(events))
 
+    def holds(self, originator_id: UUID) -> bool:
+        """Whether anything is stored under the id: one indexed read of one row."""
+        return bool(
+            self.db.fetchall(
+                f"SELECT 1 FROM {self.events_table} WHERE originator_id = ? LIMIT 1",
+                [self.db.originator_key(originator_id)],
+            )
+        )
+
     def filed_on(self, chain_id: int, tx_hash: str) -> list[UUID]:
         """Every dispute filed on one transaction (hash in any case), oldest filing first."""
         rows = self.db.fetchall(

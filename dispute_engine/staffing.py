@@ -86,15 +86,17 @@ class Staffing:
                 dispute_id=dispute.id,
             )
 
-    def warn_if_unserved(self, language: str, investigator: str) -> None:
-        """Warn (LanguageNotServed) when the assignee does not serve a dispute's language."""
-        if not self.directory.required and not self.directory.is_founded():
-            return
+    def warn_if_unserved(self, dispute: Dispute, investigator: str) -> None:
+        """Warn (LanguageNotServed) when the assignee does not serve the dispute's language
+        (its claim is read only when a directory says who serves what)."""
         try:
             with self._core.storage_boundary():
+                if not self.directory.required and not self.directory.is_founded():
+                    return
                 member = self.directory.member(investigator)
         except StaffNotFound:
             return  # not a member: directory mode has refused the assigner already if need be
+        language = dispute.claim.language
         if not member.serves(language):
             warnings.warn(
                 f"{member.staff_id} does not serve {language} "

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import sqlite3
 import threading
+import warnings
 from collections.abc import Iterator
 from typing import Any, cast
 
@@ -20,10 +22,12 @@ from dispute_engine.errors import (
     InvalidTransition,
     NotAuthorized,
     StaffNotFound,
+    StorageUnavailable,
 )
 from dispute_engine.identity import Identity, verify_signature
 from projections.staff_directory import StaffDirectory
 from tests.conftest import FakeClock
+from tests.factories import file_dispute
 
 FULLWIDTH_ALICE = "\uff21\uff2c\uff29\uff23\uff25"
 STATEMENT = b"dispute-engine/decision-statement/v1\n{}"
@@ -304,3 +308,37 @@ def test_directory_events_name_the_admin_who_made_them(
     add(directory, founded, "alice", Role.INVESTIGATOR)
     events = engine._core.events.repository.event_store.get(Staff.create_id("alice"))
     assert [(type(e).__name__, cast(Any, e).actor) for e in events] == [("Registered", "root")]
+
+
+def test_a_directory_founded_by_another_engine_shows_at_the_next_assignment(
+    engine: DisputeEngine, db_url: str, clock: FakeClock, alice: Actor
+):
+    dispute_id = file_dispute(engine, alice, language="zh")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no directory yet: nothing to warn about
+        engine.assign(dispute_id, investigator="ana", by=alice)
+    root = Identity.generate("root")
+    with DisputeEngine.open(db_url, clock=clock) as other:
+        other.init_staff("root", public_key=root.public_key_hex, languages=["en"])
+        other.register_staff(
+            "ana",
+            roles=[Role.INVESTIGATOR],
+            languages=["es"],
+            public_key=Identity.generate("ana").public_key_hex,
+            by=root,
+        )
+    with pytest.warns(UserWarning, match="ana does not serve zh"):
+        engine.assign(dispute_id, investigator="ANA", by=alice)
+
+
+def test_a_fault_reading_the_founding_at_assignment_is_storage_unavailable(
+    engine: DisputeEngine, alice: Actor, monkeypatch: pytest.MonkeyPatch
+):
+    dispute_id = file_dispute(engine, alice)
+
+    def fault(originator_id: object) -> bool:  # what the driver raises for a damaged file
+        raise sqlite3.DatabaseError("database disk image is malformed")
+
+    monkeypatch.setattr(engine._core.events, "holds", fault)
+    with pytest.raises(StorageUnavailable, match="malformed"):
+        engine.assign(dispute_id, investigator="ana", by=alice)
