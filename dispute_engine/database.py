@@ -325,6 +325,16 @@ class Database:
             cursor.execute(self._sql(statement), tuple(params))
             return list(cursor.fetchall())
 
+    def has_table(self, name: str) -> bool:
+        """Whether the table (unqualified) exists."""
+        if self.kind == "postgres":
+            rows = self.fetchall("SELECT to_regclass(?) IS NOT NULL AS found", [self.table(name)])
+            return bool(rows[0]["found"])
+        rows = self.fetchall(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", [name]
+        )
+        return bool(rows)
+
     def create(self, *statements: str) -> None:
         """Create tables and indexes (idempotent statements) in one transaction.
 

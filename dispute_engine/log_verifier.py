@@ -8,7 +8,7 @@ up to date with genuinely sealed events, and with rights only to read it reports
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from itertools import chain
@@ -21,7 +21,7 @@ from eventsourcing.domain import OriginatorVersionError
 from dispute_engine.decision_signatures import SignatureFinding
 from dispute_engine.domain.errors import ConcurrencyConflict, CorruptHistory, StorageUnavailable
 from dispute_engine.engine_core import EngineCore
-from dispute_engine.log_store import LEAVES, LOG_VERSION, LogStore
+from dispute_engine.log_store import LEAVES, LOG_TABLES, LOG_VERSION, LogStore
 from dispute_engine.merkle import MerkleTree, leaf_hash
 from dispute_engine.sealed_recorders import SEALS
 from dispute_engine.seals import InvalidSeal, KeyRing, Seal, event_message
@@ -118,16 +118,28 @@ class LogVerifier:
 
     def run(self, witness: Path | None, progress: Progress | None) -> AuditReport:
         """The whole audit. Raises StorageUnavailable when the store cannot be read at all."""
-        self._check_position()
-        appended, read_only = self._catch_up()
+        with self._core.storage_boundary():
+            missing = [t for t in LOG_TABLES if not self._core.db.has_table(t)]
+        appended, read_only = 0, False
+        if missing:
+            self._problem(
+                "audit log",
+                f"its tables {', '.join(missing)} are missing: deleted outside the engine, "
+                "or never built",
+            )
+        else:
+            self._check_position()
+            appended, read_only = self._catch_up()
         store = LogStore(self._core.db)
         self._check_version()
         with self._core.storage_boundary():
             total = self._count_events()
             sealed = self._events(total, progress)
-            tree = self._leaves(store, sealed)
-            self._nodes(store, tree)
-            checkpoints = store.checkpoints()
+            checkpoints = [] if missing else store.checkpoints()
+            # With no log to read, every sealed event is named as not logged.
+            tree = self._leaves([] if missing else store.leaf_hashes(), sealed)
+            if not missing:
+                self._nodes(store, tree)
         self._checkpoints(checkpoints, tree)
         witnessed = self._witness(witness, checkpoints, tree)
         with self._core.storage_boundary():
@@ -285,11 +297,13 @@ class LogVerifier:
                 )
         return len(page)
 
-    def _leaves(self, store: LogStore, sealed: dict[tuple[str, int], bytes]) -> MerkleTree:
+    def _leaves(
+        self, leaves: Iterable[tuple[int, str, int, bytes]], sealed: dict[tuple[str, int], bytes]
+    ) -> MerkleTree:
         """Rebuild the tree from the log's leaves; compare each leaf with the store."""
         tree = MerkleTree()
         seen: set[tuple[str, int]] = set()
-        for index, dispute_id, version, digest in store.leaf_hashes():
+        for index, dispute_id, version, digest in leaves:
             leaf = bytes(digest)
             if index != tree.size:
                 self._problem(f"leaf {index}", f"leaf indices skip from {tree.size}")

@@ -264,3 +264,24 @@ def test_a_witness_failing_mid_batch_undoes_the_batch_and_the_retry_verifies(
     report = sealed.audit.verify()
     assert report.ok, report.problems
     assert report.witnessed == 6
+
+
+def test_a_store_whose_audit_log_was_dropped_fails_the_audit_naming_it(db_url: str, alice: Actor):
+    with DisputeEngine.open(db_url, settings=sealed_settings()) as engine:
+        worked_dispute(engine, alice)
+        engine.projections.catch_up(["audit_log"])
+        db = engine._core.db
+        with db.transaction() as cursor:
+            for table in ("audit_leaves", "audit_nodes", "audit_checkpoints"):
+                db.execute(cursor, f"DROP TABLE {db.table(table)}")
+    result = runner.invoke(app, ["audit", "verify", "--db", db_url], env=sealed_env())
+    assert result.exit_code == 1, result.stderr
+    assert result.stdout.startswith("FAILED: 4 problems; 0 of 3 stored events logged")
+    assert (
+        "audit log: its tables audit_leaves, audit_nodes, audit_checkpoints are missing"
+        in result.stderr
+    )
+    assert result.stderr.count("is sealed but not in the audit log yet") == 3
+    with DisputeEngine.open(db_url, settings=sealed_settings(), create=False) as reader:
+        report = reader.verify_audit_log()
+    assert (report.ok, report.events, report.logged, report.read_only) == (False, 3, 0, False)
