@@ -247,13 +247,12 @@ class SlaTracker:
         for metric, target, calendar in _targets(
             self.policy, metrics, self.priority, self.reason, self.jurisdiction
         ):
-            due = target.due_on(calendar, at)
             clock = SlaClock(
                 metric=metric,
                 cycle=self.cycle,
                 state="running",
                 started_at=at,
-                target=calendar.working_between(at, due),
+                target=target.working_time_on(calendar, at),
                 consumed=timedelta(0),
                 resumed_at=at,
                 policy_version=self.policy_version,

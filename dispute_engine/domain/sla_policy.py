@@ -70,10 +70,20 @@ class Target:
         return self.due_on(self.calendar(jurisdiction), start)
 
     def due_on(self, calendar: Calendar, start: datetime) -> datetime:
-        """When the target falls due on its calendar (from :meth:`calendar`), from ``start``."""
+        """When the target falls due on its calendar (from :meth:`calendar`), from ``start``.
+
+        As soon as its working time has passed, as for a clock started then: business days
+        counted from outside working time fall due as the last day counted closes, not at the
+        next opening (after a weekend or holiday).
+        """
+        return calendar.add(start, self.working_time_on(calendar, start))
+
+    def working_time_on(self, calendar: Calendar, start: datetime) -> timedelta:
+        """The working time the target gives from ``start`` on its calendar; for business
+        days, up to the same local time that many working days later."""
         if self.unit == "business_days":
-            return calendar.add_working_days(start, self.amount)
-        return calendar.add(start, SPANS[self.unit] * self.amount)
+            return calendar.working_between(start, calendar.add_working_days(start, self.amount))
+        return SPANS[self.unit] * self.amount
 
 
 @dataclass(frozen=True)

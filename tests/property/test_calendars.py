@@ -8,6 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dispute_engine.domain.calendars import Calendar
+from dispute_engine.domain.sla_clock import SlaTracker
+from dispute_engine.domain.sla_policy import Metric, Target
 
 JURISDICTIONS = ["US", "US-CA", "ES", "CN", "AU", "CL", "GB", "IL"]
 MINUTE = timedelta(minutes=1)
@@ -117,3 +119,41 @@ def test_consecutive_spans_add_up(calendar: Calendar, start: datetime, a: int, b
     assert calendar.working_between(start, middle) + calendar.working_between(
         middle, end
     ) == calendar.working_between(start, end)
+
+
+@settings(max_examples=100, deadline=None)
+@given(jurisdiction=st.sampled_from(JURISDICTIONS), start=moments(), days=st.integers(1, 40))
+def test_business_days_fall_due_as_soon_as_their_working_time_has_passed(
+    jurisdiction: str, start: datetime, days: int
+):
+    target = Target(days, "business_days")
+    calendar = target.calendar(jurisdiction)
+    due = target.due(start, jurisdiction)
+    same_local_time = calendar.add_working_days(start, days)
+    worked = calendar.working_between(start, same_local_time)
+    assert calendar.working_between(start, due) == worked
+    assert calendar.add(start, worked) == due
+    assert due <= same_local_time
+    assert _working(calendar, due - MINUTE)  # a close or a moment of work, never idle time
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    jurisdiction=st.sampled_from(JURISDICTIONS),
+    reason=st.sampled_from(["other", "unauthorized"]),
+    start=moments(),
+)
+def test_a_business_day_clock_falls_due_when_its_target_does(
+    jurisdiction: str, reason: str, start: datetime
+):
+    tracker = SlaTracker(jurisdiction=jurisdiction, reason=reason)
+    tracker.start_cycle(start, (Metric.RESOLUTION,))
+    clock = tracker.clocks["resolution:1"]
+    target = tracker.policy.target(
+        Metric.RESOLUTION, priority="normal", reason=reason, jurisdiction=jurisdiction
+    )
+    assert target.unit == "business_days"
+    assert clock.due_at == target.due(start, jurisdiction)
+    calendar = target.calendar(jurisdiction)
+    same_local_time = calendar.add_working_days(start, target.amount)
+    assert clock.target == calendar.working_between(start, same_local_time)

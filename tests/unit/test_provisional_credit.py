@@ -18,6 +18,7 @@ from dispute_engine.domain.provisional_credit import (
     schedule,
     settlement,
 )
+from dispute_engine.domain.sla_clock import SlaTracker
 from dispute_engine.domain.sla_policy import CURRENT_POLICY, Metric
 
 FILED = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)  # Friday 10:00 in New York
@@ -52,6 +53,17 @@ def test_a_us_region_counts_its_own_holidays():
     assert new_york is not None
     assert california is not None
     assert california.credit_due_at > new_york.credit_due_at
+
+
+def test_a_credit_falls_due_when_the_reg_e_resolution_clock_does():
+    saturday = datetime(2026, 11, 28, 15, 0, tzinfo=UTC)
+    plan = schedule("US", saturday)
+    assert plan is not None
+    clocks = SlaTracker(jurisdiction="US")
+    clocks.start_cycle(saturday, (Metric.RESOLUTION,))
+    # Ten whole working days from Monday: done as Friday 11 Dec closes in New York.
+    assert plan.credit_due_at == datetime(2026, 12, 12, 5, 0, tzinfo=UTC)
+    assert clocks.clocks["resolution:1"].due_at == plan.credit_due_at
 
 
 def test_jurisdictions_without_the_rule_owe_no_credit():

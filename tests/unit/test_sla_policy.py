@@ -8,10 +8,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from dispute_engine.domain import events
+from dispute_engine.domain.calendars import Calendar
 from dispute_engine.domain.lifecycle import Status
 from dispute_engine.domain.sla_clock import ClockMove, SlaTracker, alerts_due, move_clocks
 from dispute_engine.domain.sla_policy import (
+    BUSINESS_HOURS,
     CURRENT_POLICY,
+    POLICIES,
     Metric,
     Rule,
     SlaPolicy,
@@ -64,6 +67,46 @@ def test_a_policy_without_a_rule_for_a_metric_says_so():
 def test_each_unit_counts_on_its_own_calendar(unit: Unit, due: datetime):
     friday_four_pm_in_new_york = datetime(2026, 12, 4, 21, 0, tzinfo=UTC)
     assert Target(2, unit).due(friday_four_pm_in_new_york, "US") == due
+
+
+def clock_due(target: Target, jurisdiction: str, start: datetime) -> datetime | None:
+    """The due time of a clock with the target started at ``start``."""
+    policy = SlaPolicy(version="one rule", rules=(Rule(Metric.RESOLUTION, target),))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setitem(POLICIES, policy.version, policy)
+        t = SlaTracker(jurisdiction=jurisdiction, policy_version=policy.version)
+        t.start_cycle(start, (Metric.RESOLUTION,))
+        return t.clocks["resolution:1"].due_at
+
+
+@pytest.mark.parametrize(
+    ("days", "start", "due"),
+    [
+        # Saturday 10:00 in New York: ten whole days from Monday, done as Friday 11 Dec
+        # closes (not at the next opening, Monday 14 Dec).
+        (10, datetime(2026, 11, 28, 15, 0, tzinfo=UTC), datetime(2026, 12, 12, 5, 0, tzinfo=UTC)),
+        # The working day before Thanksgiving, 10:00: the same time on Friday.
+        (1, datetime(2026, 11, 25, 15, 0, tzinfo=UTC), datetime(2026, 11, 27, 15, 0, tzinfo=UTC)),
+        # Its opening (00:00): done as Wednesday closes, not as Friday opens after the holiday.
+        (1, datetime(2026, 11, 25, 5, 0, tzinfo=UTC), datetime(2026, 11, 26, 5, 0, tzinfo=UTC)),
+        # Thanksgiving itself: done as Friday closes, not as Monday opens.
+        (1, datetime(2026, 11, 26, 15, 0, tzinfo=UTC), datetime(2026, 11, 28, 5, 0, tzinfo=UTC)),
+    ],
+)
+def test_business_days_fall_due_when_a_clock_started_then_falls_due(
+    days: int, start: datetime, due: datetime
+):
+    target = Target(days, "business_days")
+    assert target.due(start, "US") == due
+    assert clock_due(target, "US", start) == due
+
+
+def test_business_days_on_an_hours_calendar_fall_due_at_a_close():
+    office = Calendar.for_jurisdiction("US", hours=BUSINESS_HOURS)
+    after_closing = datetime(2026, 11, 25, 23, 0, tzinfo=UTC)  # Wednesday 18:00, Thanksgiving eve
+    due = Target(1, "business_days").due_on(office, after_closing)
+    assert due == datetime(2026, 11, 27, 22, 0, tzinfo=UTC)  # Friday 17:00, not Monday 09:00
+    assert office.add(after_closing, office.working_between(after_closing, due)) == due
 
 
 @pytest.mark.parametrize(
