@@ -79,13 +79,13 @@ class _Entry:
     problem: str
 
 
-def _entry(row: Any, known: Mapping[str, bytes]) -> _Entry:
+def _entry(row: Any, known: Mapping[str, bytes], no_seal: str = _NO_SEAL) -> _Entry:
     oid = row["originator_id"]
     key = (oid if isinstance(oid, UUID) else UUID(oid), int(row["originator_version"]))
     message = event_message(*key, str(row["topic"]), bytes(row["state"]))
     text = row["seal"]
     if text is None:
-        return _Entry(key, message, None, _NO_SEAL)
+        return _Entry(key, message, None, no_seal)
     try:
         seal = Seal.from_text(text)
     except InvalidSeal as error:
@@ -109,6 +109,7 @@ class LogVerifier:
         self._decision_signatures = decision_signatures
         self._problems: list[AuditProblem] = []
         self._named: set[tuple[UUID, int]] = set()
+        self._seals_kept = True  # whether the seals' table is there (read as the audit begins)
 
     def _problem(self, subject: str, problem: str, key: tuple[UUID, int] | None = None) -> None:
         dispute_id, version = key if key is not None else (None, None)
@@ -120,6 +121,7 @@ class LogVerifier:
         """The whole audit. Raises StorageUnavailable when the store cannot be read at all."""
         with self._core.storage_boundary():
             missing = [t for t in LOG_TABLES if not self._core.db.has_table(t)]
+            self._seals_kept = self._core.db.has_table(SEALS)
         appended, read_only = 0, False
         if missing:
             self._problem(
@@ -127,7 +129,11 @@ class LogVerifier:
                 f"its tables {', '.join(missing)} are missing: deleted outside the engine, "
                 "or never built",
             )
-        else:
+        if not self._seals_kept:  # every event is then named as having no seal
+            self._problem(
+                "event seals", f"the table {SEALS} is missing: deleted outside the engine"
+            )
+        if not missing and self._seals_kept:
             self._check_position()
             appended, read_only = self._catch_up()
         store = LogStore(self._core.db)
@@ -239,13 +245,18 @@ class LogVerifier:
         """Every stored event with its seal (if any), in notification order, a page a time."""
         db = self._core.db
         nid = f"e.{db.notification_id}"
+        seal, seals = "NULL", ""
+        if self._seals_kept:
+            seal = "s.seal"
+            seals = (
+                f"LEFT JOIN {db.table(SEALS)} s ON s.originator_id = e.originator_id "
+                "AND s.originator_version = e.originator_version"
+            )
         last = 0
         while True:
             rows = db.fetchall(
                 f"SELECT {nid} AS nid, e.originator_id, e.originator_version, e.topic, "
-                f"e.state, s.seal FROM {self._core.events_table} e "
-                f"LEFT JOIN {db.table(SEALS)} s ON s.originator_id = e.originator_id "
-                f"AND s.originator_version = e.originator_version "
+                f"e.state, {seal} AS seal FROM {self._core.events_table} e {seals} "
                 f"WHERE {nid} > ? ORDER BY {nid} LIMIT {_PAGE}",
                 [last],
             )
@@ -258,6 +269,7 @@ class LogVerifier:
         """Check every seal; returns the leaf hash of each event whose seal holds, by
         dispute id (text) and version. A page's seals are checked while the next is read."""
         known = self._ring.public_keys()
+        no_seal = _NO_SEAL if self._seals_kept else "has no seal: the seals' table was deleted"
         sealed: dict[tuple[str, int], bytes] = {}
         done = 0
         waiting: tuple[list[_Entry], Future[list[bool]]] | None = None
@@ -265,7 +277,7 @@ class LogVerifier:
             for rows in chain(self._stored(), [None]):
                 submitted = None
                 if rows is not None:
-                    page = [_entry(row, known) for row in rows]
+                    page = [_entry(row, known, no_seal) for row in rows]
                     checks = [(e.seal.key_id, e.seal.signature, e.message) for e in page if e.seal]
                     submitted = (page, checker.submit(self._ring.verify_all, checks))
                 if waiting is not None:

@@ -285,3 +285,19 @@ def test_a_store_whose_audit_log_was_dropped_fails_the_audit_naming_it(db_url: s
     with DisputeEngine.open(db_url, settings=sealed_settings(), create=False) as reader:
         report = reader.verify_audit_log()
     assert (report.ok, report.events, report.logged, report.read_only) == (False, 3, 0, False)
+
+
+def test_a_store_whose_seals_were_dropped_fails_the_audit_naming_each_event(
+    db_url: str, alice: Actor
+):
+    with DisputeEngine.open(db_url, settings=sealed_settings()) as engine:
+        worked_dispute(engine, alice)
+        engine.projections.catch_up(["audit_log"])
+        db = engine._core.db
+        with db.transaction() as cursor:
+            db.execute(cursor, f"DROP TABLE {db.table('event_seals')}")
+    result = runner.invoke(app, ["audit", "verify", "--db", db_url], env=sealed_env())
+    assert result.exit_code == 1, result.stderr
+    assert "event seals: the table event_seals is missing" in result.stderr
+    assert result.stderr.count(": has no seal") == 3
+    assert result.stdout.startswith("FAILED: ")
