@@ -13,6 +13,8 @@ import hashlib
 from dispute_engine.database import Database
 from dispute_engine.domain.errors import EvidenceAltered
 
+EVIDENCE = "evidence_blobs"  # the bytes kept as given
+
 
 class SqlEvidenceStore:
     """Stores each distinct content once, under its sha256 (an EvidenceStore).
@@ -24,7 +26,7 @@ class SqlEvidenceStore:
     def __init__(self, db: Database, *, sealing: bool = False) -> None:
         self.db = db
         self.sealing = sealing
-        self.table = db.table("evidence_blobs")
+        self.table = db.table(EVIDENCE)
         self.sealed_table = db.table("sealed_evidence_blobs")
         tables = [
             f"CREATE TABLE IF NOT EXISTS {self.table} ("

@@ -21,6 +21,7 @@ from eventsourcing.domain import OriginatorVersionError
 from dispute_engine.decision_signatures import SignatureFinding
 from dispute_engine.domain.errors import ConcurrencyConflict, CorruptHistory, StorageUnavailable
 from dispute_engine.engine_core import EngineCore
+from dispute_engine.evidence_store import EVIDENCE
 from dispute_engine.log_store import LEAVES, LOG_TABLES, LOG_VERSION, LogStore
 from dispute_engine.merkle import MerkleTree, leaf_hash
 from dispute_engine.sealed_recorders import SEALS
@@ -119,21 +120,11 @@ class LogVerifier:
 
     def run(self, witness: Path | None, progress: Progress | None) -> AuditReport:
         """The whole audit. Raises StorageUnavailable when the store cannot be read at all."""
-        with self._core.storage_boundary():
-            missing = [t for t in LOG_TABLES if not self._core.db.has_table(t)]
-            self._seals_kept = self._core.db.has_table(SEALS)
+        missing = self._missing_tables()
+        self._seals_kept = SEALS not in missing  # without, every event is named as unsealed
+        log_kept = missing.isdisjoint(LOG_TABLES)
         appended, read_only = 0, False
-        if missing:
-            self._problem(
-                "audit log",
-                f"its tables {', '.join(missing)} are missing: deleted outside the engine, "
-                "or never built",
-            )
-        if not self._seals_kept:  # every event is then named as having no seal
-            self._problem(
-                "event seals", f"the table {SEALS} is missing: deleted outside the engine"
-            )
-        if not missing and self._seals_kept:
+        if log_kept and self._seals_kept:
             self._check_position()
             appended, read_only = self._catch_up()
         store = LogStore(self._core.db)
@@ -141,15 +132,15 @@ class LogVerifier:
         with self._core.storage_boundary():
             total = self._count_events()
             sealed = self._events(total, progress)
-            checkpoints = [] if missing else store.checkpoints()
+            checkpoints = store.checkpoints() if log_kept else []
             # With no log to read, every sealed event is named as not logged.
-            tree = self._leaves([] if missing else store.leaf_hashes(), sealed)
-            if not missing:
+            tree = self._leaves(store.leaf_hashes() if log_kept else [], sealed)
+            if log_kept:
                 self._nodes(store, tree)
         self._checkpoints(checkpoints, tree)
         witnessed = self._witness(witness, checkpoints, tree)
         with self._core.storage_boundary():
-            blobs = self._evidence()
+            blobs = 0 if EVIDENCE in missing else self._evidence()
         for finding in self._signature_findings():
             self._problem(
                 _event_subject(finding.dispute_id, finding.version),
@@ -166,6 +157,22 @@ class LogVerifier:
             read_only,
             tuple(self._problems),
         )
+
+    def _missing_tables(self) -> set[str]:
+        """The tables the audit reads that are not there (dropped), each named as a problem."""
+        db = self._core.db
+        with self._core.storage_boundary():
+            missing = {t for t in (*LOG_TABLES, SEALS, EVIDENCE) if not db.has_table(t)}
+        if log := [t for t in LOG_TABLES if t in missing]:
+            self._problem(
+                "audit log",
+                f"its tables {', '.join(log)} are missing: deleted outside the engine, "
+                "or never built",
+            )
+        for table, subject in ((SEALS, "event seals"), (EVIDENCE, "evidence")):
+            if table in missing:
+                self._problem(subject, f"the table {table} is missing: deleted outside the engine")
+        return missing
 
     def _signature_findings(self) -> list[SignatureFinding]:
         try:
@@ -391,7 +398,7 @@ class LogVerifier:
 
     def _evidence(self) -> int:
         db = self._core.db
-        table = db.table("evidence_blobs")
+        table = db.table(EVIDENCE)
         count, last = 0, ""
         while True:
             rows = db.fetchall(

@@ -268,3 +268,19 @@ def test_a_forged_approval_inserted_with_sql_is_not_paid(store: Store, alice: Ac
     code, _, err = store.verify()
     assert code == 1
     assert f"{store.subject(6)}: has no seal" in err
+
+
+@pytest.mark.parametrize(
+    ("table", "named"),
+    [
+        ("evidence_blobs", "evidence: the table evidence_blobs is missing"),
+        ("event_seals", "event seals: the table event_seals is missing"),
+        ("audit_nodes", "audit log: its tables audit_nodes are missing"),
+    ],
+)
+def test_a_dropped_table_is_named_and_the_audit_fails(store: Store, table: str, named: str):
+    store.sql(f"DROP TABLE {store.db.table(table)}")
+    code, out, err = store.verify()
+    assert code == 1, err
+    assert named in err
+    assert out.startswith("FAILED: ")
