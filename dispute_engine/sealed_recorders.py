@@ -28,8 +28,6 @@ from dispute_engine.seals import KeyRing
 
 SEALS = "event_seals"
 CLAIMS = "claims_by_transaction"
-# The PostgreSQL function an earlier release saved through (events and seals only).
-RETIRED_SAVE_FUNCTION = "de_insert_sealed_events"
 ClaimRow = tuple[int, str, str, str]  # chain id, lower-case hash, dispute id, filing time
 _CLAIM_COLUMNS = "(chain_id, tx_hash, dispute_id, filed_at)"
 _CLAIM_ARRAYS = ("claim_chains", "claim_hashes", "claim_disputes", "claim_times")
@@ -159,13 +157,6 @@ class SealedPostgresRecorder(PostgresApplicationRecorder):
                 seals=Identifier(SEALS),
                 claims=Identifier(CLAIMS),
                 columns=SQL(_CLAIM_COLUMNS),
-            )
-        )
-        # Dropped from a store an earlier release wrote: nothing calls it now.
-        self.sql_create_statements.append(
-            SQL("DROP FUNCTION IF EXISTS {schema}.{function}").format(
-                schema=schema,
-                function=Identifier(f"{RETIRED_SAVE_FUNCTION}_{self.datastore.originator_id_type}"),
             )
         )
         # The events go as typed arrays in binary, from which the server builds the library's

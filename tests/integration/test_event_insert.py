@@ -12,7 +12,7 @@ from eventsourcing.persistence import IntegrityError, StoredEvent
 from psycopg.sql import SQL, Identifier
 
 from dispute_engine import Actor, DisputeEngine
-from dispute_engine.sealed_recorders import RETIRED_SAVE_FUNCTION, SealedPostgresRecorder
+from dispute_engine.sealed_recorders import SealedPostgresRecorder
 from tests.conftest import PG_URL, FakeClock
 from tests.factories import file_dispute, sealed_settings
 from tests.integration.test_projection_runner import wait_for
@@ -149,23 +149,3 @@ def test_saves_commit_in_the_order_of_their_notification_ids(
         assert [n.id for n in recorder.select_notifications(None, 10)] == [first_id, later[0]]
     finally:
         engine.shutdown()
-
-
-def test_a_writer_drops_the_save_function_an_earlier_release_left(
-    pg_schema_url: str, clock: FakeClock
-) -> None:
-    DisputeEngine.open(pg_schema_url, clock=clock).shutdown()
-    schema = pg_schema_url.rsplit("=", 1)[1]
-    with psycopg.connect(PG_URL, autocommit=True) as conn:
-        conn.execute(
-            f'CREATE FUNCTION "{schema}".{RETIRED_SAVE_FUNCTION}_uuid(events bytea) '
-            "RETURNS SETOF bigint LANGUAGE sql AS 'SELECT 1::bigint'"
-        )
-    DisputeEngine.open(pg_schema_url, clock=clock).shutdown()
-    with psycopg.connect(PG_URL) as conn:
-        left = conn.execute(
-            "SELECT p.proname FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
-            "WHERE n.nspname = %s AND p.proname LIKE 'de\\_%%' ORDER BY 1",
-            [schema],
-        ).fetchall()
-    assert left == [("de_save_events_uuid",)]
