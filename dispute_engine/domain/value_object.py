@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -33,16 +33,30 @@ def invalid_input(error: ValidationError) -> InvalidInput:
     return InvalidInput(problems)
 
 
-class ValueObject(BaseModel):
+if TYPE_CHECKING:
+    from pydantic._internal._model_construction import ModelMetaclass
+else:
+    ModelMetaclass = type(BaseModel)  # pydantic's, not exported under a public name
+
+
+class _Validating(ModelMetaclass):
+    """Builds a value object from keywords, its validation errors as :class:`InvalidInput`.
+
+    In the metaclass rather than an ``__init__``: pydantic runs a model's own ``__init__``
+    for every validation, without the ``strict`` a caller asked of ``model_validate``.
+    """
+
+    def __call__(self, *args: Any, **data: Any) -> Any:
+        try:
+            return super().__call__(*args, **data)
+        except ValidationError as exc:
+            raise invalid_input(exc) from None
+
+
+class ValueObject(BaseModel, metaclass=_Validating):
     """A frozen pydantic model whose validation errors are :class:`InvalidInput`."""
 
     model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
-
-    def __init__(self, /, **data: Any) -> None:
-        try:
-            super().__init__(**data)
-        except ValidationError as exc:
-            raise invalid_input(exc) from None
 
     @classmethod
     def model_validate(

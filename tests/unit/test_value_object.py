@@ -56,3 +56,14 @@ def test_an_error_names_the_dotted_field_and_reads_without_pydantics_prefix(data
     with pytest.raises(InvalidInput) as refused:
         FileDispute.model_validate(data)
     assert refused.value.errors == [error]
+
+
+def test_strict_validation_takes_no_text_for_a_number():
+    data = transaction(chain_id="1")
+    assert ClaimedTransaction.model_validate(data).chain_id == 1
+    with pytest.raises(InvalidInput) as refused:
+        ClaimedTransaction.model_validate(data, strict=True)
+    assert "chain_id" in refused.value.fields
+    with pytest.raises(InvalidInput) as refused_keywords:
+        ClaimedTransaction(**{**transaction(), "chain_id": "one"})
+    assert refused_keywords.value.fields == ["chain_id"]
