@@ -7,8 +7,10 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from pydantic import Field, ValidationInfo, field_validator
 
 from dispute_engine import ClaimedTransaction, FileDispute
+from dispute_engine.domain.value_object import ValueObject
 from dispute_engine.errors import InvalidInput
 from tests.factories import filing, transaction
 
@@ -67,3 +69,40 @@ def test_strict_validation_takes_no_text_for_a_number():
     with pytest.raises(InvalidInput) as refused_keywords:
         ClaimedTransaction(**{**transaction(), "chain_id": "one"})
     assert refused_keywords.value.fields == ["chain_id"]
+
+
+class Named(ValueObject):
+    """A value with an alias and a validator that reads the validation's context."""
+
+    full_name: str = Field(alias="fullName")
+
+    @field_validator("full_name")
+    @classmethod
+    def _shout(cls, value: str, info: ValidationInfo) -> str:
+        return value.upper() if (info.context or {}).get("shout") else value
+
+
+def test_every_option_of_validation_reaches_it_from_a_mapping_and_from_json():
+    data = {"fullName": "ana"}
+    text = json.dumps(data)
+    assert Named.model_validate(data, context={"shout": True}).full_name == "ANA"
+    assert Named.model_validate_json(text, context={"shout": True}).full_name == "ANA"
+    by_name = {"full_name": "ana"}
+    with pytest.raises(InvalidInput):
+        Named.model_validate(by_name)
+    assert Named.model_validate(by_name, by_alias=False, by_name=True).full_name == "ana"
+    assert Named.model_validate_json(json.dumps(by_name), by_name=True).full_name == "ana"
+    with pytest.raises(InvalidInput):
+        Named.model_validate(data, by_alias=False, by_name=True)
+    with pytest.raises(InvalidInput):
+        Named.model_validate_json(text, by_alias=False, by_name=True)
+    extra = {**transaction(), "note": "hi"}
+    assert ClaimedTransaction.model_validate(extra, extra="ignore") == ClaimedTransaction(
+        **transaction()
+    )
+    assert ClaimedTransaction.model_validate_json(json.dumps(extra), extra="ignore").chain_id == 1
+    lenient = json.dumps(transaction(chain_id="1"))
+    assert ClaimedTransaction.model_validate_json(lenient).chain_id == 1
+    with pytest.raises(InvalidInput) as refused:
+        ClaimedTransaction.model_validate_json(lenient, strict=True)
+    assert "chain_id" in refused.value.fields
