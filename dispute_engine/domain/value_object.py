@@ -23,9 +23,6 @@ def invalid_input(error: ValidationError) -> InvalidInput:
     for item in error.errors(include_url=False):
         loc = [str(p) for p in item["loc"]]
         cause = item.get("ctx", {}).get("error")
-        if isinstance(cause, InvalidInput):  # a nested value object validated itself
-            problems += [{**e, "field": ".".join([*loc, e["field"]])} for e in cause.errors]
-            continue
         if isinstance(cause, FieldError):
             loc.append(cause.field)
         message = str(item["msg"]).removeprefix("Value error, ")
@@ -46,9 +43,9 @@ class _Validating(ModelMetaclass):
     for every validation, without the ``strict`` a caller asked of ``model_validate``.
     """
 
-    def __call__(self, *args: Any, **data: Any) -> Any:
+    def __call__(self, **data: Any) -> Any:
         try:
-            return super().__call__(*args, **data)
+            return super().__call__(**data)
         except ValidationError as exc:
             raise invalid_input(exc) from None
 
