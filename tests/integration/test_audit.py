@@ -12,6 +12,7 @@ from pathlib import Path
 from uuid import UUID
 
 import pytest
+from click.testing import Result
 from typer.testing import CliRunner
 
 from dispute_engine import Actor, DisputeEngine
@@ -168,14 +169,22 @@ def test_the_cli_verifies_exports_and_refuses_to_rebuild_the_log(
     assert result.exit_code == 0, result.stderr
 
 
-def test_a_store_without_its_views_versions_is_a_problem_not_an_error(db_url: str, alice: Actor):
+def verified_without(db_url: str, alice: Actor, *tables: str) -> Result:
+    """``audit verify`` of a worked, logged dispute's store after the tables were dropped."""
     with DisputeEngine.open(db_url, settings=sealed_settings()) as engine:
         worked_dispute(engine, alice)
+        engine.projections.catch_up(["audit_log"])
         db = engine._core.db
         with db.transaction() as cursor:
-            db.execute(cursor, f"DROP TABLE {db.table('projection_versions')}")
+            for table in tables:
+                db.execute(cursor, f"DROP TABLE {db.table(table)}")
     result = runner.invoke(app, ["audit", "verify", "--db", db_url], env=sealed_env())
     assert result.exit_code == 1, result.stderr
+    return result
+
+
+def test_a_store_without_its_views_versions_is_a_problem_not_an_error(db_url: str, alice: Actor):
+    result = verified_without(db_url, alice, "projection_versions")
     assert "audit log: was never built" in result.stderr
 
 
@@ -267,15 +276,7 @@ def test_a_witness_failing_mid_batch_undoes_the_batch_and_the_retry_verifies(
 
 
 def test_a_store_whose_audit_log_was_dropped_fails_the_audit_naming_it(db_url: str, alice: Actor):
-    with DisputeEngine.open(db_url, settings=sealed_settings()) as engine:
-        worked_dispute(engine, alice)
-        engine.projections.catch_up(["audit_log"])
-        db = engine._core.db
-        with db.transaction() as cursor:
-            for table in ("audit_leaves", "audit_nodes", "audit_checkpoints"):
-                db.execute(cursor, f"DROP TABLE {db.table(table)}")
-    result = runner.invoke(app, ["audit", "verify", "--db", db_url], env=sealed_env())
-    assert result.exit_code == 1, result.stderr
+    result = verified_without(db_url, alice, "audit_leaves", "audit_nodes", "audit_checkpoints")
     assert result.stdout.startswith("FAILED: 4 problems; 0 of 3 stored events logged")
     assert (
         "audit log: its tables audit_leaves, audit_nodes, audit_checkpoints are missing"
@@ -290,14 +291,7 @@ def test_a_store_whose_audit_log_was_dropped_fails_the_audit_naming_it(db_url: s
 def test_a_store_whose_seals_were_dropped_fails_the_audit_naming_each_event(
     db_url: str, alice: Actor
 ):
-    with DisputeEngine.open(db_url, settings=sealed_settings()) as engine:
-        worked_dispute(engine, alice)
-        engine.projections.catch_up(["audit_log"])
-        db = engine._core.db
-        with db.transaction() as cursor:
-            db.execute(cursor, f"DROP TABLE {db.table('event_seals')}")
-    result = runner.invoke(app, ["audit", "verify", "--db", db_url], env=sealed_env())
-    assert result.exit_code == 1, result.stderr
+    result = verified_without(db_url, alice, "event_seals")
     assert "event seals: the table event_seals is missing" in result.stderr
     assert result.stderr.count(": has no seal") == 3
     assert result.stdout.startswith("FAILED: ")
