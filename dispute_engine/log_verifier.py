@@ -110,7 +110,6 @@ class LogVerifier:
         self._decision_signatures = decision_signatures
         self._problems: list[AuditProblem] = []
         self._named: set[tuple[UUID, int]] = set()
-        self._seals_kept = True  # whether the seals' table is there (read as the audit begins)
 
     def _problem(self, subject: str, problem: str, key: tuple[UUID, int] | None = None) -> None:
         dispute_id, version = key if key is not None else (None, None)
@@ -121,17 +120,17 @@ class LogVerifier:
     def run(self, witness: Path | None, progress: Progress | None) -> AuditReport:
         """The whole audit. Raises StorageUnavailable when the store cannot be read at all."""
         missing = self._missing_tables()
-        self._seals_kept = SEALS not in missing  # without, every event is named as unsealed
+        seals_kept = SEALS not in missing  # without, every event is named as unsealed
         log_kept = missing.isdisjoint(LOG_TABLES)
         appended, read_only = 0, False
-        if log_kept and self._seals_kept:
+        if log_kept and seals_kept:
             self._check_position()
             appended, read_only = self._catch_up()
         store = LogStore(self._core.db)
         self._check_version()
         with self._core.storage_boundary():
             total = self._count_events()
-            sealed = self._events(total, progress)
+            sealed = self._events(total, progress, seals_kept)
             checkpoints = store.checkpoints() if log_kept else []
             # With no log to read, every sealed event is named as not logged.
             tree = self._leaves(store.leaf_hashes() if log_kept else [], sealed)
@@ -248,12 +247,12 @@ class LogVerifier:
         rows = self._core.db.fetchall(f"SELECT COUNT(*) AS n FROM {self._core.events_table}")
         return int(rows[0]["n"])
 
-    def _stored(self) -> Iterator[list[Any]]:
+    def _stored(self, seals_kept: bool) -> Iterator[list[Any]]:
         """Every stored event with its seal (if any), in notification order, a page a time."""
         db = self._core.db
         nid = f"e.{db.notification_id}"
         seal, seals = "NULL", ""
-        if self._seals_kept:
+        if seals_kept:
             seal = "s.seal"
             seals = (
                 f"LEFT JOIN {db.table(SEALS)} s ON s.originator_id = e.originator_id "
@@ -272,16 +271,19 @@ class LogVerifier:
                 return
             last = int(rows[-1]["nid"])
 
-    def _events(self, total: int, progress: Progress | None) -> dict[tuple[str, int], bytes]:
-        """Check every seal; returns the leaf hash of each event whose seal holds, by
-        dispute id (text) and version. A page's seals are checked while the next is read."""
+    def _events(
+        self, total: int, progress: Progress | None, seals_kept: bool
+    ) -> dict[tuple[str, int], bytes]:
+        """Check every seal (none without the seals' table); returns the leaf hash of each
+        event whose seal holds, by dispute id (text) and version. A page's seals are checked
+        while the next is read."""
         known = self._ring.public_keys()
-        no_seal = _NO_SEAL if self._seals_kept else "has no seal: the seals' table was deleted"
+        no_seal = _NO_SEAL if seals_kept else "has no seal: the seals' table was deleted"
         sealed: dict[tuple[str, int], bytes] = {}
         done = 0
         waiting: tuple[list[_Entry], Future[list[bool]]] | None = None
         with ThreadPoolExecutor(1) as checker:
-            for rows in chain(self._stored(), [None]):
+            for rows in chain(self._stored(seals_kept), [None]):
                 submitted = None
                 if rows is not None:
                     page = [_entry(row, known, no_seal) for row in rows]
